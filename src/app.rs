@@ -1,0 +1,258 @@
+//! Glue between the command line and the stages: resolves settings, runs the
+//! right source through the pipeline, judges findings, writes the report and
+//! the summary, and returns the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::cli::{Cli, Command, CommonArgs, RulesCommand, ScanArgs};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::pipeline::{self, Scanned};
+use crate::progress::Progress;
+use crate::report::{self, Format, Judged, Report};
+use crate::rules::{selftest, RuleSet};
+use crate::settings::{self, ConfigChoice};
+use crate::source::worktree::WalkOptions;
+use crate::stats::SuppressReason;
+use crate::suppress::{Suppressor, Verdict};
+
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::Check {
+            config,
+            no_default_rules,
+        }) => rules_check(config, no_default_rules),
+        Command::Rules(RulesCommand::List {
+            config,
+            no_default_rules,
+        }) => rules_list(config, no_default_rules),
+        Command::Staged(_) | Command::History(_) | Command::Baseline(_) | Command::InstallHook(_) | Command::UninstallHook(_) => {
+            Err(Error::Usage("this command is not available yet".into()))
+        }
+    }
+}
+
+fn config_choice(common: &CommonArgs, root: PathBuf) -> ConfigChoice {
+    if common.no_config {
+        ConfigChoice::None
+    } else if let Some(p) = &common.config {
+        ConfigChoice::File(p.clone())
+    } else {
+        ConfigChoice::Discover(root)
+    }
+}
+
+fn scan(args: ScanArgs) -> Result<Exit> {
+    let start = Instant::now();
+    for p in &args.paths {
+        settings::check_path(p)?;
+    }
+    let root = settings::scan_root(&args.paths);
+    let cfg = settings::load_config(&config_choice(&args.common, root))?;
+    let rules = settings::build_rules(cfg.as_ref(), args.common.no_default_rules)?;
+    let suppressor = Suppressor::new(settings::allowlist(cfg.as_ref())?, None);
+    let progress = Progress::new(progress_enabled(&args.common), "files");
+    let scanned = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
+        pipeline::scan_stdin(rules.clone())
+    } else {
+        if args.paths.iter().any(|p| p.as_os_str() == "-") {
+            return Err(Error::Usage("`-` (standard input) cannot be combined with other paths".into()));
+        }
+        let opts = WalkOptions {
+            no_ignore: args.no_ignore,
+            hidden: !args.no_hidden,
+            follow: args.follow,
+            threads: settings::threads(args.common.threads),
+            max_file_size: settings::max_file_size(args.max_file_size, cfg.as_ref()),
+        };
+        pipeline::scan_paths(&args.paths, &opts, rules.clone(), progress.counters.clone())
+    };
+    progress.finish();
+    finish(scanned, &rules, &suppressor, &args.common, start, "files", None)
+}
+
+fn progress_enabled(common: &CommonArgs) -> bool {
+    !common.quiet && common.format == Format::Text && std::io::stderr().is_terminal()
+}
+
+/// Judges, reports and summarises; returns the exit code. `unit` names what
+/// was scanned (`files`, `blobs`); `advice` is printed when there are new findings.
+pub fn finish(
+    mut scanned: Scanned,
+    rules: &RuleSet,
+    suppressor: &Suppressor,
+    common: &CommonArgs,
+    start: Instant,
+    unit: &str,
+    advice: Option<&str>,
+) -> Result<Exit> {
+    let mut judged = Vec::with_capacity(scanned.findings.len());
+    let mut new = 0usize;
+    let total = scanned.findings.len();
+    for f in scanned.findings.drain(..) {
+        match suppressor.judge(&f) {
+            Verdict::Report => {
+                new += 1;
+                judged.push(Judged {
+                    finding: f,
+                    suppressed: None,
+                });
+            }
+            Verdict::Suppressed(reason, status) => {
+                *scanned.stats.suppressed.entry(reason).or_default() += 1;
+                if common.show_suppressed {
+                    judged.push(Judged {
+                        finding: f,
+                        suppressed: Some((reason, status)),
+                    });
+                }
+            }
+        }
+    }
+    let stats = &mut scanned.stats;
+    stats.elapsed = start.elapsed();
+    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let report = Report {
+        findings: &judged,
+        stats,
+        rules,
+        show_secrets: common.show_secrets,
+        color: to_terminal && common.format == Format::Text && std::env::var_os("NO_COLOR").is_none(),
+    };
+    write_report(&report, common)?;
+    let stats = &scanned.stats;
+    for e in stats.errors.iter().take(50) {
+        eprintln!("leakscan: error: {e}");
+    }
+    if stats.errors.len() > 50 {
+        eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
+    }
+    for w in &stats.warnings {
+        eprintln!("leakscan: warning: {w}");
+    }
+    if !common.quiet {
+        eprint!("{}", summary(stats, total, new, unit));
+    }
+    if new > 0 {
+        if let Some(a) = advice {
+            eprintln!("{a}");
+        }
+    }
+    Ok(if !stats.errors.is_empty() {
+        Exit::Error
+    } else if new > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+fn write_report(report: &Report<'_>, common: &CommonArgs) -> Result<()> {
+    let result = match &common.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(report, common.format, &mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| Error::io(path, e))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            report::write(report, common.format, &mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| Error::io("<stdout>", e))
+        }
+    };
+    match result {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// The stderr summary: what was scanned, skipped, found and suppressed.
+pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str) -> String {
+    let secs = stats.elapsed.as_secs_f64();
+    let mb = stats.bytes as f64 / 1e6;
+    let mut s = String::new();
+    if stats.commits > 0 {
+        s += &format!("leakscan: {} commits, ", stats.commits);
+    } else {
+        s += "leakscan: ";
+    }
+    s += &format!(
+        "scanned {} {unit} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
+        stats.scanned,
+        if secs > 0.0 { mb / secs } else { 0.0 }
+    );
+    let skipped = stats.skipped_total();
+    if skipped > 0 {
+        let parts: Vec<String> = stats
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.human()))
+            .collect();
+        s += &format!("leakscan: not scanned: {skipped} ({})\n", parts.join(", "));
+    }
+    let mut parts = Vec::new();
+    for (reason, label) in [
+        (SuppressReason::Baseline, "in baseline"),
+        (SuppressReason::Inline, "allowed inline"),
+        (SuppressReason::Allowlist, "allowlisted by config"),
+    ] {
+        if let Some(n) = stats.suppressed.get(&reason) {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    parts.push(format!("{new} new"));
+    s += &format!(
+        "leakscan: {total} finding{}: {}\n",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    );
+    if !stats.errors.is_empty() {
+        s += &format!("leakscan: {} errors (exit code 2)\n", stats.errors.len());
+    }
+    s
+}
+
+fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> {
+    let choice = match config {
+        Some(p) => ConfigChoice::File(p),
+        None => ConfigChoice::None,
+    };
+    let cfg = settings::load_config(&choice)?;
+    settings::build_rules(cfg.as_ref(), no_default)
+}
+
+fn rules_check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
+    let rules = rules_for(config, no_default)?;
+    let problems = selftest::check(&rules);
+    for p in &problems {
+        println!("{p}");
+    }
+    let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
+    let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();
+    eprintln!(
+        "leakscan: {} rules, {examples} examples, {negatives} negative examples: {} problem{}",
+        rules.len(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    Ok(if problems.is_empty() { Exit::Clean } else { Exit::Findings })
+}
+
+fn rules_list(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
+    let rules = rules_for(config, no_default)?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    for r in &rules.rules {
+        let _ = writeln!(w, "{:<40} {}", r.id, r.description);
+    }
+    let _ = w.flush();
+    Ok(Exit::Clean)
+}

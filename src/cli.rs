@@ -1,0 +1,278 @@
+//! Command-line syntax (clap derive types). No logic lives here; `app` turns
+//! these raw values into settings and runs the command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakscan",
+    version,
+    about = "Find leaked secrets in files, staged changes and git history",
+    after_help = "Exit codes: 0 no new findings, 1 new findings, 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default `.`); `-` reads standard input.
+    Scan(ScanArgs),
+    /// Scan what `git commit` would record: lines added by the staged change.
+    Staged(StagedArgs),
+    /// Scan every commit reachable from the given revisions.
+    History(HistoryArgs),
+    /// Inspect and check the rule set.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Create, update, audit and import baselines of accepted findings.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Install a git pre-commit hook that runs `leakscan staged`.
+    InstallHook(HookArgs),
+    /// Remove the pre-commit hook installed by `install-hook`.
+    UninstallHook(HookArgs),
+}
+
+/// Options shared by every scanning mode.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full (they are redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// No progress line and no summary on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Configuration file (default: `.leakscan.toml` at the scanned root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore `.leakscan.toml`.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Use only the configuration's rules, not the built-in ones.
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Baseline file (default: `.leakscan-baseline.json` at the root, or the
+    /// config's `baseline` key).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Ignore any baseline.
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
+    /// Read the baseline and the configuration from this git revision (e.g. the
+    /// target branch), so a change cannot silence its own findings.
+    #[arg(long, value_name = "REV")]
+    pub baseline_from: Option<String>,
+    /// Also report suppressed findings, with why they were suppressed.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` for standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Do not honour .gitignore / .ignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Scan hidden files and directories (the default: `.env`, `.npmrc` and CI
+    /// files are where secrets leak most; `.git/` is never walked).
+    #[arg(long, overrides_with = "no_hidden")]
+    pub hidden: bool,
+    /// Skip hidden files and directories.
+    #[arg(long)]
+    pub no_hidden: bool,
+    /// Follow symbolic links.
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+    /// Skip walked files larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StagedArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Revisions or ranges (`REV`, `A..B`); default HEAD.
+    #[arg(value_name = "REV")]
+    pub revs: Vec<String>,
+    /// Every ref: branches, tags, remotes, stash.
+    #[arg(long)]
+    pub all: bool,
+    /// Only commits after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits before this date.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only what commits after REV introduce (same as `REV..HEAD`).
+    #[arg(long, value_name = "REV")]
+    pub since_commit: Option<String>,
+    /// List every commit and path where each secret occurs.
+    #[arg(long)]
+    pub all_occurrences: bool,
+    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Prove every rule against its examples and negative examples.
+    Check {
+        /// Configuration whose rules to check too.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Check only the configuration's rules.
+        #[arg(long)]
+        no_default_rules: bool,
+    },
+    /// Print the active rules.
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        no_default_rules: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Record the current findings as a new baseline.
+    Create(BaselineScanArgs),
+    /// Add new findings as untriaged and prune entries that no longer occur.
+    Update(BaselineUpdateArgs),
+    /// Triage untriaged entries (interactive on a terminal, or with flags).
+    Audit(BaselineAuditArgs),
+    /// Import gitleaks or detect-secrets suppressions into a baseline.
+    Import(BaselineImportArgs),
+}
+
+/// What a baseline command scans: like `scan`, or like `history` with `--history`.
+#[derive(Debug, Clone, Args)]
+pub struct BaselineScanArgs {
+    /// Baseline file to write.
+    #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
+    pub out: PathBuf,
+    /// Scan git history (`--repo`, `--all`) instead of files.
+    #[arg(long)]
+    pub history: bool,
+    /// Repository for `--history`.
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// With `--history`: every ref.
+    #[arg(long)]
+    pub all: bool,
+    /// Paths to scan (without `--history`).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    pub no_default_rules: bool,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BaselineUpdateArgs {
+    #[command(flatten)]
+    pub scan: BaselineScanArgs,
+    /// Change nothing; exit 1 if the file is out of date (new or stale entries).
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BaselineAuditArgs {
+    /// Baseline file.
+    #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
+    pub file: PathBuf,
+    /// Set this status on the selected entries without asking.
+    #[arg(long, value_name = "STATUS")]
+    pub set_status: Option<String>,
+    /// Select entries of this rule.
+    #[arg(long, value_name = "ID")]
+    pub rule: Option<String>,
+    /// Select entries whose path matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Reason recorded with the decision.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who decided (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Include entries that already have a status.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BaselineImportArgs {
+    /// A gitleaks JSON report, a `.gitleaksignore`, or a detect-secrets `.secrets.baseline`.
+    #[arg(value_name = "FILE")]
+    pub from: PathBuf,
+    /// Baseline file to write (merged with it if it exists).
+    #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
+    pub out: PathBuf,
+    /// The scanned root the imported paths are relative to.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HookArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Replace an existing hook that is not ours (it is kept as pre-commit.local and chained).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Parses `10485760`, `10M`, `10MiB`, `512K`, `1G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}`")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+}

@@ -1,0 +1,212 @@
+//! The record every later stage passes around: which rule found which secret
+//! where, with a stable fingerprint. Built from a matcher's `RawMatch` plus the
+//! blob's bytes and origin.
+
+mod secret;
+
+pub use secret::{redact, Secret};
+
+use sha2::{Digest, Sha256};
+
+/// A path as bytes: git and Unix paths need not be UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PathBytes(pub Vec<u8>);
+
+impl PathBytes {
+    pub fn as_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+}
+
+impl From<&str> for PathBytes {
+    fn from(s: &str) -> Self {
+        PathBytes(s.as_bytes().to_vec())
+    }
+}
+
+/// The commit a history finding is attributed to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339.
+    pub date: String,
+    pub summary: String,
+}
+
+/// What a `leakscan:allow` marker on the finding's line says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum InlineAllow {
+    #[default]
+    None,
+    /// `leakscan:allow`: every rule.
+    All,
+    /// `leakscan:allow=a,b`: only these rules.
+    Rules(Vec<String>),
+}
+
+impl InlineAllow {
+    /// Parses the marker out of one line of text.
+    pub fn parse(line: &[u8]) -> InlineAllow {
+        const MARK: &[u8] = b"leakscan:allow";
+        let Some(i) = memchr::memmem::find(line, MARK) else {
+            return InlineAllow::None;
+        };
+        let rest = &line[i + MARK.len()..];
+        if let Some(list) = rest.strip_prefix(b"=") {
+            let end = list
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b',')))
+                .unwrap_or(list.len());
+            let ids: Vec<String> = String::from_utf8_lossy(&list[..end])
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                return InlineAllow::Rules(ids);
+            }
+        }
+        InlineAllow::All
+    }
+
+    pub fn allows(&self, rule: &str) -> bool {
+        match self {
+            InlineAllow::None => false,
+            InlineAllow::All => true,
+            InlineAllow::Rules(ids) => ids.iter().any(|i| i == rule),
+        }
+    }
+}
+
+/// One secret found by one rule at one place.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: String,
+    pub description: String,
+    pub path: PathBytes,
+    /// 1-based line of the secret's first byte.
+    pub line: usize,
+    /// 1-based byte column of the secret's first byte.
+    pub column: usize,
+    /// 1-based line of the secret's last byte.
+    pub end_line: usize,
+    /// Byte column just past the secret, on `end_line` (exclusive, 1-based).
+    pub end_column: usize,
+    pub secret: Secret,
+    pub entropy: f64,
+    pub commit: Option<CommitInfo>,
+    pub inline: InlineAllow,
+    /// The line holding the secret's start (for `baseline audit`), cut to 512 bytes.
+    pub line_text: Vec<u8>,
+    /// Where else the same secret occurs (history `--all-occurrences`).
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// A further place a secret was seen (history scans).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Occurrence {
+    pub commit: String,
+    pub path: PathBytes,
+    pub line: usize,
+}
+
+impl Finding {
+    /// A stable identity: rule, path and secret; never the line, so it survives
+    /// edits around the secret.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"leakscan-fingerprint-v1\0");
+        h.update(self.rule.as_bytes());
+        h.update([0]);
+        h.update(&self.path.0);
+        h.update([0]);
+        h.update(self.secret.expose());
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// Sort key: path, line, column, rule (then commit for history).
+    pub fn sort_key(&self) -> (&PathBytes, usize, usize, &str, Option<&str>) {
+        (
+            &self.path,
+            self.line,
+            self.column,
+            &self.rule,
+            self.commit.as_ref().map(|c| c.id.as_str()),
+        )
+    }
+}
+
+/// Maps byte offsets in a blob to lines and columns. Offsets must be asked for
+/// in increasing order for linear cost; any order is correct.
+pub struct LineIndex<'a> {
+    hay: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(hay: &'a [u8]) -> Self {
+        LineIndex {
+            hay,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// (1-based line, 1-based byte column, byte offset where that line starts).
+    pub fn locate(&mut self, offset: usize) -> (usize, usize, usize) {
+        let offset = offset.min(self.hay.len());
+        if offset < self.pos {
+            *self = LineIndex::new(self.hay);
+        }
+        let seg = &self.hay[self.pos..offset];
+        let n = memchr::memchr_iter(b'\n', seg).count();
+        if n > 0 {
+            self.line += n;
+            self.line_start = self.pos + memchr::memrchr(b'\n', seg).unwrap() + 1;
+        }
+        self.pos = offset;
+        (self.line, offset - self.line_start + 1, self.line_start)
+    }
+}
+
+/// The full line that starts at `line_start`.
+pub fn line_at(hay: &[u8], line_start: usize) -> &[u8] {
+    let rest = &hay[line_start.min(hay.len())..];
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let line = &rest[..end];
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_lines_and_columns() {
+        let hay = b"ab\ncd\r\nef";
+        let mut li = LineIndex::new(hay);
+        assert_eq!(li.locate(0), (1, 1, 0));
+        assert_eq!(li.locate(4), (2, 2, 3));
+        assert_eq!(li.locate(8), (3, 2, 7));
+        assert_eq!(li.locate(1), (1, 2, 0));
+        assert_eq!(line_at(hay, 3), b"cd");
+    }
+
+    #[test]
+    fn inline_marker() {
+        assert_eq!(InlineAllow::parse(b"x = 1"), InlineAllow::None);
+        assert_eq!(InlineAllow::parse(b"x = 1 # leakscan:allow"), InlineAllow::All);
+        let r = InlineAllow::parse(b"x // leakscan:allow=github-pat,aws-key-id trailing");
+        assert_eq!(r, InlineAllow::Rules(vec!["github-pat".into(), "aws-key-id".into()]));
+        assert!(r.allows("aws-key-id"));
+        assert!(!r.allows("jwt"));
+    }
+}

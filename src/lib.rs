@@ -1,0 +1,33 @@
+//! leakscan: a secret-leak scanner for working trees, staged changes and git
+//! history. The data flows one way:
+//!
+//! ```text
+//! source::{worktree, staged, history}  → bytes + origin
+//!   → blob (decode, binary / size / LFS checks; skips counted in stats)
+//!   → matcher (keyword automaton → rule regex in windows → entropy, allowlist, placeholder filters)
+//!   → finding (rule, path, line/column, secret, fingerprint, commit)
+//!   → suppress (config allowlist → inline `leakscan:allow` → baseline)
+//!   → report (text, json, sarif) + stats → exit code
+//! ```
+//!
+//! `pipeline` is the only module that starts threads; `app` glues the command
+//! line to the stages. See ARCHITECTURE.md.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod blob;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod exit;
+pub mod finding;
+pub mod matcher;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod source;
+pub mod stats;
+pub mod suppress;

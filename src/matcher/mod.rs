@@ -1,0 +1,230 @@
+//! The matcher: bytes in, candidate secrets out. No I/O, no configuration
+//! files, no paths. One keyword automaton pass selects the rules that can
+//! apply and where; each selected rule's regex then runs only in windows
+//! around its keyword hits; entropy, the rule's allowlist and placeholder
+//! checks drop look-alikes; overlapping results are resolved.
+//!
+//! A `Matcher` holds per-thread scratch space; clone one per worker thread.
+
+pub mod entropy;
+pub mod placeholder;
+
+use std::sync::Arc;
+
+use regex_automata::{meta, util::captures::Captures, Input};
+
+use crate::rules::RuleSet;
+
+/// Bytes searched on each side of a keyword hit when its line is longer than
+/// this (minified files): wider than any single-line credential, so a token
+/// next to its keyword is always inside the window.
+const LINE_WINDOW: usize = 4096;
+/// How far a multiline rule (key blocks) may extend past its keyword hit:
+/// larger than an 8192-bit RSA key in PEM (about 6.5 KiB).
+const MULTILINE_WINDOW: usize = 64 * 1024;
+
+/// A candidate secret found by a rule, before any suppression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawMatch {
+    /// Index of the rule in the `RuleSet`.
+    pub rule: usize,
+    /// Byte span of the secret in the haystack.
+    pub start: usize,
+    pub end: usize,
+    /// Shannon entropy of the secret, bits per byte.
+    pub entropy: f64,
+}
+
+/// Why a rule's match was dropped inside the matcher (counted in stats).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MatchCounters {
+    pub low_entropy: u64,
+    pub placeholder: u64,
+    pub rule_allowlist: u64,
+    pub overlapping: u64,
+}
+
+/// Per-thread matching state over a shared `RuleSet`.
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    caches: Vec<Option<(meta::Cache, Captures)>>,
+    windows: Vec<Vec<(usize, usize)>>,
+    touched: Vec<usize>,
+    pub counters: MatchCounters,
+    /// Rules whose regex failed to compile: (rule index, message), reported once.
+    pub rule_errors: Vec<(usize, String)>,
+}
+
+impl Clone for Matcher {
+    fn clone(&self) -> Self {
+        Matcher::new(self.rules.clone())
+    }
+}
+
+impl Matcher {
+    pub fn new(rules: Arc<RuleSet>) -> Matcher {
+        let n = rules.len();
+        Matcher {
+            rules,
+            caches: (0..n).map(|_| None).collect(),
+            windows: vec![Vec::new(); n],
+            touched: Vec::new(),
+            counters: MatchCounters::default(),
+            rule_errors: Vec::new(),
+        }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Finds every candidate secret in `hay`, sorted by position then rule.
+    pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
+        let Some(ac) = self.rules.keywords() else {
+            return Vec::new();
+        };
+        // 1. Keyword hits → per-rule windows.
+        let mut pos = 0;
+        while pos < hay.len() {
+            let Some(m) = ac.find(aho_corasick::Input::new(hay).span(pos..hay.len())) else {
+                break;
+            };
+            let rules = self.rules.clone();
+            for &r in rules.pattern_rules(m.pattern().as_usize()) {
+                let r = r as usize;
+                let w = window(hay, m.start(), m.end(), rules.rules[r].multiline);
+                let list = &mut self.windows[r];
+                if list.is_empty() {
+                    self.touched.push(r);
+                }
+                match list.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => list.push(w),
+                }
+            }
+            // Resume just after the hit's start, so a keyword overlapping
+            // the end of this one is still seen.
+            pos = m.start() + 1;
+        }
+        // 2. Run each touched rule's regex in its windows.
+        let mut out = Vec::new();
+        let mut claimed: Vec<(usize, usize)> = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        for &r in &touched {
+            let windows = std::mem::take(&mut self.windows[r]);
+            self.run_rule(r, hay, &windows, &mut out, &mut claimed);
+            let mut windows = windows;
+            windows.clear();
+            self.windows[r] = windows;
+        }
+        touched.clear();
+        self.touched = touched;
+        // 3. Resolve overlaps.
+        self.resolve(&mut out, &claimed);
+        out
+    }
+
+    fn run_rule(
+        &mut self,
+        r: usize,
+        hay: &[u8],
+        windows: &[(usize, usize)],
+        out: &mut Vec<RawMatch>,
+        claimed: &mut Vec<(usize, usize)>,
+    ) {
+        let rules = self.rules.clone();
+        let rule = &rules.rules[r];
+        let (re, group) = match (rule.regex(), rule.secret_group()) {
+            (Ok(re), Ok(g)) => (re, g),
+            (Err(e), _) | (_, Err(e)) => {
+                if !self.rule_errors.iter().any(|(i, _)| *i == r) {
+                    self.rule_errors.push((r, e.to_string()));
+                }
+                return;
+            }
+        };
+        let (cache, caps) = self.caches[r].get_or_insert_with(|| (re.create_cache(), re.create_captures()));
+        for &(ws, we) in windows {
+            let mut at = ws;
+            while at < we {
+                let input = Input::new(hay).span(at..we);
+                re.search_captures_with(cache, &input, caps);
+                let Some(whole) = caps.get_match() else { break };
+                // Never loop on an empty match.
+                at = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
+                let Some(span) = caps.get_group(group) else { continue };
+                if span.is_empty() {
+                    continue;
+                }
+                let secret = &hay[span.start..span.end];
+                if !rule.generic {
+                    claimed.push((span.start, span.end));
+                }
+                let ent = entropy::shannon(secret);
+                if rule.entropy.is_some_and(|min| ent < min) {
+                    self.counters.low_entropy += 1;
+                    continue;
+                }
+                if !rule.allowlist.is_empty() && rule.allowlist.allows_secret(secret) {
+                    self.counters.rule_allowlist += 1;
+                    continue;
+                }
+                if placeholder::is_placeholder(secret, rule.generic, rule.multiline) {
+                    self.counters.placeholder += 1;
+                    continue;
+                }
+                out.push(RawMatch {
+                    rule: r,
+                    start: span.start,
+                    end: span.end,
+                    entropy: ent,
+                });
+            }
+        }
+    }
+
+    /// Drops duplicates: a generic match overlapping any specific rule's match
+    /// (even one a filter dropped: a documented example key stays dropped), and
+    /// a match with the same span as an earlier rule's.
+    fn resolve(&mut self, out: &mut Vec<RawMatch>, claimed: &[(usize, usize)]) {
+        let rules = &self.rules.rules;
+        let before = out.len();
+        out.retain(|m| {
+            !rules[m.rule].generic || !claimed.iter().any(|&(s, e)| m.start < e && s < m.end)
+        });
+        out.sort_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        out.dedup_by(|b, a| a.start == b.start && a.end == b.end);
+        // Among generic matches, keep one per overlapping group.
+        let mut kept: Vec<RawMatch> = Vec::with_capacity(out.len());
+        for m in out.drain(..) {
+            let generic = rules[m.rule].generic;
+            if generic
+                && kept
+                    .iter()
+                    .rev()
+                    .any(|p| rules[p.rule].generic && p.start < m.end && m.start < p.end)
+            {
+                continue;
+            }
+            kept.push(m);
+        }
+        *out = kept;
+        self.counters.overlapping += (before - out.len()) as u64;
+    }
+}
+
+/// The window searched around a keyword hit at `start..end`: its line, cut to
+/// `LINE_WINDOW` bytes each side on long lines; multiline rules reach further.
+fn window(hay: &[u8], start: usize, end: usize, multiline: bool) -> (usize, usize) {
+    let lo = start.saturating_sub(LINE_WINDOW);
+    let ws = memchr::memrchr(b'\n', &hay[lo..start]).map_or(lo, |i| lo + i + 1);
+    let reach = if multiline { MULTILINE_WINDOW } else { LINE_WINDOW };
+    let hi = (end + reach).min(hay.len());
+    let we = if multiline {
+        hi
+    } else {
+        memchr::memchr(b'\n', &hay[end..hi]).map_or(hi, |i| end + i)
+    };
+    (ws, we)
+}

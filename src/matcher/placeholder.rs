@@ -1,0 +1,181 @@
+//! Recognises values that only look like secrets: template references,
+//! placeholders, environment lookups, runs and sequences of characters.
+//! The checks are structural, so they hold for every rule; `generic` rules
+//! (secret-named assignments) also get word-based checks, because their
+//! values have no fixed format to vouch for them.
+
+/// True if `secret` is a placeholder rather than a credential.
+/// `multiline` values (key blocks) skip the run/sequence checks: DER bodies
+/// legitimately contain runs such as `AAAA`.
+pub fn is_placeholder(secret: &[u8], generic: bool, multiline: bool) -> bool {
+    if is_template(secret) {
+        return true;
+    }
+    if !multiline && (longest_run(secret) >= 6 || longest_sequence(secret) >= 6) {
+        return true;
+    }
+    generic && is_generic_placeholder(secret)
+}
+
+/// `${VAR}`, `$VAR`, `{{ x }}`, `<value>`, `%(x)s`, `#{x}`, `$(cmd)`, `%s`.
+fn is_template(s: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 7] = [b"${", b"{{", b"}}", b"%(", b"#{", b"$(", b"%s"];
+    if MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(s, m).is_some())
+    {
+        return true;
+    }
+    match s {
+        [b'$', c, ..] if c.is_ascii_alphabetic() || *c == b'_' => true,
+        [b'<', .., b'>'] => true,
+        [b'[', .., b']'] if s.len() < 64 => true,
+        _ => false,
+    }
+}
+
+/// Length of the longest run of one repeated byte.
+fn longest_run(s: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for &b in s {
+        if Some(b) == prev {
+            run += 1;
+        } else {
+            run = 1;
+            prev = Some(b);
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+/// Length of the longest ascending or descending run of consecutive
+/// alphanumerics (`abcdef`, `456789`, `FEDCBA`).
+fn longest_sequence(s: &[u8]) -> usize {
+    let mut best = 1.min(s.len());
+    let (mut up, mut down) = (1, 1);
+    for w in s.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
+        up = if alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if alnum && a == b.wrapping_add(1) { down + 1 } else { 1 };
+        best = best.max(up).max(down);
+    }
+    best
+}
+
+/// Words that mark a value as made up. Matched as substrings.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "sample",
+    "dummy",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "redacted",
+    "your_",
+    "your-",
+    "yourpass",
+    "yourkey",
+    "yoursecret",
+    "yourtoken",
+    "insert",
+    "replace",
+    "qwerty",
+    "asdf",
+    "password1",
+    "secret123",
+    "notreal",
+    "not-a-real",
+    "not_a_real",
+    "environ",
+    "getenv",
+    "process.env",
+    "env.fetch",
+    "env[",
+    "secrets.",
+    "vault:",
+    "keyvault",
+    "lorem",
+];
+
+/// Words that mark a value as made up when they stand alone as a part.
+const PLACEHOLDER_PARTS: &[&str] = &[
+    "test", "fake", "todo", "tbd", "none", "null", "nil", "true", "false", "undefined", "xxx", "foo",
+    "bar", "secret", "password", "token", "string", "value", "mock",
+];
+
+fn is_generic_placeholder(s: &[u8]) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    {
+        return true;
+    }
+    if lower
+        .split(|b| !b.is_ascii_alphabetic())
+        .any(|part| PLACEHOLDER_PARTS.iter().any(|w| part == w.as_bytes()))
+    {
+        return true;
+    }
+    // File paths, URLs without credentials, function calls, pure numbers.
+    if lower.starts_with(b"/") || lower.starts_with(b"./") || lower.starts_with(b"~/") || lower.starts_with(b"../") {
+        return true;
+    }
+    if lower.starts_with(b"http://") || lower.starts_with(b"https://") || lower.starts_with(b"file:") {
+        return true;
+    }
+    if s.iter().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    if lower.contains(&b'(') && lower.ends_with(b")") {
+        return true;
+    }
+    // Password hashes (bcrypt, argon2, crypt(3)) are not usable credentials.
+    if s.starts_with(b"$") {
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder;
+
+    #[test]
+    fn templates_and_runs() {
+        for v in [
+            &b"${DB_PASSWORD}"[..],
+            b"$TOKEN",
+            b"{{ .Values.token }}",
+            b"<your-token>",
+            b"%(password)s",
+            b"sk_live_xxxxxxxxxxxxxxxx",
+            b"0123456789abcdef",
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        ] {
+            assert!(is_placeholder(v, false, false), "{}", String::from_utf8_lossy(v));
+        }
+    }
+
+    #[test]
+    fn generic_words() {
+        assert!(is_placeholder(b"your-api-key-here", true, false));
+        assert!(is_placeholder(b"changeme", true, false));
+        assert!(is_placeholder(b"$2b$12$abcDEF", true, false));
+        assert!(!is_placeholder(b"tAl0R8c2Iq3Uf2RTp", true, false));
+        assert!(!is_placeholder(b"Vq^imEe=j_7fCNYE^V.prY", true, false));
+    }
+
+    #[test]
+    fn random_tokens_pass() {
+        let mut rng = crate::rules::template::Rng::new(3);
+        let token = crate::rules::template::expand("ghp_{alnum:36}", &mut rng);
+        assert!(!is_placeholder(token.as_bytes(), false, false));
+        assert!(!is_placeholder(b"AAAAB3NzaC1yc2EAAAADAQAB", false, true));
+    }
+}

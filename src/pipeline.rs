@@ -1,0 +1,177 @@
+//! The only module that starts threads. It drives a source's items through
+//! blob handling and the matcher into findings, in parallel, and returns them
+//! with merged stats. Suppression and reporting happen afterwards, in order.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use ignore::WalkState;
+
+use crate::blob;
+use crate::finding::{Finding, PathBytes};
+use crate::matcher::Matcher;
+use crate::progress::Counters;
+use crate::rules::RuleSet;
+use crate::source::worktree::{self, FileRead, WalkOptions};
+use crate::stats::{SkipReason, Stats};
+
+/// What a scan produced before suppression.
+#[derive(Default)]
+pub struct Scanned {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+}
+
+impl Scanned {
+    fn merge(&mut self, other: Scanned) {
+        self.findings.extend(other.findings);
+        self.stats.merge(other.stats);
+    }
+}
+
+/// One walker thread's state; hands its results over when the thread ends.
+struct Worker {
+    matcher: Matcher,
+    buf: Vec<u8>,
+    local: Scanned,
+    sink: Arc<Mutex<Scanned>>,
+    counters: Arc<Counters>,
+    single_root: Option<PathBuf>,
+    max: u64,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let mut local = std::mem::take(&mut self.local);
+        local.stats.take_matcher_counters(&self.matcher.counters);
+        let rules = self.matcher.rules().clone();
+        for (r, msg) in self.matcher.rule_errors.drain(..) {
+            local.stats.error(format!("rule {}: {msg}", rules.rules[r].id));
+        }
+        if let Ok(mut s) = self.sink.lock() {
+            s.merge(local);
+        }
+    }
+}
+
+impl Worker {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                self.walk_error(e);
+                return WalkState::Continue;
+            }
+        };
+        let Some(ft) = entry.file_type() else {
+            // Standard input is handled apart; nothing else lacks a type.
+            return WalkState::Continue;
+        };
+        if ft.is_dir() {
+            return WalkState::Continue;
+        }
+        if ft.is_symlink() {
+            self.local.stats.skip(SkipReason::Symlink, 0);
+            return WalkState::Continue;
+        }
+        if !ft.is_file() {
+            self.local.stats.skip(SkipReason::NotRegularFile, 0);
+            return WalkState::Continue;
+        }
+        let explicit = entry.depth() == 0;
+        let path = entry.path();
+        match worktree::read_file(path, explicit, self.max, &mut self.buf) {
+            FileRead::Content(size) => {
+                let shown = worktree::display_path(path, self.single_root.as_deref());
+                let found = blob::scan_bytes(&mut self.matcher, &self.buf, &shown);
+                self.local.findings.extend(found);
+                self.local.stats.scanned += 1;
+                self.local.stats.bytes += size;
+                self.counters.files.fetch_add(1, Ordering::Relaxed);
+                self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+            }
+            FileRead::Skip(reason, size) => self.local.stats.skip(reason, size),
+            FileRead::Error(msg) => {
+                self.local.stats.skip(SkipReason::Unreadable, 0);
+                self.local.stats.error(msg);
+            }
+        }
+        // Don't let one huge file pin its buffer for the rest of the walk.
+        if self.buf.capacity() > 64 << 20 {
+            self.buf = Vec::new();
+        }
+        WalkState::Continue
+    }
+
+    fn walk_error(&mut self, e: ignore::Error) {
+        if is_loop(&e) {
+            self.local.stats.skip(SkipReason::SymlinkLoop, 0);
+            self.local.stats.warnings.push(e.to_string());
+        } else {
+            self.local.stats.skip(SkipReason::Unreadable, 0);
+            self.local.stats.error(e.to_string());
+        }
+    }
+}
+
+fn is_loop(e: &ignore::Error) -> bool {
+    match e {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            is_loop(err)
+        }
+        ignore::Error::Partial(errs) => errs.iter().any(is_loop),
+        _ => false,
+    }
+}
+
+/// Scans files and directories in parallel.
+pub fn scan_paths(roots: &[PathBuf], opts: &WalkOptions, rules: Arc<RuleSet>, counters: Arc<Counters>) -> Scanned {
+    let sink = Arc::new(Mutex::new(Scanned::default()));
+    let single_root = match roots {
+        [one] if one.is_dir() => Some(one.clone()),
+        _ => None,
+    };
+    let proto = Matcher::new(rules);
+    worktree::build(roots, opts).run(|| {
+        let mut w = Worker {
+            matcher: proto.clone(),
+            buf: Vec::with_capacity(64 * 1024),
+            local: Scanned::default(),
+            sink: sink.clone(),
+            counters: counters.clone(),
+            single_root: single_root.clone(),
+            max: opts.max_file_size,
+        };
+        Box::new(move |entry| w.visit(entry))
+    });
+    let mut out = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
+/// Scans standard input as one blob named `<stdin>`.
+pub fn scan_stdin(rules: Arc<RuleSet>) -> Scanned {
+    let mut out = Scanned::default();
+    let mut buf = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut buf) {
+        out.stats.error(format!("<stdin>: {e}"));
+        return out;
+    }
+    let size = buf.len() as u64;
+    let decoded = blob::decode(&buf);
+    let mut m = Matcher::new(rules);
+    out.findings = blob::scan_bytes(&mut m, &decoded, &PathBytes::from("<stdin>"));
+    out.stats.scanned = 1;
+    out.stats.bytes = size;
+    out.stats.take_matcher_counters(&m.counters);
+    out
+}
+
+/// Scans one in-memory blob (used by tests and benchmarks).
+pub fn scan_blob(rules: Arc<RuleSet>, bytes: &[u8], path: &Path) -> Vec<Finding> {
+    let mut m = Matcher::new(rules);
+    blob::scan_bytes(&mut m, &blob::decode(bytes), &crate::source::path_bytes(path))
+}

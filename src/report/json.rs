@@ -1,0 +1,88 @@
+//! JSON output, schema version 1 (documented in the README). Non-UTF-8 paths
+//! are written as `{"bytes": "<base64>"}`.
+
+use std::io::{self, Write};
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use super::Report;
+use crate::finding::{Finding, PathBytes};
+use crate::stats::Stats;
+
+pub fn path_value(p: &PathBytes) -> Value {
+    match p.as_str() {
+        Some(s) => Value::String(s.to_string()),
+        None => json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(&p.0) }),
+    }
+}
+
+fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("rule".into(), json!(f.rule));
+    m.insert("description".into(), json!(f.description));
+    m.insert("path".into(), path_value(&f.path));
+    m.insert("line".into(), json!(f.line));
+    m.insert("column".into(), json!(f.column));
+    m.insert("end_line".into(), json!(f.end_line));
+    m.insert("end_column".into(), json!(f.end_column));
+    m.insert("secret".into(), json!(r.secret_text(f)));
+    m.insert("fingerprint".into(), json!(f.fingerprint()));
+    m.insert("entropy".into(), json!((f.entropy * 1000.0).round() / 1000.0));
+    if let Some(c) = &f.commit {
+        m.insert(
+            "commit".into(),
+            json!({"id": c.id, "author": c.author, "email": c.email, "date": c.date, "summary": c.summary}),
+        );
+    }
+    if !f.occurrences.is_empty() {
+        let occ: Vec<Value> = f
+            .occurrences
+            .iter()
+            .map(|o| json!({"commit": o.commit, "path": path_value(&o.path), "line": o.line}))
+            .collect();
+        m.insert("occurrences".into(), Value::Array(occ));
+    }
+    m
+}
+
+pub fn stats_value(s: &Stats) -> Value {
+    let skipped: Map<String, Value> = s
+        .skipped
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), json!(v)))
+        .collect();
+    let suppressed: Map<String, Value> = s
+        .suppressed
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), json!(v)))
+        .collect();
+    json!({
+        "scanned": s.scanned,
+        "bytes": s.bytes,
+        "skipped": skipped,
+        "skipped_bytes": s.skipped_bytes,
+        "errors": s.errors,
+        "warnings": s.warnings,
+        "suppressed": suppressed,
+        "commits": s.commits,
+        "elapsed_ms": s.elapsed.as_millis() as u64,
+    })
+}
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let findings: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|j| {
+            let mut m = finding_value(r, &j.finding);
+            if let Some((reason, status)) = &j.suppressed {
+                m.insert("suppressed".into(), json!({"reason": reason.as_str(), "status": status}));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let doc = json!({"version": 1, "findings": findings, "stats": stats_value(r.stats)});
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

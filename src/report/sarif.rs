@@ -1,0 +1,90 @@
+//! SARIF 2.1.0 output, in the shape GitHub code scanning accepts: driver rules
+//! with ids and descriptions, results with a region and partialFingerprints.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::Report;
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let rules: Vec<Value> = r
+        .rules
+        .rules
+        .iter()
+        .map(|rule| {
+            json!({
+                "id": rule.id,
+                "name": rule.id,
+                "shortDescription": {"text": rule.description},
+                "fullDescription": {"text": format!("{} (leakscan rule `{}`)", rule.description, rule.id)},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {"tags": ["security", "secret"]},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .filter(|j| j.suppressed.is_none())
+        .map(|j| {
+            let f = &j.finding;
+            let index = r.rules.rules.iter().position(|x| x.id == f.rule);
+            let mut region = json!({
+                "startLine": f.line,
+                "startColumn": f.column,
+                "endLine": f.end_line,
+                "endColumn": f.end_column,
+            });
+            if r.show_secrets {
+                region["snippet"] = json!({"text": String::from_utf8_lossy(f.secret.expose())});
+            }
+            let mut result = json!({
+                "ruleId": f.rule,
+                "level": "error",
+                "message": {"text": format!("{}: {}", f.description, r.secret_text(f))},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&f.path.as_str_lossy())},
+                        "region": region,
+                    }
+                }],
+                "partialFingerprints": {"leakscan/v1": f.fingerprint()},
+            });
+            if let Some(i) = index {
+                result["ruleIndex"] = json!(i);
+            }
+            if let Some(c) = &f.commit {
+                result["properties"] = json!({"commit": c.id, "author": c.author, "date": c.date});
+            }
+            result
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "leakscan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// Percent-encodes what a URI reference may not hold literally.
+fn uri(path: &str) -> String {
+    let mut s = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}

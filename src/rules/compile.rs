@@ -1,0 +1,350 @@
+//! Turns `RuleSpec`s into compiled `Rule`s and one keyword automaton.
+//! Every error names the rule and the field that is wrong.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex_automata::{meta, util::syntax};
+
+use super::syntax::{AllowlistSpec, RuleSpec};
+use crate::error::{Error, Result};
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub entropy: Option<f64>,
+    pub multiline: bool,
+    pub generic: bool,
+    pub allowlist: Allowlist,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// Where the rule was defined: the built-in file or a config path.
+    pub origin: String,
+    regex: OnceLock<std::result::Result<meta::Regex, String>>,
+}
+
+impl Rule {
+    /// The rule's regex, compiled on first use.
+    pub fn regex(&self) -> Result<&meta::Regex> {
+        let compiled = self
+            .regex
+            .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()));
+        compiled.as_ref().map_err(|msg| Error::Rule {
+            origin: self.origin.clone(),
+            id: self.id.clone(),
+            msg: format!("regex does not compile: {msg}"),
+        })
+    }
+
+    /// The capture group holding the secret: `secret` if named, else 1 if
+    /// the regex has groups, else the whole match.
+    pub fn secret_group(&self) -> Result<usize> {
+        let re = self.regex()?;
+        let info = re.group_info();
+        if let Some(i) = info.to_index(regex_automata::PatternID::ZERO, "secret") {
+            return Ok(i);
+        }
+        Ok(if info.group_len(regex_automata::PatternID::ZERO) > 1 {
+            1
+        } else {
+            0
+        })
+    }
+}
+
+/// Allowlist entries compiled for fast checks. Used per rule and globally.
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    pub regexes: Vec<meta::Regex>,
+    /// Lower-cased stopwords.
+    pub stopwords: Vec<Vec<u8>>,
+    pub paths: Option<GlobSet>,
+}
+
+impl Allowlist {
+    pub fn compile(spec: &AllowlistSpec, origin: &str, owner: &str) -> Result<Allowlist> {
+        let err = |msg: String| Error::Rule {
+            origin: origin.to_string(),
+            id: owner.to_string(),
+            msg,
+        };
+        let mut regexes = Vec::with_capacity(spec.regexes.len());
+        for r in &spec.regexes {
+            regexes.push(
+                build_regex(r).map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?,
+            );
+        }
+        let stopwords = spec
+            .stopwords
+            .iter()
+            .map(|s| s.to_ascii_lowercase().into_bytes())
+            .collect();
+        let paths = if spec.paths.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for p in &spec.paths {
+                let glob = Glob::new(p).map_err(|e| err(format!("allowlist path glob `{p}`: {e}")))?;
+                b.add(glob);
+            }
+            Some(b.build().map_err(|e| err(format!("allowlist paths: {e}")))?)
+        };
+        Ok(Allowlist {
+            regexes,
+            stopwords,
+            paths,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_none()
+    }
+
+    /// True if the secret is allowed by a regex or a stopword.
+    pub fn allows_secret(&self, secret: &[u8]) -> bool {
+        if self.regexes.iter().any(|r| r.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+
+    /// True if the path (relative, `/`-separated) is allowed.
+    pub fn allows_path(&self, path: &str) -> bool {
+        self.paths.as_ref().is_some_and(|g| g.is_match(path))
+    }
+}
+
+/// Compiles a pattern the way every rule regex is compiled: bytes, Unicode off.
+pub fn build_regex(pattern: &str) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
+    let re = meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(meta::Regex::config().utf8_empty(false))
+        .build(pattern)?;
+    Ok(re)
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+/// Collects rule specs from several files, then builds the set.
+#[derive(Default)]
+pub struct RuleSetBuilder {
+    specs: Vec<(RuleSpec, String)>,
+    disabled: Vec<String>,
+}
+
+impl RuleSetBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds rules; a rule with an id already present replaces it.
+    pub fn add(&mut self, specs: Vec<RuleSpec>, origin: &str) -> &mut Self {
+        for spec in specs {
+            if let Some(slot) = self.specs.iter_mut().find(|(s, _)| s.id == spec.id) {
+                *slot = (spec, origin.to_string());
+            } else {
+                self.specs.push((spec, origin.to_string()));
+            }
+        }
+        self
+    }
+
+    /// Adds rules from one file, refusing duplicate ids within that file.
+    pub fn add_file(&mut self, specs: Vec<RuleSpec>, origin: &str) -> Result<&mut Self> {
+        let mut seen = std::collections::HashSet::new();
+        for s in &specs {
+            if !seen.insert(s.id.as_str()) {
+                return Err(Error::Rule {
+                    origin: origin.to_string(),
+                    id: s.id.clone(),
+                    msg: "duplicate rule id".into(),
+                });
+            }
+        }
+        Ok(self.add(specs, origin))
+    }
+
+    /// True if a rule with this id has been added.
+    pub fn has(&self, id: &str) -> bool {
+        self.specs.iter().any(|(s, _)| s.id == id)
+    }
+
+    /// Overrides the minimum entropy of an added rule.
+    pub fn set_entropy(&mut self, id: &str, min: f64) -> std::result::Result<(), String> {
+        match self.specs.iter_mut().find(|(s, _)| s.id == id) {
+            Some((s, _)) => {
+                s.entropy = Some(min);
+                Ok(())
+            }
+            None => Err(format!("entropy override names unknown rule `{id}`")),
+        }
+    }
+
+    pub fn disable(&mut self, ids: &[String]) -> &mut Self {
+        self.disabled.extend(ids.iter().cloned());
+        self
+    }
+
+    pub fn build(&self) -> Result<RuleSet> {
+        for id in &self.disabled {
+            if !self.specs.iter().any(|(s, _)| &s.id == id) {
+                return Err(Error::Usage(format!(
+                    "cannot disable rule `{id}`: no rule has that id"
+                )));
+            }
+        }
+        let mut rules = Vec::new();
+        for (spec, origin) in &self.specs {
+            if self.disabled.contains(&spec.id) {
+                continue;
+            }
+            rules.push(validate(spec, origin)?);
+        }
+        RuleSet::new(rules)
+    }
+}
+
+fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
+    let err = |msg: String| Error::Rule {
+        origin: origin.to_string(),
+        id: spec.id.clone(),
+        msg,
+    };
+    if spec.id.is_empty()
+        || !spec
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(err("id must be non-empty lowercase letters, digits, `-` or `_`".into()));
+    }
+    if spec.keywords.is_empty() {
+        return Err(err("`keywords` must name at least one literal".into()));
+    }
+    for k in &spec.keywords {
+        if k.len() < 3 {
+            return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
+        }
+    }
+    if let Some(e) = spec.entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err(err(format!("entropy {e} is outside 0.0..=8.0 bits per byte")));
+        }
+    }
+    syntax::parse_with(&spec.regex, &syntax_config())
+        .map_err(|e| err(format!("regex does not compile: {e}")))?;
+    let allowlist = Allowlist::compile(&spec.allowlist, origin, &spec.id)?;
+    Ok(Rule {
+        id: spec.id.clone(),
+        description: spec.description.clone(),
+        keywords: spec.keywords.clone(),
+        pattern: spec.regex.clone(),
+        entropy: spec.entropy,
+        multiline: spec.multiline,
+        generic: spec.generic,
+        allowlist,
+        examples: spec.examples.clone(),
+        negative_examples: spec.negative_examples.clone(),
+        origin: origin.to_string(),
+        regex: OnceLock::new(),
+    })
+}
+
+/// All active rules and the keyword automaton that selects them.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    keywords: Option<AhoCorasick>,
+    /// For each automaton pattern: the rules it can trigger.
+    pattern_rules: Vec<Vec<u32>>,
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
+        // One pattern per distinct (lower-cased) keyword. A keyword that contains
+        // another also triggers the other's rules, so a leftmost-longest search
+        // that reports only the longer one loses nothing.
+        let mut patterns: Vec<String> = Vec::new();
+        let mut by_kw: std::collections::HashMap<String, Vec<u32>> = Default::default();
+        for (i, r) in rules.iter().enumerate() {
+            for k in &r.keywords {
+                let k = k.to_ascii_lowercase();
+                let entry = by_kw.entry(k.clone()).or_default();
+                if entry.is_empty() {
+                    patterns.push(k);
+                }
+                if !entry.contains(&(i as u32)) {
+                    entry.push(i as u32);
+                }
+            }
+        }
+        let pattern_rules = patterns
+            .iter()
+            .map(|p| {
+                let mut v: Vec<u32> = Vec::new();
+                for (k, ids) in &by_kw {
+                    if p.contains(k.as_str()) {
+                        v.extend(ids);
+                    }
+                }
+                v.sort_unstable();
+                v.dedup();
+                v
+            })
+            .collect();
+        let keywords = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&patterns)
+                    .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?,
+            )
+        };
+        Ok(RuleSet {
+            rules,
+            keywords,
+            pattern_rules,
+        })
+    }
+
+    pub fn keywords(&self) -> Option<&AhoCorasick> {
+        self.keywords.as_ref()
+    }
+
+    pub fn pattern_rules(&self, pattern: usize) -> &[u32] {
+        &self.pattern_rules[pattern]
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Compiles every regex now (for `rules check` and benchmarks).
+    pub fn compile_all(&self) -> Vec<Error> {
+        self.rules.iter().filter_map(|r| r.regex().err()).collect()
+    }
+}

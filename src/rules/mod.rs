@@ -1,0 +1,36 @@
+//! Rules: the embedded `rules.toml` plus user rules, parsed, validated and
+//! compiled into a `RuleSet` that the matcher consults. Knows nothing about
+//! files, git or reports.
+//!
+//! A rule's regex is validated (parsed) when the set is built, but compiled to
+//! an automaton only the first time one of its keywords occurs: the pre-commit
+//! hook pays start-up at every commit and usually touches a handful of rules.
+
+mod compile;
+pub mod selftest;
+pub mod syntax;
+pub mod template;
+
+pub use compile::{Allowlist, Rule, RuleSet, RuleSetBuilder};
+
+/// The built-in rules, embedded in the binary.
+pub const DEFAULT_RULES: &str = include_str!("../../rules.toml");
+
+/// How the built-in rules file is named in messages.
+pub const DEFAULT_RULES_NAME: &str = "rules.toml (built-in)";
+
+/// Parses a rules file (the built-in one or a user's) into rule specs.
+/// `name` is used in error messages, with line and column.
+pub fn parse_rules_file(text: &str, name: &str) -> crate::error::Result<Vec<syntax::RuleSpec>> {
+    let file: syntax::RulesFile =
+        toml::from_str(text).map_err(|e| crate::error::Error::from_toml(name, text, &e))?;
+    if file.version != 1 {
+        return Err(crate::error::Error::config_at(
+            name,
+            text,
+            text.find("version").unwrap_or(0),
+            format!("unsupported rules file version {} (this leakscan reads version 1)", file.version),
+        ));
+    }
+    Ok(file.rules)
+}

@@ -1,0 +1,55 @@
+//! Serde structs that mirror the rules file format exactly (`rules.toml` and the
+//! `[[rules]]` tables of `.leakscan.toml`). Unknown keys are errors, so a typo
+//! never silently disables part of a rule. No validation happens here; see
+//! `compile` for that.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    #[serde(default = "one")]
+    pub version: u32,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub description: String,
+    pub regex: String,
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    #[serde(default)]
+    pub multiline: bool,
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
+    pub allowlist: AllowlistSpec,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// Allowlist entries, used both per rule and globally in `.leakscan.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSpec {
+    /// A secret matching any of these regexes is dropped.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// A secret containing any of these (ASCII case-insensitive) is dropped.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Findings in files whose path matches one of these globs are dropped.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}

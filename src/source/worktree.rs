@@ -1,0 +1,85 @@
+//! Files under directories, walked in parallel with the `ignore` crate
+//! (.gitignore, .ignore and hidden files honoured unless widened), and how one
+//! walked entry is read: size limit, binary detection, decoding. Files named
+//! on the command line are always read, whatever their size or content.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ignore::{WalkBuilder, WalkParallel};
+
+use crate::blob;
+use crate::finding::PathBytes;
+use crate::stats::SkipReason;
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub no_ignore: bool,
+    pub hidden: bool,
+    pub follow: bool,
+    pub threads: usize,
+    pub max_file_size: u64,
+}
+
+pub fn build(roots: &[PathBuf], opts: &WalkOptions) -> WalkParallel {
+    let mut b = WalkBuilder::new(&roots[0]);
+    for r in &roots[1..] {
+        b.add(r);
+    }
+    b.hidden(!opts.hidden)
+        .ignore(!opts.no_ignore)
+        .git_ignore(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .parents(!opts.no_ignore)
+        .require_git(false)
+        .follow_links(opts.follow)
+        .threads(opts.threads)
+        // `.git/` holds objects, not the work tree; history is its own mode.
+        .filter_entry(|e| e.file_name() != ".git");
+    b.build_parallel()
+}
+
+/// What reading one entry gave.
+pub enum FileRead {
+    /// Content to scan (decoded), and its size on disk.
+    Content(u64),
+    Skip(SkipReason, u64),
+    Error(String),
+}
+
+/// Reads the file at `path` into `buf` (decoded), applying the walk's rules.
+/// `explicit` files (named on the command line) skip the size and binary checks.
+pub fn read_file(path: &Path, explicit: bool, max: u64, buf: &mut Vec<u8>) -> FileRead {
+    buf.clear();
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return FileRead::Error(format!("{}: {e}", path.display())),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if !explicit && len > max {
+        return FileRead::Skip(SkipReason::TooLarge, len);
+    }
+    if let Err(e) = file.read_to_end(buf) {
+        return FileRead::Error(format!("{}: {e}", path.display()));
+    }
+    let size = buf.len() as u64;
+    if let std::borrow::Cow::Owned(decoded) = blob::decode(buf) {
+        *buf = decoded;
+    }
+    if !explicit && blob::is_binary(buf) {
+        return FileRead::Skip(SkipReason::Binary, size);
+    }
+    FileRead::Content(size)
+}
+
+/// The path reported for `path` found under `root`: relative to the root when
+/// one directory is scanned, otherwise as given.
+pub fn display_path(path: &Path, single_root: Option<&Path>) -> PathBytes {
+    let p = single_root
+        .and_then(|r| path.strip_prefix(r).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path);
+    super::path_bytes(p)
+}

@@ -1,0 +1,127 @@
+//! Counters for one run: what was scanned, what was skipped and why, what was
+//! suppressed and why. Each worker keeps its own `Stats` and they are merged
+//! once at the end, so the hot path touches no shared state.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Why something was not scanned. Every skip is counted and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    Binary,
+    TooLarge,
+    Symlink,
+    SymlinkLoop,
+    NotRegularFile,
+    Unreadable,
+    LfsPointer,
+    Submodule,
+    MissingObject,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too_large",
+            SkipReason::Symlink => "symlink",
+            SkipReason::SymlinkLoop => "symlink_loop",
+            SkipReason::NotRegularFile => "not_regular_file",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::LfsPointer => "lfs_pointer",
+            SkipReason::Submodule => "submodule",
+            SkipReason::MissingObject => "missing_object",
+        }
+    }
+
+    pub fn human(self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "over the size limit",
+            SkipReason::Symlink => "symlinks not followed",
+            SkipReason::SymlinkLoop => "symlink loops",
+            SkipReason::NotRegularFile => "not regular files",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::LfsPointer => "Git LFS pointers",
+            SkipReason::Submodule => "submodules",
+            SkipReason::MissingObject => "missing objects",
+        }
+    }
+}
+
+/// Why a finding was not reported as new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SuppressReason {
+    Baseline,
+    Inline,
+    Allowlist,
+}
+
+impl SuppressReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressReason::Baseline => "baseline",
+            SuppressReason::Inline => "inline",
+            SuppressReason::Allowlist => "allowlist",
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Files or blobs whose content was scanned.
+    pub scanned: u64,
+    pub bytes: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub skipped_bytes: u64,
+    /// Messages for per-item errors (unreadable files, corrupt objects).
+    pub errors: Vec<String>,
+    /// Non-fatal notes for the user (e.g. a shallow clone's cut-off).
+    pub warnings: Vec<String>,
+    pub suppressed: BTreeMap<SuppressReason, u64>,
+    /// Candidates dropped inside the matcher, by filter.
+    pub filtered_entropy: u64,
+    pub filtered_placeholder: u64,
+    pub filtered_rule_allowlist: u64,
+    pub commits: u64,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    pub fn skip(&mut self, reason: SkipReason, bytes: u64) {
+        *self.skipped.entry(reason).or_default() += 1;
+        self.skipped_bytes += bytes;
+    }
+
+    pub fn error(&mut self, msg: String) {
+        self.errors.push(msg);
+    }
+
+    pub fn merge(&mut self, other: Stats) {
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        for (k, v) in other.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        self.skipped_bytes += other.skipped_bytes;
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        for (k, v) in other.suppressed {
+            *self.suppressed.entry(k).or_default() += v;
+        }
+        self.filtered_entropy += other.filtered_entropy;
+        self.filtered_placeholder += other.filtered_placeholder;
+        self.filtered_rule_allowlist += other.filtered_rule_allowlist;
+        self.commits += other.commits;
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    pub fn take_matcher_counters(&mut self, c: &crate::matcher::MatchCounters) {
+        self.filtered_entropy += c.low_entropy;
+        self.filtered_placeholder += c.placeholder;
+        self.filtered_rule_allowlist += c.rule_allowlist;
+    }
+}

@@ -1,0 +1,47 @@
+//! Suppression: decides which findings are reported as new and records why
+//! the others are not. Order: the user's allowlists (paths, secret regexes,
+//! stopwords from `.leakscan.toml`), then inline `leakscan:allow` markers,
+//! then the baseline.
+
+pub mod baseline;
+
+use crate::finding::Finding;
+use crate::rules::Allowlist;
+use crate::stats::SuppressReason;
+
+/// The verdict on one finding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Report,
+    Suppressed(SuppressReason, Option<String>),
+}
+
+/// Global allowlist + inline markers + (optionally) a baseline.
+pub struct Suppressor {
+    pub allowlist: Allowlist,
+    pub baseline: Option<baseline::Matcher>,
+}
+
+impl Suppressor {
+    pub fn new(allowlist: Allowlist, baseline: Option<baseline::Matcher>) -> Self {
+        Suppressor {
+            allowlist,
+            baseline,
+        }
+    }
+
+    pub fn judge(&self, f: &Finding) -> Verdict {
+        if self.allowlist.allows_path(&f.path.as_str_lossy()) || self.allowlist.allows_secret(f.secret.expose()) {
+            return Verdict::Suppressed(SuppressReason::Allowlist, None);
+        }
+        if f.inline.allows(&f.rule) {
+            return Verdict::Suppressed(SuppressReason::Inline, None);
+        }
+        if let Some(b) = &self.baseline {
+            if let Some(status) = b.judge(f) {
+                return Verdict::Suppressed(SuppressReason::Baseline, Some(status));
+            }
+        }
+        Verdict::Report
+    }
+}
