@@ -3,79 +3,38 @@
 //! the summary, and returns the exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-use crate::cli::{Cli, Command, CommonArgs, RulesCommand, ScanArgs};
+use crate::cli::{Cli, Command, CommonArgs, RulesCommand};
+use crate::commands;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::pipeline::{self, Scanned};
-use crate::progress::Progress;
+use crate::pipeline::Scanned;
 use crate::report::{self, Format, Judged, Report};
-use crate::rules::{selftest, RuleSet};
-use crate::settings::{self, ConfigChoice};
-use crate::source::worktree::WalkOptions;
+use crate::rules::RuleSet;
 use crate::stats::SuppressReason;
 use crate::suppress::{Suppressor, Verdict};
 
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => commands::scan::run(args),
         Command::Rules(RulesCommand::Check {
             config,
             no_default_rules,
-        }) => rules_check(config, no_default_rules),
+        }) => commands::rules::check(config, no_default_rules),
         Command::Rules(RulesCommand::List {
             config,
             no_default_rules,
-        }) => rules_list(config, no_default_rules),
-        Command::Staged(_) | Command::History(_) | Command::Baseline(_) | Command::InstallHook(_) | Command::UninstallHook(_) => {
-            Err(Error::Usage("this command is not available yet".into()))
-        }
+        }) => commands::rules::list(config, no_default_rules),
+        Command::Staged(args) => commands::staged::run(args),
+        Command::History(args) => commands::history::run(args),
+        Command::Baseline(cmd) => commands::baseline::run(cmd),
+        Command::InstallHook(args) => commands::hook::install(args),
+        Command::UninstallHook(args) => commands::hook::uninstall(args),
     }
 }
 
-fn config_choice(common: &CommonArgs, root: PathBuf) -> ConfigChoice {
-    if common.no_config {
-        ConfigChoice::None
-    } else if let Some(p) = &common.config {
-        ConfigChoice::File(p.clone())
-    } else {
-        ConfigChoice::Discover(root)
-    }
-}
-
-fn scan(args: ScanArgs) -> Result<Exit> {
-    let start = Instant::now();
-    for p in &args.paths {
-        settings::check_path(p)?;
-    }
-    let root = settings::scan_root(&args.paths);
-    let cfg = settings::load_config(&config_choice(&args.common, root))?;
-    let rules = settings::build_rules(cfg.as_ref(), args.common.no_default_rules)?;
-    let suppressor = Suppressor::new(settings::allowlist(cfg.as_ref())?, None);
-    let progress = Progress::new(progress_enabled(&args.common), "files");
-    let scanned = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
-        pipeline::scan_stdin(rules.clone())
-    } else {
-        if args.paths.iter().any(|p| p.as_os_str() == "-") {
-            return Err(Error::Usage("`-` (standard input) cannot be combined with other paths".into()));
-        }
-        let opts = WalkOptions {
-            no_ignore: args.no_ignore,
-            hidden: !args.no_hidden,
-            follow: args.follow,
-            threads: settings::threads(args.common.threads),
-            max_file_size: settings::max_file_size(args.max_file_size, cfg.as_ref()),
-        };
-        pipeline::scan_paths(&args.paths, &opts, rules.clone(), progress.counters.clone())
-    };
-    progress.finish();
-    finish(scanned, &rules, &suppressor, &args.common, start, "files", None)
-}
-
-fn progress_enabled(common: &CommonArgs) -> bool {
+pub fn progress_enabled(common: &CommonArgs) -> bool {
     !common.quiet && common.format == Format::Text && std::io::stderr().is_terminal()
 }
 
@@ -220,39 +179,3 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
     s
 }
 
-fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> {
-    let choice = match config {
-        Some(p) => ConfigChoice::File(p),
-        None => ConfigChoice::None,
-    };
-    let cfg = settings::load_config(&choice)?;
-    settings::build_rules(cfg.as_ref(), no_default)
-}
-
-fn rules_check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
-    let rules = rules_for(config, no_default)?;
-    let problems = selftest::check(&rules);
-    for p in &problems {
-        println!("{p}");
-    }
-    let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
-    let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();
-    eprintln!(
-        "leakscan: {} rules, {examples} examples, {negatives} negative examples: {} problem{}",
-        rules.len(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    Ok(if problems.is_empty() { Exit::Clean } else { Exit::Findings })
-}
-
-fn rules_list(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
-    let rules = rules_for(config, no_default)?;
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    for r in &rules.rules {
-        let _ = writeln!(w, "{:<40} {}", r.id, r.description);
-    }
-    let _ = w.flush();
-    Ok(Exit::Clean)
-}

@@ -1,1 +1,6 @@
+//! All integration tests, linked into one test binary. Each test runs the real
+//! `leakscan` executable on a temporary directory or repository.
 
+mod rules;
+mod scan;
+mod util;

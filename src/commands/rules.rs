@@ -1,0 +1,47 @@
+//! `leakscan rules check` and `leakscan rules list`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::rules::{selftest, RuleSet};
+use crate::settings::{self, ConfigChoice};
+
+fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> {
+    let choice = match config {
+        Some(p) => ConfigChoice::File(p),
+        None => ConfigChoice::None,
+    };
+    let cfg = settings::load_config(&choice)?;
+    settings::build_rules(cfg.as_ref(), no_default)
+}
+
+pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
+    let rules = rules_for(config, no_default)?;
+    let problems = selftest::check(&rules);
+    for p in &problems {
+        println!("{p}");
+    }
+    let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
+    let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();
+    eprintln!(
+        "leakscan: {} rules, {examples} examples, {negatives} negative examples: {} problem{}",
+        rules.len(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    Ok(if problems.is_empty() { Exit::Clean } else { Exit::Findings })
+}
+
+pub fn list(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
+    let rules = rules_for(config, no_default)?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    for r in &rules.rules {
+        let _ = writeln!(w, "{:<40} {}", r.id, r.description);
+    }
+    let _ = w.flush();
+    Ok(Exit::Clean)
+}
