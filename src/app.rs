@@ -80,7 +80,9 @@ pub fn finish(
         stats,
         rules,
         show_secrets: common.show_secrets,
-        color: to_terminal && common.format == Format::Text && std::env::var_os("NO_COLOR").is_none(),
+        color: to_terminal
+            && common.format == Format::Text
+            && std::env::var_os("NO_COLOR").is_none(),
     };
     write_report(&report, common)?;
     let stats = &scanned.stats;
@@ -178,4 +180,3 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
     }
     s
 }
-

@@ -51,7 +51,12 @@ impl Error {
     }
 
     /// Builds a `Config` error from a byte offset into the file's text.
-    pub fn config_at(path: impl Into<PathBuf>, text: &str, offset: usize, msg: impl Into<String>) -> Self {
+    pub fn config_at(
+        path: impl Into<PathBuf>,
+        text: &str,
+        offset: usize,
+        msg: impl Into<String>,
+    ) -> Self {
         let (line, col) = line_col(text.as_bytes(), offset);
         Error::Config {
             path: path.into(),

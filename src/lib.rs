@@ -16,9 +16,9 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod commands;
 pub mod blob;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod exit;

@@ -37,7 +37,8 @@ impl Progress {
         }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         // Shown only after a second: short scans print nothing.
         let (tx, rx) = std::sync::mpsc::channel::<()>();

@@ -21,7 +21,10 @@ pub enum ConfigChoice {
     /// An explicit file (error if missing).
     File(PathBuf),
     /// Already-read text (e.g. from another git revision), with a display name.
-    Text { name: PathBuf, text: String },
+    Text {
+        name: PathBuf,
+        text: String,
+    },
     None,
 }
 
@@ -54,26 +57,37 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
         let mut specs = l.config.rules.clone();
         for (id, min) in &l.config.entropy {
             if !(0.0..=8.0).contains(min) {
-                return Err(config_error(l, "entropy", format!("entropy for `{id}` must be within 0.0..=8.0")));
+                return Err(config_error(
+                    l,
+                    "entropy",
+                    format!("entropy for `{id}` must be within 0.0..=8.0"),
+                ));
             }
             // An override may name a built-in rule or one of the config's own.
             if let Some(s) = specs.iter_mut().find(|s| &s.id == id) {
                 s.entropy = Some(*min);
             } else {
-                b.set_entropy(id, *min).map_err(|msg| config_error(l, id, msg))?;
+                b.set_entropy(id, *min)
+                    .map_err(|msg| config_error(l, id, msg))?;
             }
         }
         b.add_file(specs, &origin)?;
         for id in &l.config.disable {
             if !b.has(id) {
-                return Err(config_error(l, id, format!("cannot disable rule `{id}`: no rule has that id")));
+                return Err(config_error(
+                    l,
+                    id,
+                    format!("cannot disable rule `{id}`: no rule has that id"),
+                ));
             }
         }
         b.disable(&l.config.disable);
     }
     let set = b.build()?;
     if set.is_empty() {
-        return Err(Error::Usage("no rules are active (check --no-default-rules and the config's `disable`)".into()));
+        return Err(Error::Usage(
+            "no rules are active (check --no-default-rules and the config's `disable`)".into(),
+        ));
     }
     Ok(Arc::new(set))
 }
@@ -87,11 +101,15 @@ fn config_error(l: &Loaded, needle: &str, msg: String) -> Error {
 /// The global allowlist from the config (empty without one).
 pub fn allowlist(cfg: Option<&Loaded>) -> Result<Allowlist> {
     match cfg {
-        Some(l) => Allowlist::compile(&l.config.allowlist, &l.path.display().to_string(), "allowlist")
-            .map_err(|e| match e {
-                Error::Rule { msg, .. } => config_error(l, "allowlist", msg),
-                other => other,
-            }),
+        Some(l) => Allowlist::compile(
+            &l.config.allowlist,
+            &l.path.display().to_string(),
+            "allowlist",
+        )
+        .map_err(|e| match e {
+            Error::Rule { msg, .. } => config_error(l, "allowlist", msg),
+            other => other,
+        }),
         None => Ok(Allowlist::default()),
     }
 }

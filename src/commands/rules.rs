@@ -32,7 +32,11 @@ pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
-    Ok(if problems.is_empty() { Exit::Clean } else { Exit::Findings })
+    Ok(if problems.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    })
 }
 
 pub fn list(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {

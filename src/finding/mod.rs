@@ -203,9 +203,15 @@ mod tests {
     #[test]
     fn inline_marker() {
         assert_eq!(InlineAllow::parse(b"x = 1"), InlineAllow::None);
-        assert_eq!(InlineAllow::parse(b"x = 1 # leakscan:allow"), InlineAllow::All);
+        assert_eq!(
+            InlineAllow::parse(b"x = 1 # leakscan:allow"),
+            InlineAllow::All
+        );
         let r = InlineAllow::parse(b"x // leakscan:allow=github-pat,aws-key-id trailing");
-        assert_eq!(r, InlineAllow::Rules(vec!["github-pat".into(), "aws-key-id".into()]));
+        assert_eq!(
+            r,
+            InlineAllow::Rules(vec!["github-pat".into(), "aws-key-id".into()])
+        );
         assert!(r.allows("aws-key-id"));
         assert!(!r.allows("jwt"));
     }

@@ -33,7 +33,11 @@ impl Secret {
 /// The first 4 characters of `s` and its length in bytes.
 pub fn redact(s: &[u8]) -> String {
     let text = String::from_utf8_lossy(s);
-    let head: String = text.chars().take(4).flat_map(char::escape_default).collect();
+    let head: String = text
+        .chars()
+        .take(4)
+        .flat_map(char::escape_default)
+        .collect();
     format!("{head}…({})", s.len())
 }
 

@@ -144,7 +144,8 @@ impl Matcher {
                 return;
             }
         };
-        let (cache, caps) = self.caches[r].get_or_insert_with(|| (re.create_cache(), re.create_captures()));
+        let (cache, caps) =
+            self.caches[r].get_or_insert_with(|| (re.create_cache(), re.create_captures()));
         for &(ws, we) in windows {
             let mut at = ws;
             while at < we {
@@ -152,8 +153,14 @@ impl Matcher {
                 re.search_captures_with(cache, &input, caps);
                 let Some(whole) = caps.get_match() else { break };
                 // Never loop on an empty match.
-                at = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
-                let Some(span) = caps.get_group(group) else { continue };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    whole.end() + 1
+                };
+                let Some(span) = caps.get_group(group) else {
+                    continue;
+                };
                 if span.is_empty() {
                     continue;
                 }
@@ -193,7 +200,7 @@ impl Matcher {
         out.retain(|m| {
             !rules[m.rule].generic || !claimed.iter().any(|&(s, e)| m.start < e && s < m.end)
         });
-        out.sort_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|b, a| a.start == b.start && a.end == b.end);
         // Among generic matches, keep one per overlapping group.
         let mut kept: Vec<RawMatch> = Vec::with_capacity(out.len());
@@ -219,7 +226,11 @@ impl Matcher {
 fn window(hay: &[u8], start: usize, end: usize, multiline: bool) -> (usize, usize) {
     let lo = start.saturating_sub(LINE_WINDOW);
     let ws = memchr::memrchr(b'\n', &hay[lo..start]).map_or(lo, |i| lo + i + 1);
-    let reach = if multiline { MULTILINE_WINDOW } else { LINE_WINDOW };
+    let reach = if multiline {
+        MULTILINE_WINDOW
+    } else {
+        LINE_WINDOW
+    };
     let hi = (end + reach).min(hay.len());
     let we = if multiline {
         hi

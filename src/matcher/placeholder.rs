@@ -20,10 +20,7 @@ pub fn is_placeholder(secret: &[u8], generic: bool, multiline: bool) -> bool {
 /// `${VAR}`, `$VAR`, `{{ x }}`, `<value>`, `%(x)s`, `#{x}`, `$(cmd)`, `%s`.
 fn is_template(s: &[u8]) -> bool {
     const MARKERS: [&[u8]; 7] = [b"${", b"{{", b"}}", b"%(", b"#{", b"$(", b"%s"];
-    if MARKERS
-        .iter()
-        .any(|m| memchr::memmem::find(s, m).is_some())
-    {
+    if MARKERS.iter().any(|m| memchr::memmem::find(s, m).is_some()) {
         return true;
     }
     match s {
@@ -59,8 +56,16 @@ fn longest_sequence(s: &[u8]) -> usize {
     for w in s.windows(2) {
         let (a, b) = (w[0], w[1]);
         let alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
-        up = if alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
-        down = if alnum && a == b.wrapping_add(1) { down + 1 } else { 1 };
+        up = if alnum && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if alnum && a == b.wrapping_add(1) {
+            down + 1
+        } else {
+            1
+        };
         best = best.max(up).max(down);
     }
     best
@@ -104,8 +109,25 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// Words that mark a value as made up when they stand alone as a part.
 const PLACEHOLDER_PARTS: &[&str] = &[
-    "test", "fake", "todo", "tbd", "none", "null", "nil", "true", "false", "undefined", "xxx", "foo",
-    "bar", "secret", "password", "token", "string", "value", "mock",
+    "test",
+    "fake",
+    "todo",
+    "tbd",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "xxx",
+    "foo",
+    "bar",
+    "secret",
+    "password",
+    "token",
+    "string",
+    "value",
+    "mock",
 ];
 
 fn is_generic_placeholder(s: &[u8]) -> bool {
@@ -123,10 +145,17 @@ fn is_generic_placeholder(s: &[u8]) -> bool {
         return true;
     }
     // File paths, URLs without credentials, function calls, pure numbers.
-    if lower.starts_with(b"/") || lower.starts_with(b"./") || lower.starts_with(b"~/") || lower.starts_with(b"../") {
+    if lower.starts_with(b"/")
+        || lower.starts_with(b"./")
+        || lower.starts_with(b"~/")
+        || lower.starts_with(b"../")
+    {
         return true;
     }
-    if lower.starts_with(b"http://") || lower.starts_with(b"https://") || lower.starts_with(b"file:") {
+    if lower.starts_with(b"http://")
+        || lower.starts_with(b"https://")
+        || lower.starts_with(b"file:")
+    {
         return true;
     }
     if s.iter().all(|b| b.is_ascii_digit()) {
@@ -158,7 +187,11 @@ mod tests {
             b"0123456789abcdef",
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
         ] {
-            assert!(is_placeholder(v, false, false), "{}", String::from_utf8_lossy(v));
+            assert!(
+                is_placeholder(v, false, false),
+                "{}",
+                String::from_utf8_lossy(v)
+            );
         }
     }
 

@@ -48,7 +48,9 @@ impl Drop for Worker {
         local.stats.take_matcher_counters(&self.matcher.counters);
         let rules = self.matcher.rules().clone();
         for (r, msg) in self.matcher.rule_errors.drain(..) {
-            local.stats.error(format!("rule {}: {msg}", rules.rules[r].id));
+            local
+                .stats
+                .error(format!("rule {}: {msg}", rules.rules[r].id));
         }
         if let Ok(mut s) = self.sink.lock() {
             s.merge(local);
@@ -119,16 +121,21 @@ impl Worker {
 fn is_loop(e: &ignore::Error) -> bool {
     match e {
         ignore::Error::Loop { .. } => true,
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            is_loop(err)
-        }
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
         ignore::Error::Partial(errs) => errs.iter().any(is_loop),
         _ => false,
     }
 }
 
 /// Scans files and directories in parallel.
-pub fn scan_paths(roots: &[PathBuf], opts: &WalkOptions, rules: Arc<RuleSet>, counters: Arc<Counters>) -> Scanned {
+pub fn scan_paths(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    rules: Arc<RuleSet>,
+    counters: Arc<Counters>,
+) -> Scanned {
     let sink = Arc::new(Mutex::new(Scanned::default()));
     let single_root = match roots {
         [one] if one.is_dir() => Some(one.clone()),
@@ -173,5 +180,9 @@ pub fn scan_stdin(rules: Arc<RuleSet>) -> Scanned {
 /// Scans one in-memory blob (used by tests and benchmarks).
 pub fn scan_blob(rules: Arc<RuleSet>, bytes: &[u8], path: &Path) -> Vec<Finding> {
     let mut m = Matcher::new(rules);
-    blob::scan_bytes(&mut m, &blob::decode(bytes), &crate::source::path_bytes(path))
+    blob::scan_bytes(
+        &mut m,
+        &blob::decode(bytes),
+        &crate::source::path_bytes(path),
+    )
 }

@@ -28,7 +28,10 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
     m.insert("end_column".into(), json!(f.end_column));
     m.insert("secret".into(), json!(r.secret_text(f)));
     m.insert("fingerprint".into(), json!(f.fingerprint()));
-    m.insert("entropy".into(), json!((f.entropy * 1000.0).round() / 1000.0));
+    m.insert(
+        "entropy".into(),
+        json!((f.entropy * 1000.0).round() / 1000.0),
+    );
     if let Some(c) = &f.commit {
         m.insert(
             "commit".into(),
@@ -77,7 +80,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         .map(|j| {
             let mut m = finding_value(r, &j.finding);
             if let Some((reason, status)) = &j.suppressed {
-                m.insert("suppressed".into(), json!({"reason": reason.as_str(), "status": status}));
+                m.insert(
+                    "suppressed".into(),
+                    json!({"reason": reason.as_str(), "status": status}),
+                );
             }
             Value::Object(m)
         })

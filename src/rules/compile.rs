@@ -76,7 +76,8 @@ impl Allowlist {
         let mut regexes = Vec::with_capacity(spec.regexes.len());
         for r in &spec.regexes {
             regexes.push(
-                build_regex(r).map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?,
+                build_regex(r)
+                    .map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?,
             );
         }
         let stopwords = spec
@@ -89,10 +90,14 @@ impl Allowlist {
         } else {
             let mut b = GlobSetBuilder::new();
             for p in &spec.paths {
-                let glob = Glob::new(p).map_err(|e| err(format!("allowlist path glob `{p}`: {e}")))?;
+                let glob =
+                    Glob::new(p).map_err(|e| err(format!("allowlist path glob `{p}`: {e}")))?;
                 b.add(glob);
             }
-            Some(b.build().map_err(|e| err(format!("allowlist paths: {e}")))?)
+            Some(
+                b.build()
+                    .map_err(|e| err(format!("allowlist paths: {e}")))?,
+            )
         };
         Ok(Allowlist {
             regexes,
@@ -126,7 +131,9 @@ impl Allowlist {
 }
 
 /// Compiles a pattern the way every rule regex is compiled: bytes, Unicode off.
-pub fn build_regex(pattern: &str) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
+pub fn build_regex(
+    pattern: &str,
+) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
     let re = meta::Regex::builder()
         .syntax(syntax_config())
         .configure(meta::Regex::config().utf8_empty(false))
@@ -229,7 +236,9 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
-        return Err(err("id must be non-empty lowercase letters, digits, `-` or `_`".into()));
+        return Err(err(
+            "id must be non-empty lowercase letters, digits, `-` or `_`".into(),
+        ));
     }
     if spec.keywords.is_empty() {
         return Err(err("`keywords` must name at least one literal".into()));
@@ -241,7 +250,9 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
     }
     if let Some(e) = spec.entropy {
         if !(0.0..=8.0).contains(&e) {
-            return Err(err(format!("entropy {e} is outside 0.0..=8.0 bits per byte")));
+            return Err(err(format!(
+                "entropy {e} is outside 0.0..=8.0 bits per byte"
+            )));
         }
     }
     syntax::parse_with(&spec.regex, &syntax_config())
@@ -313,7 +324,9 @@ impl RuleSet {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(&patterns)
-                    .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?,
+                    .map_err(|e| {
+                        Error::Usage(format!("cannot build the keyword automaton: {e}"))
+                    })?,
             )
         };
         Ok(RuleSet {

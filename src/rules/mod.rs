@@ -29,7 +29,10 @@ pub fn parse_rules_file(text: &str, name: &str) -> crate::error::Result<Vec<synt
             name,
             text,
             text.find("version").unwrap_or(0),
-            format!("unsupported rules file version {} (this leakscan reads version 1)", file.version),
+            format!(
+                "unsupported rules file version {} (this leakscan reads version 1)",
+                file.version
+            ),
         ));
     }
     Ok(file.rules)

@@ -24,7 +24,10 @@ impl std::fmt::Display for Problem {
 
 /// The text of example `index` of `rule_id`, expanded reproducibly.
 pub fn expand_example(rule_id: &str, index: usize, template: &str) -> String {
-    expand(template, &mut Rng::from_str_seed(&format!("{rule_id}#{index}")))
+    expand(
+        template,
+        &mut Rng::from_str_seed(&format!("{rule_id}#{index}")),
+    )
 }
 
 pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
@@ -57,11 +60,18 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
                 .iter()
                 .any(|k| lower.contains(&k.to_ascii_lowercase()))
             {
-                problem(format!("example {} contains none of the keywords {:?}: {ex:?}", i + 1, rule.keywords));
+                problem(format!(
+                    "example {} contains none of the keywords {:?}: {ex:?}",
+                    i + 1,
+                    rule.keywords
+                ));
                 continue;
             }
             if !matcher.scan(text.as_bytes()).iter().any(|m| m.rule == ri) {
-                problem(format!("example {} is not reported: {ex:?} (expanded: {text:?})", i + 1));
+                problem(format!(
+                    "example {} is not reported: {ex:?} (expanded: {text:?})",
+                    i + 1
+                ));
             }
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {

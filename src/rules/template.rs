@@ -98,9 +98,14 @@ mod tests {
     #[test]
     fn expands_known_classes_only() {
         let mut rng = Rng::new(7);
-        let s = expand("a{hex:8}b {{ .Values.x }} ${VAR} {nope:3} {digit:2}", &mut rng);
+        let s = expand(
+            "a{hex:8}b {{ .Values.x }} ${VAR} {nope:3} {digit:2}",
+            &mut rng,
+        );
         let hex = &s[1..9];
-        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert!(s[9..].starts_with("b {{ .Values.x }} ${VAR} {nope:3} "));
         assert!(s[s.len() - 2..].bytes().all(|b| b.is_ascii_digit()));
     }

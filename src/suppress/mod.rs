@@ -31,7 +31,9 @@ impl Suppressor {
     }
 
     pub fn judge(&self, f: &Finding) -> Verdict {
-        if self.allowlist.allows_path(&f.path.as_str_lossy()) || self.allowlist.allows_secret(f.secret.expose()) {
+        if self.allowlist.allows_path(&f.path.as_str_lossy())
+            || self.allowlist.allows_secret(f.secret.expose())
+        {
             return Verdict::Suppressed(SuppressReason::Allowlist, None);
         }
         if f.inline.allows(&f.rule) {

@@ -11,7 +11,11 @@ fn builtin_rules_pass_their_own_check() {
 #[test]
 fn builtin_rule_set_is_large_and_unique() {
     let r = run(leakscan().args(["rules", "list"])).expect(0);
-    let ids: Vec<&str> = r.stdout.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let ids: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate rule ids");
     assert!(ids.len() >= 150, "only {} rules", ids.len());
@@ -35,7 +39,12 @@ examples = ["x = mytok_{digit:10}"]
         .args(["rules", "check", "--no-default-rules", "--config"])
         .arg(t.join("bad.toml")))
     .expect(1);
-    assert!(r.stdout.contains("rule `my-token`: example 1 is not reported"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("rule `my-token`: example 1 is not reported"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -57,6 +66,14 @@ negative_examples = ["x = MYTOK_{lalnum:10}"]
         .args(["rules", "check", "--no-default-rules", "--config"])
         .arg(t.join("bad.toml")))
     .expect(1);
-    assert!(r.stdout.contains("contains none of the keywords"), "{}", r.stdout);
-    assert!(r.stdout.contains("negative example 1 is reported"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("contains none of the keywords"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("negative example 1 is reported"),
+        "{}",
+        r.stdout
+    );
 }

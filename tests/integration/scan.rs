@@ -44,7 +44,10 @@ fn secrets_are_redacted_unless_asked() {
     let t = Tree::new();
     let tok = fake::github_pat(2);
     t.write("a.env", format!("GH={tok}\n"));
-    let r = run(leakscan().current_dir(t.path()).args(["scan", ".", "--format", "json"])).expect(1);
+    let r = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "json"]))
+    .expect(1);
     let f = only(&r);
     assert_eq!(f["secret"], format!("{}…({})", &tok[..4], tok.len()));
     assert!(!r.stdout.contains(&tok));
@@ -63,9 +66,13 @@ fn binary_files_are_skipped_and_counted_unless_named() {
     let r = t.scan_json(&[]).expect(0);
     assert_eq!(stat(&r, "binary"), 1);
     // Named on the command line: always scanned.
-    let r = run(leakscan()
-        .current_dir(t.path())
-        .args(["scan", "blob.bin", "--format", "json", "--show-secrets"]))
+    let r = run(leakscan().current_dir(t.path()).args([
+        "scan",
+        "blob.bin",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
     .expect(1);
     assert_eq!(only(&r)["secret"], tok.as_str());
 }
@@ -152,10 +159,11 @@ fn unreadable_file_is_reported_and_exits_2_after_scanning_the_rest() {
     } else {
         leakscan()
     };
-    let r = run(cmd
-        .current_dir(t.path())
-        .args(["scan", ".", "--format", "json", "--show-secrets"]))
-    .expect(2);
+    let r =
+        run(cmd
+            .current_dir(t.path())
+            .args(["scan", ".", "--format", "json", "--show-secrets"]))
+        .expect(2);
     assert!(r.stderr.contains("locked.txt"), "{}", r.stderr);
     assert!(r.stderr.contains("ermission denied"), "{}", r.stderr);
     assert_eq!(only(&r)["path"], "ok.txt");
@@ -164,7 +172,10 @@ fn unreadable_file_is_reported_and_exits_2_after_scanning_the_rest() {
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -190,7 +201,10 @@ fn empty_file_and_no_trailing_newline() {
     t.write("last.txt", format!("a\nb\nkey: {tok}"));
     let r = t.scan_json(&[]).expect(1);
     let f = only(&r);
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(3), Some(6)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(3), Some(6))
+    );
     assert_eq!(f["secret"], tok.as_str());
     assert_eq!(r.json()["stats"]["scanned"], 2);
 }
@@ -242,7 +256,10 @@ fn standard_input() {
 #[test]
 fn missing_path_is_an_error() {
     let t = Tree::new();
-    let r = run(leakscan().current_dir(t.path()).args(["scan", "no-such-dir"])).expect(2);
+    let r = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", "no-such-dir"]))
+    .expect(2);
     assert!(r.stderr.contains("no-such-dir"), "{}", r.stderr);
 }
 
@@ -256,7 +273,11 @@ fn gitignore_is_honoured_hidden_files_are_scanned() {
     let r = t.scan_json(&[]).expect(1);
     assert_eq!(only(&r)["path"], ".env");
     let r = t.scan_json(&["--no-ignore"]).expect(1);
-    let paths: Vec<_> = r.findings().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<_> = r
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(paths, [".env", "ignored/a.txt"]);
     t.scan_json(&["--no-hidden"]).expect(0);
 }
@@ -269,13 +290,23 @@ fn inline_allow_marker() {
     let c = fake::github_pat(19);
     t.write(
         "a.py",
-        format!("x = '{a}'  # leakscan:allow\ny = '{b}'  # leakscan:allow=some-other-rule\nz = '{c}'\n"),
+        format!(
+            "x = '{a}'  # leakscan:allow\ny = '{b}'  # leakscan:allow=some-other-rule\nz = '{c}'\n"
+        ),
     );
     let r = t.scan_json(&[]).expect(1);
-    let lines: Vec<u64> = r.findings().iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = r
+        .findings()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [2, 3]);
     assert_eq!(r.json()["stats"]["suppressed"]["inline"], 1);
-    assert!(r.stderr.contains("3 findings: 1 allowed inline, 2 new"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("3 findings: 1 allowed inline, 2 new"),
+        "{}",
+        r.stderr
+    );
     let r = t.scan_json(&["--show-suppressed"]).expect(1);
     assert_eq!(r.findings()[0]["suppressed"]["reason"], "inline");
 }
@@ -284,7 +315,10 @@ fn inline_allow_marker() {
 fn config_adds_rules_disables_rules_and_allowlists() {
     let t = Tree::new();
     let tok = fake::github_pat(20);
-    t.write("keep/a.txt", format!("t={tok}\nacme_{}\n", "Q".repeat(3) + "7f3k9x2m4p"));
+    t.write(
+        "keep/a.txt",
+        format!("t={tok}\nacme_{}\n", "Q".repeat(3) + "7f3k9x2m4p"),
+    );
     t.write("fixtures/b.txt", format!("t={}\n", fake::github_pat(21)));
     t.write(
         ".leakscan.toml",
@@ -301,12 +335,20 @@ examples = ["k = acme_{alnum:13}"]
 "#,
     );
     let r = t.scan_json(&[]).expect(1);
-    let rules: Vec<_> = r.findings().iter().map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    let rules: Vec<_> = r
+        .findings()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(rules.len(), 2, "{rules:?}");
     assert!(rules.contains(&"acme-key".to_string()));
     assert_eq!(r.json()["stats"]["suppressed"]["allowlist"], 1);
     // Disable the built-in rule that found the token.
-    let gh = rules.iter().find(|r| r.starts_with("github")).unwrap().clone();
+    let gh = rules
+        .iter()
+        .find(|r| r.starts_with("github"))
+        .unwrap()
+        .clone();
     let cfg = std::fs::read_to_string(t.join(".leakscan.toml")).unwrap();
     t.write(".leakscan.toml", format!("disable = [\"{gh}\"]\n{cfg}"));
     let r = t.scan_json(&[]).expect(1);
@@ -316,7 +358,10 @@ examples = ["k = acme_{alnum:13}"]
 #[test]
 fn bad_config_names_file_line_and_column() {
     let t = Tree::new();
-    t.write(".leakscan.toml", "[allowlist]\npaths = [\"a\"]\nalowlist = 1\n");
+    t.write(
+        ".leakscan.toml",
+        "[allowlist]\npaths = [\"a\"]\nalowlist = 1\n",
+    );
     let r = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(2);
     assert!(r.stderr.contains(".leakscan.toml:3:1"), "{}", r.stderr);
     assert!(r.stderr.contains("alowlist"), "{}", r.stderr);
@@ -338,13 +383,24 @@ fn bad_rule_regex_names_the_rule() {
 fn output_is_identical_whatever_the_thread_count() {
     let t = Tree::new();
     for i in 0..60 {
-        t.write(&format!("d{}/f{i}.txt", i % 7), format!("a\nt={}\nb={}\n", fake::github_pat(100 + i), fake::github_pat(200 + i)));
+        t.write(
+            &format!("d{}/f{i}.txt", i % 7),
+            format!(
+                "a\nt={}\nb={}\n",
+                fake::github_pat(100 + i),
+                fake::github_pat(200 + i)
+            ),
+        );
     }
     let one = t.scan_json(&["-j", "1"]).expect(1);
     let four = t.scan_json(&["-j", "4"]).expect(1);
     assert_eq!(one.findings(), four.findings());
     assert_eq!(one.findings().len(), 120);
-    let paths: Vec<String> = one.findings().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<String> = one
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);

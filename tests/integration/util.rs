@@ -11,7 +11,9 @@ pub use tempfile::TempDir;
 /// The binary under test.
 pub fn leakscan() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leakscan"));
-    c.env("NO_COLOR", "1").env_remove("GIT_DIR").env_remove("GIT_INDEX_FILE");
+    c.env("NO_COLOR", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE");
     c
 }
 
@@ -42,7 +44,10 @@ impl Run {
 
     /// The findings array of the JSON report.
     pub fn findings(&self) -> Vec<serde_json::Value> {
-        self.json()["findings"].as_array().cloned().unwrap_or_default()
+        self.json()["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -51,15 +56,23 @@ pub fn run(cmd: &mut Command) -> Run {
 }
 
 pub fn run_with_stdin(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn leakscan");
     if let Some(data) = stdin {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(data).unwrap();
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -75,7 +88,10 @@ pub struct Tree {
 impl Tree {
     pub fn new() -> Tree {
         Tree {
-            dir: tempfile::Builder::new().prefix("leakscan-test").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("leakscan-test")
+                .tempdir()
+                .unwrap(),
         }
     }
 
