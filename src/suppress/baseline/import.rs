@@ -1,0 +1,281 @@
+//! Other scanners' suppressions, parsed and mapped onto our rule ids, so a
+//! team can switch without re-triaging: a gitleaks JSON report, a
+//! `.gitleaksignore` (fingerprints `commit:path:rule:line` or
+//! `path:rule:line`), and a detect-secrets `.secrets.baseline`. Turning these
+//! into entries needs a scan (to find the secret a fingerprint points at);
+//! that is `commands::baseline`'s job, not this module's.
+//!
+//! Rule mapping: a gitleaks rule id that is also one of ours is kept; other
+//! ids become a family glob from their first word (`aws-access-token` →
+//! `aws-*`), with a few exceptions in `gitleaks_rule_glob`; detect-secrets
+//! plugin names map through `detect_secrets_rule_glob`. Generic kinds
+//! (keywords, high-entropy strings, `generic-api-key`) map to `*`: the path
+//! and the secret's hash still have to match.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::format::Hex;
+use crate::error::{Error, Result};
+
+/// One gitleaks finding or fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitleaksItem {
+    pub commit: Option<String>,
+    pub path: String,
+    pub rule: String,
+    pub line: u64,
+    pub end_line: u64,
+    /// The secret, when a JSON report carries it unredacted.
+    pub secret: Option<String>,
+    /// The fingerprint, for messages.
+    pub fingerprint: String,
+}
+
+/// One detect-secrets result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectSecretsItem {
+    pub path: String,
+    /// The plugin's name, e.g. `AWS Access Key`.
+    pub kind: String,
+    pub hashed_secret: Hex<20>,
+    pub line: Option<u64>,
+    /// The audit decision: `Some(false)` false positive, `Some(true)` real.
+    pub is_secret: Option<bool>,
+}
+
+/// What an import file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Foreign {
+    Gitleaks(Vec<GitleaksItem>),
+    DetectSecrets(Vec<DetectSecretsItem>),
+}
+
+#[derive(Deserialize)]
+struct GitleaksJson {
+    #[serde(rename = "RuleID")]
+    rule: String,
+    #[serde(rename = "File")]
+    file: String,
+    #[serde(rename = "StartLine", default)]
+    start_line: u64,
+    #[serde(rename = "EndLine", default)]
+    end_line: u64,
+    #[serde(rename = "Secret", default)]
+    secret: String,
+    #[serde(rename = "Commit", default)]
+    commit: String,
+    #[serde(rename = "Fingerprint", default)]
+    fingerprint: String,
+}
+
+#[derive(Deserialize)]
+struct DetectSecretsFile {
+    results: BTreeMap<String, Vec<DetectSecretsJson>>,
+}
+
+#[derive(Deserialize)]
+struct DetectSecretsJson {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    filename: Option<String>,
+    hashed_secret: Hex<20>,
+    #[serde(default)]
+    line_number: Option<u64>,
+    #[serde(default)]
+    is_secret: Option<bool>,
+}
+
+fn json_error(name: &Path, e: &serde_json::Error, what: &str) -> Error {
+    Error::Config {
+        path: name.to_path_buf(),
+        line: e.line(),
+        col: e.column(),
+        msg: format!("not a valid {what}: {e}"),
+    }
+}
+
+/// Recognises and parses an import file by its content: a JSON array is a
+/// gitleaks report, a JSON object with `results` a detect-secrets baseline,
+/// anything else a `.gitleaksignore`.
+pub fn parse(bytes: &[u8], name: &Path) -> Result<Foreign> {
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        let items: Vec<GitleaksJson> = serde_json::from_str(&text)
+            .map_err(|e| json_error(name, &e, "gitleaks JSON report"))?;
+        return Ok(Foreign::Gitleaks(
+            items
+                .into_iter()
+                .map(|g| {
+                    // `gitleaks --redact` writes REDACTED; a partial redaction
+                    // ends in `...`. Neither is the secret.
+                    let secret = Some(g.secret)
+                        .filter(|s| !s.is_empty() && s != "REDACTED" && !s.ends_with("..."));
+                    GitleaksItem {
+                        commit: Some(g.commit).filter(|c| !c.is_empty()),
+                        path: g.file,
+                        rule: g.rule,
+                        line: g.start_line,
+                        end_line: g.end_line.max(g.start_line),
+                        secret,
+                        fingerprint: g.fingerprint,
+                    }
+                })
+                .collect(),
+        ));
+    }
+    if trimmed.starts_with('{') {
+        let file: DetectSecretsFile = serde_json::from_str(&text)
+            .map_err(|e| json_error(name, &e, "detect-secrets baseline"))?;
+        let mut out = Vec::new();
+        for (path, results) in file.results {
+            for r in results {
+                out.push(DetectSecretsItem {
+                    path: r.filename.unwrap_or_else(|| path.clone()),
+                    kind: r.kind,
+                    hashed_secret: r.hashed_secret,
+                    line: r.line_number,
+                    is_secret: r.is_secret,
+                });
+            }
+        }
+        return Ok(Foreign::DetectSecrets(out));
+    }
+    let mut items = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let item = parse_fingerprint(line).ok_or_else(|| Error::Config {
+            path: name.to_path_buf(),
+            line: n + 1,
+            col: 1,
+            msg: format!(
+                "not a gitleaks fingerprint (`commit:path:rule:line` or `path:rule:line`): {line}"
+            ),
+        })?;
+        items.push(item);
+    }
+    Ok(Foreign::Gitleaks(items))
+}
+
+/// Splits a gitleaks fingerprint from the right (paths may contain `:`): the
+/// line, the rule id, then an optional 40- or 64-hex commit before the path.
+pub fn parse_fingerprint(fp: &str) -> Option<GitleaksItem> {
+    let (rest, line) = fp.rsplit_once(':')?;
+    let line: u64 = line.parse().ok()?;
+    let (rest, rule) = rest.rsplit_once(':')?;
+    if rule.is_empty() || rest.is_empty() {
+        return None;
+    }
+    let (commit, path) = match rest.split_once(':') {
+        Some((c, p))
+            if (c.len() == 40 || c.len() == 64)
+                && c.bytes().all(|b| b.is_ascii_hexdigit())
+                && !p.is_empty() =>
+        {
+            (Some(c.to_string()), p)
+        }
+        _ => (None, rest),
+    };
+    Some(GitleaksItem {
+        commit,
+        path: path.to_string(),
+        rule: rule.to_string(),
+        line,
+        end_line: line,
+        secret: None,
+        fingerprint: fp.to_string(),
+    })
+}
+
+/// Our rule id, or a glob over our ids, for a gitleaks rule id. `ours` says
+/// whether an id exists in the active rule set.
+pub fn gitleaks_rule_glob(id: &str, ours: impl Fn(&str) -> bool) -> String {
+    if ours(id) {
+        return id.to_string();
+    }
+    match id {
+        "generic-api-key" | "generic-secret" | "generic-password" => return "*".into(),
+        "private-key" | "pkcs12-file" => return "*private-key*".into(),
+        "jwt" | "jwt-base64" => return "jwt*".into(),
+        "gcp-api-key" | "gcp-service-account" => return "{gcp,google}-*".into(),
+        "hashicorp-tf-api-token" | "hashicorp-tf-password" => {
+            return "{hashicorp,terraform}-*".into()
+        }
+        _ => {}
+    }
+    match id.split_once('-') {
+        Some(("generic", _)) => "*".into(),
+        Some((family, _)) => format!("{family}-*"),
+        None => format!("{id}*"),
+    }
+}
+
+/// A glob over our rule ids for a detect-secrets plugin name.
+pub fn detect_secrets_rule_glob(kind: &str) -> String {
+    let g = match kind {
+        "AWS Access Key" => "aws-*",
+        "Azure Storage Account access key" => "azure-*",
+        "Artifactory Credentials" => "artifactory-*",
+        "Discord Bot Token" => "discord-*",
+        "GitHub Token" => "github-*",
+        "GitLab Token" => "gitlab-*",
+        "IBM Cloud IAM Key" | "IBM COS HMAC Credentials" => "ibm-*",
+        "JSON Web Token" => "jwt*",
+        "Mailchimp Access Key" => "mailchimp-*",
+        "NPM tokens" => "npm-*",
+        "OpenAI Token" => "openai-*",
+        "Private Key" => "*private-key*",
+        "PyPI Token" => "pypi-*",
+        "SendGrid API Key" => "sendgrid-*",
+        "Slack Token" => "slack-*",
+        "Square OAuth Secret" => "square-*",
+        "Stripe Access Key" => "stripe-*",
+        "Telegram Bot Token" => "telegram-*",
+        "Twilio API Key" => "twilio-*",
+        // Keyword, Basic Auth, high-entropy strings and plugins we don't
+        // know: any rule, still bound to the file and the secret's hash.
+        _ => "*",
+    };
+    g.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints() {
+        let c = "0123456789abcdef0123456789abcdef01234567";
+        let g = parse_fingerprint(&format!("{c}:dir/a:b.env:aws-access-token:12")).unwrap();
+        assert_eq!(g.commit.as_deref(), Some(c));
+        assert_eq!(g.path, "dir/a:b.env");
+        assert_eq!(g.rule, "aws-access-token");
+        assert_eq!(g.line, 12);
+        let g = parse_fingerprint("src/x.py:github-pat:3").unwrap();
+        assert_eq!(g.commit, None);
+        assert_eq!(g.path, "src/x.py");
+        assert!(parse_fingerprint("nonsense").is_none());
+        assert!(parse_fingerprint("a:b:notanumber").is_none());
+    }
+
+    #[test]
+    fn rule_mapping() {
+        let ours = |id: &str| id == "github-pat";
+        assert_eq!(gitleaks_rule_glob("github-pat", ours), "github-pat");
+        assert_eq!(
+            gitleaks_rule_glob("github-fine-grained-pat", ours),
+            "github-*"
+        );
+        assert_eq!(gitleaks_rule_glob("generic-api-key", ours), "*");
+        assert_eq!(gitleaks_rule_glob("jwt", ours), "jwt*");
+        assert_eq!(detect_secrets_rule_glob("Secret Keyword"), "*");
+        assert_eq!(detect_secrets_rule_glob("AWS Access Key"), "aws-*");
+    }
+}

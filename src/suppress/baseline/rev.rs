@@ -1,0 +1,121 @@
+//! Reading files as of another git revision, for `--baseline-from REV`: a
+//! change under review must not be able to edit the baseline or the
+//! configuration that judges it, so both are read from the target branch.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A repository and where the scanned root sits inside its work tree.
+pub struct RevReader {
+    repo: git2::Repository,
+    /// The path the repository was found from (for messages).
+    shown: PathBuf,
+    /// Canonical work tree, if the repository has one.
+    workdir: Option<PathBuf>,
+}
+
+fn git_err(repo: &Path, msg: impl std::fmt::Display) -> Error {
+    Error::Git {
+        repo: repo.to_path_buf(),
+        msg: msg.to_string(),
+    }
+}
+
+impl RevReader {
+    /// Opens the repository containing `dir`.
+    pub fn open(dir: &Path) -> Result<RevReader> {
+        let repo = git2::Repository::discover(dir).map_err(|e| {
+            git_err(
+                dir,
+                format!("--baseline-from needs a git repository: {}", e.message()),
+            )
+        })?;
+        let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
+        Ok(RevReader {
+            repo,
+            shown: dir.to_path_buf(),
+            workdir,
+        })
+    }
+
+    /// `path` (absolute, or relative to the current directory) as a
+    /// `/`-separated path inside the work tree, or `None` if it is outside.
+    pub fn in_repo(&self, path: &Path) -> Option<String> {
+        let abs = absolute(path);
+        let workdir = self.workdir.as_ref()?;
+        let rel = abs.strip_prefix(workdir).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        Some(parts.join("/"))
+    }
+
+    /// The bytes of `path` (repository-relative, `/`-separated) at `rev`, or
+    /// `None` if the revision has no such file.
+    pub fn read(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let obj = self.repo.revparse_single(rev).map_err(|e| {
+            git_err(
+                &self.shown,
+                format!("--baseline-from {rev}: {}", e.message()),
+            )
+        })?;
+        let tree = obj.peel_to_tree().map_err(|e| {
+            git_err(
+                &self.shown,
+                format!("--baseline-from {rev}: {}", e.message()),
+            )
+        })?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(git_err(
+                    &self.shown,
+                    format!("{rev}:{path}: {}", e.message()),
+                ))
+            }
+        };
+        let blob = entry
+            .to_object(&self.repo)
+            .and_then(|o| o.peel_to_blob())
+            .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {}", e.message())))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+}
+
+/// `path` made absolute and canonical as far as it exists (the file itself
+/// may exist only in another revision).
+pub fn absolute(path: &Path) -> PathBuf {
+    if let Ok(c) = path.canonicalize() {
+        return c;
+    }
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) if dir != abs => absolute(dir).join(name),
+        _ => abs,
+    }
+}
+
+/// Joins `/`-separated repository paths, dropping empty parts.
+pub fn join(dir: &str, name: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in dir.split('/').chain(name.split('/')) {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
