@@ -97,6 +97,10 @@ pub fn finish(
     }
     if !common.quiet {
         eprint!("{}", summary(stats, total, new, unit));
+        // Entries that matched nothing (#4); the pre-commit hook turns this off.
+        if let Some(note) = suppressor.baseline.as_ref().and_then(|b| b.stale_note()) {
+            eprintln!("{note}");
+        }
     }
     if new > 0 {
         if let Some(a) = advice {

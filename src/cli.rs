@@ -169,7 +169,7 @@ pub enum RulesCommand {
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Record the current findings as a new baseline.
-    Create(BaselineScanArgs),
+    Create(BaselineCreateArgs),
     /// Add new findings as untriaged and prune entries that no longer occur.
     Update(BaselineUpdateArgs),
     /// Triage untriaged entries (interactive on a terminal, or with flags).
@@ -181,27 +181,55 @@ pub enum BaselineCommand {
 /// What a baseline command scans: like `scan`, or like `history` with `--history`.
 #[derive(Debug, Clone, Args)]
 pub struct BaselineScanArgs {
-    /// Baseline file to write.
-    #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
-    pub out: PathBuf,
-    /// Scan git history (`--repo`, `--all`) instead of files.
+    /// Baseline file (default: the config's `baseline` key, else
+    /// `.leakscan-baseline.json` at the scanned root).
+    #[arg(long, visible_alias = "file", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Scan git history (`--repo`, `--all`, `--rev`) instead of files.
     #[arg(long)]
     pub history: bool,
-    /// Repository for `--history`.
-    #[arg(long, value_name = "PATH")]
+    /// Repository for `--history` (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH", requires = "history")]
     pub repo: Option<PathBuf>,
     /// With `--history`: every ref.
-    #[arg(long)]
+    #[arg(long, requires = "history")]
     pub all: bool,
+    /// With `--history`: revisions or ranges to scan (default HEAD); repeatable.
+    #[arg(long = "rev", value_name = "REV", requires = "history")]
+    pub revs: Vec<String>,
     /// Paths to scan (without `--history`).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// Configuration file (default: `.leakscan.toml` at the scanned root).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Ignore `.leakscan.toml`.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Use only the configuration's rules, not the built-in ones.
     #[arg(long)]
     pub no_default_rules: bool,
+    /// Do not honour .gitignore / .ignore files.
     #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files or blobs larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print only errors.
+    #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BaselineCreateArgs {
+    #[command(flatten)]
+    pub scan: BaselineScanArgs,
+    /// Replace an existing baseline (its triage decisions are lost; prefer `update`).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -218,10 +246,14 @@ pub struct BaselineAuditArgs {
     /// Baseline file.
     #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
     pub file: PathBuf,
+    /// The scanned root its paths are relative to (default: the file's directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Set this status on the selected entries without asking.
-    #[arg(long, value_name = "STATUS")]
+    #[arg(long, value_name = "STATUS",
+          value_parser = ["untriaged", "false-positive", "accepted-risk", "revoked"])]
     pub set_status: Option<String>,
-    /// Select entries of this rule.
+    /// Select entries of this rule (a glob over rule ids).
     #[arg(long, value_name = "ID")]
     pub rule: Option<String>,
     /// Select entries whose path matches this glob.
@@ -230,12 +262,15 @@ pub struct BaselineAuditArgs {
     /// Reason recorded with the decision.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Who decided (default: $USER).
+    /// Who decided (default: git's user.email, else $USER).
     #[arg(long)]
     pub by: Option<String>,
     /// Include entries that already have a status.
     #[arg(long)]
     pub all: bool,
+    /// Ask even when standard input is not a terminal.
+    #[arg(long, conflicts_with = "set_status")]
+    pub interactive: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -243,12 +278,19 @@ pub struct BaselineImportArgs {
     /// A gitleaks JSON report, a `.gitleaksignore`, or a detect-secrets `.secrets.baseline`.
     #[arg(value_name = "FILE")]
     pub from: PathBuf,
-    /// Baseline file to write (merged with it if it exists).
-    #[arg(long, value_name = "FILE", default_value = ".leakscan-baseline.json")]
-    pub out: PathBuf,
-    /// The scanned root the imported paths are relative to.
+    /// Baseline file to write, merged with it if it exists (default:
+    /// `.leakscan-baseline.json` in the root).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The scanned root (or repository) the imported paths are relative to.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
+    /// Configuration file (default: `.leakscan.toml` in the root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use only the configuration's rules, not the built-in ones.
+    #[arg(long)]
+    pub no_default_rules: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,9 +1,393 @@
-//! `leakscan baseline create|update|audit|import`. (Being built: #4.)
+//! `leakscan baseline create|update|audit|import`: writes and maintains the
+//! file that `suppress::baseline` reads. `create` and `update` scan like
+//! `scan` (or like `history` with `--history`), with the configuration's
+//! allowlists and inline markers applied and no baseline, and record what is
+//! left. Triage lives in `audit`, other scanners' suppressions in `import`.
+//! Nothing here runs in the pre-commit hook: `leakscan staged` never writes
+//! the baseline.
 
-use crate::cli::BaselineCommand;
+mod audit;
+mod import;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::{
+    BaselineCommand, BaselineCreateArgs, BaselineScanArgs, BaselineUpdateArgs, CommonArgs,
+    HistoryArgs, ScanArgs,
+};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::finding::Secret;
+use crate::report::Format;
+use crate::rules::RuleSet;
+use crate::settings;
+use crate::stats::{Stats, SuppressReason};
+use crate::suppress::baseline::format::{self, Key};
+use crate::suppress::baseline::{self, Baseline, Entry, EntryPath, Matcher, Status};
+use crate::suppress::Verdict;
 
-pub fn run(_cmd: BaselineCommand) -> Result<Exit> {
-    Err(Error::Usage("`leakscan baseline` is not available yet".into()))
+pub fn run(cmd: BaselineCommand) -> Result<Exit> {
+    match cmd {
+        BaselineCommand::Create(a) => create(a),
+        BaselineCommand::Update(a) => update(a),
+        BaselineCommand::Audit(a) => audit::run(a),
+        BaselineCommand::Import(a) => import::run(a),
+    }
+}
+
+/// One place a secret was found and not allowed by config or inline marker.
+struct Seen {
+    rule: String,
+    /// As the scan reported it: relative to the scanned root.
+    path: Vec<u8>,
+    secret: Secret,
+    line: usize,
+}
+
+/// A baseline command's scan, set up but not yet run.
+struct Plan {
+    args: BaselineScanArgs,
+    common: CommonArgs,
+    root: PathBuf,
+    prepared: super::Prepared,
+    /// The baseline file.
+    file: PathBuf,
+    /// The root relative to the baseline's directory (see `baseline::prefix_for`).
+    prefix: Option<Vec<u8>>,
+}
+
+/// What the scan found, ready to compare with a baseline.
+struct Collected {
+    seen: Vec<Seen>,
+    stats: Stats,
+    total: usize,
+}
+
+fn plan(args: &BaselineScanArgs) -> Result<Plan> {
+    let common = CommonArgs {
+        format: Format::Text,
+        output: None,
+        show_secrets: false,
+        quiet: args.quiet,
+        config: args.config.clone(),
+        no_config: args.no_config,
+        no_default_rules: args.no_default_rules,
+        baseline: None,
+        // A baseline must record findings, not judge them by itself.
+        no_baseline: true,
+        baseline_from: None,
+        show_suppressed: false,
+        threads: args.threads,
+    };
+    let root = if args.history {
+        let dir = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+        let repo = git2::Repository::discover(&dir).map_err(|e| Error::Git {
+            repo: dir.clone(),
+            msg: e.message().to_string(),
+        })?;
+        repo.workdir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| repo.path().to_path_buf())
+    } else {
+        for p in &args.paths {
+            settings::check_path(p)?;
+        }
+        settings::scan_root(&args.paths)
+    };
+    let repo = args.history.then_some(root.as_path());
+    let prepared = super::prepare(&common, &root, repo)?;
+    let file = args
+        .out
+        .clone()
+        .or_else(|| baseline::configured(prepared.config.as_ref()))
+        .unwrap_or_else(|| baseline::in_root(&root));
+    let prefix = baseline::prefix_for(&root, &file);
+    Ok(Plan {
+        args: args.clone(),
+        common,
+        root,
+        prepared,
+        file,
+        prefix,
+    })
+}
+
+impl Plan {
+    fn collect(&self) -> Result<Collected> {
+        let a = &self.args;
+        let scanned = if a.history {
+            let h = HistoryArgs {
+                repo: Some(self.root.clone()),
+                revs: a.revs.clone(),
+                all: a.all,
+                since: None,
+                until: None,
+                since_commit: None,
+                // Every path a secret occurs at gets its own entry.
+                all_occurrences: true,
+                max_file_size: a.max_file_size,
+                common: self.common.clone(),
+            };
+            super::history::collect(&h, &self.prepared)?
+        } else {
+            let s = ScanArgs {
+                paths: a.paths.clone(),
+                common: self.common.clone(),
+                no_ignore: a.no_ignore,
+                hidden: false,
+                no_hidden: false,
+                follow: false,
+                max_file_size: a.max_file_size,
+            };
+            super::scan::collect(&s, &self.prepared)?
+        };
+        let mut stats = scanned.stats;
+        let total = scanned.findings.len();
+        let own_name = self
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned().into_bytes());
+        let mut seen = Vec::with_capacity(total);
+        for f in scanned.findings {
+            if let Verdict::Suppressed(reason, _) = self.prepared.suppressor.judge(&f) {
+                *stats.suppressed.entry(reason).or_default() += 1;
+                continue;
+            }
+            let mut places = vec![(f.path.0.clone(), f.line)];
+            places.extend(f.occurrences.iter().map(|o| (o.path.0.clone(), o.line)));
+            for (path, line) in places {
+                // The baseline stores no secret, so nothing a rule finds in
+                // it can be one; recording it would change it on every update.
+                if own_name.as_deref() == Some(&joined(self.prefix.as_deref(), &path)[..]) {
+                    continue;
+                }
+                seen.push(Seen {
+                    rule: f.rule.clone(),
+                    path,
+                    secret: f.secret.clone(),
+                    line,
+                });
+            }
+        }
+        print_problems(&stats);
+        Ok(Collected { seen, stats, total })
+    }
+
+    fn entry(&self, key: &Key, s: &Seen, date: &str) -> Entry {
+        let secret = s.secret.expose();
+        let preview = format::preview(secret);
+        Entry {
+            path: EntryPath::literal(&joined(self.prefix.as_deref(), &s.path)),
+            rule: s.rule.clone(),
+            hash: Some(key.hash(secret)),
+            sha1: None,
+            line: Some(s.line as u64),
+            preview: (!preview.is_empty()).then_some(preview),
+            length: Some(secret.len() as u64),
+            status: Status::Untriaged,
+            reason: None,
+            by: None,
+            date: Some(date.to_string()),
+        }
+    }
+}
+
+/// `prefix/path`, or `path` without a prefix.
+fn joined(prefix: Option<&[u8]>, path: &[u8]) -> Vec<u8> {
+    match prefix {
+        Some(p) => [p, b"/", path].concat(),
+        None => path.to_vec(),
+    }
+}
+
+fn print_problems(stats: &Stats) {
+    for e in stats.errors.iter().take(50) {
+        eprintln!("leakscan: error: {e}");
+    }
+    if stats.errors.len() > 50 {
+        eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
+    }
+    for w in &stats.warnings {
+        eprintln!("leakscan: warning: {w}");
+    }
+}
+
+/// "3 allowed inline, 1 allowlisted by config" (or "none suppressed").
+fn suppressed_words(stats: &Stats) -> String {
+    let mut parts = Vec::new();
+    for (reason, label) in [
+        (SuppressReason::Inline, "allowed inline"),
+        (SuppressReason::Allowlist, "allowlisted by config"),
+    ] {
+        if let Some(n) = stats.suppressed.get(&reason) {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    if parts.is_empty() {
+        "none suppressed".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn exit_for(stats: &Stats, otherwise: Exit) -> Exit {
+    if stats.errors.is_empty() {
+        otherwise
+    } else {
+        Exit::Error
+    }
+}
+
+fn create(args: BaselineCreateArgs) -> Result<Exit> {
+    let plan = plan(&args.scan)?;
+    if plan.file.exists() && !args.force {
+        return Err(Error::Usage(format!(
+            "{} exists; `leakscan baseline update` refreshes it and keeps its triage \
+             (or pass --force to replace it)",
+            plan.file.display()
+        )));
+    }
+    let found = plan.collect()?;
+    let mut b = Baseline::new();
+    let key = b.key();
+    let date = format::today();
+    b.entries = found
+        .seen
+        .iter()
+        .map(|s| plan.entry(&key, s, &date))
+        .collect();
+    b.normalize();
+    b.write(&plan.file)?;
+    if !args.scan.quiet {
+        eprintln!(
+            "leakscan: {} finding{} ({}); wrote {} entr{} to {}",
+            found.total,
+            if found.total == 1 { "" } else { "s" },
+            suppressed_words(&found.stats),
+            b.entries.len(),
+            if b.entries.len() == 1 { "y" } else { "ies" },
+            plan.file.display()
+        );
+    }
+    Ok(exit_for(&found.stats, Exit::Clean))
+}
+
+fn update(args: BaselineUpdateArgs) -> Result<Exit> {
+    let plan = plan(&args.scan)?;
+    if !plan.file.is_file() {
+        return Err(Error::Usage(format!(
+            "no baseline at {}; create one with `leakscan baseline create`",
+            plan.file.display()
+        )));
+    }
+    let before = std::fs::read(&plan.file).map_err(|e| Error::io(&plan.file, e))?;
+    let current = Baseline::parse(&before, &plan.file)?;
+    let found = plan.collect()?;
+    let matcher = Matcher::new(current.clone(), &plan.file).with_prefix(plan.prefix.clone());
+    let key = current.key();
+    let date = format::today();
+    let mut added: Vec<Entry> = Vec::new();
+    let mut keys = HashSet::new();
+    for s in &found.seen {
+        if matcher.find(&s.rule, &s.path, s.secret.expose()).is_some() {
+            continue;
+        }
+        let e = plan.entry(&key, s, &date);
+        let k = (e.path.clone(), e.rule.clone(), e.hash);
+        if keys.insert(k) {
+            added.push(e);
+        }
+    }
+    let (removed, kept): (Vec<(usize, &Entry)>, Vec<(usize, &Entry)>) = current
+        .entries
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| matcher.is_stale(*i));
+    let mut next = Baseline {
+        version: format::VERSION,
+        salt: current.salt.clone(),
+        entries: kept.iter().map(|(_, e)| (*e).clone()).collect(),
+    };
+    next.entries.extend(added.iter().cloned());
+    let after = next.to_bytes();
+
+    added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    for e in &added {
+        println!("added    {}", e.describe());
+    }
+    for (_, e) in &removed {
+        println!("removed  {}  ({})", e.describe(), e.status);
+    }
+    let changed = !added.is_empty() || !removed.is_empty();
+    let reformatted = !changed && after != before;
+    let name = plan.file.display();
+    if args.check {
+        if !args.scan.quiet {
+            if changed {
+                eprintln!(
+                    "leakscan: {name} is out of date: {} new finding{}, {} stale entr{}; \
+                     run `leakscan baseline update`",
+                    added.len(),
+                    if added.len() == 1 { "" } else { "s" },
+                    removed.len(),
+                    if removed.len() == 1 { "y" } else { "ies" },
+                );
+            } else if reformatted {
+                eprintln!(
+                    "leakscan: {name} is not in canonical form (sorted, formatted); \
+                     run `leakscan baseline update`"
+                );
+            } else {
+                eprintln!(
+                    "leakscan: {name} is up to date ({} entries)",
+                    next.entries.len()
+                );
+            }
+        }
+        let out = if changed || reformatted {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        };
+        return Ok(exit_for(&found.stats, out));
+    }
+    if after != before {
+        next.write(&plan.file)?;
+    }
+    if !args.scan.quiet {
+        eprintln!(
+            "leakscan: {name}: {} added, {} removed, {} kept ({} finding{}; {})",
+            added.len(),
+            removed.len(),
+            kept.len(),
+            found.total,
+            if found.total == 1 { "" } else { "s" },
+            suppressed_words(&found.stats)
+        );
+    }
+    Ok(exit_for(&found.stats, Exit::Clean))
+}
+
+/// The rules and config a command uses to look inside files under `root`
+/// (audit, import): `.leakscan.toml` there unless `config` is given.
+fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc<RuleSet>> {
+    let choice = match config {
+        Some(p) => settings::ConfigChoice::File(p.to_path_buf()),
+        None => settings::ConfigChoice::Discover(root.to_path_buf()),
+    };
+    let cfg = settings::load_config(&choice)?;
+    settings::build_rules(cfg.as_ref(), no_default)
+}
+
+/// Who is triaging: git's `user.email`, else `$USER`, else "unknown".
+fn default_by() -> String {
+    git2::Config::open_default()
+        .and_then(|c| c.get_string("user.email"))
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -192,13 +192,15 @@ impl Matcher {
     /// Entries that matched nothing in this run, within its scope (under
     /// `prefix` when the root is a subdirectory of the baseline's).
     pub fn stale(&self) -> Vec<&Entry> {
-        self.baseline
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(i, e)| !self.was_hit(*i) && self.in_scope(e))
-            .map(|(_, e)| e)
+        (0..self.baseline.entries.len())
+            .filter(|&i| self.is_stale(i))
+            .map(|i| &self.baseline.entries[i])
             .collect()
+    }
+
+    /// Whether entry `i` is in this run's scope and matched nothing.
+    pub fn is_stale(&self, i: usize) -> bool {
+        !self.was_hit(i) && self.in_scope(&self.baseline.entries[i])
     }
 
     fn in_scope(&self, e: &Entry) -> bool {

@@ -47,27 +47,39 @@ pub fn load_for_run(
     let (path, required) = match (&common.baseline, configured(cfg)) {
         (Some(p), _) => (p.clone(), true),
         (None, Some(p)) => (p, false),
-        (None, None) => (root.join(DEFAULT_FILE), false),
+        (None, None) => (in_root(root), false),
     };
     if !required && !path.is_file() {
         return Ok(None);
     }
     let baseline = Baseline::read(&path)?;
-    let prefix = path
-        .parent()
-        .map(|d| {
-            if d.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                d
-            }
-        })
-        .and_then(|dir| relative_below(&rev::absolute(root), &rev::absolute(dir)));
+    let prefix = prefix_for(root, &path);
     Ok(Some(Matcher::new(baseline, path).with_prefix(prefix)))
 }
 
+/// `.leakscan-baseline.json` in `root` (without a leading `./`, for messages).
+pub fn in_root(root: &Path) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(DEFAULT_FILE)
+    } else {
+        root.join(DEFAULT_FILE)
+    }
+}
+
+/// Where a baseline's paths start, seen from a scan of `root`: a scan's
+/// paths are relative to its root, a baseline's to its own directory. When
+/// `root` is below that directory (`scan src --baseline .leakscan-baseline.json`)
+/// this is `src`, which is joined onto each finding's path before matching.
+pub fn prefix_for(root: &Path, file: &Path) -> Option<Vec<u8>> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    relative_below(&rev::absolute(root), &rev::absolute(dir))
+}
+
 /// The config's `baseline` key, relative to the config file's directory.
-fn configured(cfg: Option<&Loaded>) -> Option<PathBuf> {
+pub fn configured(cfg: Option<&Loaded>) -> Option<PathBuf> {
     let l = cfg?;
     let key = l.config.baseline.as_ref()?;
     Some(match l.path.parent() {
