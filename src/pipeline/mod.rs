@@ -2,6 +2,8 @@
 //! blob handling and the matcher into findings, in parallel, and returns them
 //! with merged stats. Suppression and reporting happen afterwards, in order.
 
+pub mod history;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

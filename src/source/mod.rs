@@ -4,6 +4,7 @@
 //! - `staged`: the index against HEAD, for the pre-commit hook;
 //! - `history`: every blob reachable from commits, deduplicated by blob id.
 
+pub mod history;
 pub mod worktree;
 
 use crate::finding::PathBytes;
