@@ -1,0 +1,810 @@
+//! Baselines (#4) through the binary: what an entry keeps suppressing (moves,
+//! edits, reindenting, renamed variables, rewritten history), what it must
+//! not (another secret, another file), the file's properties (no secret
+//! text, deterministic, located errors), update/--check/stale, triage,
+//! `--baseline-from`, and imports from gitleaks and detect-secrets.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::gitrepo::TempRepo;
+use crate::util::*;
+
+const FILE: &str = ".leakscan-baseline.json";
+
+fn ls(dir: &Path) -> std::process::Command {
+    let mut c = leakscan();
+    c.current_dir(dir);
+    c
+}
+
+fn create(dir: &Path) -> Run {
+    run(ls(dir).args(["baseline", "create"])).expect(0)
+}
+
+/// `scan . --format json`, expecting `code`.
+fn scan(dir: &Path, code: i32) -> Run {
+    run(ls(dir).args(["scan", ".", "--format", "json", "--show-secrets"])).expect(code)
+}
+
+fn new_secrets(r: &Run) -> Vec<String> {
+    r.findings()
+        .iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn entries(path: &Path) -> Vec<Value> {
+    read_json(path)["entries"].as_array().unwrap().clone()
+}
+
+fn sha1_hex(s: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(s.as_bytes()))
+}
+
+#[test]
+fn moving_the_secret_to_another_line_keeps_it_suppressed() {
+    let t = Tree::new();
+    let tok = fake::github_pat(1);
+    t.write("app.py", format!("import os\ntoken = \"{tok}\"\n"));
+    create(t.path());
+    t.write(
+        "app.py",
+        format!("import os\nimport sys\n\n\ndef f():\n    pass\n\ntoken = \"{tok}\"\n"),
+    );
+    let r = scan(t.path(), 0);
+    assert!(
+        r.stderr.contains("1 finding: 1 in baseline, 0 new"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn edits_around_reindenting_and_renaming_the_variable_keep_it_suppressed() {
+    let t = Tree::new();
+    let tok = fake::github_pat(2);
+    t.write(
+        "cfg/settings.py",
+        format!("# settings\nGITHUB_TOKEN = '{tok}'\nDEBUG = True\n"),
+    );
+    create(t.path());
+    t.write(
+        "cfg/settings.py",
+        format!(
+            "\"\"\"Settings, rewritten.\"\"\"\nclass Settings:\n        gh_api_key   =   \"{tok}\"  # used by CI\n        debug = False\n"
+        ),
+    );
+    scan(t.path(), 0);
+}
+
+#[test]
+fn a_different_secret_on_a_suppressed_line_is_new() {
+    let t = Tree::new();
+    let (old, new) = (fake::github_pat(3), fake::github_pat(4));
+    t.write("a.env", format!("TOKEN={old}\n"));
+    create(t.path());
+    t.write("a.env", format!("TOKEN={new}\n"));
+    let r = scan(t.path(), 1);
+    assert_eq!(new_secrets(&r), vec![new]);
+    // The old entry matched nothing now.
+    assert!(r.stderr.contains("1 baseline entry"), "{}", r.stderr);
+    assert!(r.stderr.contains("matched nothing (stale)"), "{}", r.stderr);
+}
+
+#[test]
+fn the_same_secret_in_a_new_file_is_new() {
+    let t = Tree::new();
+    let tok = fake::github_pat(5);
+    t.write("a.env", format!("TOKEN={tok}\n"));
+    create(t.path());
+    t.write("b.env", format!("OTHER={tok}\n"));
+    let r = scan(t.path(), 1);
+    let news: Vec<_> = r
+        .findings()
+        .into_iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .collect();
+    assert_eq!(news.len(), 1);
+    assert_eq!(news[0]["path"], "b.env");
+}
+
+/// Decision: an entry names one file. Renaming the file un-suppresses its
+/// secrets (a rename is a change a reviewer should see) unless the entry's
+/// path is a glob that also matches the new name.
+#[test]
+fn renaming_the_file_unsuppresses_unless_the_entry_path_is_a_glob() {
+    let t = Tree::new();
+    let tok = fake::github_pat(6);
+    t.write("config/dev.env", format!("TOKEN={tok}\n"));
+    create(t.path());
+    std::fs::rename(t.join("config/dev.env"), t.join("config/local.env")).unwrap();
+    let r = scan(t.path(), 1);
+    assert_eq!(r.findings()[0]["path"], "config/local.env");
+
+    let text = std::fs::read_to_string(t.join(FILE)).unwrap();
+    std::fs::write(
+        t.join(FILE),
+        text.replace("\"config/dev.env\"", "\"config/*.env\""),
+    )
+    .unwrap();
+    scan(t.path(), 0);
+    // A glob entry still does not cover other directories.
+    t.write("other/x.env", format!("TOKEN={tok}\n"));
+    let r = scan(t.path(), 1);
+    assert_eq!(new_secrets(&r).len(), 1);
+
+    // `*` accepts the key everywhere.
+    let text = std::fs::read_to_string(t.join(FILE)).unwrap();
+    std::fs::write(t.join(FILE), text.replace("\"config/*.env\"", "\"*\"")).unwrap();
+    scan(t.path(), 0);
+}
+
+#[test]
+fn the_baseline_file_holds_no_secret_text() {
+    let t = Tree::new();
+    t.write(
+        ".leakscan.toml",
+        r#"
+[[rules]]
+id = "demo-pass"
+description = "demo password"
+keywords = ["pass="]
+regex = '''pass=([A-Za-z0-9]{12})\b'''
+entropy = 0.0
+"#,
+    );
+    let secrets = [
+        fake::github_pat(7),
+        fake::github_pat(8),
+        fake::token("{alnum:12}", 9),
+    ];
+    t.write("one.txt", format!("a {}\nb {}\n", secrets[0], secrets[1]));
+    t.write("two.ini", format!("pass={}\n", secrets[2]));
+    let before = scan(t.path(), 1);
+    assert_eq!(before.findings().len(), 3, "{}", before.stdout);
+    create(t.path());
+    scan(t.path(), 0);
+    let raw = std::fs::read(t.join(FILE)).unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    for s in &secrets {
+        for i in 0..=s.len() - 8 {
+            let sub = &s[i..i + 8];
+            assert!(
+                !raw.contains(sub),
+                "baseline contains `{sub}` from a secret:\n{raw}"
+            );
+        }
+    }
+    // Previews keep at most 4 characters and at most a quarter of the secret.
+    let e = entries(&t.join(FILE));
+    let short = e.iter().find(|e| e["rule"] == "demo-pass").unwrap();
+    assert_eq!(short["preview"].as_str().unwrap().len(), 3);
+    assert_eq!(short["length"], 12);
+}
+
+#[test]
+fn the_file_format_is_sorted_pretty_and_ends_with_a_newline() {
+    let t = Tree::new();
+    t.write("z.txt", format!("{}\n", fake::github_pat(10)));
+    t.write("a.txt", format!("{}\n", fake::github_pat(11)));
+    create(t.path());
+    let raw = std::fs::read_to_string(t.join(FILE)).unwrap();
+    assert!(raw.ends_with("}\n"));
+    assert!(
+        raw.starts_with("{\n  \"version\": 1,\n  \"salt\": \""),
+        "{raw}"
+    );
+    let v: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["salt"].as_str().unwrap().len(), 32);
+    let paths: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a.txt", "z.txt"]);
+    let e = &v["entries"][0];
+    let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+    // serde_json's map is sorted here; the order on disk is checked on the text.
+    assert!(keys.contains(&"hash") && keys.contains(&"date"), "{keys:?}");
+    let first = raw.find("\"path\"").unwrap();
+    assert!(raw[first..].find("\"rule\"") < raw[first..].find("\"hash\""));
+    assert!(raw[first..].find("\"hash\"") < raw[first..].find("\"status\""));
+}
+
+#[test]
+fn update_on_an_unchanged_tree_is_byte_identical() {
+    let t = Tree::new();
+    t.write(
+        "a.txt",
+        format!("{}\n{}\n", fake::github_pat(12), fake::github_pat(13)),
+    );
+    t.write("b/c.txt", format!("{}\n", fake::github_pat(14)));
+    create(t.path());
+    let before = std::fs::read(t.join(FILE)).unwrap();
+    let r = run(ls(t.path())
+        .args(["baseline", "update"])
+        .env("SOURCE_DATE_EPOCH", "2000000000"))
+    .expect(0);
+    assert_eq!(r.stdout, "", "nothing added or removed");
+    assert_eq!(std::fs::read(t.join(FILE)).unwrap(), before);
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
+}
+
+#[test]
+fn update_adds_new_findings_prunes_gone_ones_and_keeps_triage_and_dates() {
+    let t = Tree::new();
+    let (a, b, c) = (
+        fake::github_pat(15),
+        fake::github_pat(16),
+        fake::github_pat(17),
+    );
+    t.write("a.txt", format!("{a}\n"));
+    t.write("b.txt", format!("{b}\n"));
+    run(ls(t.path())
+        .args(["baseline", "create"])
+        .env("SOURCE_DATE_EPOCH", "1704067200"))
+    .expect(0);
+    run(ls(t.path())
+        .args([
+            "baseline",
+            "audit",
+            "--set-status",
+            "accepted-risk",
+            "--path",
+            "a.txt",
+            "--reason",
+            "internal",
+            "--by",
+            "sec",
+        ])
+        .env("SOURCE_DATE_EPOCH", "1704153600"))
+    .expect(0);
+    std::fs::remove_file(t.join("b.txt")).unwrap();
+    t.write("c.txt", format!("{c}\n"));
+
+    let r = run(ls(t.path()).args(["baseline", "update", "--check"])).expect(1);
+    assert!(
+        r.stderr
+            .contains("out of date: 1 new finding, 1 stale entry"),
+        "{}",
+        r.stderr
+    );
+    let r = run(ls(t.path())
+        .args(["baseline", "update"])
+        .env("SOURCE_DATE_EPOCH", "1706745600"))
+    .expect(0);
+    assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("added    c.txt:1  github-pat  ghp_…(40)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("removed  b.txt:1  github-pat  ghp_…(40)  (untriaged)"),
+        "{}",
+        r.stdout
+    );
+
+    let e = entries(&t.join(FILE));
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0]["path"], "a.txt");
+    assert_eq!(e[0]["status"], "accepted-risk");
+    assert_eq!(e[0]["reason"], "internal");
+    assert_eq!(e[0]["by"], "sec");
+    assert_eq!(e[0]["date"], "2024-01-02", "triage date is kept");
+    assert_eq!(e[1]["path"], "c.txt");
+    assert_eq!(e[1]["status"], "untriaged");
+    assert_eq!(e[1]["date"], "2024-02-01");
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
+}
+
+#[test]
+fn check_fails_on_stale_entries_and_on_a_non_canonical_file() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(18)));
+    create(t.path());
+    // Reformatting alone (same content) is reported, not silently accepted.
+    let v = read_json(&t.join(FILE));
+    std::fs::write(t.join(FILE), serde_json::to_string(&v).unwrap()).unwrap();
+    let r = run(ls(t.path()).args(["baseline", "update", "--check"])).expect(1);
+    assert!(r.stderr.contains("not in canonical form"), "{}", r.stderr);
+    run(ls(t.path()).args(["baseline", "update"])).expect(0);
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
+    std::fs::remove_file(t.join("a.txt")).unwrap();
+    let r = run(ls(t.path()).args(["baseline", "update", "--check"])).expect(1);
+    assert!(
+        r.stderr.contains("0 new findings, 1 stale entry"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_summary_says_what_was_suppressed_and_why() {
+    let t = Tree::new();
+    t.write(
+        "a.txt",
+        format!("{}\n{}\n", fake::github_pat(19), fake::github_pat(20)),
+    );
+    create(t.path());
+    t.write(
+        "b.txt",
+        format!(
+            "x = {} # leakscan:allow\n{}\n",
+            fake::github_pat(21),
+            fake::github_pat(22)
+        ),
+    );
+    let r = scan(t.path(), 1);
+    assert!(
+        r.stderr
+            .contains("4 findings: 2 in baseline, 1 allowed inline, 1 new"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+}
+
+#[test]
+fn show_suppressed_reports_the_entry_status() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(23)));
+    create(t.path());
+    run(ls(t.path()).args([
+        "baseline",
+        "audit",
+        "--set-status",
+        "false-positive",
+        "--reason",
+        "test fixture",
+    ]))
+    .expect(0);
+    let r =
+        run(ls(t.path()).args(["scan", ".", "--format", "json", "--show-suppressed"])).expect(0);
+    let f = r.findings();
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0]["suppressed"],
+        json!({"reason": "baseline", "status": "false-positive"})
+    );
+    let r = run(ls(t.path()).args(["scan", ".", "--show-suppressed"])).expect(0);
+    assert!(
+        r.stdout.contains("(suppressed: baseline, false-positive)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_corrupt_baseline_is_an_error_with_file_line_and_column() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(24)));
+    // A trailing comma: invalid JSON on line 4.
+    t.write(FILE, "{\n  \"version\": 1,\n  \"salt\": \"00112233445566778899aabbccddeeff\",\n  \"entries\": [],\n}\n");
+    let r = scan(t.path(), 2);
+    assert!(
+        r.stderr
+            .contains(".leakscan-baseline.json:5:1: invalid baseline"),
+        "{}",
+        r.stderr
+    );
+
+    // A hand edit with a status we don't know, on line 9.
+    create_fresh(&t);
+    let text = std::fs::read_to_string(t.join(FILE)).unwrap();
+    let line = text.lines().position(|l| l.contains("\"status\"")).unwrap() + 1;
+    std::fs::write(t.join(FILE), text.replace("\"untriaged\"", "\"fine\"")).unwrap();
+    let r = scan(t.path(), 2);
+    let want = format!(".leakscan-baseline.json:{line}:");
+    assert!(r.stderr.contains(&want), "want {want} in {}", r.stderr);
+    assert!(r.stderr.contains("unknown variant `fine`"), "{}", r.stderr);
+
+    // A hash that is not hex.
+    let text = text.replace("\"hash\": \"", "\"hash\": \"zz");
+    std::fs::write(t.join(FILE), text).unwrap();
+    let r = scan(t.path(), 2);
+    assert!(r.stderr.contains("expected 64 hex digits"), "{}", r.stderr);
+    // The baseline commands refuse it too.
+    run(ls(t.path()).args(["baseline", "update"])).expect(2);
+}
+
+fn create_fresh(t: &Tree) {
+    run(ls(t.path()).args(["baseline", "create", "--force"])).expect(0);
+}
+
+#[test]
+fn a_newer_format_version_is_a_clear_error() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(25)));
+    t.write(FILE, "{\"version\": 2, \"salt\": \"00112233445566778899aabbccddeeff\", \"entries\": [], \"scopes\": {}}\n");
+    let r = scan(t.path(), 2);
+    assert!(
+        r.stderr
+            .contains("baseline version 2 is newer than this leakscan supports (1)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn create_refuses_to_overwrite_without_force() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(26)));
+    create(t.path());
+    let r = run(ls(t.path()).args(["baseline", "create"])).expect(2);
+    assert!(r.stderr.contains("baseline update"), "{}", r.stderr);
+    create_fresh(&t);
+}
+
+#[test]
+fn no_baseline_explicit_file_and_config_key() {
+    let t = Tree::new();
+    t.write("a.txt", format!("{}\n", fake::github_pat(27)));
+    create(t.path());
+    run(ls(t.path()).args(["scan", ".", "--no-baseline"])).expect(1);
+
+    std::fs::create_dir_all(t.join("sec")).unwrap();
+    std::fs::rename(t.join(FILE), t.join("sec/accepted.json")).unwrap();
+    run(ls(t.path()).args(["scan", "."])).expect(1);
+    run(ls(t.path()).args(["scan", ".", "--baseline", "sec/accepted.json"])).expect(0);
+    let r = run(ls(t.path()).args(["scan", ".", "--baseline", "missing.json"])).expect(2);
+    assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
+
+    t.write(".leakscan.toml", "baseline = \"sec/accepted.json\"\n");
+    run(ls(t.path()).args(["scan", "."])).expect(0);
+    // `update` finds it through the config too.
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
+}
+
+#[test]
+fn scanning_a_subdirectory_against_the_root_baseline() {
+    let t = Tree::new();
+    t.write("src/a.txt", format!("{}\n", fake::github_pat(28)));
+    t.write("docs/b.txt", format!("{}\n", fake::github_pat(29)));
+    create(t.path());
+    let r = run(ls(t.path()).args(["scan", "src", "--baseline", FILE])).expect(0);
+    // docs/ was not scanned, so its entry is not called stale.
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+}
+
+#[test]
+fn audit_with_flags_selects_by_rule_and_path_and_records_who_and_when() {
+    let t = Tree::new();
+    t.write(
+        "tests/fixtures/a.txt",
+        format!("{}\n", fake::github_pat(30)),
+    );
+    t.write("src/b.txt", format!("{}\n", fake::github_pat(31)));
+    create(t.path());
+    let r = run(ls(t.path())
+        .args([
+            "baseline",
+            "audit",
+            "--set-status",
+            "false-positive",
+            "--rule",
+            "github-*",
+        ])
+        .args(["--path", "tests/**", "--reason", "fixture", "--by", "alice"])
+        .env("SOURCE_DATE_EPOCH", "1718000000"))
+    .expect(0);
+    assert!(
+        r.stderr.contains("1 entry set to false-positive"),
+        "{}",
+        r.stderr
+    );
+    let e = entries(&t.join(FILE));
+    let fx = e
+        .iter()
+        .find(|e| e["path"] == "tests/fixtures/a.txt")
+        .unwrap();
+    assert_eq!(fx["status"], "false-positive");
+    assert_eq!(fx["reason"], "fixture");
+    assert_eq!(fx["by"], "alice");
+    assert_eq!(fx["date"], "2024-06-10");
+    let other = e.iter().find(|e| e["path"] == "src/b.txt").unwrap();
+    assert_eq!(other["status"], "untriaged");
+
+    // Without --all, triaged entries are left alone.
+    run(ls(t.path()).args([
+        "baseline",
+        "audit",
+        "--set-status",
+        "revoked",
+        "--by",
+        "bob",
+    ]))
+    .expect(0);
+    let e = entries(&t.join(FILE));
+    assert_eq!(e.iter().filter(|e| e["status"] == "revoked").count(), 1);
+    run(ls(t.path()).args([
+        "baseline",
+        "audit",
+        "--set-status",
+        "revoked",
+        "--all",
+        "--by",
+        "bob",
+    ]))
+    .expect(0);
+    let e = entries(&t.join(FILE));
+    assert!(e
+        .iter()
+        .all(|e| e["status"] == "revoked" && e["by"] == "bob"));
+
+    // Listing (no terminal, no --set-status) changes nothing.
+    let before = std::fs::read(t.join(FILE)).unwrap();
+    let r = run(ls(t.path()).args(["baseline", "audit", "--all"])).expect(0);
+    assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
+    assert_eq!(std::fs::read(t.join(FILE)).unwrap(), before);
+    // A status we don't know is a usage error.
+    run(ls(t.path()).args(["baseline", "audit", "--set-status", "fine"])).expect(2);
+}
+
+#[test]
+fn interactive_audit_shows_context_with_secrets_redacted_and_records_decisions() {
+    let t = Tree::new();
+    let (a, b) = (fake::github_pat(32), fake::github_pat(33));
+    t.write(
+        "app.py",
+        format!("# one\n# two\nA = \"{a}\"\nB = \"{b}\"\n# five\n"),
+    );
+    create(t.path());
+    // Move the secrets: audit finds them where they are now.
+    t.write(
+        "app.py",
+        format!("# zero\n# one\n# two\nA = \"{a}\"\nB = \"{b}\"\n# five\n"),
+    );
+    let r = run_with_stdin(
+        ls(t.path()).args(["baseline", "audit", "--interactive", "--by", "carol"]),
+        Some(b"x\nf\nexample in docs\nq\n"),
+    )
+    .expect(0);
+    assert!(
+        !r.stdout.contains(&a) && !r.stdout.contains(&b),
+        "secret shown:\n{}",
+        r.stdout
+    );
+    // Entries are in hash order, so either secret may come first.
+    let first_recorded = if r
+        .stdout
+        .contains("[1/2] app.py:3  github-pat  ghp_…(40)  (untriaged)")
+    {
+        3
+    } else {
+        4
+    };
+    assert!(
+        r.stdout.contains(&format!(
+            "[1/2] app.py:{first_recorded}  github-pat  ghp_…(40)  (untriaged)"
+        )),
+        "{}",
+        r.stdout
+    );
+    let now = first_recorded + 1;
+    assert!(
+        r.stdout.contains(&format!("now at app.py:{now}")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(&format!(">{now:>6} |")), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("     4 | A = \"ghp_…(40)\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("     5 | B = \"ghp_…(40)\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("     3 | # two"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("`x`? answer f, a, r, s or q"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("triaged 1 of 2"), "{}", r.stderr);
+    let e = entries(&t.join(FILE));
+    let triaged: Vec<_> = e.iter().filter(|e| e["status"] != "untriaged").collect();
+    assert_eq!(triaged.len(), 1);
+    assert_eq!(triaged[0]["status"], "false-positive");
+    assert_eq!(triaged[0]["reason"], "example in docs");
+    assert_eq!(triaged[0]["line"], first_recorded);
+    assert_eq!(triaged[0]["by"], "carol");
+}
+
+/// A pull request edits the baseline (and the config's allowlist) to silence
+/// its own findings; `--baseline-from main` judges it by main's files.
+#[test]
+fn baseline_from_rev_ignores_the_changes_own_baseline_and_config() {
+    let repo = TempRepo::new();
+    let (a, b, c) = (
+        fake::github_pat(34),
+        fake::github_pat(35),
+        fake::github_pat(36),
+    );
+    repo.write("a.py", format!("A = '{a}'\n"));
+    create(repo.path());
+    repo.commit("baseline a");
+    repo.checkout("pr");
+    repo.write("b.py", format!("B = '{b}'\n"));
+    repo.write("c.py", format!("C = '{c}'\n"));
+    repo.write(".leakscan.toml", "[allowlist]\npaths = [\"c.py\"]\n");
+    run(ls(repo.path()).args(["baseline", "update"])).expect(0);
+    repo.commit("add b and c, silence them");
+
+    // Judged by its own files, the change looks clean.
+    scan(repo.path(), 0);
+    // Judged by main's, both are new and a.py is still accepted.
+    let r = run(ls(repo.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--show-secrets",
+        "--baseline-from",
+        "main",
+    ]))
+    .expect(1);
+    let mut news = new_secrets(&r);
+    news.sort();
+    let mut want = vec![b.clone(), c.clone()];
+    want.sort();
+    assert_eq!(news, want);
+    assert!(
+        r.stderr.contains("3 findings: 1 in baseline, 2 new"),
+        "{}",
+        r.stderr
+    );
+
+    // A revision without a baseline suppresses nothing.
+    repo.checkout("main");
+    repo.rm(FILE);
+    repo.commit("drop baseline");
+    repo.checkout("pr");
+    let r = run(ls(repo.path()).args(["scan", ".", "--baseline-from", "main"])).expect(1);
+    assert!(
+        r.stderr
+            .contains("no baseline at main:.leakscan-baseline.json"),
+        "{}",
+        r.stderr
+    );
+    // An unknown revision is an error.
+    run(ls(repo.path()).args(["scan", ".", "--baseline-from", "no-such-branch"])).expect(2);
+}
+
+#[test]
+fn import_a_gitleaks_json_report() {
+    let t = Tree::new();
+    let (a, b) = (fake::github_pat(37), fake::github_pat(38));
+    t.write("a.py", format!("x = 1\nTOKEN = \"{a}\"\n"));
+    t.write("gone.py", "nothing here now\n");
+    let report = json!([
+        {
+            "Description": "GitHub Personal Access Token",
+            "StartLine": 2, "EndLine": 2, "StartColumn": 10, "EndColumn": 49,
+            "Match": format!("TOKEN = \"{a}\""), "Secret": a,
+            "File": "a.py", "SymlinkFile": "", "Commit": "", "Entropy": 4.9,
+            "Author": "", "Email": "", "Date": "", "Message": "", "Tags": [],
+            "RuleID": "github-pat", "Fingerprint": "a.py:github-pat:2"
+        },
+        {
+            "Description": "GitHub Personal Access Token",
+            "StartLine": 1, "EndLine": 1, "StartColumn": 1, "EndColumn": 40,
+            "Match": b, "Secret": b,
+            "File": "gone.py", "SymlinkFile": "", "Commit": "", "Entropy": 4.9,
+            "Author": "", "Email": "", "Date": "", "Message": "", "Tags": [],
+            "RuleID": "github-classic-token", "Fingerprint": "gone.py:github-classic-token:1"
+        }
+    ]);
+    let report_dir = Tree::new();
+    let report_path =
+        report_dir.write("gitleaks.json", serde_json::to_vec_pretty(&report).unwrap());
+    let r = run(ls(t.path()).args(["baseline", "import"]).arg(&report_path)).expect(0);
+    assert!(r.stderr.contains("2 new entries"), "{}", r.stderr);
+    scan(t.path(), 0);
+    // The second could not be tied to a finding; it is kept by rule family
+    // and matches once the secret shows up there.
+    let e = entries(&t.join(FILE));
+    let fam = e.iter().find(|e| e["path"] == "gone.py").unwrap();
+    assert_eq!(fam["rule"], "github-*");
+    t.write("gone.py", format!("{b}\n"));
+    scan(t.path(), 0);
+    let raw = std::fs::read_to_string(t.join(FILE)).unwrap();
+    assert!(!raw.contains(&a[4..12]) && !raw.contains(&b[4..12]));
+}
+
+#[test]
+fn import_gitleaksignore_fingerprints_with_and_without_commits() {
+    let repo = TempRepo::new();
+    let (a, old) = (fake::github_pat(39), fake::github_pat(40));
+    repo.write("old.py", format!("# old\nOLD = '{old}'\n"));
+    let c1 = repo.commit("old secret");
+    repo.rm("old.py");
+    repo.write("src/a.py", format!("\n\nA = '{a}'\n"));
+    repo.commit("rotate");
+    let ignore = format!(
+        "# reviewed\n{c1}:old.py:github-pat:2\nsrc/a.py:github-pat:3\nsrc/a.py:aws-access-token:3\n"
+    );
+    let dir = Tree::new();
+    let f = dir.write(".gitleaksignore", ignore);
+    let r = run(ls(repo.path()).args(["baseline", "import"]).arg(&f)).expect(0);
+    assert!(r.stderr.contains("2 new entries"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "not imported: src/a.py:aws-access-token:3: no `aws-*` finding at src/a.py:3"
+        ),
+        "{}",
+        r.stderr
+    );
+    let e = entries(&repo.path().join(FILE));
+    let paths: Vec<&str> = e.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["old.py", "src/a.py"]);
+    assert!(e
+        .iter()
+        .all(|e| e["hash"].is_string() && e["rule"] == "github-pat"));
+    scan(repo.path(), 0);
+    // A malformed line is an error with its line number.
+    let bad = dir.write("bad.gitleaksignore", "# ok\nnot-a-fingerprint\n");
+    let r = run(ls(repo.path()).args(["baseline", "import"]).arg(&bad)).expect(2);
+    assert!(r.stderr.contains("bad.gitleaksignore:2:1"), "{}", r.stderr);
+}
+
+#[test]
+fn import_a_detect_secrets_baseline() {
+    let t = Tree::new();
+    let (a, later) = (fake::github_pat(41), fake::github_pat(42));
+    t.write("a.py", format!("x = 1\nTOKEN = \"{a}\"\n"));
+    let ds = json!({
+        "version": "1.5.0",
+        "plugins_used": [{"name": "GitHubTokenDetector"}],
+        "filters_used": [],
+        "results": {
+            "a.py": [{
+                "type": "GitHub Token", "filename": "a.py", "hashed_secret": sha1_hex(&a),
+                "is_verified": false, "line_number": 2, "is_secret": false
+            }],
+            "later.py": [{
+                "type": "GitHub Token", "filename": "later.py", "hashed_secret": sha1_hex(&later),
+                "is_verified": false, "line_number": 1
+            }]
+        },
+        "generated_at": "2024-01-01T00:00:00Z"
+    });
+    let dir = Tree::new();
+    let f = dir.write(".secrets.baseline", serde_json::to_vec_pretty(&ds).unwrap());
+    run(ls(t.path()).args(["baseline", "import"]).arg(&f)).expect(0);
+    let e = entries(&t.join(FILE));
+    assert_eq!(e.len(), 2);
+    // Tied to our finding: an ordinary salted entry, with the audit decision.
+    assert_eq!(e[0]["path"], "a.py");
+    assert!(e[0]["hash"].is_string() && e[0].get("sha1").is_none());
+    assert_eq!(e[0]["status"], "false-positive");
+    // Not tied (the file is not there): matched by family, file and SHA-1.
+    assert_eq!(e[1]["path"], "later.py");
+    assert_eq!(e[1]["rule"], "github-*");
+    assert_eq!(e[1]["sha1"], sha1_hex(&later));
+    assert_eq!(e[1]["status"], "untriaged");
+    scan(t.path(), 0);
+    t.write("later.py", format!("{later}\n"));
+    let r = scan(t.path(), 0);
+    assert!(
+        r.stderr.contains("2 findings: 2 in baseline, 0 new"),
+        "{}",
+        r.stderr
+    );
+    // The same secret in another file is still new.
+    t.write("elsewhere.py", format!("{later}\n"));
+    scan(t.path(), 1);
+}
