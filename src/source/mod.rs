@@ -5,6 +5,7 @@
 //! - `history`: every blob reachable from commits, deduplicated by blob id.
 
 pub mod history;
+pub mod staged;
 pub mod worktree;
 
 use crate::finding::PathBytes;
