@@ -300,15 +300,18 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
             added.push(e);
         }
     }
-    let (removed, kept): (Vec<(usize, &Entry)>, Vec<(usize, &Entry)>) = current
-        .entries
-        .iter()
-        .enumerate()
-        .partition(|(i, _)| matcher.is_stale(*i));
+    let (mut removed, mut kept) = (Vec::new(), Vec::new());
+    for (i, e) in current.entries.iter().enumerate() {
+        if matcher.is_stale(i) {
+            removed.push(e);
+        } else {
+            kept.push(e);
+        }
+    }
     let mut next = Baseline {
         version: format::VERSION,
         salt: current.salt.clone(),
-        entries: kept.iter().map(|(_, e)| (*e).clone()).collect(),
+        entries: kept.iter().map(|e| (*e).clone()).collect(),
     };
     next.entries.extend(added.iter().cloned());
     let after = next.to_bytes();
@@ -317,7 +320,7 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     for e in &added {
         println!("added    {}", e.describe());
     }
-    for (_, e) in &removed {
+    for e in &removed {
         println!("removed  {}  ({})", e.describe(), e.status);
     }
     let changed = !added.is_empty() || !removed.is_empty();

@@ -808,3 +808,133 @@ fn import_a_detect_secrets_baseline() {
     t.write("elsewhere.py", format!("{later}\n"));
     scan(t.path(), 1);
 }
+
+/// `history` with a baseline kept outside the repository (so checkouts don't
+/// touch it), expecting `code`.
+fn history(repo: &TempRepo, file: &Path, code: i32) -> Run {
+    run(ls(repo.path())
+        .args([
+            "history",
+            "--all",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--baseline",
+        ])
+        .arg(file))
+    .expect(code)
+}
+
+/// Rewriting history gives the secret new commits but the same rule, file
+/// and secret, so the entry still covers it: a rebase (with the line moved
+/// and reindented while resolving), an amend, and a cherry-pick.
+#[test]
+fn history_rebase_amend_and_cherry_pick_keep_it_suppressed() {
+    let repo = TempRepo::new();
+    let out = Tree::new();
+    let file = out.join("baseline.json");
+    let s = fake::github_pat(43);
+    repo.write("README", "hello\n");
+    let c0 = repo.commit("init");
+    repo.checkout("feature");
+    repo.write("app/config.py", format!("TOKEN = '{s}'\n"));
+    repo.commit("add token");
+    run(ls(repo.path())
+        .args(["baseline", "create", "--history", "--all", "--out"])
+        .arg(&file))
+    .expect(0);
+    assert_eq!(entries(&file).len(), 1);
+    history(&repo, &file, 0);
+
+    // Rebase onto a moved main, fixing things up on the way.
+    repo.checkout("main");
+    repo.write("other.txt", "more\n");
+    repo.commit("main moves on");
+    repo.checkout("rebased");
+    repo.write(
+        "app/config.py",
+        format!("import os\n\nclass Config:\n    token = '{s}'  # moved\n"),
+    );
+    let rebased = repo.commit("add token (rebased)");
+    // Amend it: same parent, new commit.
+    let parent = repo
+        .repo()
+        .find_commit(rebased)
+        .unwrap()
+        .parent_id(0)
+        .unwrap();
+    repo.set_ref("refs/heads/rebased", parent);
+    repo.commit("add token (amended)");
+    // Cherry-pick onto a release branch cut before any of it.
+    repo.set_ref("refs/heads/release", c0);
+    repo.checkout("release");
+    repo.write("app/config.py", format!("TOKEN = '{s}'\n"));
+    repo.commit("cherry-pick: add token");
+    repo.delete_ref("refs/heads/feature");
+
+    let r = history(&repo, &file, 0);
+    assert!(r.stderr.contains("in baseline, 0 new"), "{}", r.stderr);
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+    run(ls(repo.path())
+        .args([
+            "baseline",
+            "update",
+            "--history",
+            "--all",
+            "--check",
+            "--out",
+        ])
+        .arg(&file))
+    .expect(0);
+
+    // The same secret committed under another path is new.
+    repo.write("deploy/env.sh", format!("export TOKEN={s}\n"));
+    repo.commit("copy token");
+    let r = history(&repo, &file, 1);
+    let news: Vec<_> = r
+        .findings()
+        .into_iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .collect();
+    assert_eq!(news.len(), 1);
+    assert_eq!(news[0]["path"], "deploy/env.sh");
+}
+
+#[test]
+fn history_baseline_records_every_path_a_secret_occurs_at() {
+    let repo = TempRepo::new();
+    let s = fake::github_pat(44);
+    repo.write("a.py", format!("A = '{s}'\n"));
+    repo.commit("one");
+    repo.write("b.py", format!("B = '{s}'\n"));
+    repo.commit("two");
+    repo.rm("a.py");
+    repo.commit("three");
+    run(ls(repo.path()).args(["baseline", "create", "--history"])).expect(0);
+    let e = entries(&repo.path().join(FILE));
+    let paths: Vec<&str> = e.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["a.py", "b.py"]);
+    run(ls(repo.path()).args(["history"])).expect(0);
+    // A worktree scan sees only b.py; a.py is history-only, and stale here.
+    let r = run(ls(repo.path()).args(["scan", "."])).expect(0);
+    assert!(r.stderr.contains("1 baseline entry"), "{}", r.stderr);
+}
+
+/// The pre-commit hook reads the baseline but never writes it.
+#[test]
+fn staged_never_rewrites_the_baseline() {
+    let repo = TempRepo::new();
+    repo.write("a.py", format!("A = '{}'\n", fake::github_pat(45)));
+    create(repo.path());
+    repo.commit("accepted");
+    let before = std::fs::read(repo.path().join(FILE)).unwrap();
+    repo.write("b.py", format!("B = '{}'\n", fake::github_pat(46)));
+    {
+        let r = repo.repo();
+        let mut idx = r.index().unwrap();
+        idx.add_path(Path::new("b.py")).unwrap();
+        idx.write().unwrap();
+    }
+    run(ls(repo.path()).arg("staged")).expect(1);
+    assert_eq!(std::fs::read(repo.path().join(FILE)).unwrap(), before);
+}
