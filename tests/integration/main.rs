@@ -3,6 +3,7 @@
 
 mod baseline;
 mod gitrepo;
+mod history;
 mod rules;
 mod scan;
 mod util;
