@@ -289,9 +289,28 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     let key = current.key();
     let date = format::today();
     let mut added: Vec<Entry> = Vec::new();
+    // Imported SHA-1 entries (detect-secrets) whose secret is found again are
+    // replaced by salted entries with the same triage: the unsalted hash is
+    // the one thing in the file a dictionary could be run against.
+    let mut tied: Vec<Entry> = Vec::new();
+    let mut replaced = HashSet::new();
     let mut keys = HashSet::new();
     for s in &found.seen {
-        if matcher.find(&s.rule, &s.path, s.secret.expose()).is_some() {
+        if let Some(i) = matcher.find(&s.rule, &s.path, s.secret.expose()) {
+            let old = &current.entries[i];
+            if old.sha1.is_some() && old.path.glob().is_none() {
+                let e = Entry {
+                    status: old.status,
+                    reason: old.reason.clone(),
+                    by: old.by.clone(),
+                    date: old.date.clone(),
+                    ..plan.entry(&key, s, &date)
+                };
+                if keys.insert((e.path.clone(), e.rule.clone(), e.hash)) {
+                    tied.push(e);
+                }
+                replaced.insert(i);
+            }
             continue;
         }
         let e = plan.entry(&key, s, &date);
@@ -304,7 +323,7 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     for (i, e) in current.entries.iter().enumerate() {
         if matcher.is_stale(i) {
             removed.push(e);
-        } else {
+        } else if !replaced.contains(&i) {
             kept.push(e);
         }
     }
@@ -314,6 +333,7 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
         entries: kept.iter().map(|e| (*e).clone()).collect(),
     };
     next.entries.extend(added.iter().cloned());
+    next.entries.extend(tied.iter().cloned());
     let after = next.to_bytes();
 
     added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -323,19 +343,32 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     for e in &removed {
         println!("removed  {}  ({})", e.describe(), e.status);
     }
-    let changed = !added.is_empty() || !removed.is_empty();
+    tied.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    for e in &tied {
+        println!(
+            "tied     {}  ({}; imported SHA-1 replaced by a salted hash)",
+            e.describe(),
+            e.status
+        );
+    }
+    let changed = !added.is_empty() || !removed.is_empty() || !tied.is_empty();
     let reformatted = !changed && after != before;
     let name = plan.file.display();
     if args.check {
         if !args.scan.quiet {
             if changed {
                 eprintln!(
-                    "leakscan: {name} is out of date: {} new finding{}, {} stale entr{}; \
+                    "leakscan: {name} is out of date: {} new finding{}, {} stale entr{}{}; \
                      run `leakscan baseline update`",
                     added.len(),
                     if added.len() == 1 { "" } else { "s" },
                     removed.len(),
                     if removed.len() == 1 { "y" } else { "ies" },
+                    if tied.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} imported to tie", tied.len())
+                    },
                 );
             } else if reformatted {
                 eprintln!(
@@ -361,9 +394,10 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     }
     if !args.scan.quiet {
         eprintln!(
-            "leakscan: {name}: {} added, {} removed, {} kept ({} finding{}; {})",
+            "leakscan: {name}: {} added, {} removed, {} tied, {} kept ({} finding{}; {})",
             added.len(),
             removed.len(),
+            tied.len(),
             kept.len(),
             found.total,
             if found.total == 1 { "" } else { "s" },

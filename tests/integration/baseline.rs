@@ -807,6 +807,28 @@ fn import_a_detect_secrets_baseline() {
     // The same secret in another file is still new.
     t.write("elsewhere.py", format!("{later}\n"));
     scan(t.path(), 1);
+    std::fs::remove_file(t.join("elsewhere.py")).unwrap();
+
+    // Once found, `update` replaces the unsalted SHA-1 with a salted entry.
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(1);
+    let r = run(ls(t.path()).args(["baseline", "update"])).expect(0);
+    assert!(
+        r.stdout
+            .starts_with("tied     later.py:1  github-pat  ghp_…(40)  (untriaged;"),
+        "{}",
+        r.stdout
+    );
+    let e = entries(&t.join(FILE));
+    assert_eq!(e.len(), 2);
+    assert!(e
+        .iter()
+        .all(|e| e.get("sha1").is_none() && e["hash"].is_string()));
+    assert_eq!(
+        e[1]["reason"],
+        "imported from detect-secrets (GitHub Token)"
+    );
+    run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
+    scan(t.path(), 0);
 }
 
 /// `history` with a baseline kept outside the repository (so checkouts don't
