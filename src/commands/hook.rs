@@ -1,13 +1,196 @@
-//! `leakscan install-hook` / `uninstall-hook`. (Being built: #3.)
+//! `leakscan install-hook` / `uninstall-hook`: write or remove a git
+//! pre-commit hook that runs `leakscan staged`.
+//!
+//! The hook goes where git looks for hooks: `core.hooksPath` (absolute, or
+//! relative to the work tree's top, as git resolves it), else `hooks/` in the
+//! common git directory, which linked worktrees share. A hook that is not ours
+//! is never overwritten silently: `--force` keeps it as `pre-commit.local`,
+//! and our hook runs it first, so nothing is lost; `uninstall-hook` puts it
+//! back. Our hook is recognised by its `MARKER` line.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Repository};
 
 use crate::cli::HookArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 
-pub fn install(_args: HookArgs) -> Result<Exit> {
-    Err(Error::Usage("`leakscan install-hook` is not available yet".into()))
+/// The line that identifies a hook written by `install-hook`.
+pub const MARKER: &str = "# leakscan-hook: pre-commit";
+/// Where a replaced hook is kept, next to ours.
+pub const CHAINED: &str = "pre-commit.local";
+
+/// The hook script. It fails closed: if `leakscan` is missing or fails, the
+/// commit is blocked with a message saying why.
+const SCRIPT: &str = r#"#!/bin/sh
+# leakscan-hook: pre-commit (installed by `leakscan install-hook`; `leakscan uninstall-hook` removes it)
+#
+# Blocks the commit when the staged change adds a secret. Fails closed: when
+# leakscan is missing or cannot finish, the commit is blocked too.
+# `git commit --no-verify` skips this hook for one commit.
+
+hook_dir=$(dirname -- "$0")
+if [ -x "$hook_dir/pre-commit.local" ]; then
+    # The hook that was here before leakscan's, kept by `install-hook --force`.
+    "$hook_dir/pre-commit.local" "$@" || exit $?
+fi
+
+if ! command -v leakscan >/dev/null 2>&1; then
+    echo "leakscan pre-commit hook: 'leakscan' is not on PATH, so the staged change cannot be checked for secrets; commit blocked." >&2
+    echo "Install leakscan or fix PATH; 'leakscan uninstall-hook' removes this hook." >&2
+    exit 1
+fi
+
+leakscan staged
+status=$?
+case $status in
+    0) exit 0 ;;
+    # New secrets: leakscan has listed them and said what to do.
+    1) exit 1 ;;
+    *)
+        echo "leakscan pre-commit hook: leakscan failed (exit code $status, see above), so the staged change was not fully checked; commit blocked." >&2
+        exit 1
+        ;;
+esac
+"#;
+
+pub fn install(args: HookArgs) -> Result<Exit> {
+    let dir = hooks_dir(args.repo.as_deref())?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let hook = dir.join("pre-commit");
+    let chained = dir.join(CHAINED);
+    match read_hook(&hook)? {
+        Some(text) if is_ours(&text) => {
+            write_hook(&hook)?;
+            eprintln!(
+                "leakscan: updated the pre-commit hook at {}",
+                hook.display()
+            );
+        }
+        Some(_) if !args.force => {
+            return Err(Error::Usage(format!(
+                "{}: a pre-commit hook that leakscan did not install is already there; \
+                 rerun with --force to keep it as {CHAINED} and have the new hook run it first",
+                hook.display()
+            )));
+        }
+        Some(_) => {
+            if std::fs::symlink_metadata(&chained).is_ok() {
+                return Err(Error::Usage(format!(
+                    "{}: already exists, so the current hook cannot be kept there; move one of them away first",
+                    chained.display()
+                )));
+            }
+            std::fs::rename(&hook, &chained).map_err(|e| Error::io(&hook, e))?;
+            write_hook(&hook)?;
+            eprintln!(
+                "leakscan: installed the pre-commit hook at {}\n\
+                 leakscan: the previous hook is kept as {} and still runs, before leakscan; \
+                 `leakscan uninstall-hook` puts it back",
+                hook.display(),
+                chained.display()
+            );
+        }
+        None => {
+            write_hook(&hook)?;
+            eprintln!(
+                "leakscan: installed the pre-commit hook at {}",
+                hook.display()
+            );
+        }
+    }
+    Ok(Exit::Clean)
 }
 
-pub fn uninstall(_args: HookArgs) -> Result<Exit> {
-    Err(Error::Usage("`leakscan uninstall-hook` is not available yet".into()))
+pub fn uninstall(args: HookArgs) -> Result<Exit> {
+    let dir = hooks_dir(args.repo.as_deref())?;
+    let hook = dir.join("pre-commit");
+    let chained = dir.join(CHAINED);
+    match read_hook(&hook)? {
+        None => {
+            eprintln!(
+                "leakscan: no pre-commit hook at {}; nothing to remove",
+                hook.display()
+            );
+        }
+        Some(text) if !is_ours(&text) => {
+            return Err(Error::Usage(format!(
+                "{}: this pre-commit hook was not installed by leakscan; leaving it alone",
+                hook.display()
+            )));
+        }
+        Some(_) => {
+            std::fs::remove_file(&hook).map_err(|e| Error::io(&hook, e))?;
+            if std::fs::symlink_metadata(&chained).is_ok() {
+                std::fs::rename(&chained, &hook).map_err(|e| Error::io(&chained, e))?;
+                eprintln!(
+                    "leakscan: removed leakscan's pre-commit hook and restored the previous one from {}",
+                    chained.display()
+                );
+            } else {
+                eprintln!(
+                    "leakscan: removed the pre-commit hook at {}",
+                    hook.display()
+                );
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn is_ours(text: &[u8]) -> bool {
+    memchr::memmem::find(text, MARKER.as_bytes()).is_some()
+}
+
+/// The hook's content, `None` if there is none. A dangling symlink counts as
+/// a hook that is there (it is somebody's), with empty content.
+fn read_hook(hook: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(hook) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == ErrorKind::NotFound => match std::fs::symlink_metadata(hook) {
+            Ok(_) => Ok(Some(Vec::new())),
+            Err(_) => Ok(None),
+        },
+        Err(e) => Err(Error::io(hook, e)),
+    }
+}
+
+fn write_hook(hook: &Path) -> Result<()> {
+    std::fs::write(hook, SCRIPT).map_err(|e| Error::io(hook, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(hook, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(hook, e))?;
+    }
+    Ok(())
+}
+
+/// Where git runs hooks from for the repository containing `path` (or the
+/// current directory).
+fn hooks_dir(path: Option<&Path>) -> Result<PathBuf> {
+    let shown = path.unwrap_or(Path::new("."));
+    let git_error = |e: git2::Error| Error::Git {
+        repo: shown.to_path_buf(),
+        msg: match e.code() {
+            ErrorCode::NotFound => "not inside a git repository (use --repo PATH)".into(),
+            _ => e.message().to_string(),
+        },
+    };
+    let repo = match path {
+        Some(p) => Repository::discover(p),
+        None => Repository::open_from_env(),
+    }
+    .map_err(git_error)?;
+    let config = repo.config().map_err(git_error)?;
+    match config.get_path("core.hooksPath") {
+        // Git runs hooks from the work tree's top (the git directory when
+        // bare), so a relative hooksPath is relative to that.
+        Ok(p) if p.is_absolute() => Ok(p),
+        Ok(p) => Ok(repo.workdir().unwrap_or(repo.path()).join(p)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(repo.commondir().join("hooks")),
+        Err(e) => Err(git_error(e)),
+    }
 }

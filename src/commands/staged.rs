@@ -105,17 +105,18 @@ fn scan_file(
     max_size: u64,
     out: &mut Scanned,
 ) -> Result<(), String> {
-    let bytes = repo.read(file.id)?;
+    let blob = repo.read(file.id)?;
+    let bytes = blob.content();
     let size = bytes.len() as u64;
     if size > max_size {
         out.stats.skip(SkipReason::TooLarge, size);
         return Ok(());
     }
-    if blob::is_lfs_pointer(&bytes) {
+    if blob::is_lfs_pointer(bytes) {
         out.stats.skip(SkipReason::LfsPointer, size);
         return Ok(());
     }
-    let text = blob::decode(&bytes);
+    let text = blob::decode(bytes);
     if blob::is_binary(&text) {
         out.stats.skip(SkipReason::Binary, size);
         return Ok(());
@@ -126,12 +127,12 @@ fn scan_file(
     if found.is_empty() {
         return Ok(());
     }
-    let new = match repo.base(changes, file, &bytes)? {
+    let new = match repo.base(changes, file, bytes)? {
         Base::Same => Vec::new(),
         Base::Nothing => found,
         Base::Blob { id, .. } => {
-            let old_bytes = repo.read(id)?;
-            let old = blob::decode(&old_bytes);
+            let old_blob = repo.read(id)?;
+            let old = blob::decode(old_blob.content());
             let added = staged::added_lines(&old, &text)?;
             found
                 .into_iter()

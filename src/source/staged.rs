@@ -1,9 +1,9 @@
-//! The staged change: what `git commit` would record. Reads the index (see
-//! `index`), compares it with HEAD's tree, descending only into directories
-//! whose cache-tree entry no longer matches HEAD, and lists the staged files
-//! that differ from HEAD. For a file that turns out to hold a secret it finds
-//! the HEAD content to compare with (the same path, or the file it was renamed
-//! or copied from) and which of its lines are new.
+//! The staged change: what `git commit` would record. Streams the index (see
+//! `index`) against HEAD's tree, reading HEAD trees only for directories whose
+//! cache-tree entry no longer matches HEAD, and lists the staged files that
+//! differ from HEAD. For a file that turns out to hold a secret it finds the
+//! HEAD content to compare with (the same path, or the file it was renamed or
+//! copied from) and which of its lines are new.
 //!
 //! Knows nothing about rules or findings: `commands::staged` scans the blobs
 //! and keeps what falls on new lines. No `git` subprocess: libgit2 opens the
@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, Oid, Repository};
+use git2::{Blob, ErrorCode, Oid, Repository};
 
 use crate::error::{Error, Result};
 use crate::finding::PathBytes;
 
-use index::{CacheTree, Entry, Index, ReadError};
+use index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, OID_LEN};
 
 const MODE_TYPE: u32 = 0o170000;
 const MODE_TREE: u32 = 0o040000;
@@ -73,7 +73,7 @@ pub struct StagedFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Base {
     /// HEAD has this exact content (an exact rename or copy, or a file
-    /// changed back to content found elsewhere): no line is new.
+    /// changed to content found elsewhere in HEAD): no line is new.
     Same,
     /// No similar file in HEAD: every line is new.
     Nothing,
@@ -100,11 +100,9 @@ pub struct Changes {
     pub unmerged: Vec<PathBytes>,
     /// There is no HEAD commit yet: everything staged is new.
     pub initial: bool,
-    /// How the index was read, for `--debug`-style notes in warnings.
+    /// Notes for the user about how the index was read.
     pub notes: Vec<String>,
-    index: Index,
-    /// Index positions of `files`, sorted: every other stage-0 entry equals HEAD.
-    changed: Vec<usize>,
+    entries: Option<Entries>,
 }
 
 /// A non-bare repository whose index is about to be committed.
@@ -165,7 +163,7 @@ impl Repo {
     /// Compares the index with HEAD.
     pub fn changes(&self) -> Result<Changes> {
         let mut notes = Vec::new();
-        let index = self.read_index(&mut notes)?;
+        let entries = self.read_index(&mut notes)?;
         let head = match self.repo.head() {
             Ok(r) => Some(
                 r.peel_to_tree()
@@ -175,79 +173,76 @@ impl Repo {
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
             Err(e) => return Err(self.git_error(format!("HEAD: {}", e.message()))),
         };
-        let mut walk = Walk {
-            repo: &self.repo,
-            index: &index,
-            cache: index.tree.as_ref(),
+        let mut changes = Changes {
             files: Vec::new(),
-            changed: Vec::new(),
             deleted: Vec::new(),
             unmerged: Vec::new(),
-        };
-        let root = walk.cache.and_then(CacheTree::root);
-        walk.dir(b"", head, root, 0..index.entries.len())
-            .map_err(|e| self.git_error(e))?;
-        let Walk {
-            files,
-            mut changed,
-            deleted,
-            unmerged,
-            ..
-        } = walk;
-        changed.sort_unstable();
-        Ok(Changes {
-            files,
-            deleted,
-            unmerged,
             initial: head.is_none(),
             notes,
-            index,
-            changed,
-        })
+            entries: None,
+        };
+        let Some(entries) = entries else {
+            // No index: nothing is staged (but HEAD's files would be deleted).
+            if let Some(h) = head {
+                let mut walk = Walk::new(&self.repo, None, &mut changes);
+                walk.deleted_tree(Vec::new(), h)
+                    .map_err(|e| self.git_error(e))?;
+            }
+            return Ok(changes);
+        };
+        let cache = entries.tree();
+        let root = cache.and_then(CacheTree::root);
+        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.node(r).id == Some(oid_bytes(h)));
+        if !unchanged {
+            let mut walk = Walk::new(&self.repo, cache, &mut changes);
+            walk.open_dir(Vec::new(), head, root)
+                .map_err(|e| self.git_error(e))?;
+            entries
+                .for_each(|e| walk.entry(e))
+                .map_err(|e| self.git_error(e.0))?;
+            walk.finish().map_err(|e| self.git_error(e))?;
+        }
+        changes.entries = Some(entries);
+        Ok(changes)
     }
 
-    fn read_index(&self, notes: &mut Vec<String>) -> Result<Index> {
-        let data = match std::fs::read(&self.index_path) {
-            Ok(d) => d,
-            // No index yet: nothing has been staged.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::default()),
-            Err(e) => return Err(Error::io(&self.index_path, e)),
-        };
-        match Index::parse(data) {
-            Ok(ix) => Ok(ix),
+    fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
+        match IndexFile::open(&self.index_path) {
+            Ok(f) => Ok(f.map(Entries::File)),
             Err(ReadError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
                 msg,
             }),
             Err(ReadError::Unsupported(what)) => {
-                notes.push(format!("{what}: read with libgit2 (slower)"));
-                self.read_index_libgit2()
+                notes.push(format!("{what}: index read with libgit2 (slower)"));
+                self.read_index_libgit2(&what).map(Some)
             }
         }
     }
 
     /// The slow, general reader, for index features `index` does not handle.
-    fn read_index_libgit2(&self) -> Result<Index> {
+    fn read_index_libgit2(&self, what: &str) -> Result<Entries> {
         let ix = git2::Index::open(&self.index_path).map_err(|e| Error::Git {
             repo: self.index_path.clone(),
-            msg: e.message().to_string(),
+            msg: format!("{what}, which libgit2 cannot read either: {}", e.message()),
         })?;
-        Ok(Index::from_entries(ix.iter().map(|e| {
-            let entry = Entry::new(
-                e.mode,
-                *e.id.as_bytes().first_chunk().unwrap_or(&[0; 20]),
-                ((e.flags >> 12) & 3) as u8,
-                e.flags_extended & 0x2000 != 0,
-            );
-            (e.path, entry)
-        })))
+        Ok(Entries::Memory(
+            ix.iter()
+                .map(|e| Entry {
+                    mode: e.mode,
+                    id: oid_bytes(e.id),
+                    stage: ((e.flags >> 12) & 3) as u8,
+                    intent_to_add: e.flags_extended & 0x2000 != 0,
+                    path: e.path,
+                })
+                .collect(),
+        ))
     }
 
-    /// A blob's bytes.
-    pub fn read(&self, id: Oid) -> Result<Vec<u8>, String> {
+    /// A blob from the object database.
+    pub fn read(&self, id: Oid) -> Result<Blob<'_>, String> {
         self.repo
             .find_blob(id)
-            .map(|b| b.content().to_vec())
             .map_err(|e| format!("object {id}: {}", e.message()))
     }
 
@@ -263,7 +258,8 @@ impl Repo {
         file: &StagedFile,
         content: &[u8],
     ) -> Result<Base, String> {
-        if changes.in_head(file.id) {
+        let near = changes.scan_unchanged(file)?;
+        if near.in_head {
             return Ok(Base::Same);
         }
         if let Some(id) = file.head {
@@ -273,26 +269,26 @@ impl Repo {
                 how: How::Modified,
             });
         }
-        let mut sources: Vec<(PathBytes, Oid, How)> = Vec::new();
+        let mut sources: Vec<(&PathBytes, Oid, How)> = Vec::new();
         for (path, id) in changes.deleted.iter().take(MAX_CHANGED_SOURCES) {
-            sources.push((path.clone(), *id, How::Renamed));
+            sources.push((path, *id, How::Renamed));
         }
-        for f in &changes.files {
-            if let Some(id) = f.head {
-                if sources.len() >= 2 * MAX_CHANGED_SOURCES {
-                    break;
-                }
-                sources.push((f.path.clone(), id, How::Copied));
-            }
+        for f in changes
+            .files
+            .iter()
+            .filter(|f| f.head.is_some())
+            .take(MAX_CHANGED_SOURCES)
+        {
+            sources.push((&f.path, f.head.expect("filtered"), How::Copied));
         }
-        for (path, id) in changes.unchanged_near(&file.path, MAX_UNCHANGED_SOURCES) {
-            sources.push((path, id, How::Copied));
+        for (path, id) in &near.sources {
+            sources.push((path, *id, How::Copied));
         }
         let new = LineSet::new(content);
         let mut best: Option<(f64, usize)> = None;
         for (i, (_, id, _)) in sources.iter().enumerate() {
             let old = self.read(*id)?;
-            let score = new.similarity(&LineSet::new(&old));
+            let score = new.similarity(&LineSet::new(old.content()));
             let better = match best {
                 None => score >= MIN_SIMILARITY,
                 Some((s, _)) => score > s,
@@ -304,51 +300,78 @@ impl Repo {
         Ok(match best {
             Some((_, i)) => {
                 let (path, id, how) = sources.swap_remove(i);
-                Base::Blob { id, path, how }
+                Base::Blob {
+                    id,
+                    path: path.clone(),
+                    how,
+                }
             }
             None => Base::Nothing,
         })
     }
 }
 
+/// What one pass over the unchanged index entries found for a staged file.
+struct Near {
+    /// Some HEAD file (changed or not) has the staged content exactly.
+    in_head: bool,
+    /// Unchanged files with the staged file's name, then in its directory.
+    sources: Vec<(PathBytes, Oid)>,
+}
+
 impl Changes {
-    /// Whether HEAD holds a blob with this id anywhere.
-    fn in_head(&self, id: Oid) -> bool {
-        let want = id.as_bytes();
-        self.deleted.iter().any(|(_, d)| *d == id)
-            || self.files.iter().any(|f| f.head == Some(id))
-            || self.unchanged().any(|(_, e)| e.id == want)
-    }
-
-    /// Index entries whose content equals HEAD's.
-    fn unchanged(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.index.entries.iter().enumerate().filter(|(i, e)| {
-            e.stage == 0 && !e.intent_to_add && self.changed.binary_search(i).is_err()
-        })
-    }
-
-    /// Up to `max` unchanged regular files with `path`'s file name, then in its directory.
-    fn unchanged_near(&self, path: &PathBytes, max: usize) -> Vec<(PathBytes, Oid)> {
-        let (dir, name) = split_dir(&path.0);
-        let mut same_name = Vec::new();
-        let mut same_dir = Vec::new();
-        for (_, e) in self.unchanged() {
-            if e.mode & MODE_TYPE != MODE_FILE {
-                continue;
-            }
-            let p = self.index.path(e);
-            let (d, n) = split_dir(p);
-            let id = Oid::from_bytes(&e.id).expect("20-byte id");
-            if n == name && same_name.len() < max {
-                same_name.push((PathBytes(p.to_vec()), id));
-            } else if d == dir && same_dir.len() < max {
-                same_dir.push((PathBytes(p.to_vec()), id));
-            }
+    /// Streams the index once more: does HEAD hold `file`'s content anywhere,
+    /// and which unchanged files might it have been copied from.
+    fn scan_unchanged(&self, file: &StagedFile) -> Result<Near, String> {
+        let id = file.id;
+        let mut near = Near {
+            in_head: self.deleted.iter().any(|(_, d)| *d == id)
+                || self.files.iter().any(|f| f.head == Some(id)),
+            sources: Vec::new(),
+        };
+        let Some(entries) = &self.entries else {
+            return Ok(near);
+        };
+        if self.initial {
+            return Ok(near);
         }
-        same_name.extend(same_dir);
-        same_name.truncate(max);
-        same_name
+        let (dir, name) = split_dir(&file.path.0);
+        let want = oid_bytes(id);
+        let mut same_dir = Vec::new();
+        // Changed paths in index order, for a merge-style membership test.
+        let mut changed = self.files.iter().map(|f| f.path.0.as_slice()).peekable();
+        entries
+            .for_each(|e| {
+                while changed.next_if(|c| *c < e.path).is_some() {}
+                let is_changed = changed.peek() == Some(&e.path);
+                if e.stage != 0 || e.intent_to_add || is_changed || e.mode & MODE_TYPE != MODE_FILE
+                {
+                    return Ok(());
+                }
+                near.in_head |= *e.id == want;
+                let (d, n) = split_dir(e.path);
+                if n == name && near.sources.len() < MAX_UNCHANGED_SOURCES {
+                    near.sources.push((
+                        PathBytes(e.path.to_vec()),
+                        Oid::from_bytes(e.id).expect("20 bytes"),
+                    ));
+                } else if d == dir && same_dir.len() < MAX_UNCHANGED_SOURCES {
+                    same_dir.push((
+                        PathBytes(e.path.to_vec()),
+                        Oid::from_bytes(e.id).expect("20 bytes"),
+                    ));
+                }
+                Ok(())
+            })
+            .map_err(|e: WalkError| e.0)?;
+        near.sources.extend(same_dir);
+        near.sources.truncate(MAX_UNCHANGED_SOURCES);
+        Ok(near)
     }
+}
+
+fn oid_bytes(id: Oid) -> [u8; OID_LEN] {
+    id.as_bytes().try_into().expect("SHA-1 ids")
 }
 
 /// (`dir/`, `name`) of a `/`-separated path; `dir` is empty at the top.
@@ -359,6 +382,23 @@ fn split_dir(p: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// An error while walking, as a message.
+struct WalkError(String);
+
+impl From<ReadError> for WalkError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Corrupt(m) | ReadError::Unsupported(m) => WalkError(m),
+        }
+    }
+}
+
+impl From<String> for WalkError {
+    fn from(m: String) -> Self {
+        WalkError(m)
+    }
+}
+
 /// An entry of a HEAD tree.
 struct HeadEntry {
     name: Vec<u8>,
@@ -366,126 +406,207 @@ struct HeadEntry {
     id: Oid,
 }
 
-/// The index-against-HEAD comparison in progress.
+/// An open directory of the walk: HEAD's entries there, and which the index has.
+struct Frame {
+    /// Length of the directory's path (with its trailing `/`) in `Walk::prefix`.
+    prefix_len: usize,
+    head: Vec<HeadEntry>,
+    by_name: HashMap<Vec<u8>, usize>,
+    seen: Vec<bool>,
+    node: Option<usize>,
+}
+
+impl Frame {
+    /// HEAD's entry `name` of the wanted kind (tree or not), marked as seen.
+    fn take(&mut self, name: &[u8], tree: bool) -> Option<&HeadEntry> {
+        let &i = self.by_name.get(name)?;
+        if (self.head[i].mode == MODE_TREE) != tree {
+            return None;
+        }
+        self.seen[i] = true;
+        Some(&self.head[i])
+    }
+}
+
+/// A file entry waiting to see whether the next entry is another stage of it.
+struct Pending {
+    path: Vec<u8>,
+    mode: u32,
+    id: Oid,
+    conflicted: bool,
+    intent_to_add: bool,
+    head: Option<(u32, Oid)>,
+}
+
+/// The index-against-HEAD comparison: a merge of the sorted index entries
+/// with HEAD's trees, one open directory per level.
 struct Walk<'a> {
     repo: &'a Repository,
-    index: &'a Index,
     cache: Option<&'a CacheTree>,
-    files: Vec<StagedFile>,
-    changed: Vec<usize>,
-    deleted: Vec<(PathBytes, Oid)>,
-    unmerged: Vec<PathBytes>,
+    out: &'a mut Changes,
+    /// The innermost open directory's path, `/`-terminated (empty at the top).
+    prefix: Vec<u8>,
+    frames: Vec<Frame>,
+    /// A directory the cache tree proved unchanged: its entries are skipped.
+    skip: Vec<u8>,
+    pending: Option<Pending>,
 }
 
 impl<'a> Walk<'a> {
-    /// Compares directory `prefix` (`""` or `a/b/`), whose index entries are
-    /// `range`, with HEAD's tree `head` there. `node` is the directory's
-    /// cache-tree node: when it is valid and names HEAD's tree, nothing below
-    /// changed and no object is read.
-    fn dir(
+    fn new(repo: &'a Repository, cache: Option<&'a CacheTree>, out: &'a mut Changes) -> Walk<'a> {
+        Walk {
+            repo,
+            cache,
+            out,
+            prefix: Vec::new(),
+            frames: Vec::new(),
+            skip: Vec::new(),
+            pending: None,
+        }
+    }
+
+    /// Opens directory `path` (`/`-terminated, or empty for the top).
+    fn open_dir(
         &mut self,
-        prefix: &'a [u8],
+        path: Vec<u8>,
         head: Option<Oid>,
         node: Option<usize>,
-        range: Range<usize>,
     ) -> Result<(), String> {
-        if let (Some(h), Some(n), Some(cache)) = (head, node, self.cache) {
-            if cache.node(n).id.as_ref() == Some(h.as_bytes().first_chunk().expect("20-byte id")) {
+        let head_entries = match head {
+            Some(id) => self.read_tree(id, &path)?,
+            None => Vec::new(),
+        };
+        let by_name = head_entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        self.frames.push(Frame {
+            prefix_len: path.len(),
+            seen: vec![false; head_entries.len()],
+            head: head_entries,
+            by_name,
+            node,
+        });
+        self.prefix = path;
+        Ok(())
+    }
+
+    /// Takes the next index entry.
+    fn entry(&mut self, e: EntryRef<'_>) -> Result<(), WalkError> {
+        if let Some(p) = &mut self.pending {
+            if p.path == e.path {
+                p.conflicted = true;
                 return Ok(());
             }
         }
-        let head_entries = match head {
-            Some(id) => self.read_tree(id, prefix)?,
-            None => Vec::new(),
-        };
-        let by_name: HashMap<&[u8], usize> = head_entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.as_slice(), i))
-            .collect();
-        let mut seen = vec![false; head_entries.len()];
-        let index = self.index;
-        let entries = &index.entries;
-        let mut i = range.start;
-        while i < range.end {
-            let full = index.path(&entries[i]);
-            let rest = &full[prefix.len()..];
-            if let Some(k) = memchr::memchr(b'/', rest) {
-                let name = &rest[..k];
-                let sub = &full[..prefix.len() + k + 1];
-                let j =
-                    i + entries[i..range.end].partition_point(|e| index.path(e).starts_with(sub));
-                let head_sub = by_name
-                    .get(name)
-                    .filter(|&&h| head_entries[h].mode == MODE_TREE)
-                    .map(|&h| {
-                        seen[h] = true;
-                        head_entries[h].id
+        self.flush();
+        if !self.skip.is_empty() {
+            if e.path.starts_with(&self.skip) {
+                return Ok(());
+            }
+            self.skip.clear();
+        }
+        while self.frames.len() > 1 && !e.path.starts_with(&self.prefix) {
+            self.close_dir()?;
+        }
+        loop {
+            let rest = &e.path[self.prefix.len()..];
+            let top = self
+                .frames
+                .last_mut()
+                .expect("the top directory stays open");
+            match memchr::memchr(b'/', rest) {
+                Some(k) => {
+                    let name = &rest[..k];
+                    let head = top.take(name, true).map(|h| h.id);
+                    let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
+                    let dir = e.path[..self.prefix.len() + k + 1].to_vec();
+                    if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
+                        if c.node(n).id == Some(oid_bytes(h)) {
+                            // Unchanged since HEAD: skip the whole directory.
+                            self.skip = dir;
+                            return Ok(());
+                        }
+                    }
+                    self.open_dir(dir, head, node)?;
+                }
+                None => {
+                    let head = top.take(rest, false).map(|h| (h.mode, h.id));
+                    self.pending = Some(Pending {
+                        path: e.path.to_vec(),
+                        mode: e.mode,
+                        id: Oid::from_bytes(e.id).expect("20 bytes"),
+                        conflicted: e.stage != 0,
+                        intent_to_add: e.intent_to_add,
+                        head,
                     });
-                let child = node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
-                self.dir(sub, head_sub, child, i..j)?;
-                i = j;
-            } else {
-                let j = i + entries[i..range.end].partition_point(|e| index.path(e) == full);
-                let head_file = by_name
-                    .get(rest)
-                    .filter(|&&h| head_entries[h].mode != MODE_TREE)
-                    .map(|&h| {
-                        seen[h] = true;
-                        &head_entries[h]
-                    });
-                self.file(i..j, head_file);
-                i = j;
+                    return Ok(());
+                }
             }
         }
-        for (h, e) in head_entries.iter().enumerate() {
-            if seen[h] {
+    }
+
+    /// Records the pending file entry.
+    fn flush(&mut self) {
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        if p.conflicted {
+            self.out.unmerged.push(PathBytes(p.path));
+            return;
+        }
+        // `git add -N`: a placeholder that `git commit` does not record.
+        if p.intent_to_add {
+            return;
+        }
+        // The same content under a new mode adds no line.
+        if p.head.is_some_and(|(_, id)| id == p.id) {
+            return;
+        }
+        let head = p
+            .head
+            .filter(|(mode, _)| mode & MODE_TYPE == MODE_FILE && p.mode & MODE_TYPE == MODE_FILE)
+            .map(|(_, id)| id);
+        self.out.files.push(StagedFile {
+            path: PathBytes(p.path),
+            id: p.id,
+            kind: Kind::of(p.mode),
+            head,
+        });
+    }
+
+    /// Closes the innermost directory: HEAD entries the index lacks are deleted.
+    fn close_dir(&mut self) -> Result<(), String> {
+        let frame = self.frames.pop().expect("an open directory");
+        for (e, seen) in frame.head.into_iter().zip(frame.seen) {
+            if seen {
                 continue;
             }
-            let mut path = prefix.to_vec();
+            let mut path = self.prefix.clone();
             path.extend_from_slice(&e.name);
             if e.mode == MODE_TREE {
                 path.push(b'/');
                 self.deleted_tree(path, e.id)?;
             } else if e.mode & MODE_TYPE == MODE_FILE {
-                self.deleted.push((PathBytes(path), e.id));
+                self.out.deleted.push((PathBytes(path), e.id));
             }
+        }
+        let len = self.frames.last().map_or(0, |f| f.prefix_len);
+        self.prefix.truncate(len);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        self.flush();
+        while !self.frames.is_empty() {
+            self.close_dir()?;
         }
         Ok(())
     }
 
-    /// One path of the index (several entries when it is conflicted).
-    fn file(&mut self, range: Range<usize>, head: Option<&HeadEntry>) {
-        let index = self.index;
-        let e = &index.entries[range.start];
-        let path = || PathBytes(index.path(e).to_vec());
-        if range.len() > 1 || e.stage != 0 {
-            self.unmerged.push(path());
-            return;
-        }
-        // `git add -N`: a placeholder that `git commit` does not record.
-        if e.intent_to_add {
-            return;
-        }
-        let id = Oid::from_bytes(&e.id).expect("20-byte id");
-        // The same content under a new mode adds no line.
-        if head.is_some_and(|h| h.id == id) {
-            return;
-        }
-        let head_blob = head
-            .filter(|h| h.mode & MODE_TYPE == MODE_FILE && e.mode & MODE_TYPE == MODE_FILE)
-            .map(|h| h.id);
-        self.files.push(StagedFile {
-            path: path(),
-            id,
-            kind: Kind::of(e.mode),
-            head: head_blob,
-        });
-        self.changed.push(range.start);
-    }
-
     /// Every regular file under a HEAD directory the index no longer has;
-    /// `dir` is its path with a trailing `/`.
+    /// `dir` is its path with a trailing `/` (empty for the top).
     fn deleted_tree(&mut self, dir: Vec<u8>, id: Oid) -> Result<(), String> {
         for e in self.read_tree(id, &dir)? {
             let mut path = dir.clone();
@@ -494,14 +615,21 @@ impl<'a> Walk<'a> {
                 path.push(b'/');
                 self.deleted_tree(path, e.id)?;
             } else if e.mode & MODE_TYPE == MODE_FILE {
-                self.deleted.push((PathBytes(path), e.id));
+                self.out.deleted.push((PathBytes(path), e.id));
             }
         }
         Ok(())
     }
 
-    fn read_tree(&self, id: Oid, prefix: &[u8]) -> Result<Vec<HeadEntry>, String> {
-        let tree = self.repo.find_tree(id).map_err(|e| tree_error(prefix, e))?;
+    fn read_tree(&self, id: Oid, dir: &[u8]) -> Result<Vec<HeadEntry>, String> {
+        let err = |e: git2::Error| {
+            format!(
+                "HEAD tree `{}`: {}",
+                String::from_utf8_lossy(dir).trim_end_matches('/'),
+                e.message()
+            )
+        };
+        let tree = self.repo.find_tree(id).map_err(err)?;
         Ok(tree
             .iter()
             .map(|e| HeadEntry {
@@ -513,14 +641,6 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn tree_error(prefix: &[u8], e: git2::Error) -> String {
-    format!(
-        "HEAD tree `{}`: {}",
-        String::from_utf8_lossy(prefix).trim_end_matches('/'),
-        e.message()
-    )
-}
-
 /// The lines of a blob, for similarity: line hash → (count, bytes per line).
 struct LineSet {
     lines: HashMap<u64, (u32, u32)>,
@@ -530,7 +650,7 @@ struct LineSet {
 impl LineSet {
     fn new(bytes: &[u8]) -> LineSet {
         use std::hash::{BuildHasher, RandomState};
-        let hasher = FIXED_HASHER.get_or_init(RandomState::new);
+        let hasher = LINE_HASHER.get_or_init(RandomState::new);
         let mut lines: HashMap<u64, (u32, u32)> = HashMap::new();
         for line in bytes.split_inclusive(|&b| b == b'\n') {
             let slot = lines
@@ -570,7 +690,7 @@ impl LineSet {
 }
 
 /// One hasher for all `LineSet`s of a run, so their hashes compare.
-static FIXED_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+static LINE_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
 
 /// The 1-based line ranges of `new` that are not in `old` (a line diff).
 pub fn added_lines(old: &[u8], new: &[u8]) -> Result<AddedLines, String> {

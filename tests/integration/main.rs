@@ -4,6 +4,8 @@
 mod baseline;
 mod gitrepo;
 mod history;
+mod hook;
 mod rules;
 mod scan;
+mod staged;
 mod util;

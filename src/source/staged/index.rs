@@ -1,42 +1,77 @@
-//! Reads git's index file (`.git/index`, or `$GIT_INDEX_FILE`) directly: the
-//! entries (path, mode, blob id, stage, intent-to-add) and the cache-tree
-//! extension. Nothing else: timestamps, stat data and the other extensions are
+//! Reads git's index file (`.git/index`, or `$GIT_INDEX_FILE`) directly, as
+//! a stream: the entries (path, mode, blob id, stage, intent-to-add) and the
+//! cache-tree extension. Timestamps, stat data and other extensions are
 //! skipped.
 //!
 //! Why not libgit2's reader: it verifies the file's SHA-1 with collision
-//! detection, validates every path and fills a hash map of all entries, which
-//! takes about 80 ms on a 78k-file index, more than the whole pre-commit
-//! budget; and it does not expose the cache tree, which is what lets the
-//! staged scan skip every directory the change did not touch. Git itself
-//! trusts the cache tree when it writes the commit, so using it judges exactly
-//! what will be recorded.
+//! detection, validates every path and fills a hash map of all entries, about
+//! 80 ms for a 78k-file index, more than the pre-commit budget; and it does
+//! not expose the cache tree, which lets the staged scan skip every directory
+//! the change did not touch. Git itself trusts the cache tree when it writes
+//! the commit, so using it judges exactly what will be recorded.
+//!
+//! Why streaming: the cache tree sits after the entries, so the file is read
+//! twice (`open` finds the extensions, `for_each` walks the entries) through
+//! one small reused buffer. Reading an 8 MiB index into fresh memory costs
+//! more in page faults than both passes together.
 //!
 //! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read.
 //! Split (`link`) and sparse (`sdir`) indexes are reported as `Unsupported`
 //! and the caller falls back to libgit2.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
+use std::path::Path;
 
 /// Bytes of a SHA-1 object id.
-const OID_LEN: usize = 20;
+pub const OID_LEN: usize = 20;
+/// The header: signature, version, entry count.
+const HEADER: usize = 12;
 /// Fixed part of an on-disk entry before the path: ctime, mtime, dev, ino,
 /// mode, uid, gid, size (10 × 4 bytes), the id, and 2 bytes of flags.
 const ENTRY_FIXED: usize = 40 + OID_LEN + 2;
+/// The read buffer: far larger than any entry, small enough to be reused
+/// from cache on every refill.
+const CHUNK: usize = 256 << 10;
 
 const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
+const FLAG_NAME_MASK: u16 = 0x0FFF;
 const EXT_FLAG_INTENT_TO_ADD: u16 = 0x2000;
 
-/// One index entry. Its path is stored in `Index::paths`.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    path: Range<usize>,
+/// One index entry, borrowed from the reader for the duration of a callback.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRef<'a> {
+    pub path: &'a [u8],
     pub mode: u32,
-    pub id: [u8; OID_LEN],
+    pub id: &'a [u8; OID_LEN],
     /// 0 for a normal entry; 1–3 for the sides of an unresolved conflict.
     pub stage: u8,
     /// `git add -N`: listed, but not part of the next commit.
     pub intent_to_add: bool,
+}
+
+/// An owned entry (the libgit2 fallback keeps these in memory).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub id: [u8; OID_LEN],
+    pub stage: u8,
+    pub intent_to_add: bool,
+}
+
+impl Entry {
+    fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            path: &self.path,
+            mode: self.mode,
+            id: &self.id,
+            stage: self.stage,
+            intent_to_add: self.intent_to_add,
+        }
+    }
 }
 
 /// One cache-tree node: a directory of the index and, when still valid, the
@@ -75,142 +110,107 @@ impl CacheTree {
     }
 }
 
-/// A parsed index.
-#[derive(Debug, Default)]
-pub struct Index {
-    /// Path storage: the file itself for versions 2 and 3, rebuilt paths for 4.
-    paths: Vec<u8>,
-    pub entries: Vec<Entry>,
-    pub tree: Option<CacheTree>,
-}
-
 /// Why an index could not be read here.
 #[derive(Debug)]
 pub enum ReadError {
     /// A valid index using a feature this reader does not handle.
     Unsupported(String),
-    /// Not an index, or damaged.
+    /// Not an index, damaged, or unreadable.
     Corrupt(String),
 }
 
-impl Entry {
-    /// An entry whose path `Index::from_entries` sets.
-    pub fn new(mode: u32, id: [u8; OID_LEN], stage: u8, intent_to_add: bool) -> Entry {
-        Entry {
-            path: 0..0,
-            mode,
-            id,
-            stage,
-            intent_to_add,
+/// The entries of an index: streamed from the file, or held in memory.
+pub enum Entries {
+    File(IndexFile),
+    Memory(Vec<Entry>),
+}
+
+impl Entries {
+    /// The cache tree, if the index has one.
+    pub fn tree(&self) -> Option<&CacheTree> {
+        match self {
+            Entries::File(f) => f.tree.as_ref(),
+            Entries::Memory(_) => None,
+        }
+    }
+
+    /// Calls `visit` with every entry, in index order (by path, then stage).
+    pub fn for_each<E>(&self, mut visit: impl FnMut(EntryRef<'_>) -> Result<(), E>) -> Result<(), E>
+    where
+        E: From<ReadError>,
+    {
+        match self {
+            Entries::File(f) => f.for_each(visit),
+            Entries::Memory(v) => v.iter().try_for_each(|e| visit(e.as_ref())),
         }
     }
 }
 
-impl Index {
-    pub fn path(&self, e: &Entry) -> &[u8] {
-        &self.paths[e.path.clone()]
-    }
+/// An index file whose extensions have been read; `for_each` streams its entries.
+pub struct IndexFile {
+    file: File,
+    version: u32,
+    count: u32,
+    /// Where the extensions start (just past the last entry).
+    entries_end: u64,
+    tree: Option<CacheTree>,
+}
 
-    /// Builds an index from entries read elsewhere (the libgit2 fallback).
-    /// There is no cache tree, so every directory gets compared.
-    pub fn from_entries(items: impl IntoIterator<Item = (Vec<u8>, Entry)>) -> Index {
-        let mut ix = Index::default();
-        for (path, mut e) in items {
-            let start = ix.paths.len();
-            ix.paths.extend_from_slice(&path);
-            e.path = start..ix.paths.len();
-            ix.entries.push(e);
-        }
-        ix
-    }
-
-    /// Parses the bytes of an index file.
-    pub fn parse(data: Vec<u8>) -> Result<Index, ReadError> {
-        let corrupt = |what: &str| ReadError::Corrupt(format!("index: {what}"));
-        if data.len() < 12 + OID_LEN || &data[..4] != b"DIRC" {
+impl IndexFile {
+    /// Opens `path` and reads up to its extensions. `Ok(None)` if there is no
+    /// index yet (nothing has been staged).
+    pub fn open(path: &Path) -> Result<Option<IndexFile>, ReadError> {
+        let io = |e: std::io::Error| ReadError::Corrupt(format!("{}: {e}", path.display()));
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let len = file.metadata().map_err(io)?.len();
+        let mut s = Stream::new(&file, 0, len);
+        if !s.fill(HEADER + OID_LEN).map_err(io)? || s.at(0, 4) != b"DIRC" {
             return Err(corrupt("not a git index file"));
         }
-        let version = be32(&data, 4);
+        let version = be32(s.at(4, 4));
+        let count = be32(s.at(8, 4));
         if !(2..=4).contains(&version) {
             return Err(ReadError::Unsupported(format!("index version {version}")));
         }
-        let count = be32(&data, 8) as usize;
-        let end = data.len() - OID_LEN;
-        let mut entries = Vec::with_capacity(count.min(end / ENTRY_FIXED));
-        // Version 4 paths are rebuilt here; 2 and 3 point into `data`.
-        let mut rebuilt: Vec<u8> = Vec::new();
-        let mut prev: Range<usize> = 0..0;
-        let mut at = 12;
-        for _ in 0..count {
-            if at + ENTRY_FIXED > end {
-                return Err(corrupt("truncated entry"));
-            }
-            let mode = be32(&data, at + 24);
-            let mut id = [0u8; OID_LEN];
-            id.copy_from_slice(&data[at + 40..at + 40 + OID_LEN]);
-            let flags = be16(&data, at + 40 + OID_LEN);
-            let mut p = at + ENTRY_FIXED;
-            let mut intent_to_add = false;
-            if flags & FLAG_EXTENDED != 0 {
-                if version < 3 || p + 2 > end {
-                    return Err(corrupt("bad extended flags"));
-                }
-                intent_to_add = be16(&data, p) & EXT_FLAG_INTENT_TO_ADD != 0;
-                p += 2;
-            }
-            let path;
-            if version == 4 {
-                let (strip, n) = varint(&data[p..end]).ok_or_else(|| corrupt("bad path prefix"))?;
-                p += n;
-                let nul =
-                    memchr::memchr(0, &data[p..end]).ok_or_else(|| corrupt("unterminated path"))?;
-                let keep = prev
-                    .len()
-                    .checked_sub(strip)
-                    .ok_or_else(|| corrupt("bad path prefix"))?;
-                let start = rebuilt.len();
-                rebuilt.extend_from_within(prev.start..prev.start + keep);
-                rebuilt.extend_from_slice(&data[p..p + nul]);
-                path = start..rebuilt.len();
-                prev = path.clone();
-                at = p + nul + 1;
-            } else {
-                let nul =
-                    memchr::memchr(0, &data[p..end]).ok_or_else(|| corrupt("unterminated path"))?;
-                path = p..p + nul;
-                // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-                at += (p - at + nul + 8) & !7;
-            }
-            if mode & 0o170000 == 0o040000 {
-                return Err(ReadError::Unsupported(
-                    "sparse index (directory entries)".into(),
-                ));
-            }
-            entries.push(Entry {
-                path,
-                mode,
-                id,
-                stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
-                intent_to_add,
-            });
-        }
-        let mut tree = None;
-        while at + 8 <= end {
-            let sig = &data[at..at + 4];
-            let size = be32(&data, at + 4) as usize;
-            let body = at + 8;
-            if body + size > end {
+        s.consume(HEADER);
+        let mut ix = IndexFile {
+            file: file.try_clone().map_err(io)?,
+            version,
+            count,
+            entries_end: 0,
+            tree: None,
+        };
+        ix.entries(&mut s, None)?;
+        ix.entries_end = s.offset();
+        // Extensions run up to the trailing checksum.
+        let end = len
+            .checked_sub(OID_LEN as u64)
+            .ok_or_else(|| corrupt("truncated"))?;
+        while s.offset() + 8 <= end {
+            if !s.fill(8).map_err(io)? {
                 return Err(corrupt("truncated extension"));
             }
-            match sig {
+            let sig: [u8; 4] = s.at(0, 4).try_into().expect("4 bytes");
+            let size = be32(s.at(4, 4)) as usize;
+            s.consume(8);
+            if s.offset() + size as u64 > end {
+                return Err(corrupt("truncated extension"));
+            }
+            match &sig {
                 b"TREE" => {
-                    tree = Some(
-                        parse_tree(&data[body..body + size])
-                            .ok_or_else(|| corrupt("bad cache tree"))?,
-                    )
+                    if !s.fill(size).map_err(io)? {
+                        return Err(corrupt("truncated cache tree"));
+                    }
+                    ix.tree =
+                        Some(parse_tree(s.at(0, size)).ok_or_else(|| corrupt("bad cache tree"))?);
+                    s.consume(size);
                 }
                 // Upper-case signatures are optional extensions a reader may ignore.
-                [b'A'..=b'Z', ..] => {}
+                [b'A'..=b'Z', ..] => s.skip(size as u64).map_err(io)?,
                 other => {
                     return Err(ReadError::Unsupported(format!(
                         "index extension `{}` (split or sparse index)",
@@ -218,14 +218,223 @@ impl Index {
                     )))
                 }
             }
-            at = body + size;
         }
-        let paths = if version == 4 { rebuilt } else { data };
-        Ok(Index {
-            paths,
-            entries,
-            tree,
-        })
+        Ok(Some(ix))
+    }
+
+    /// Streams the entries again from the start.
+    fn for_each<E>(&self, mut visit: impl FnMut(EntryRef<'_>) -> Result<(), E>) -> Result<(), E>
+    where
+        E: From<ReadError>,
+    {
+        let mut s = Stream::new(&self.file, HEADER as u64, self.entries_end);
+        let mut err = None;
+        self.entries(
+            &mut s,
+            Some(&mut |e| match visit(e) {
+                Ok(()) => true,
+                Err(x) => {
+                    err = Some(x);
+                    false
+                }
+            }),
+        )?;
+        err.map_or(Ok(()), Err)
+    }
+
+    /// Parses `count` entries from `s`, passing each to `visit` when given
+    /// (without one, only finds where they end). `visit` returns false to stop.
+    fn entries(
+        &self,
+        s: &mut Stream<'_>,
+        mut visit: Option<&mut dyn FnMut(EntryRef<'_>) -> bool>,
+    ) -> Result<(), ReadError> {
+        let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
+        // Version 4 paths are rebuilt here from the previous entry's path.
+        let mut path: Vec<u8> = Vec::new();
+        for _ in 0..self.count {
+            if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
+                return Err(corrupt("truncated entry"));
+            }
+            let flags = be16(s.at(40 + OID_LEN, 2));
+            let extended = flags & FLAG_EXTENDED != 0;
+            if extended && self.version < 3 {
+                return Err(corrupt("extended flags in a version 2 index"));
+            }
+            let name_at = ENTRY_FIXED + if extended { 2 } else { 0 };
+            // (start of the path or of its v4 suffix, its length, the entry's size)
+            let (name_start, name_len, size) = if self.version == 4 {
+                if !s.fill(name_at + 16).map_err(io)? && s.len() <= name_at {
+                    return Err(corrupt("truncated entry"));
+                }
+                let (strip, n) =
+                    varint(&s.buf()[name_at..]).ok_or_else(|| corrupt("bad path prefix"))?;
+                let nul = s
+                    .find_nul(name_at + n)
+                    .map_err(io)?
+                    .ok_or_else(|| corrupt("unterminated path"))?;
+                if visit.is_some() {
+                    let keep = path
+                        .len()
+                        .checked_sub(strip)
+                        .ok_or_else(|| corrupt("bad path prefix"))?;
+                    path.truncate(keep);
+                    path.extend_from_slice(&s.buf()[name_at + n..nul]);
+                }
+                (name_at + n, nul - (name_at + n), nul + 1)
+            } else {
+                let named = (flags & FLAG_NAME_MASK) as usize;
+                let len = if named < FLAG_NAME_MASK as usize {
+                    named
+                } else {
+                    // 0xFFF: the path is at least that long; find its end.
+                    let nul = s
+                        .find_nul(name_at)
+                        .map_err(io)?
+                        .ok_or_else(|| corrupt("unterminated path"))?;
+                    nul - name_at
+                };
+                // Padded with 1 to 8 NULs to a multiple of 8 bytes.
+                (name_at, len, (name_at + len + 8) & !7)
+            };
+            if !s.fill(size).map_err(io)? {
+                return Err(corrupt("truncated entry"));
+            }
+            let mode = be32(s.at(24, 4));
+            if mode & 0o170000 == 0o040000 {
+                return Err(ReadError::Unsupported(
+                    "sparse index (directory entries)".into(),
+                ));
+            }
+            if let Some(visit) = visit.as_mut() {
+                let b = s.buf();
+                let entry = EntryRef {
+                    path: if self.version == 4 {
+                        &path
+                    } else {
+                        &b[name_start..name_start + name_len]
+                    },
+                    mode,
+                    id: b[40..40 + OID_LEN].try_into().expect("20 bytes"),
+                    stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
+                    intent_to_add: extended
+                        && be16(&b[ENTRY_FIXED..]) & EXT_FLAG_INTENT_TO_ADD != 0,
+                };
+                if !visit(entry) {
+                    return Ok(());
+                }
+            }
+            s.consume(size);
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(what: &str) -> ReadError {
+    ReadError::Corrupt(format!("index: {what}"))
+}
+
+/// Sequential reads of `file[start..end]` through one reused buffer.
+struct Stream<'f> {
+    file: &'f File,
+    buf: Vec<u8>,
+    /// Unconsumed bytes are `buf[pos..filled]`.
+    pos: usize,
+    filled: usize,
+    /// File offset of `buf[pos]`.
+    offset: u64,
+    /// File offset just past the last buffered byte.
+    read_to: u64,
+    end: u64,
+}
+
+impl<'f> Stream<'f> {
+    fn new(file: &'f File, start: u64, end: u64) -> Stream<'f> {
+        Stream {
+            file,
+            buf: Vec::new(),
+            pos: 0,
+            filled: 0,
+            offset: start,
+            read_to: start,
+            end,
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn len(&self) -> usize {
+        self.filled - self.pos
+    }
+
+    /// The unconsumed bytes.
+    fn buf(&self) -> &[u8] {
+        &self.buf[self.pos..self.filled]
+    }
+
+    fn at(&self, at: usize, n: usize) -> &[u8] {
+        &self.buf()[at..at + n]
+    }
+
+    fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// Skips `n` bytes, seeking past what is not buffered.
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        let buffered = self.len() as u64;
+        if n <= buffered {
+            self.consume(n as usize);
+        } else {
+            self.offset += n;
+            self.pos = 0;
+            self.filled = 0;
+            self.read_to = self.offset;
+        }
+        Ok(())
+    }
+
+    /// Makes at least `n` unconsumed bytes available; false if the range ends first.
+    fn fill(&mut self, n: usize) -> std::io::Result<bool> {
+        if self.len() >= n {
+            return Ok(true);
+        }
+        if self.buf.len() < n.max(CHUNK) {
+            self.buf.resize(n.max(CHUNK), 0);
+        }
+        self.buf.copy_within(self.pos..self.filled, 0);
+        self.filled -= self.pos;
+        self.pos = 0;
+        let mut f = self.file;
+        f.seek(SeekFrom::Start(self.read_to))?;
+        while self.filled < n && self.read_to < self.end {
+            let want = (self.buf.len() - self.filled).min((self.end - self.read_to) as usize);
+            let got = f.read(&mut self.buf[self.filled..self.filled + want])?;
+            if got == 0 {
+                break;
+            }
+            self.filled += got;
+            self.read_to += got as u64;
+        }
+        Ok(self.filled >= n)
+    }
+
+    /// The index (into `buf()`) of the first NUL at or after `from`, reading more as needed.
+    fn find_nul(&mut self, from: usize) -> std::io::Result<Option<usize>> {
+        let mut searched = from;
+        loop {
+            if let Some(i) = memchr::memchr(0, self.buf().get(searched..).unwrap_or(&[])) {
+                return Ok(Some(searched + i));
+            }
+            searched = self.len().max(from);
+            if !self.fill(self.len() + 4096)? && self.len() <= searched {
+                return Ok(None);
+            }
+        }
     }
 }
 
@@ -247,8 +456,7 @@ fn parse_tree(data: &[u8]) -> Option<CacheTree> {
         let subtrees: usize = std::str::from_utf8(&data[at..at + lf]).ok()?.parse().ok()?;
         at += lf + 1;
         let id = if count >= 0 {
-            let mut id = [0u8; OID_LEN];
-            id.copy_from_slice(data.get(at..at + OID_LEN)?);
+            let id: [u8; OID_LEN] = data.get(at..at + OID_LEN)?.try_into().ok()?;
             at += OID_LEN;
             Some(id)
         } else {
@@ -279,12 +487,12 @@ fn parse_tree(data: &[u8]) -> Option<CacheTree> {
     stack.is_empty().then_some(t)
 }
 
-fn be32(d: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([d[at], d[at + 1], d[at + 2], d[at + 3]])
+fn be32(d: &[u8]) -> u32 {
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
+fn be16(d: &[u8]) -> u16 {
+    u16::from_be_bytes([d[0], d[1]])
 }
 
 /// Git's offset varint (`decode_varint` in git's varint.c): returns the value
@@ -332,5 +540,69 @@ mod tests {
         assert!(t.child(0, b"b").is_none());
         // A node claiming more subtrees than follow is damaged.
         assert!(parse_tree(&d[..d.len() - (8 + OID_LEN)]).is_none());
+    }
+
+    /// Writes a version-2 or -4 index by hand and reads it back through a
+    /// buffer smaller than the file (about 450 KiB), so entries straddle refills.
+    #[test]
+    fn streams_versions_2_and_4() {
+        let paths: Vec<Vec<u8>> = (0..6000)
+            .map(|i| format!("dir{}/sub/file-{i:05}.txt", i % 7).into_bytes())
+            .collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        for version in [2u32, 4] {
+            let mut d = b"DIRC".to_vec();
+            d.extend(version.to_be_bytes());
+            d.extend((sorted.len() as u32).to_be_bytes());
+            let mut prev: &[u8] = b"";
+            for (i, p) in sorted.iter().enumerate() {
+                let start = d.len();
+                d.extend([0u8; 24]);
+                d.extend(0o100644u32.to_be_bytes());
+                d.extend([0u8; 12]);
+                d.extend([i as u8; OID_LEN]);
+                d.extend((p.len() as u16).to_be_bytes());
+                if version == 4 {
+                    let common = prev
+                        .iter()
+                        .zip(p.iter())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    let strip = prev.len() - common;
+                    assert!(strip < 128);
+                    d.push(strip as u8);
+                    d.extend(&p[common..]);
+                    d.push(0);
+                } else {
+                    d.extend(p);
+                    let size = (ENTRY_FIXED + p.len() + 8) & !7;
+                    d.resize(start + size, 0);
+                }
+                prev = p;
+            }
+            d.extend(b"TREE");
+            let tree = b"\x006000 0\n"
+                .iter()
+                .copied()
+                .chain([9u8; OID_LEN])
+                .collect::<Vec<_>>();
+            d.extend((tree.len() as u32).to_be_bytes());
+            d.extend(&tree);
+            d.extend([0u8; OID_LEN]);
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("index");
+            std::fs::write(&file, &d).unwrap();
+            let ix = IndexFile::open(&file).unwrap().unwrap();
+            assert_eq!(ix.tree.as_ref().unwrap().node(0).id, Some([9; OID_LEN]));
+            let mut seen = Vec::new();
+            ix.for_each(|e| {
+                assert_eq!(e.id[0], seen.len() as u8);
+                seen.push(e.path.to_vec());
+                Ok::<(), ReadError>(())
+            })
+            .unwrap();
+            assert_eq!(seen, sorted, "version {version}");
+        }
     }
 }

@@ -1,0 +1,649 @@
+//! `leakscan staged` (#3) through the binary, on repositories built with the
+//! `git` command line, as a user's would be: only lines the staged change adds
+//! are reported, from the index's version of each file, with its line numbers;
+//! renames, copies, deletions, binaries, mode changes, submodules, odd paths,
+//! subdirectories, linked worktrees, merges and rebases; what the report
+//! tells the user; and errors that must block (exit 2) rather than pass.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// A repository driven through the `git` CLI, isolated from the user's and the
+/// system's git configuration. The work tree is `<tmp>/repo`, so siblings
+/// (linked worktrees) fit in the same temporary directory.
+pub struct Git {
+    root: TempDir,
+    path: PathBuf,
+}
+
+/// `git` in `dir` with a fixed identity and no outside configuration.
+pub fn git_command(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Ada Tester")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Tester")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_EDITOR", "true")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE");
+    c
+}
+
+impl Git {
+    pub fn init() -> Git {
+        let root = tempfile::Builder::new()
+            .prefix("leakscan-staged")
+            .tempdir()
+            .unwrap();
+        let path = root.path().join("repo");
+        std::fs::create_dir(&path).unwrap();
+        let g = Git { root, path };
+        g.git(&["init", "-q", "-b", "main"]);
+        g.git(&["config", "core.autocrlf", "false"]);
+        g
+    }
+
+    /// The work tree.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A path next to the work tree, inside the same temporary directory.
+    pub fn sibling(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let p = self.path.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    /// Runs git in the work tree; panics with its output unless it succeeds.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(&self.path, args)
+    }
+
+    /// Runs git in the work tree and returns its exit status and stderr.
+    pub fn git_status(&self, args: &[&str]) -> (i32, String) {
+        let out = git_command(&self.path).args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `git add -A && git commit`.
+    pub fn commit_all(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--no-verify", "-m", msg]);
+    }
+
+    /// `leakscan staged --format json --show-secrets` in `dir`, plus `extra`.
+    pub fn staged_in(&self, dir: &Path, extra: &[&str]) -> Run {
+        run(leakscan()
+            .current_dir(dir)
+            .args(["staged", "--format", "json", "--show-secrets"])
+            .args(extra))
+    }
+
+    pub fn staged(&self) -> Run {
+        self.staged_in(&self.path, &[])
+    }
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// (path, line, secret) of each finding, in report order.
+fn found(r: &Run) -> Vec<(String, u64, String)> {
+    r.findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| f["path"].to_string()),
+                f["line"].as_u64().unwrap(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn stats(r: &Run) -> Value {
+    r.json()["stats"].clone()
+}
+
+#[test]
+fn staged_reports_only_lines_the_change_adds() {
+    let g = Git::init();
+    let (old, new) = (fake::github_pat(1), fake::github_pat(2));
+    g.write(
+        "app.py",
+        format!("import os\nTOKEN = \"{old}\"\n\ndef main():\n    pass\n"),
+    );
+    g.commit_all("init");
+    g.write(
+        "app.py",
+        format!("import os\nimport sys\nTOKEN = \"{old}\"\nOTHER = \"{new}\"\n\ndef main():\n    pass\n"),
+    );
+    g.git(&["add", "app.py"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("app.py".into(), 4, new)]);
+    assert!(r.findings()[0]["rule"]
+        .as_str()
+        .unwrap()
+        .starts_with("github"));
+}
+
+#[test]
+fn staged_secret_already_in_head_does_not_block_an_unrelated_commit() {
+    let g = Git::init();
+    g.write(
+        "config.py",
+        format!("TOKEN = \"{}\"\n", fake::github_pat(3)),
+    );
+    g.write("README.md", "# demo\n");
+    g.commit_all("init");
+    g.write("README.md", "# demo\n\nMore words.\n");
+    g.git(&["add", "README.md"]);
+    let r = g.staged().expect(0);
+    assert_eq!(found(&r), vec![]);
+    assert_eq!(stats(&r)["scanned"], 1);
+    // The same secret is still in the tree: a full scan reports it.
+    run(leakscan().current_dir(g.path()).args(["scan", "."])).expect(1);
+}
+
+#[test]
+fn staged_judges_the_index_version_not_the_work_tree() {
+    let g = Git::init();
+    g.write("settings.py", "DEBUG = False\n");
+    g.write("local.py", "PORT = 8000\n");
+    g.commit_all("init");
+    let (staged, unstaged) = (fake::github_pat(4), fake::github_pat(5));
+    g.write(
+        "settings.py",
+        format!("DEBUG = False\nTOKEN = \"{staged}\"\n"),
+    );
+    g.git(&["add", "settings.py"]);
+    // Later, unstaged edits: lines inserted above the staged secret, another
+    // secret in the same file and one in a file with nothing staged.
+    g.write(
+        "settings.py",
+        format!(
+            "# settings\n# more\nDEBUG = False\nTOKEN = \"{staged}\"\nLATER = \"{unstaged}\"\n"
+        ),
+    );
+    g.write("local.py", format!("PORT = 8000\nKEY = \"{unstaged}\"\n"));
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("settings.py".into(), 2, staged)]);
+}
+
+#[test]
+fn staged_works_before_the_first_commit() {
+    let g = Git::init();
+    let s = fake::github_pat(6);
+    g.write(
+        "src/main.rs",
+        format!("fn main() {{}}\n\nconst T: &str = \"{s}\";\n"),
+    );
+    g.write("notes.txt", format!("not added: {}\n", fake::github_pat(7)));
+    g.git(&["add", "src/main.rs"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("src/main.rs".into(), 3, s)]);
+}
+
+#[test]
+fn staged_renamed_file_counts_only_its_added_lines() {
+    let g = Git::init();
+    let old = fake::github_pat(8);
+    let body: String = (1..=20)
+        .map(|i| format!("def f{i}():\n    return {i}\n"))
+        .collect();
+    g.write("lib/client.py", format!("TOKEN = \"{old}\"\n{body}"));
+    g.write("lib/util/strings.py", format!("KEY = \"{old}\"\n{body}"));
+    g.commit_all("init");
+    // A file renamed and edited, and a whole directory moved.
+    g.git(&["mv", "lib/client.py", "lib/api_client.py"]);
+    let new = fake::github_pat(9);
+    g.write(
+        "lib/api_client.py",
+        format!("TOKEN = \"{old}\"\nNEW = \"{new}\"\n{body}"),
+    );
+    g.git(&["mv", "lib/util", "lib/helpers"]);
+    g.write(
+        "lib/helpers/strings.py",
+        format!("KEY = \"{old}\"\n{body}def g():\n    pass\n"),
+    );
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("lib/api_client.py".into(), 2, new)]);
+}
+
+#[test]
+fn staged_copied_file_counts_only_its_added_lines() {
+    let g = Git::init();
+    let old = fake::github_pat(10);
+    let rest: String = (1..=15)
+        .map(|i| format!("SETTING_{i}=value{i}\n"))
+        .collect();
+    g.write("deploy/prod.env", format!("API_TOKEN={old}\n{rest}"));
+    g.commit_all("init");
+    let new = fake::github_pat(11);
+    // An edited copy next to the original, and an exact copy elsewhere.
+    g.write(
+        "deploy/staging.env",
+        format!("API_TOKEN={old}\n{rest}EXTRA_TOKEN={new}\n"),
+    );
+    g.write("backup/old-prod.env", format!("API_TOKEN={old}\n{rest}"));
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("deploy/staging.env".into(), 17, new)]);
+}
+
+#[test]
+fn staged_deleted_file_is_not_reported() {
+    let g = Git::init();
+    g.write("secrets.py", format!("T = \"{}\"\n", fake::github_pat(12)));
+    g.write("keep.py", "x = 1\n");
+    g.commit_all("init");
+    g.git(&["rm", "-q", "secrets.py"]);
+    let r = g.staged().expect(0);
+    assert_eq!(found(&r), vec![]);
+    assert_eq!(stats(&r)["scanned"], 0);
+}
+
+#[test]
+fn staged_binary_file_is_counted_not_scanned() {
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    let mut bin = b"\x00\x01PK\x03\x04".to_vec();
+    bin.extend_from_slice(fake::github_pat(13).as_bytes());
+    g.write("image.bin", bin);
+    g.write("a.txt", "a\nb\n");
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(0);
+    let s = stats(&r);
+    assert_eq!(s["skipped"]["binary"], 1, "{s}");
+    assert_eq!(s["scanned"], 1, "{s}");
+}
+
+#[test]
+fn staged_mode_change_is_not_new() {
+    let g = Git::init();
+    g.write(
+        "deploy.sh",
+        format!("#!/bin/sh\nTOKEN={}\n", fake::github_pat(14)),
+    );
+    g.commit_all("init");
+    g.git(&["update-index", "--chmod=+x", "deploy.sh"]);
+    assert!(g
+        .git(&["diff", "--cached", "--summary"])
+        .contains("mode change"));
+    let r = g.staged().expect(0);
+    assert_eq!(found(&r), vec![]);
+}
+
+#[test]
+fn staged_submodule_entry_is_counted_not_scanned() {
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    let commit = g.git(&["rev-parse", "HEAD"]).trim().to_string();
+    g.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{commit},vendor/lib"),
+    ]);
+    let r = g.staged().expect(0);
+    assert_eq!(stats(&r)["skipped"]["submodule"], 1, "{}", stats(&r));
+}
+
+#[test]
+#[cfg(unix)]
+fn staged_paths_with_spaces_and_non_utf8_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    let (s1, s2) = (fake::github_pat(15), fake::github_pat(16));
+    g.write("my dir/the file.py", format!("x = 1\nT = \"{s1}\"\n"));
+    let odd = g.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.py"));
+    std::fs::write(odd, format!("T = \"{s2}\"\n")).unwrap();
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    let f = r.findings();
+    assert_eq!(f.len(), 2, "{f:?}");
+    // Non-UTF-8 paths are written as base64 bytes.
+    assert_eq!(f[0]["path"]["bytes"], "Y2Fm6S5weQ==");
+    assert_eq!(
+        (f[0]["line"].as_u64(), f[0]["secret"].as_str()),
+        (Some(1), Some(s2.as_str()))
+    );
+    assert_eq!(found(&r)[1], ("my dir/the file.py".into(), 2, s1));
+}
+
+#[test]
+fn staged_from_a_subdirectory_and_with_repo() {
+    let g = Git::init();
+    g.write("web/src/api.js", "export const x = 1;\n");
+    g.commit_all("init");
+    let s = fake::github_pat(17);
+    g.write(
+        "web/src/api.js",
+        format!("export const x = 1;\nexport const t = \"{s}\";\n"),
+    );
+    g.git(&["add", "-A"]);
+    let want = vec![("web/src/api.js".to_string(), 2, s)];
+    let r = g.staged_in(&g.path().join("web/src"), &[]).expect(1);
+    assert_eq!(found(&r), want);
+    let elsewhere = TempDir::new().unwrap();
+    let repo = g.path().join("web").display().to_string();
+    let r = g.staged_in(elsewhere.path(), &["--repo", &repo]).expect(1);
+    assert_eq!(found(&r), want);
+}
+
+#[test]
+fn staged_in_a_linked_worktree() {
+    let g = Git::init();
+    g.write("a.py", "a = 1\n");
+    g.commit_all("init");
+    let wt = g.sibling("feature-wt");
+    g.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        wt.to_str().unwrap(),
+    ]);
+    let s = fake::github_pat(18);
+    std::fs::write(wt.join("a.py"), format!("a = 1\nT = \"{s}\"\n")).unwrap();
+    git_in(&wt, &["add", "a.py"]);
+    let r = g.staged_in(&wt, &[]).expect(1);
+    assert_eq!(found(&r), vec![("a.py".into(), 2, s)]);
+    // The main work tree's index is its own: nothing staged there.
+    g.staged().expect(0);
+}
+
+#[test]
+fn staged_during_a_merge_judges_the_staged_result() {
+    let g = Git::init();
+    g.write("conflict.txt", "base\n");
+    g.write("resolved.py", "value = 'base'\n");
+    g.commit_all("init");
+    g.git(&["checkout", "-q", "-b", "feature"]);
+    g.write("conflict.txt", "feature\n");
+    g.write("resolved.py", "value = 'feature'\n");
+    g.commit_all("feature");
+    g.git(&["checkout", "-q", "main"]);
+    g.write("conflict.txt", "main\n");
+    g.write("resolved.py", "value = 'main'\n");
+    g.commit_all("main");
+    let (code, _) = g.git_status(&["merge", "-q", "feature"]);
+    assert_ne!(code, 0, "the merge should stop on conflicts");
+    assert!(g.path().join(".git/MERGE_HEAD").exists());
+    // Unresolved: no crash, no finding, and the conflict is mentioned.
+    let r = g.staged().expect(0);
+    assert!(
+        r.stderr.contains("conflict.txt: unresolved merge conflict"),
+        "{}",
+        r.stderr
+    );
+    // One file resolved with a new secret, the other still conflicted.
+    let s = fake::github_pat(19);
+    g.write(
+        "resolved.py",
+        format!("value = 'merged'\ntoken = \"{s}\"\n"),
+    );
+    g.git(&["add", "resolved.py"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("resolved.py".into(), 2, s)]);
+    assert!(
+        r.stderr.contains("conflict.txt: unresolved merge conflict"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn staged_during_a_rebase() {
+    let g = Git::init();
+    g.write("app.cfg", "mode = base\n");
+    g.commit_all("init");
+    g.git(&["checkout", "-q", "-b", "topic"]);
+    g.write("app.cfg", "mode = topic\n");
+    g.commit_all("topic");
+    g.git(&["checkout", "-q", "main"]);
+    g.write("app.cfg", "mode = main\n");
+    g.commit_all("main");
+    g.git(&["checkout", "-q", "topic"]);
+    let (code, _) = g.git_status(&["rebase", "-q", "main"]);
+    assert_ne!(code, 0, "the rebase should stop on a conflict");
+    g.staged().expect(0);
+    let s = fake::github_pat(20);
+    g.write("app.cfg", format!("mode = both\ntoken = {s}\n"));
+    g.git(&["add", "app.cfg"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("app.cfg".into(), 2, s)]);
+}
+
+/// A PEM key of four body lines built at run time.
+fn pem(seed: u64) -> String {
+    fake::token(
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC{b64:32}\n{b64:64}\n{b64:64}\n{b64:40}\n-----END PRIVATE KEY-----\n",
+        seed,
+    )
+}
+
+#[test]
+fn staged_multiline_key_is_reported_when_any_of_its_lines_is_added() {
+    let g = Git::init();
+    let key = pem(21);
+    g.write("certs/old.pem", &key);
+    g.write("certs/edited.pem", format!("# service key\n{key}"));
+    g.commit_all("init");
+    // A line added after an unchanged key: nothing new.
+    g.write("certs/old.pem", format!("{key}# rotated yearly\n"));
+    // One body line of a key replaced: the key is new, reported at its first line.
+    let mut lines: Vec<String> = key.lines().map(str::to_string).collect();
+    lines[3] = fake::token("{b64:64}", 22);
+    g.write(
+        "certs/edited.pem",
+        format!("# service key\n{}\n", lines.join("\n")),
+    );
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    let f = r.findings();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["path"], "certs/edited.pem");
+    assert_eq!(
+        (f[0]["line"].as_u64(), f[0]["end_line"].as_u64()),
+        (Some(2), Some(7))
+    );
+}
+
+#[test]
+fn staged_text_report_says_where_what_and_what_to_do() {
+    let g = Git::init();
+    g.write("a.py", "x = 1\n");
+    g.commit_all("init");
+    let s = fake::github_pat(23);
+    g.write("a.py", format!("x = 1\ny = \"{s}\"\n"));
+    g.git(&["add", "a.py"]);
+    let r = run(leakscan().current_dir(g.path()).arg("staged")).expect(1);
+    assert!(r.stdout.starts_with("a.py:2:6  github"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains(&s),
+        "the secret must be redacted: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(&s[..4]), "{}", r.stdout);
+    for advice in [
+        "rotate the credential",
+        "`leakscan:allow`",
+        "`leakscan:allow=RULE-ID`",
+        "`leakscan baseline update`",
+        "`git commit --no-verify`",
+    ] {
+        assert!(
+            r.stderr.contains(advice),
+            "missing {advice:?} in\n{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn staged_inline_allow_marks_a_false_positive() {
+    let g = Git::init();
+    g.write("a.py", "x = 1\n");
+    g.commit_all("init");
+    let s = fake::github_pat(24);
+    g.write("a.py", format!("x = 1\ny = \"{s}\"  # leakscan:allow\n"));
+    g.git(&["add", "a.py"]);
+    let r = g.staged().expect(0);
+    assert_eq!(stats(&r)["suppressed"]["inline"], 1, "{}", stats(&r));
+}
+
+#[test]
+fn staged_missing_object_exits_2_with_the_path() {
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    let ghost = "0123456789abcdef0123456789abcdef01234567";
+    g.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{ghost},ghost.txt"),
+    ]);
+    let r = g.staged().expect(2);
+    assert!(
+        r.stderr.contains("ghost.txt") && r.stderr.contains(ghost),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn staged_outside_a_repository_exits_2() {
+    let dir = TempDir::new().unwrap();
+    let r = run(leakscan()
+        .current_dir(dir.path())
+        .env("GIT_CEILING_DIRECTORIES", dir.path())
+        .arg("staged"))
+    .expect(2);
+    assert!(
+        r.stderr.contains("not inside a git repository"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn staged_reads_index_version_4() {
+    let g = Git::init();
+    let body: String = (1..=5)
+        .map(|i| format!("src/module_{i}/file.py\n"))
+        .collect();
+    for i in 1..=5 {
+        g.write(&format!("src/module_{i}/file.py"), &body);
+    }
+    g.commit_all("init");
+    g.git(&["update-index", "--index-version", "4"]);
+    let s = fake::github_pat(25);
+    g.write("src/module_3/file.py", format!("{body}t = \"{s}\"\n"));
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("src/module_3/file.py".into(), 6, s)]);
+}
+
+#[test]
+fn staged_reads_an_index_without_cache_tree() {
+    // An index written by libgit2 (as other tools do) carries no cache tree:
+    // every directory is then compared with HEAD.
+    let g = Git::init();
+    g.write("deep/er/still/a.py", "a = 1\n");
+    g.write("b.py", "b = 1\n");
+    g.commit_all("init");
+    let s = fake::github_pat(26);
+    g.write("deep/er/still/a.py", format!("a = 1\nt = \"{s}\"\n"));
+    {
+        let repo = git2::Repository::open(g.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        index.clear().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+    }
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("deep/er/still/a.py".into(), 2, s)]);
+}
+
+#[test]
+fn staged_moved_or_reindented_old_secret_is_not_new() {
+    // The diff marks these lines as added, but the secret on them was
+    // already in the file's HEAD version.
+    let g = Git::init();
+    let old = fake::github_pat(27);
+    g.write(
+        "cfg.py",
+        format!("A = 1\nCONFIG = {{\n  'token': '{old}',\n}}\nB = 2\n"),
+    );
+    g.commit_all("init");
+    g.write(
+        "cfg.py",
+        format!("B = 2\nA = 1\nCONFIG = {{\n    'token': '{old}',\n}}\n"),
+    );
+    g.git(&["add", "cfg.py"]);
+    let r = g.staged().expect(0);
+    assert_eq!(found(&r), vec![]);
+}
+
+#[test]
+fn staged_after_reset_soft_reports_what_the_next_commit_adds() {
+    // `git reset --soft` leaves a fully valid cache tree that no longer
+    // matches HEAD: every directory must still be compared.
+    let g = Git::init();
+    g.write("src/deep/a.py", "a = 1\n");
+    g.commit_all("init");
+    let s = fake::github_pat(28);
+    g.write("src/deep/a.py", format!("a = 1\nt = \"{s}\"\n"));
+    g.commit_all("add token");
+    g.git(&["reset", "-q", "--soft", "HEAD~1"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("src/deep/a.py".into(), 2, s)]);
+}
+
+#[test]
+fn staged_intent_to_add_is_not_committed() {
+    let g = Git::init();
+    g.write("a.py", "a = 1\n");
+    g.commit_all("init");
+    g.write("later.py", format!("t = \"{}\"\n", fake::github_pat(29)));
+    g.git(&["add", "-N", "later.py"]);
+    let r = g.staged().expect(0);
+    assert_eq!(stats(&r)["scanned"], 0);
+}
