@@ -45,9 +45,17 @@ fn selection(args: &HistoryArgs) -> Result<Selection> {
 pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned> {
     let repo = repo(args)?;
     let selection = selection(args)?;
+    let walk_start = Instant::now();
     let reader = ObjectReader::open(&repo.git_dir)?;
     let plan = source::plan(&reader, &selection)?;
     drop(reader);
+    if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+        eprintln!(
+            "leakscan: trace: walk {:.3} s ({} commits)",
+            walk_start.elapsed().as_secs_f64(),
+            plan.commits.len()
+        );
+    }
     let progress = Progress::new(app::progress_enabled(&args.common), "blobs");
     let opts = HistoryOptions {
         threads: settings::threads(args.common.threads),

@@ -24,7 +24,7 @@ use crate::matcher::Matcher;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
 use crate::source::history::{
-    self as src, EntryKind, Introduced, ObjectReader, Plan, TreeCache, TreeError,
+    self as src, EntryKind, Introduced, ObjectReader, OidMap, Plan, TreeCache, TreeError,
 };
 use crate::stats::{SkipReason, Stats};
 
@@ -37,7 +37,7 @@ const COMMIT_CHUNK: usize = 64;
 const BLOB_CHUNK: usize = 16;
 /// Parsed trees each enumeration worker keeps (bytes): a few snapshots of
 /// the directories a large repository's commits touch.
-const TREE_CACHE_BUDGET: usize = 64 << 20;
+const TREE_CACHE_BUDGET: usize = 32 << 20;
 
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
@@ -58,11 +58,11 @@ pub fn scan(
 ) -> Scanned {
     let threads = opts.threads.max(1);
     let t0 = Instant::now();
-    let mut en = enumerate(git_dir, plan, threads, &counters);
-    let t1 = Instant::now();
+    let (en, scanned, t1) = run_workers(git_dir, plan, rules, opts, threads, &counters);
+    let t2 = Instant::now();
     let mut out = Scanned::default();
     out.stats.commits = plan.commits.len() as u64;
-    for (oid, msg) in std::mem::take(&mut en.errors) {
+    for (oid, msg) in &en.errors {
         out.stats.skip(SkipReason::MissingObject, 0);
         out.stats.error(format!("tree {oid}: {msg}"));
     }
@@ -82,11 +82,6 @@ pub fn scan(
             names.join(", ")
         ));
     }
-    counters
-        .blobs_total
-        .store(en.blobs.len() as u64, Ordering::Relaxed);
-    let scanned = scan_blobs(git_dir, plan, &en, rules, opts, threads, &counters);
-    let t2 = Instant::now();
     out.stats.merge(scanned.stats);
     out.findings = attribute(
         git_dir,
@@ -103,11 +98,115 @@ pub fn scan(
     out
 }
 
+/// What the scan workers need once enumeration is over.
+struct ScanJob {
+    en: Enumerated,
+    /// Blob indices in reading order.
+    order: Vec<u32>,
+}
+
+/// Runs both parallel phases on the same worker threads, each with one
+/// `ObjectReader` for its whole life (one mapping of the packs per thread).
+/// Returns the enumeration, the blob scan, and when enumeration ended.
+fn run_workers(
+    git_dir: &Path,
+    plan: &Plan,
+    rules: Arc<RuleSet>,
+    opts: &HistoryOptions,
+    threads: usize,
+    counters: &Counters,
+) -> (Enumerated, BlobScan, Instant) {
+    let next_chunk = AtomicUsize::new(0);
+    let next_blob = AtomicUsize::new(0);
+    let chunks = plan.commits.len().div_ceil(COMMIT_CHUNK);
+    let proto = Matcher::new(rules);
+    let (tx, rx) = crossbeam_channel::bounded::<Result<ChunkResult, String>>(threads * 4);
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Arc<ScanJob>>(threads);
+    let mut results: Vec<BlobScan> = Vec::new();
+    let mut job: Option<Arc<ScanJob>> = None;
+    let mut enumerated_at = Instant::now();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (tx, job_rx) = (tx.clone(), job_rx.clone());
+                let (next_chunk, next_blob) = (&next_chunk, &next_blob);
+                let matcher = proto.clone();
+                s.spawn(move || {
+                    let reader = ObjectReader::open(git_dir).map_err(|e| e.to_string());
+                    if let Ok(reader) = &reader {
+                        enumerate_chunks(reader, plan, next_chunk, chunks, &tx, counters);
+                    } else if let Err(e) = &reader {
+                        let _ = tx.send(Err(e.clone()));
+                    }
+                    drop(tx);
+                    let mut local = BlobScan::default();
+                    let Ok(job) = job_rx.recv() else { return local };
+                    match &reader {
+                        Ok(reader) => scan_blobs(
+                            reader,
+                            matcher,
+                            plan,
+                            &job,
+                            next_blob,
+                            opts.max_file_size,
+                            &mut local,
+                            counters,
+                        ),
+                        Err(e) => local
+                            .stats
+                            .error(format!("cannot open the repository: {e}")),
+                    }
+                    local
+                })
+            })
+            .collect();
+        drop(tx);
+        let en = merge_chunks(rx);
+        enumerated_at = Instant::now();
+        counters
+            .blobs_total
+            .store(en.blobs.len() as u64, Ordering::Relaxed);
+        let order = reading_order(git_dir, &en);
+        let j = Arc::new(ScanJob { en, order });
+        for _ in 0..threads {
+            let _ = job_tx.send(j.clone());
+        }
+        job = Some(j);
+        results = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    let mut b = BlobScan::default();
+                    b.stats
+                        .error("internal error: a scan thread panicked".into());
+                    b
+                })
+            })
+            .collect();
+    });
+    let mut out = BlobScan::default();
+    for r in results {
+        out.stats.merge(r.stats);
+        out.by_blob.extend(r.by_blob);
+    }
+    // Each worker reports a broken rule or an unopenable repository once.
+    out.stats.errors.sort();
+    out.stats.errors.dedup();
+    out.by_blob.sort_by_key(|(b, _)| *b);
+    let job = job.expect("the scan job is built before the workers finish");
+    let en = match Arc::try_unwrap(job) {
+        Ok(j) => j.en,
+        Err(_) => unreachable!("workers have ended"),
+    };
+    (en, out, enumerated_at)
+}
+
 fn trace(en: &Enumerated, enumerate: Duration, scan: Duration, attribute: Duration, stats: &Stats) {
     eprintln!(
-        "leakscan: trace: enumerate {:.3} s ({} introductions, {} paths, {} blobs), read+scan {:.3} s \
-         ({} blobs, {:.1} MB), attribute {:.3} s",
+        "leakscan: trace: enumerate {:.3} s ({} trees read, {} introductions, {} paths, {} blobs), read+scan \
+         {:.3} s ({} blobs, {:.1} MB), attribute {:.3} s",
         enumerate.as_secs_f64(),
+        en.tree_reads,
         en.intros.len(),
         en.paths.len(),
         en.blobs.len(),
@@ -144,6 +243,8 @@ struct Enumerated {
     submodules: BTreeSet<Vec<u8>>,
     /// Unreadable trees, once each.
     errors: BTreeMap<Oid, String>,
+    /// Trees read from the object store (for tracing).
+    tree_reads: u64,
 }
 
 /// One worker's result for one run of commits.
@@ -151,204 +252,158 @@ struct ChunkResult {
     /// (commit index, introduction).
     intros: Vec<(u32, Introduced)>,
     errors: Vec<TreeError>,
+    tree_reads: u64,
 }
 
-fn enumerate(git_dir: &Path, plan: &Plan, threads: usize, counters: &Counters) -> Enumerated {
-    let next = AtomicUsize::new(0);
-    let chunks = plan.commits.len().div_ceil(COMMIT_CHUNK);
+/// Phase 1 on one worker: takes runs of commits until none are left.
+fn enumerate_chunks(
+    reader: &ObjectReader,
+    plan: &Plan,
+    next: &AtomicUsize,
+    chunks: usize,
+    tx: &crossbeam_channel::Sender<Result<ChunkResult, String>>,
+    counters: &Counters,
+) {
+    let mut cache = TreeCache::new(TREE_CACHE_BUDGET);
+    let mut buf = Vec::new();
+    loop {
+        let c = next.fetch_add(1, Ordering::Relaxed);
+        if c >= chunks {
+            break;
+        }
+        let start = c * COMMIT_CHUNK;
+        let end = (start + COMMIT_CHUNK).min(plan.commits.len());
+        let mut res = ChunkResult {
+            intros: Vec::new(),
+            errors: Vec::new(),
+            tree_reads: 0,
+        };
+        let before = cache.reads();
+        for (i, commit) in plan.commits[start..end].iter().enumerate() {
+            src::introduced(reader, &mut cache, commit, &mut buf, &mut res.errors);
+            let idx = (start + i) as u32;
+            res.intros.extend(buf.drain(..).map(|x| (idx, x)));
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        res.tree_reads = cache.reads() - before;
+        if tx.send(Ok(res)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Interns paths and deduplicates blobs as the workers' results arrive.
+fn merge_chunks(rx: crossbeam_channel::Receiver<Result<ChunkResult, String>>) -> Enumerated {
     let mut en = Enumerated::default();
     let mut path_ids: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut blob_ids: HashMap<Oid, u32> = HashMap::new();
-    let (tx, rx) = crossbeam_channel::bounded::<Result<ChunkResult, String>>(threads * 4);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(chunks) {
-            let tx = tx.clone();
-            let next = &next;
-            s.spawn(move || {
-                let reader = match ObjectReader::open(git_dir) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let mut cache = TreeCache::new(TREE_CACHE_BUDGET);
-                let mut buf = Vec::new();
-                loop {
-                    let c = next.fetch_add(1, Ordering::Relaxed);
-                    if c >= chunks {
-                        break;
-                    }
-                    let start = c * COMMIT_CHUNK;
-                    let end = (start + COMMIT_CHUNK).min(plan.commits.len());
-                    let mut res = ChunkResult {
-                        intros: Vec::new(),
-                        errors: Vec::new(),
-                    };
-                    for (i, commit) in plan.commits[start..end].iter().enumerate() {
-                        src::introduced(&reader, &mut cache, commit, &mut buf, &mut res.errors);
-                        let idx = (start + i) as u32;
-                        res.intros.extend(buf.drain(..).map(|x| (idx, x)));
-                        counters.commits.fetch_add(1, Ordering::Relaxed);
-                    }
-                    if tx.send(Ok(res)).is_err() {
-                        break;
-                    }
-                }
-            });
+    let mut blob_ids: OidMap<u32> = OidMap::default();
+    for res in rx {
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => {
+                en.errors
+                    .insert(Oid::zero(), format!("cannot open the repository: {e}"));
+                continue;
+            }
+        };
+        en.tree_reads += res.tree_reads;
+        for e in res.errors {
+            en.errors.entry(e.oid).or_insert(e.msg);
         }
-        drop(tx);
-        for res in rx {
-            let res = match res {
-                Ok(r) => r,
-                Err(e) => {
-                    en.errors
-                        .insert(Oid::zero(), format!("cannot open the repository: {e}"));
-                    continue;
+        for (commit, x) in res.intros {
+            if x.kind == EntryKind::Submodule {
+                en.submodules.insert(x.path);
+                continue;
+            }
+            let path = match path_ids.get(&x.path) {
+                Some(&id) => id,
+                None => {
+                    let id = en.paths.len() as u32;
+                    en.paths.push(x.path.clone());
+                    path_ids.insert(x.path, id);
+                    id
                 }
             };
-            for e in res.errors {
-                en.errors.entry(e.oid).or_insert(e.msg);
-            }
-            for (commit, x) in res.intros {
-                if x.kind == EntryKind::Submodule {
-                    en.submodules.insert(x.path);
-                    continue;
-                }
-                let path = match path_ids.get(&x.path) {
-                    Some(&id) => id,
-                    None => {
-                        let id = en.paths.len() as u32;
-                        en.paths.push(x.path.clone());
-                        path_ids.insert(x.path, id);
-                        id
-                    }
-                };
-                let file = x.kind == EntryKind::File;
-                let blob = *blob_ids.entry(x.oid).or_insert_with(|| {
-                    en.blobs.push(BlobEntry {
-                        oid: x.oid,
-                        file,
-                        first: (commit, path),
-                    });
-                    (en.blobs.len() - 1) as u32
+            let file = x.kind == EntryKind::File;
+            let blob = *blob_ids.entry(x.oid).or_insert_with(|| {
+                en.blobs.push(BlobEntry {
+                    oid: x.oid,
+                    file,
+                    first: (commit, path),
                 });
-                let b = &mut en.blobs[blob as usize];
-                b.file |= file;
-                if (commit, &en.paths[path as usize]) < (b.first.0, &en.paths[b.first.1 as usize]) {
-                    b.first = (commit, path);
-                }
-                en.intros.push(Intro { commit, path, blob });
+                (en.blobs.len() - 1) as u32
+            });
+            let b = &mut en.blobs[blob as usize];
+            b.file |= file;
+            if (commit, &en.paths[path as usize]) < (b.first.0, &en.paths[b.first.1 as usize]) {
+                b.first = (commit, path);
             }
+            en.intros.push(Intro { commit, path, blob });
         }
-    });
+    }
     en.intros.sort_unstable();
     en
 }
 
+/// Blobs in pack order, so a delta's base was usually just read (and is
+/// still in libgit2's delta base cache); then by first path.
+fn reading_order(git_dir: &Path, en: &Enumerated) -> Vec<u32> {
+    let packs = src::PackOrder::load(git_dir);
+    let mut keyed: Vec<((u32, u64), u32)> = (0..en.blobs.len() as u32)
+        .map(|b| (packs.position(en.blobs[b as usize].oid), b))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, b)| b).collect()
+}
+
+#[derive(Default)]
 struct BlobScan {
     stats: Stats,
     /// (blob index, findings under the blob's first path).
     by_blob: Vec<(u32, Vec<Finding>)>,
 }
 
+/// Phase 2 on one worker: reads and matches blobs until none are left.
+#[allow(clippy::too_many_arguments)]
 fn scan_blobs(
-    git_dir: &Path,
+    reader: &ObjectReader,
+    mut matcher: Matcher,
     plan: &Plan,
-    en: &Enumerated,
-    rules: Arc<RuleSet>,
-    opts: &HistoryOptions,
-    threads: usize,
+    job: &ScanJob,
+    next: &AtomicUsize,
+    max: u64,
+    local: &mut BlobScan,
     counters: &Counters,
-) -> BlobScan {
-    // Versions of one file sit next to each other in a pack's delta chains:
-    // reading them together keeps the delta base cache warm.
-    let mut order: Vec<u32> = (0..en.blobs.len() as u32).collect();
-    order.sort_by(|&a, &b| {
-        let (ea, eb) = (&en.blobs[a as usize], &en.blobs[b as usize]);
-        (&en.paths[ea.first.1 as usize], ea.first.0)
-            .cmp(&(&en.paths[eb.first.1 as usize], eb.first.0))
-    });
-    let next = AtomicUsize::new(0);
-    let proto = Matcher::new(rules);
-    let mut results: Vec<BlobScan> = Vec::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads.min(order.len().div_ceil(BLOB_CHUNK)))
-            .map(|_| {
-                let mut matcher = proto.clone();
-                let (next, order) = (&next, &order);
-                s.spawn(move || {
-                    let mut local = BlobScan {
-                        stats: Stats::default(),
-                        by_blob: Vec::new(),
-                    };
-                    let reader = match ObjectReader::open(git_dir) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            local
-                                .stats
-                                .error(format!("cannot open the repository: {e}"));
-                            return local;
-                        }
-                    };
-                    loop {
-                        let start = next.fetch_add(BLOB_CHUNK, Ordering::Relaxed);
-                        if start >= order.len() {
-                            break;
-                        }
-                        for &b in &order[start..(start + BLOB_CHUNK).min(order.len())] {
-                            let found = scan_one(
-                                &reader,
-                                &mut matcher,
-                                plan,
-                                en,
-                                b,
-                                opts.max_file_size,
-                                &mut local.stats,
-                                counters,
-                            );
-                            if !found.is_empty() {
-                                local.by_blob.push((b, found));
-                            }
-                        }
-                    }
-                    local.stats.take_matcher_counters(&matcher.counters);
-                    let rules = matcher.rules().clone();
-                    for (r, msg) in matcher.rule_errors.drain(..) {
-                        local
-                            .stats
-                            .error(format!("rule {}: {msg}", rules.rules[r].id));
-                    }
-                    local
-                })
-            })
-            .collect();
-        results = handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| BlobScan {
-                    stats: Stats {
-                        errors: vec!["internal error: a scan thread panicked".into()],
-                        ..Stats::default()
-                    },
-                    by_blob: Vec::new(),
-                })
-            })
-            .collect();
-    });
-    let mut out = BlobScan {
-        stats: Stats::default(),
-        by_blob: Vec::new(),
-    };
-    for r in results {
-        out.stats.merge(r.stats);
-        out.by_blob.extend(r.by_blob);
+) {
+    let order = &job.order;
+    loop {
+        let start = next.fetch_add(BLOB_CHUNK, Ordering::Relaxed);
+        if start >= order.len() {
+            break;
+        }
+        for &b in &order[start..(start + BLOB_CHUNK).min(order.len())] {
+            let found = scan_one(
+                reader,
+                &mut matcher,
+                plan,
+                &job.en,
+                b,
+                max,
+                &mut local.stats,
+                counters,
+            );
+            if !found.is_empty() {
+                local.by_blob.push((b, found));
+            }
+        }
     }
-    // Each worker reports a broken rule once; once per run is enough.
-    out.stats.errors.sort();
-    out.stats.errors.dedup();
-    out.by_blob.sort_by_key(|(b, _)| *b);
-    out
+    local.stats.take_matcher_counters(&matcher.counters);
+    let rules = matcher.rules().clone();
+    for (r, msg) in matcher.rule_errors.drain(..) {
+        local
+            .stats
+            .error(format!("rule {}: {msg}", rules.rules[r].id));
+    }
 }
 
 /// Reads, classifies and matches one blob.

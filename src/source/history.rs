@@ -83,6 +83,11 @@ pub struct ObjectReader {
 
 impl ObjectReader {
     pub fn open(git_dir: &Path) -> Result<ObjectReader> {
+        // libgit2 hashes every object it reads to verify its id: a SHA-1 with
+        // collision detection, which costs as much as inflating the object.
+        // A scanner needs the content, not an integrity check (`git fsck`'s
+        // job), and a damaged object still fails to inflate. Process-wide.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::open(git_dir).map_err(|e| Error::Git {
             repo: git_dir.to_path_buf(),
             msg: e.message().to_string(),
@@ -129,6 +134,83 @@ impl ObjectReader {
     fn repo(&self) -> &Repository {
         &self.repo
     }
+}
+
+/// Where objects sit in the repository's pack files, so blobs can be read
+/// in pack order: a delta's base then tends to be in libgit2's delta base
+/// cache already. Reads `objects/pack/*.idx` (version 2) directly; objects in
+/// other packs or loose sort last.
+pub struct PackOrder {
+    /// Index files, in name order.
+    idx: Vec<Vec<u8>>,
+}
+
+impl PackOrder {
+    pub fn load(git_dir: &Path) -> PackOrder {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(git_dir.join("objects").join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        paths.sort();
+        let idx = paths
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .filter(|d| d.len() >= 8 + 256 * 4 && d.starts_with(b"\xfftOc\0\0\0\x02"))
+            .collect();
+        PackOrder { idx }
+    }
+
+    /// (pack number, offset in the pack); `(u32::MAX, 0)` when not in a pack.
+    pub fn position(&self, oid: Oid) -> (u32, u64) {
+        let id = oid.as_bytes();
+        for (n, d) in self.idx.iter().enumerate() {
+            if let Some(off) = idx_offset(d, id) {
+                return (n as u32, off);
+            }
+        }
+        (u32::MAX, 0)
+    }
+}
+
+/// Looks `id` up in a version 2 pack index: 256 fan-out counts, sorted ids,
+/// CRCs, 31-bit offsets (high bit: index into the 64-bit offset table).
+fn idx_offset(d: &[u8], id: &[u8]) -> Option<u64> {
+    let be32 =
+        |o: usize| -> Option<u32> { Some(u32::from_be_bytes(d.get(o..o + 4)?.try_into().ok()?)) };
+    let fan = |b: usize| be32(8 + b * 4);
+    let n = fan(255)? as usize;
+    let lo = if id[0] == 0 {
+        0
+    } else {
+        fan(id[0] as usize - 1)? as usize
+    };
+    let hi = fan(id[0] as usize)? as usize;
+    let ids = 8 + 256 * 4;
+    let ids_end = ids + n * 20;
+    let (mut a, mut b) = (lo, hi.min(n));
+    let i = loop {
+        if a >= b {
+            return None;
+        }
+        let m = (a + b) / 2;
+        match d.get(ids + m * 20..ids + m * 20 + 20)?.cmp(id) {
+            std::cmp::Ordering::Less => a = m + 1,
+            std::cmp::Ordering::Greater => b = m,
+            std::cmp::Ordering::Equal => break m,
+        }
+    };
+    let offsets = ids_end + n * 4;
+    let off = be32(offsets + i * 4)?;
+    if off & 0x8000_0000 == 0 {
+        return Some(u64::from(off));
+    }
+    let large = offsets + n * 4 + (off & 0x7fff_ffff) as usize * 8;
+    Some(u64::from_be_bytes(
+        d.get(large..large + 8)?.try_into().ok()?,
+    ))
 }
 
 /// Author, date and summary of a commit.
@@ -598,96 +680,150 @@ pub struct TreeError {
 const MODE_TREE: u32 = 0o040000;
 const MODE_SYMLINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
+const MODE_TYPE: u32 = 0o170000;
 
-/// A parsed tree object; entries sorted by name bytes for binary search.
-pub struct Tree {
-    data: Vec<u8>,
-    entries: Vec<Entry>,
-}
-
-#[derive(Clone, Copy)]
-struct Entry {
-    name: u32,
-    name_len: u32,
-    mode: u32,
-    /// Offset of the 20-byte object id in `data`.
-    oid: u32,
-}
+/// A tree object's raw bytes, validated: `<octal mode> <name>\0<20-byte id>`
+/// entries in git's order (a subtree sorts as if its name ended in `/`).
+/// Kept raw: diffing walks two of them in step and compares entries bytewise,
+/// which is cheaper than parsing every entry of every tree.
+pub struct Tree(Box<[u8]>);
 
 impl Tree {
-    fn parse(data: &[u8]) -> Option<Tree> {
-        let data = data.to_vec();
-        let mut entries = Vec::new();
-        let mut i = 0;
-        while i < data.len() {
-            let sp = i + memchr::memchr(b' ', &data[i..])?;
-            let mode = u32::from_str_radix(std::str::from_utf8(&data[i..sp]).ok()?, 8).ok()?;
-            let nul = sp + 1 + memchr::memchr(0, &data[sp + 1..])?;
-            if nul + 21 > data.len() {
-                return None;
-            }
-            entries.push(Entry {
-                name: (sp + 1) as u32,
-                name_len: (nul - sp - 1) as u32,
-                mode,
-                oid: (nul + 1) as u32,
-            });
-            i = nul + 21;
+    fn new(data: &[u8]) -> Option<Tree> {
+        let mut it = Entries { data, pos: 0 };
+        while it.pos < data.len() {
+            it.next()?;
         }
-        let mut t = Tree { data, entries };
-        // Git sorts a subtree as if its name ended in `/`; plain byte order
-        // differs only around such names, so this rarely has work to do.
-        if !t.entries.windows(2).all(|w| t.name(&w[0]) <= t.name(&w[1])) {
-            let mut entries = std::mem::take(&mut t.entries);
-            entries.sort_by(|a, b| t.name(a).cmp(t.name(b)));
-            t.entries = entries;
+        Some(Tree(data.into()))
+    }
+
+    fn entries(&self) -> Entries<'_> {
+        Entries {
+            data: &self.0,
+            pos: 0,
         }
-        Some(t)
-    }
-
-    fn name(&self, e: &Entry) -> &[u8] {
-        &self.data[e.name as usize..(e.name + e.name_len) as usize]
-    }
-
-    fn oid_bytes(&self, e: &Entry) -> &[u8] {
-        &self.data[e.oid as usize..e.oid as usize + 20]
-    }
-
-    fn oid(&self, e: &Entry) -> Oid {
-        Oid::from_bytes(self.oid_bytes(e)).expect("20 bytes")
-    }
-
-    fn find(&self, name: &[u8]) -> Option<&Entry> {
-        self.entries
-            .binary_search_by(|e| self.name(e).cmp(name))
-            .ok()
-            .map(|i| &self.entries[i])
-    }
-
-    fn weight(&self) -> usize {
-        self.data.len() + self.entries.len() * std::mem::size_of::<Entry>() + 64
     }
 }
 
-/// Recently parsed trees, so a commit's diff reuses what its parent's diff
+/// One tree entry, borrowed from the tree's bytes.
+#[derive(Clone, Copy)]
+struct RawEntry<'a> {
+    mode: u32,
+    name: &'a [u8],
+    oid: &'a [u8],
+    /// The whole entry: equal bytes mean same mode, name and object.
+    raw: &'a [u8],
+}
+
+impl RawEntry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode & MODE_TYPE == MODE_TREE
+    }
+
+    fn oid(&self) -> Oid {
+        Oid::from_bytes(self.oid).expect("tree entries hold 20-byte ids")
+    }
+
+    /// Git's tree order: bytewise, a subtree's name followed by `/`.
+    fn cmp_git(&self, other: &RawEntry<'_>) -> std::cmp::Ordering {
+        let n = self.name.len().min(other.name.len());
+        self.name[..n].cmp(&other.name[..n]).then_with(|| {
+            let end = |e: &RawEntry<'_>| match e.name.get(n) {
+                Some(&c) => c,
+                None if e.is_tree() => b'/',
+                None => 0,
+            };
+            end(self).cmp(&end(other))
+        })
+    }
+}
+
+struct Entries<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = RawEntry<'a>;
+
+    fn next(&mut self) -> Option<RawEntry<'a>> {
+        let start = self.pos;
+        let rest = self.data.get(start..)?;
+        let mut mode = 0u32;
+        let mut i = 0;
+        while let Some(&c @ b'0'..=b'7') = rest.get(i) {
+            mode = (mode << 3) | u32::from(c - b'0');
+            i += 1;
+        }
+        if i == 0 || i > 7 || rest.get(i) != Some(&b' ') {
+            return None;
+        }
+        let name_start = i + 1;
+        let nul = name_start + memchr::memchr(0, rest.get(name_start..)?)?;
+        let end = nul + 21;
+        if end > rest.len() {
+            return None;
+        }
+        self.pos = start + end;
+        Some(RawEntry {
+            mode,
+            name: &rest[name_start..nul],
+            oid: &rest[nul + 1..end],
+            raw: &rest[..end],
+        })
+    }
+}
+
+/// Hashes an object id by its first 8 bytes: ids are already uniformly
+/// random, so SipHash would only cost time.
+#[derive(Default, Clone, Copy)]
+pub struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// A `HashMap` keyed by object id.
+pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+
+/// Recently read trees, so a commit's diff reuses what its parent's diff
 /// read. Two generations: when the young one passes half the budget it
 /// becomes the old one, and the old one is dropped.
 pub struct TreeCache {
-    young: HashMap<Oid, Arc<Tree>>,
-    old: HashMap<Oid, Arc<Tree>>,
+    young: OidMap<Arc<Tree>>,
+    old: OidMap<Arc<Tree>>,
     young_bytes: usize,
     budget: usize,
+    reads: u64,
 }
 
 impl TreeCache {
-    /// A cache holding about `budget` bytes of parsed trees.
+    /// A cache holding about `budget` bytes of trees.
     pub fn new(budget: usize) -> TreeCache {
         TreeCache {
-            young: HashMap::new(),
-            old: HashMap::new(),
+            young: OidMap::default(),
+            old: OidMap::default(),
             young_bytes: 0,
             budget,
+            reads: 0,
         }
+    }
+
+    /// Trees read from the object store so far (cache misses).
+    pub fn reads(&self) -> u64 {
+        self.reads
     }
 
     fn get(&mut self, reader: &ObjectReader, oid: Oid) -> Result<Arc<Tree>, ReadError> {
@@ -696,18 +832,20 @@ impl TreeCache {
         }
         let tree = match self.old.remove(&oid) {
             Some(t) => t,
-            None => Arc::new(
+            None => Arc::new({
+                self.reads += 1;
                 reader
                     .with_object(oid, |kind, data| match kind {
                         ObjectType::Tree => {
-                            Tree::parse(data).ok_or_else(|| ReadError("malformed tree".into()))
+                            Tree::new(data).ok_or_else(|| ReadError("malformed tree".into()))
                         }
                         other => Err(ReadError(format!("expected a tree, found a {other}"))),
                     })
-                    .and_then(|r| r)?,
-            ),
+                    .and_then(|r| r)?
+            }),
         };
-        self.young_bytes += tree.weight();
+        // 64: the map entry and the allocation's own overhead.
+        self.young_bytes += tree.0.len() + 64;
         self.young.insert(oid, tree.clone());
         if self.young_bytes > self.budget / 2 {
             self.old = std::mem::take(&mut self.young);
@@ -764,60 +902,64 @@ impl Differ<'_> {
             .iter()
             .map(|p| p.and_then(|p| self.read(p)))
             .collect();
+        // One cursor per parent, walking in step with this tree (same order).
+        let mut cursors: Vec<(Entries<'_>, Option<RawEntry<'_>>)> = parent_trees
+            .iter()
+            .map(|t| match t {
+                Some(t) => {
+                    let mut it = t.entries();
+                    let head = it.next();
+                    (it, head)
+                }
+                None => (Entries { data: &[], pos: 0 }, None),
+            })
+            .collect();
         let mut sub_parents: Vec<Option<Oid>> = Vec::with_capacity(parents.len());
-        for e in &tree.entries {
-            let name = tree.name(e);
-            let oid_bytes = tree.oid_bytes(e);
-            if e.mode & 0o170000 == MODE_TREE {
-                sub_parents.clear();
-                for p in &parent_trees {
-                    sub_parents.push(match in_parent(p, name) {
-                        Some((t, pe)) if pe.mode & 0o170000 == MODE_TREE => Some(t.oid(&pe)),
-                        _ => None,
-                    });
+        for e in tree.entries() {
+            let mut unchanged = false;
+            sub_parents.clear();
+            for (it, head) in cursors.iter_mut() {
+                while head.is_some_and(|h| h.cmp_git(&e) == std::cmp::Ordering::Less) {
+                    *head = it.next();
                 }
-                if sub_parents
-                    .iter()
-                    .any(|p| p.is_some_and(|p| p.as_bytes() == oid_bytes))
-                {
-                    continue;
+                let same_name = head.filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
+                match same_name {
+                    Some(h) if h.raw == e.raw || h.oid == e.oid => {
+                        unchanged = true;
+                        break;
+                    }
+                    Some(h) if e.is_tree() => sub_parents.push(Some(h.oid())),
+                    _ => sub_parents.push(None),
                 }
+            }
+            if unchanged {
+                continue;
+            }
+            if e.is_tree() {
                 let len = prefix.len();
-                prefix.extend_from_slice(name);
+                prefix.extend_from_slice(e.name);
                 prefix.push(b'/');
                 let subs = std::mem::take(&mut sub_parents);
-                self.tree(tree.oid(e), &subs, prefix);
+                self.tree(e.oid(), &subs, prefix);
                 sub_parents = subs;
                 prefix.truncate(len);
                 continue;
             }
-            let seen = parent_trees
-                .iter()
-                .any(|p| in_parent(p, name).is_some_and(|(t, pe)| t.oid_bytes(&pe) == oid_bytes));
-            if seen {
-                continue;
-            }
-            let kind = match e.mode & 0o170000 {
+            let kind = match e.mode & MODE_TYPE {
                 MODE_GITLINK => EntryKind::Submodule,
                 MODE_SYMLINK => EntryKind::Symlink,
                 _ => EntryKind::File,
             };
-            let mut path = Vec::with_capacity(prefix.len() + name.len());
+            let mut path = Vec::with_capacity(prefix.len() + e.name.len());
             path.extend_from_slice(prefix);
-            path.extend_from_slice(name);
+            path.extend_from_slice(e.name);
             self.out.push(Introduced {
                 path,
-                oid: tree.oid(e),
+                oid: e.oid(),
                 kind,
             });
         }
     }
-}
-
-/// The entry named `name` in a parent's tree, if that tree was read.
-fn in_parent<'t>(parent: &'t Option<Arc<Tree>>, name: &[u8]) -> Option<(&'t Tree, Entry)> {
-    let t = parent.as_deref()?;
-    t.find(name).map(|e| (t, *e))
 }
 
 // ---------------------------------------------------------------------------
@@ -933,7 +1075,7 @@ mod tests {
         assert_eq!(parse_date("2024-13-01", false), None);
         assert_eq!(parse_date("yesterday", false), None);
         assert_eq!(rfc3339(1_704_067_200, 0), "2024-01-01T00:00:00+00:00");
-        assert_eq!(rfc3339(1_709_210_096, -90), "2024-02-29T11:24:56-01:30");
+        assert_eq!(rfc3339(1_709_210_096, -90), "2024-02-29T11:04:56-01:30");
     }
 
     #[test]
@@ -955,15 +1097,23 @@ tree 0000000000000000000000000000000000000003\n";
     }
 
     #[test]
-    fn tree_lookup_ignores_git_order() {
+    fn tree_entries_in_git_order() {
         let mut raw = Vec::new();
-        for (mode, name) in [("100644", "a.b"), ("40000", "a"), ("100644", "z")] {
+        for (mode, name) in [("100644", "a.b"), ("40000", "a"), ("160000", "z")] {
             raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
             raw.extend_from_slice(&[7u8; 20]);
         }
-        let t = Tree::parse(&raw).unwrap();
-        assert_eq!(t.find(b"a").unwrap().mode, 0o40000);
-        assert_eq!(t.find(b"a.b").unwrap().mode, 0o100644);
-        assert!(t.find(b"b").is_none());
+        let t = Tree::new(&raw).unwrap();
+        let e: Vec<_> = t.entries().collect();
+        assert_eq!(e.len(), 3);
+        assert_eq!(
+            (e[1].name, e[1].mode, e[1].is_tree()),
+            (&b"a"[..], 0o40000, true)
+        );
+        assert_eq!(e[0].cmp_git(&e[1]), std::cmp::Ordering::Less);
+        assert_eq!(e[1].cmp_git(&e[2]), std::cmp::Ordering::Less);
+        assert_eq!(e[2].mode & MODE_TYPE, MODE_GITLINK);
+        assert!(Tree::new(&raw[..raw.len() - 1]).is_none());
+        assert!(Tree::new(b"10064x a\0").is_none());
     }
 }
