@@ -51,6 +51,7 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
             rules::parse_rules_file(rules::DEFAULT_RULES, rules::DEFAULT_RULES_NAME)?,
             rules::DEFAULT_RULES_NAME,
         )?;
+        b.trust(rules::DEFAULT_RULES_NAME);
     }
     if let Some(l) = cfg {
         let origin = l.path.display().to_string();
@@ -105,6 +106,7 @@ pub fn allowlist(cfg: Option<&Loaded>) -> Result<Allowlist> {
             &l.config.allowlist,
             &l.path.display().to_string(),
             "allowlist",
+            false,
         )
         .map_err(|e| match e {
             Error::Rule { msg, .. } => config_error(l, "allowlist", msg),

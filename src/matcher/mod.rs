@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
-use crate::rules::RuleSet;
+use crate::rules::{Hit, RuleSet};
 
 /// Bytes searched on each side of a keyword hit when its line is longer than
 /// this (minified files): wider than any single-line credential, so a token
@@ -50,6 +50,7 @@ pub struct Matcher {
     caches: Vec<Option<(meta::Cache, Captures)>>,
     windows: Vec<Vec<(usize, usize)>>,
     touched: Vec<usize>,
+    hits: Vec<Hit>,
     pub counters: MatchCounters,
     /// Rules whose regex failed to compile: (rule index, message), reported once.
     pub rule_errors: Vec<(usize, String)>,
@@ -69,6 +70,7 @@ impl Matcher {
             caches: (0..n).map(|_| None).collect(),
             windows: vec![Vec::new(); n],
             touched: Vec::new(),
+            hits: Vec::new(),
             counters: MatchCounters::default(),
             rule_errors: Vec::new(),
         }
@@ -80,32 +82,29 @@ impl Matcher {
 
     /// Finds every candidate secret in `hay`, sorted by position then rule.
     pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
-        let Some(ac) = self.rules.keywords() else {
-            return Vec::new();
-        };
-        // 1. Keyword hits → per-rule windows.
-        let mut pos = 0;
-        while pos < hay.len() {
-            let Some(m) = ac.find(aho_corasick::Input::new(hay).span(pos..hay.len())) else {
-                break;
-            };
-            let rules = self.rules.clone();
-            for &r in rules.pattern_rules(m.pattern().as_usize()) {
+        let rules = self.rules.clone();
+        // 1. Keyword hits → per-rule windows. Hits come in order of their end;
+        //    windows start at line starts, so they arrive (nearly) sorted.
+        let mut hits = std::mem::take(&mut self.hits);
+        rules.keyword_hits(hay, &mut hits);
+        for h in &hits {
+            for &r in rules.pattern_rules(h.pattern as usize) {
                 let r = r as usize;
-                let w = window(hay, m.start(), m.end(), rules.rules[r].multiline);
+                let w = window(hay, h.start, h.end, rules.rules[r].multiline);
                 let list = &mut self.windows[r];
                 if list.is_empty() {
                     self.touched.push(r);
                 }
                 match list.last_mut() {
-                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    Some(last) if w.0 <= last.1 && w.1 >= last.0 => {
+                        last.0 = last.0.min(w.0);
+                        last.1 = last.1.max(w.1);
+                    }
                     _ => list.push(w),
                 }
             }
-            // Resume just after the hit's start, so a keyword overlapping
-            // the end of this one is still seen.
-            pos = m.start() + 1;
         }
+        self.hits = hits;
         // 2. Run each touched rule's regex in its windows.
         let mut out = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();

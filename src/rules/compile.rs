@@ -3,10 +3,13 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::{meta, util::syntax};
 
+use super::keywords::{Hit, KeywordDfa};
 use super::syntax::{AllowlistSpec, RuleSpec};
 use crate::error::{Error, Result};
 
@@ -60,26 +63,35 @@ impl Rule {
 /// Allowlist entries compiled for fast checks. Used per rule and globally.
 #[derive(Debug, Default)]
 pub struct Allowlist {
-    pub regexes: Vec<meta::Regex>,
+    /// Secret regexes, compiled on first use (validated when the set is built).
+    pub regexes: Vec<String>,
+    compiled: OnceLock<Vec<meta::Regex>>,
     /// Lower-cased stopwords.
     pub stopwords: Vec<Vec<u8>>,
     pub paths: Option<GlobSet>,
 }
 
 impl Allowlist {
-    pub fn compile(spec: &AllowlistSpec, origin: &str, owner: &str) -> Result<Allowlist> {
+    /// `trusted` (the built-in rules, proven by `rules check` in the test
+    /// suite) skips validating regex syntax, which costs start-up time.
+    pub fn compile(
+        spec: &AllowlistSpec,
+        origin: &str,
+        owner: &str,
+        trusted: bool,
+    ) -> Result<Allowlist> {
         let err = |msg: String| Error::Rule {
             origin: origin.to_string(),
             id: owner.to_string(),
             msg,
         };
-        let mut regexes = Vec::with_capacity(spec.regexes.len());
-        for r in &spec.regexes {
-            regexes.push(
-                build_regex(r)
-                    .map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?,
-            );
+        if !trusted {
+            for r in &spec.regexes {
+                syntax::parse_with(r, &syntax_config())
+                    .map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?;
+            }
         }
+        let regexes = spec.regexes.clone();
         let stopwords = spec
             .stopwords
             .iter()
@@ -101,9 +113,33 @@ impl Allowlist {
         };
         Ok(Allowlist {
             regexes,
+            compiled: OnceLock::new(),
             stopwords,
             paths,
         })
+    }
+
+    fn compiled(&self) -> &[meta::Regex] {
+        self.compiled.get_or_init(|| {
+            // Patterns were validated when the set was built; one that still
+            // fails (size limits) is reported by `compile_errors`.
+            self.regexes
+                .iter()
+                .filter_map(|p| build_regex(p).ok())
+                .collect()
+        })
+    }
+
+    /// Compiles every regex now; returns the ones that fail, with the reason.
+    pub fn compile_errors(&self) -> Vec<String> {
+        self.regexes
+            .iter()
+            .filter_map(|p| {
+                build_regex(p)
+                    .err()
+                    .map(|e| format!("allowlist regex `{p}` does not compile: {e}"))
+            })
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,7 +148,7 @@ impl Allowlist {
 
     /// True if the secret is allowed by a regex or a stopword.
     pub fn allows_secret(&self, secret: &[u8]) -> bool {
-        if self.regexes.iter().any(|r| r.is_match(secret)) {
+        if !self.regexes.is_empty() && self.compiled().iter().any(|r| r.is_match(secret)) {
             return true;
         }
         if self.stopwords.is_empty() {
@@ -149,6 +185,8 @@ fn syntax_config() -> syntax::Config {
 #[derive(Default)]
 pub struct RuleSetBuilder {
     specs: Vec<(RuleSpec, String)>,
+    /// Origins whose rules skip syntax validation at start-up (the built-in file).
+    trusted: Vec<String>,
     disabled: Vec<String>,
 }
 
@@ -200,6 +238,13 @@ impl RuleSetBuilder {
         }
     }
 
+    /// Marks rules from `origin` as already validated (the embedded file, proven
+    /// by `rules check` in the test suite), so start-up does not re-parse them.
+    pub fn trust(&mut self, origin: &str) -> &mut Self {
+        self.trusted.push(origin.to_string());
+        self
+    }
+
     pub fn disable(&mut self, ids: &[String]) -> &mut Self {
         self.disabled.extend(ids.iter().cloned());
         self
@@ -218,13 +263,13 @@ impl RuleSetBuilder {
             if self.disabled.contains(&spec.id) {
                 continue;
             }
-            rules.push(validate(spec, origin)?);
+            rules.push(validate(spec, origin, self.trusted.contains(origin))?);
         }
         RuleSet::new(rules)
     }
 }
 
-fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
+fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
     let err = |msg: String| Error::Rule {
         origin: origin.to_string(),
         id: spec.id.clone(),
@@ -255,9 +300,11 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
             )));
         }
     }
-    syntax::parse_with(&spec.regex, &syntax_config())
-        .map_err(|e| err(format!("regex does not compile: {e}")))?;
-    let allowlist = Allowlist::compile(&spec.allowlist, origin, &spec.id)?;
+    if !trusted {
+        syntax::parse_with(&spec.regex, &syntax_config())
+            .map_err(|e| err(format!("regex does not compile: {e}")))?;
+    }
+    let allowlist = Allowlist::compile(&spec.allowlist, origin, &spec.id, trusted)?;
     Ok(Rule {
         id: spec.id.clone(),
         description: spec.description.clone(),
@@ -274,70 +321,82 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<Rule> {
     })
 }
 
-/// All active rules and the keyword automaton that selects them.
+/// All active rules and the keyword automata that select them.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    keywords: Option<AhoCorasick>,
-    /// For each automaton pattern: the rules it can trigger.
+    /// Distinct lower-cased keywords; pattern `i` of the automata.
+    patterns: Vec<String>,
+    /// For each pattern: the rules it triggers.
     pattern_rules: Vec<Vec<u32>>,
+    /// Cheap to build, slower to run: used for small scans (the pre-commit hook).
+    nfa: Option<AhoCorasick>,
+    /// Fast to run, about 10 ms to build: built once a run has scanned enough
+    /// bytes for it to pay off.
+    dfa: OnceLock<Option<KeywordDfa>>,
+    scanned: AtomicU64,
 }
+
+/// Bytes a run scans with the NFA before switching to the DFA: by then the
+/// DFA's build time is a small fraction of the scan.
+const DFA_AFTER_BYTES: u64 = 8 << 20;
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
-        // One pattern per distinct (lower-cased) keyword. A keyword that contains
-        // another also triggers the other's rules, so a leftmost-longest search
-        // that reports only the longer one loses nothing.
         let mut patterns: Vec<String> = Vec::new();
-        let mut by_kw: std::collections::HashMap<String, Vec<u32>> = Default::default();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             for k in &r.keywords {
                 let k = k.to_ascii_lowercase();
-                let entry = by_kw.entry(k.clone()).or_default();
-                if entry.is_empty() {
+                let p = *index.entry(k.clone()).or_insert_with(|| {
                     patterns.push(k);
-                }
-                if !entry.contains(&(i as u32)) {
-                    entry.push(i as u32);
+                    pattern_rules.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !pattern_rules[p].contains(&(i as u32)) {
+                    pattern_rules[p].push(i as u32);
                 }
             }
         }
-        let pattern_rules = patterns
-            .iter()
-            .map(|p| {
-                let mut v: Vec<u32> = Vec::new();
-                for (k, ids) in &by_kw {
-                    if p.contains(k.as_str()) {
-                        v.extend(ids);
-                    }
-                }
-                v.sort_unstable();
-                v.dedup();
-                v
-            })
-            .collect();
-        let keywords = if patterns.is_empty() {
+        let nfa = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&patterns)
-                    .map_err(|e| {
-                        Error::Usage(format!("cannot build the keyword automaton: {e}"))
-                    })?,
-            )
+            Some(build_automaton(&patterns, AhoCorasickKind::ContiguousNFA)?)
         };
         Ok(RuleSet {
             rules,
-            keywords,
+            patterns,
             pattern_rules,
+            nfa,
+            dfa: OnceLock::new(),
+            scanned: AtomicU64::new(0),
         })
     }
 
-    pub fn keywords(&self) -> Option<&AhoCorasick> {
-        self.keywords.as_ref()
+    /// Every keyword occurrence in `hay` (overlapping, ASCII case-insensitive),
+    /// in order of end offset. Small runs use the NFA; once a run has scanned
+    /// enough bytes, the interleaved DFA. Both report the same hits.
+    pub fn keyword_hits(&self, hay: &[u8], out: &mut Vec<Hit>) {
+        out.clear();
+        let Some(nfa) = self.nfa.as_ref() else {
+            return;
+        };
+        let before = self.scanned.fetch_add(hay.len() as u64, Ordering::Relaxed);
+        if before + hay.len() as u64 >= DFA_AFTER_BYTES {
+            let dfa = self
+                .dfa
+                .get_or_init(|| KeywordDfa::new(&self.patterns).ok());
+            if let Some(d) = dfa {
+                d.find_all(hay, out);
+                return;
+            }
+        }
+        out.extend(nfa.find_overlapping_iter(hay).map(|m| Hit {
+            pattern: m.pattern().as_u32(),
+            start: m.start(),
+            end: m.end(),
+        }));
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {
@@ -358,6 +417,25 @@ impl RuleSet {
 
     /// Compiles every regex now (for `rules check` and benchmarks).
     pub fn compile_all(&self) -> Vec<Error> {
-        self.rules.iter().filter_map(|r| r.regex().err()).collect()
+        let mut errors: Vec<Error> = self.rules.iter().filter_map(|r| r.regex().err()).collect();
+        for r in &self.rules {
+            for msg in r.allowlist.compile_errors() {
+                errors.push(Error::Rule {
+                    origin: r.origin.clone(),
+                    id: r.id.clone(),
+                    msg,
+                });
+            }
+        }
+        errors
     }
+}
+
+fn build_automaton(patterns: &[String], kind: AhoCorasickKind) -> Result<AhoCorasick> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(patterns)
+        .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))
 }

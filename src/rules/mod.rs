@@ -7,11 +7,13 @@
 //! hook pays start-up at every commit and usually touches a handful of rules.
 
 mod compile;
+pub mod keywords;
 pub mod selftest;
 pub mod syntax;
 pub mod template;
 
 pub use compile::{Allowlist, Rule, RuleSet, RuleSetBuilder};
+pub use keywords::Hit;
 
 /// The built-in rules, embedded in the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../rules.toml");
