@@ -121,25 +121,28 @@ pub struct HistoryArgs {
     /// The repository (default: the one containing the current directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
-    /// Revisions or ranges (`REV`, `A..B`); default HEAD.
+    /// Revisions or ranges (`REV`, `^REV`, `A..B`, `A...B`); default HEAD.
     #[arg(value_name = "REV")]
     pub revs: Vec<String>,
-    /// Every ref: branches, tags, remotes, stash.
+    /// Every ref: branches, tags, remotes, stash, notes (and HEAD).
     #[arg(long)]
     pub all: bool,
-    /// Only commits after this date (YYYY-MM-DD or RFC 3339).
+    /// Only commits whose committer date is on or after DATE (YYYY-MM-DD,
+    /// midnight UTC, or RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Only commits before this date.
+    /// Only commits whose committer date is on or before DATE (a bare
+    /// YYYY-MM-DD includes that whole day, UTC).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
     /// Only what commits after REV introduce (same as `REV..HEAD`).
     #[arg(long, value_name = "REV")]
     pub since_commit: Option<String>,
-    /// List every commit and path where each secret occurs.
+    /// List every commit and path that introduced a copy of each secret.
     #[arg(long)]
     pub all_occurrences: bool,
-    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed).
+    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed;
+    /// default 10M). Skipped blobs are counted.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
     #[command(flatten)]

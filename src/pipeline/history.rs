@@ -161,11 +161,8 @@ fn run_workers(
             })
             .collect();
         drop(tx);
-        let en = merge_chunks(rx);
+        let en = merge_chunks(rx, counters);
         enumerated_at = Instant::now();
-        counters
-            .blobs_total
-            .store(en.blobs.len() as u64, Ordering::Relaxed);
         let order = reading_order(git_dir, &en);
         let j = Arc::new(ScanJob { en, order });
         for _ in 0..threads {
@@ -293,7 +290,10 @@ fn enumerate_chunks(
 }
 
 /// Interns paths and deduplicates blobs as the workers' results arrive.
-fn merge_chunks(rx: crossbeam_channel::Receiver<Result<ChunkResult, String>>) -> Enumerated {
+fn merge_chunks(
+    rx: crossbeam_channel::Receiver<Result<ChunkResult, String>>,
+    counters: &Counters,
+) -> Enumerated {
     let mut en = Enumerated::default();
     let mut path_ids: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut blob_ids: OidMap<u32> = OidMap::default();
@@ -326,6 +326,7 @@ fn merge_chunks(rx: crossbeam_channel::Receiver<Result<ChunkResult, String>>) ->
             };
             let file = x.kind == EntryKind::File;
             let blob = *blob_ids.entry(x.oid).or_insert_with(|| {
+                counters.blobs_total.fetch_add(1, Ordering::Relaxed);
                 en.blobs.push(BlobEntry {
                     oid: x.oid,
                     file,

@@ -88,6 +88,10 @@ impl ObjectReader {
         // A scanner needs the content, not an integrity check (`git fsck`'s
         // job), and a damaged object still fails to inflate. Process-wide.
         git2::opts::strict_hash_verification(false);
+        // libgit2's object cache (up to 256 MiB per repository, one per
+        // worker) would hold every small tree and commit read; `TreeCache`
+        // keeps just the trees a diff reuses.
+        git2::opts::enable_caching(false);
         let repo = Repository::open(git_dir).map_err(|e| Error::Git {
             repo: git_dir.to_path_buf(),
             msg: e.message().to_string(),
