@@ -164,6 +164,10 @@ fn is_generic_placeholder(s: &[u8]) -> bool {
     if lower.contains(&b'(') && lower.ends_with(b")") {
         return true;
     }
+    // Wildcards (`github-*`, `*.example.com`) are patterns, not credentials.
+    if s.ends_with(b"*") || s.starts_with(b"*") {
+        return true;
+    }
     // Password hashes (bcrypt, argon2, crypt(3)) are not usable credentials.
     if s.starts_with(b"$") {
         return true;
@@ -200,6 +204,7 @@ mod tests {
         assert!(is_placeholder(b"your-api-key-here", true, false));
         assert!(is_placeholder(b"changeme", true, false));
         assert!(is_placeholder(b"$2b$12$abcDEF", true, false));
+        assert!(is_placeholder(b"github-*", true, false));
         assert!(!is_placeholder(b"tAl0R8c2Iq3Uf2RTp", true, false));
         assert!(!is_placeholder(b"Vq^imEe=j_7fCNYE^V.prY", true, false));
     }
