@@ -235,7 +235,8 @@ struct BlobEntry {
 #[derive(Default)]
 struct Enumerated {
     intros: Vec<Intro>,
-    paths: Vec<Vec<u8>>,
+    /// Interned paths; the map in `merge_chunks` shares their allocations.
+    paths: Vec<Arc<[u8]>>,
     blobs: Vec<BlobEntry>,
     submodules: BTreeSet<Vec<u8>>,
     /// Unreadable trees, once each.
@@ -295,7 +296,7 @@ fn merge_chunks(
     counters: &Counters,
 ) -> Enumerated {
     let mut en = Enumerated::default();
-    let mut path_ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut path_ids: HashMap<Arc<[u8]>, u32> = HashMap::new();
     let mut blob_ids: OidMap<u32> = OidMap::default();
     for res in rx {
         let res = match res {
@@ -315,12 +316,13 @@ fn merge_chunks(
                 en.submodules.insert(x.path);
                 continue;
             }
-            let path = match path_ids.get(&x.path) {
+            let path = match path_ids.get(x.path.as_slice()) {
                 Some(&id) => id,
                 None => {
                     let id = en.paths.len() as u32;
-                    en.paths.push(x.path.clone());
-                    path_ids.insert(x.path, id);
+                    let shared: Arc<[u8]> = x.path.into();
+                    en.paths.push(shared.clone());
+                    path_ids.insert(shared, id);
                     id
                 }
             };
@@ -425,7 +427,7 @@ fn scan_one(
         stats.skip(SkipReason::Symlink, 0);
         return Vec::new();
     }
-    let path = PathBytes(en.paths[entry.first.1 as usize].clone());
+    let path = PathBytes(en.paths[entry.first.1 as usize].to_vec());
     let unreadable = |stats: &mut Stats, msg: String| {
         stats.skip(SkipReason::MissingObject, 0);
         stats.error(format!(
@@ -506,7 +508,7 @@ fn attribute(
                 Some(&i) => out[i].seen.push((intro.commit, intro.path, f.line)),
                 None => {
                     let mut finding = f.clone();
-                    finding.path = PathBytes(en.paths[intro.path as usize].clone());
+                    finding.path = PathBytes(en.paths[intro.path as usize].to_vec());
                     keyed.insert(key, out.len());
                     out.push(Attributed {
                         finding,
@@ -557,7 +559,7 @@ fn attribute(
                     .iter()
                     .map(|&(c, p, line)| Occurrence {
                         commit: plan.commits[c as usize].id.to_string(),
-                        path: PathBytes(en.paths[p as usize].clone()),
+                        path: PathBytes(en.paths[p as usize].to_vec()),
                         line,
                     })
                     .collect();

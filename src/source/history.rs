@@ -508,7 +508,7 @@ struct Node {
 /// excluded tip; stops once only excluded commits are queued.
 struct Walk<'r> {
     reader: &'r ObjectReader,
-    nodes: HashMap<Oid, Node>,
+    nodes: OidMap<Node>,
     heap: BinaryHeap<(i64, Oid)>,
     interesting_queued: usize,
     /// Interesting commits in the order they left the queue.
@@ -521,7 +521,7 @@ impl<'r> Walk<'r> {
     fn new(reader: &'r ObjectReader, shallow: HashSet<Oid>) -> Walk<'r> {
         Walk {
             reader,
-            nodes: HashMap::new(),
+            nodes: OidMap::default(),
             heap: BinaryHeap::new(),
             interesting_queued: 0,
             order: Vec::new(),
@@ -623,8 +623,8 @@ impl<'r> Walk<'r> {
 
 /// Orders `included` parents-first (Kahn's algorithm); among commits ready
 /// at the same time, the oldest (then the smallest id) goes first.
-fn topological(nodes: &HashMap<Oid, Node>, included: &[Oid]) -> Vec<Oid> {
-    let index: HashMap<Oid, usize> = included.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+fn topological(nodes: &OidMap<Node>, included: &[Oid]) -> Vec<Oid> {
+    let index: OidMap<usize> = included.iter().enumerate().map(|(i, &o)| (o, i)).collect();
     let mut pending = vec![0usize; included.len()];
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); included.len()];
     for (i, oid) in included.iter().enumerate() {

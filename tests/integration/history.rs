@@ -279,6 +279,10 @@ fn all_covers_branches_tags_remotes_and_stash() {
     r.write("stashed.env", line(&toks[3]));
     let stash = r.stash("work in progress");
 
+    // A ref to something other than a commit is named, not followed.
+    let blob = r.blob_at(r.head(), "a.txt");
+    r.set_ref("refs/tags/just-a-blob", blob);
+
     // HEAD alone reaches none of them.
     let run = history(r.path(), &[]).expect(0);
     assert_eq!(stats(&run)["commits"], 1);
@@ -303,6 +307,11 @@ fn all_covers_branches_tags_remotes_and_stash() {
         "{got:?} {stash_parents:?}"
     );
     assert_eq!(got[3], row("tag.env", 1, &toks[1], tagged));
+    let warnings = stats(&run)["warnings"].to_string();
+    assert!(
+        warnings.contains("refs/tags/just-a-blob points to a blob, not a commit: not scanned"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -342,6 +351,10 @@ fn range_and_since_commit_scan_only_what_the_range_introduces() {
 
     let full = history(r.path(), &[]).expect(1);
     assert_eq!(found(&full).len(), 3);
+
+    let empty = history(r.path(), &["pr..pr"]).expect(0);
+    assert_eq!(stats(&empty)["commits"], 0);
+    assert_eq!(stats(&empty)["scanned"], 0);
 }
 
 #[test]
