@@ -20,7 +20,7 @@ use git2::{Blob, ErrorCode, Oid, Repository};
 use crate::error::{Error, Result};
 use crate::finding::PathBytes;
 
-use index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, OID_LEN};
+use index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, Step, OID_LEN};
 
 const MODE_TYPE: u32 = 0o170000;
 const MODE_TREE: u32 = 0o040000;
@@ -118,6 +118,11 @@ impl Repo {
     /// during `git commit -a` or `git commit PATH`) or containing the current
     /// directory.
     pub fn open(path: Option<&Path>) -> Result<Repo> {
+        // libgit2 hashes every object it reads (SHA-1 with collision
+        // detection) to check its id: a third of the cost of reading the
+        // staged blobs. Git does not check on read either; a damaged object
+        // still fails to inflate. Process-wide.
+        git2::opts::strict_hash_verification(false);
         let opened = match path {
             Some(p) => Repository::discover(p),
             None => Repository::open_from_env(),
@@ -194,16 +199,41 @@ impl Repo {
         let root = cache.and_then(CacheTree::root);
         let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.node(r).id == Some(oid_bytes(h)));
         if !unchanged {
-            let mut walk = Walk::new(&self.repo, cache, &mut changes);
-            walk.open_dir(Vec::new(), head, root)
-                .map_err(|e| self.git_error(e))?;
-            entries
-                .for_each(|e| walk.entry(e))
-                .map_err(|e| self.git_error(e.0))?;
-            walk.finish().map_err(|e| self.git_error(e))?;
+            match self.walk(&entries, head, true, &mut changes) {
+                Err(WalkError::Inconsistent) => {
+                    changes.files.clear();
+                    changes.deleted.clear();
+                    changes.unmerged.clear();
+                    changes.notes.push(
+                        "the index's cache tree does not match its entries: every directory was compared"
+                            .into(),
+                    );
+                    self.walk(&entries, head, false, &mut changes)
+                }
+                other => other,
+            }
+            .map_err(|e| self.git_error(e.message()))?;
         }
         changes.entries = Some(entries);
         Ok(changes)
+    }
+
+    /// One pass of the index against HEAD; with `jumps`, over the entries of
+    /// directories the cache tree proves unchanged.
+    fn walk(
+        &self,
+        entries: &Entries,
+        head: Option<Oid>,
+        jumps: bool,
+        out: &mut Changes,
+    ) -> Result<(), WalkError> {
+        let cache = entries.tree();
+        let mut walk = Walk::new(&self.repo, cache, out);
+        walk.jumps = jumps;
+        walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
+        entries.for_each(|i, e| walk.entry(i, e))?;
+        walk.finish()?;
+        Ok(())
     }
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
@@ -244,6 +274,12 @@ impl Repo {
         self.repo
             .find_blob(id)
             .map_err(|e| format!("object {id}: {}", e.message()))
+    }
+
+    /// Whether HEAD holds `file`'s staged content exactly, at any path (a
+    /// file changed back, or to a copy of another): then nothing in it is new.
+    pub fn in_head(&self, changes: &Changes, file: &StagedFile) -> Result<bool, String> {
+        Ok(changes.scan_unchanged(file)?.in_head)
     }
 
     /// Finds what `file`'s lines are new against: HEAD's version of the same
@@ -341,12 +377,12 @@ impl Changes {
         // Changed paths in index order, for a merge-style membership test.
         let mut changed = self.files.iter().map(|f| f.path.0.as_slice()).peekable();
         entries
-            .for_each(|e| {
+            .for_each(|_, e| {
                 while changed.next_if(|c| *c < e.path).is_some() {}
                 let is_changed = changed.peek() == Some(&e.path);
                 if e.stage != 0 || e.intent_to_add || is_changed || e.mode & MODE_TYPE != MODE_FILE
                 {
-                    return Ok(());
+                    return Ok(Step::Next);
                 }
                 near.in_head |= *e.id == want;
                 let (d, n) = split_dir(e.path);
@@ -361,9 +397,9 @@ impl Changes {
                         Oid::from_bytes(e.id).expect("20 bytes"),
                     ));
                 }
-                Ok(())
+                Ok(Step::Next)
             })
-            .map_err(|e: WalkError| e.0)?;
+            .map_err(|e: WalkError| e.message())?;
         near.sources.extend(same_dir);
         near.sources.truncate(MAX_UNCHANGED_SOURCES);
         Ok(near)
@@ -382,20 +418,34 @@ fn split_dir(p: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// An error while walking, as a message.
-struct WalkError(String);
+/// Why a walk stopped.
+enum WalkError {
+    Failed(String),
+    /// A cache-tree entry count that jumped past its directory: walk again
+    /// without jumps.
+    Inconsistent,
+}
+
+impl WalkError {
+    fn message(self) -> String {
+        match self {
+            WalkError::Failed(m) => m,
+            WalkError::Inconsistent => "index: cache tree does not match the entries".into(),
+        }
+    }
+}
 
 impl From<ReadError> for WalkError {
     fn from(e: ReadError) -> Self {
         match e {
-            ReadError::Corrupt(m) | ReadError::Unsupported(m) => WalkError(m),
+            ReadError::Corrupt(m) | ReadError::Unsupported(m) => WalkError::Failed(m),
         }
     }
 }
 
 impl From<String> for WalkError {
     fn from(m: String) -> Self {
-        WalkError(m)
+        WalkError::Failed(m)
     }
 }
 
@@ -449,6 +499,11 @@ struct Walk<'a> {
     frames: Vec<Frame>,
     /// A directory the cache tree proved unchanged: its entries are skipped.
     skip: Vec<u8>,
+    /// Whether to ask the reader to jump over such a directory's entries.
+    jumps: bool,
+    /// After a jump: the position of the entry that must still be inside the
+    /// skipped directory (its last), which checks the cache tree's count.
+    jumped_to: Option<usize>,
     pending: Option<Pending>,
 }
 
@@ -461,6 +516,8 @@ impl<'a> Walk<'a> {
             prefix: Vec::new(),
             frames: Vec::new(),
             skip: Vec::new(),
+            jumps: false,
+            jumped_to: None,
             pending: None,
         }
     }
@@ -492,18 +549,22 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    /// Takes the next index entry.
-    fn entry(&mut self, e: EntryRef<'_>) -> Result<(), WalkError> {
+    /// Takes the index entry at position `i`.
+    fn entry(&mut self, i: usize, e: EntryRef<'_>) -> Result<Step, WalkError> {
         if let Some(p) = &mut self.pending {
             if p.path == e.path {
                 p.conflicted = true;
-                return Ok(());
+                return Ok(Step::Next);
             }
         }
         self.flush();
         if !self.skip.is_empty() {
-            if e.path.starts_with(&self.skip) {
-                return Ok(());
+            let inside = e.path.starts_with(&self.skip);
+            if self.jumped_to.take().is_some_and(|j| j == i && !inside) {
+                return Err(WalkError::Inconsistent);
+            }
+            if inside {
+                return Ok(Step::Next);
             }
             self.skip.clear();
         }
@@ -523,10 +584,17 @@ impl<'a> Walk<'a> {
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
                     if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
-                        if c.node(n).id == Some(oid_bytes(h)) {
-                            // Unchanged since HEAD: skip the whole directory.
+                        let node = c.node(n);
+                        if node.id == Some(oid_bytes(h)) {
+                            // Unchanged since HEAD: skip the whole directory,
+                            // jumping to its last entry, which must be in it.
                             self.skip = dir;
-                            return Ok(());
+                            if self.jumps && node.entries >= 2 {
+                                let last = i + node.entries - 1;
+                                self.jumped_to = Some(last);
+                                return Ok(Step::JumpTo(last));
+                            }
+                            return Ok(Step::Next);
                         }
                     }
                     self.open_dir(dir, head, node)?;
@@ -541,7 +609,7 @@ impl<'a> Walk<'a> {
                         intent_to_add: e.intent_to_add,
                         head,
                     });
-                    return Ok(());
+                    return Ok(Step::Next);
                 }
             }
         }

@@ -647,3 +647,93 @@ fn staged_intent_to_add_is_not_committed() {
     let r = g.staged().expect(0);
     assert_eq!(stats(&r)["scanned"], 0);
 }
+
+#[test]
+fn staged_many_directories_only_the_changed_ones_count() {
+    // Directories the cache tree proves unchanged are jumped over; the
+    // changes between and after them must all be seen.
+    let g = Git::init();
+    let old = fake::github_pat(30);
+    for d in 0..30 {
+        for f in 0..5 {
+            g.write(&format!("d{d:02}/f{f}.py"), format!("# d{d} f{f}\nT = \"{old}\"\n"));
+        }
+    }
+    g.commit_all("init");
+    let (s1, s2, s3) = (fake::github_pat(31), fake::github_pat(32), fake::github_pat(33));
+    g.write("d03/f2.py", format!("# d3 f2\nT = \"{old}\"\nU = \"{s1}\"\n"));
+    g.write("d17/new.py", format!("U = \"{s2}\"\n"));
+    g.write("e/last.py", format!("x = 1\nU = \"{s3}\"\n"));
+    g.git(&["add", "-A"]);
+    g.git(&["rm", "-q", "d25/f1.py"]);
+    g.git(&["mv", "d05/f4.py", "d28/moved.py"]);
+    let r = g.staged().expect(1);
+    assert_eq!(
+        found(&r),
+        vec![
+            ("d03/f2.py".into(), 3, s1),
+            ("d17/new.py".into(), 1, s2),
+            ("e/last.py".into(), 2, s3),
+        ]
+    );
+}
+
+#[test]
+fn staged_wrong_cache_tree_count_falls_back_to_a_full_comparison() {
+    let g = Git::init();
+    for d in ["a", "b"] {
+        for f in 1..=3 {
+            g.write(&format!("{d}/{f}.py"), "x = 1\n");
+        }
+    }
+    g.write("c/x.py", "x = 1\n");
+    g.commit_all("init");
+    let (s1, s2) = (fake::github_pat(34), fake::github_pat(35));
+    g.write("b/1.py", format!("x = 1\nT = \"{s1}\"\n"));
+    g.write("c/x.py", format!("x = 1\nT = \"{s2}\"\n"));
+    g.git(&["add", "b/1.py"]);
+    g.git(&["write-tree"]);
+    g.git(&["add", "c/x.py"]);
+    // `a` (3 entries, valid) now claims 5: a jump would land inside `b`.
+    let index = g.path().join(".git/index");
+    let mut bytes = std::fs::read(&index).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"a\x003 0\n").expect("cache-tree node for a/");
+    bytes[at + 2] = b'5';
+    std::fs::write(&index, bytes).unwrap();
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("b/1.py".into(), 2, s1), ("c/x.py".into(), 2, s2)]);
+    assert!(r.stderr.contains("cache tree does not match its entries"), "{}", r.stderr);
+}
+
+#[test]
+fn staged_long_modified_file_keeps_staged_line_numbers() {
+    // Only the lines around the change are scanned in a modified file; line
+    // numbers are still those of the whole staged file, and a key block that
+    // starts far above the changed line is still seen whole.
+    let g = Git::init();
+    let body: String = (1..=60).map(|i| format!("setting_{i} = {i}\n")).collect();
+    let key_lines: Vec<String> = std::iter::once("-----BEGIN PRIVATE KEY-----".to_string())
+        .chain((0..12).map(|i| fake::token("{b64:64}", 40 + i)))
+        .chain(std::iter::once("-----END PRIVATE KEY-----".to_string()))
+        .collect();
+    g.write("app.cfg", &body);
+    g.write("key.pem", format!("{}\n", key_lines.join("\n")));
+    g.commit_all("init");
+    let s = fake::github_pat(36);
+    let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+    lines.insert(44, format!("token = {s}"));
+    g.write("app.cfg", format!("{}\n", lines.join("\n")));
+    let mut key = key_lines.clone();
+    key[10] = fake::token("{b64:64}", 99);
+    g.write("key.pem", format!("{}\n", key.join("\n")));
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    let f = r.findings();
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("app.cfg"), Some(45)));
+    assert_eq!(f[0]["secret"], s.as_str());
+    assert_eq!(
+        (f[1]["path"].as_str(), f[1]["line"].as_u64(), f[1]["end_line"].as_u64()),
+        (Some("key.pem"), Some(1), Some(14))
+    );
+}

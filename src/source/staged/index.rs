@@ -10,10 +10,12 @@
 //! the change did not touch. Git itself trusts the cache tree when it writes
 //! the commit, so using it judges exactly what will be recorded.
 //!
-//! Why streaming: the cache tree sits after the entries, so the file is read
-//! twice (`open` finds the extensions, `for_each` walks the entries) through
-//! one small reused buffer. Reading an 8 MiB index into fresh memory costs
-//! more in page faults than both passes together.
+//! Why streaming: the cache tree sits after the entries, so `open` reads the
+//! file once through one small reused buffer to find the extensions, noting
+//! where each entry starts; `for_each` then reads only the entries its caller
+//! does not jump over (a directory the cache tree proves unchanged is one
+//! jump). Reading an 8 MiB index into fresh memory costs more in page faults
+//! than that first pass.
 //!
 //! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read.
 //! Split (`link`) and sparse (`sdir`) indexes are reported as `Unsupported`
@@ -34,6 +36,8 @@ const ENTRY_FIXED: usize = 40 + OID_LEN + 2;
 /// The read buffer: far larger than any entry, small enough to be reused
 /// from cache on every refill.
 const CHUNK: usize = 256 << 10;
+/// The first read after a jump: a few entries' worth.
+const JUMP_CHUNK: usize = 4 << 10;
 
 const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
@@ -81,7 +85,10 @@ pub struct TreeNode {
     name: Range<usize>,
     /// `None` when an update below this directory invalidated it.
     pub id: Option<[u8; OID_LEN]>,
-    children: Vec<usize>,
+    /// Index entries under this directory (meaningful when `id` is set).
+    pub entries: usize,
+    /// The node just past this node's subtree (nodes are in pre-order).
+    end: usize,
 }
 
 /// The index's cache tree; node 0 is the root.
@@ -102,11 +109,14 @@ impl CacheTree {
 
     /// The child directory `name` of node `i`, if the cache tree lists it.
     pub fn child(&self, i: usize, name: &[u8]) -> Option<usize> {
-        self.nodes[i]
-            .children
-            .iter()
-            .copied()
-            .find(|&c| &self.names[self.nodes[c].name.clone()] == name)
+        let mut c = i + 1;
+        while c < self.nodes[i].end {
+            if &self.names[self.nodes[c].name.clone()] == name {
+                return Some(c);
+            }
+            c = self.nodes[c].end;
+        }
+        None
     }
 }
 
@@ -117,6 +127,15 @@ pub enum ReadError {
     Unsupported(String),
     /// Not an index, damaged, or unreadable.
     Corrupt(String),
+}
+
+/// What a `for_each` visitor wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Next,
+    /// Continue with the entry at this position, skipping those before it
+    /// (a hint: readers that cannot jump deliver every entry).
+    JumpTo(usize),
 }
 
 /// The entries of an index: streamed from the file, or held in memory.
@@ -134,23 +153,38 @@ impl Entries {
         }
     }
 
-    /// Calls `visit` with every entry, in index order (by path, then stage).
-    pub fn for_each<E>(&self, mut visit: impl FnMut(EntryRef<'_>) -> Result<(), E>) -> Result<(), E>
+    /// Calls `visit` with each entry's position and the entry, in index order
+    /// (by path, then stage).
+    pub fn for_each<E>(
+        &self,
+        mut visit: impl FnMut(usize, EntryRef<'_>) -> Result<Step, E>,
+    ) -> Result<(), E>
     where
         E: From<ReadError>,
     {
         match self {
             Entries::File(f) => f.for_each(visit),
-            Entries::Memory(v) => v.iter().try_for_each(|e| visit(e.as_ref())),
+            Entries::Memory(v) => {
+                for (i, e) in v.iter().enumerate() {
+                    visit(i, e.as_ref())?;
+                }
+                Ok(())
+            }
         }
     }
 }
+
+/// What `IndexFile::entries` calls with each entry's position and the entry.
+type Visitor<'v> = dyn FnMut(usize, EntryRef<'_>) -> Result<Step, ReadError> + 'v;
 
 /// An index file whose extensions have been read; `for_each` streams its entries.
 pub struct IndexFile {
     file: File,
     version: u32,
-    count: u32,
+    count: usize,
+    /// Where each entry starts (versions 2 and 3 only: version 4 paths are
+    /// relative to the previous entry's, so there is no jumping).
+    offsets: Vec<u32>,
     /// Where the extensions start (just past the last entry).
     entries_end: u64,
     tree: Option<CacheTree>,
@@ -172,7 +206,7 @@ impl IndexFile {
             return Err(corrupt("not a git index file"));
         }
         let version = be32(s.at(4, 4));
-        let count = be32(s.at(8, 4));
+        let count = be32(s.at(8, 4)) as usize;
         if !(2..=4).contains(&version) {
             return Err(ReadError::Unsupported(format!("index version {version}")));
         }
@@ -181,10 +215,16 @@ impl IndexFile {
             file: file.try_clone().map_err(io)?,
             version,
             count,
+            offsets: Vec::new(),
             entries_end: 0,
             tree: None,
         };
-        ix.entries(&mut s, None)?;
+        if version == 4 || len > u32::MAX as u64 {
+            ix.entries(&mut s, 0, None)?;
+        } else {
+            ix.offsets = Vec::with_capacity(count.min(len as usize / ENTRY_FIXED));
+            ix.find_offsets(&mut s)?;
+        }
         ix.entries_end = s.offset();
         // Extensions run up to the trailing checksum.
         let end = len
@@ -210,7 +250,7 @@ impl IndexFile {
                     s.consume(size);
                 }
                 // Upper-case signatures are optional extensions a reader may ignore.
-                [b'A'..=b'Z', ..] => s.skip(size as u64).map_err(io)?,
+                [b'A'..=b'Z', ..] => s.skip_to(s.offset() + size as u64),
                 other => {
                     return Err(ReadError::Unsupported(format!(
                         "index extension `{}` (split or sparse index)",
@@ -222,8 +262,70 @@ impl IndexFile {
         Ok(Some(ix))
     }
 
-    /// Streams the entries again from the start.
-    fn for_each<E>(&self, mut visit: impl FnMut(EntryRef<'_>) -> Result<(), E>) -> Result<(), E>
+    /// Versions 2 and 3: notes where every entry starts, using the path
+    /// length in each entry's flags (the hot loop of every run).
+    fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), ReadError> {
+        let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
+        while self.offsets.len() < self.count {
+            // The entries already buffered, with one bounds check each.
+            let base = s.offset();
+            let b = s.buf();
+            let mut at = 0;
+            while self.offsets.len() < self.count && at + ENTRY_FIXED + 2 <= b.len() {
+                let flags = be16(&b[at + 40 + OID_LEN..]);
+                let named = (flags & FLAG_NAME_MASK) as usize;
+                let extended = flags & FLAG_EXTENDED != 0;
+                let size = (ENTRY_FIXED + 2 * extended as usize + named + 8) & !7;
+                if named == FLAG_NAME_MASK as usize || at + size > b.len() {
+                    break;
+                }
+                if extended && self.version < 3 {
+                    return Err(corrupt("extended flags in a version 2 index"));
+                }
+                if be32(&b[at + 24..]) & 0o170000 == 0o040000 {
+                    return Err(ReadError::Unsupported(
+                        "sparse index (directory entries)".into(),
+                    ));
+                }
+                self.offsets.push((base + at as u64) as u32);
+                at += size;
+            }
+            s.consume(at);
+            if self.offsets.len() == self.count {
+                break;
+            }
+            // The next entry is not (fully) buffered, or its path is 4095
+            // bytes or longer and only its NUL says where it ends.
+            if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
+                return Err(corrupt("truncated entry"));
+            }
+            let flags = be16(s.at(40 + OID_LEN, 2));
+            let name_at = ENTRY_FIXED + 2 * (flags & FLAG_EXTENDED != 0) as usize;
+            let size = if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
+                let nul = s
+                    .find_nul(name_at)
+                    .map_err(io)?
+                    .ok_or_else(|| corrupt("unterminated path"))?;
+                (nul + 8) & !7
+            } else {
+                (name_at + (flags & FLAG_NAME_MASK) as usize + 8) & !7
+            };
+            if !s.fill(size).map_err(io)? {
+                return Err(corrupt("truncated entry"));
+            }
+            if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
+                self.offsets.push(s.offset() as u32);
+                s.consume(size);
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams the entries from the start, jumping where the visitor asks.
+    fn for_each<E>(
+        &self,
+        mut visit: impl FnMut(usize, EntryRef<'_>) -> Result<Step, E>,
+    ) -> Result<(), E>
     where
         E: From<ReadError>,
     {
@@ -231,28 +333,30 @@ impl IndexFile {
         let mut err = None;
         self.entries(
             &mut s,
-            Some(&mut |e| match visit(e) {
-                Ok(()) => true,
-                Err(x) => {
+            0,
+            Some(&mut |i, e| {
+                visit(i, e).map_err(|x| {
                     err = Some(x);
-                    false
-                }
+                    ReadError::Corrupt(String::new())
+                })
             }),
-        )?;
-        err.map_or(Ok(()), Err)
+        )
+        .map_err(|e| err.take().unwrap_or_else(|| E::from(e)))
     }
 
-    /// Parses `count` entries from `s`, passing each to `visit` when given
-    /// (without one, only finds where they end). `visit` returns false to stop.
+    /// Parses entries from `s`, starting with entry `first`, passing each to
+    /// `visit` when given; without one, only finds where they end.
     fn entries(
         &self,
         s: &mut Stream<'_>,
-        mut visit: Option<&mut dyn FnMut(EntryRef<'_>) -> bool>,
+        first: usize,
+        mut visit: Option<&mut Visitor<'_>>,
     ) -> Result<(), ReadError> {
         let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
         // Version 4 paths are rebuilt here from the previous entry's path.
         let mut path: Vec<u8> = Vec::new();
-        for _ in 0..self.count {
+        let mut i = first;
+        while i < self.count {
             if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
                 return Err(corrupt("truncated entry"));
             }
@@ -306,6 +410,7 @@ impl IndexFile {
                     "sparse index (directory entries)".into(),
                 ));
             }
+            let mut step = Step::Next;
             if let Some(visit) = visit.as_mut() {
                 let b = s.buf();
                 let entry = EntryRef {
@@ -320,11 +425,16 @@ impl IndexFile {
                     intent_to_add: extended
                         && be16(&b[ENTRY_FIXED..]) & EXT_FLAG_INTENT_TO_ADD != 0,
                 };
-                if !visit(entry) {
-                    return Ok(());
-                }
+                step = visit(i, entry)?;
             }
             s.consume(size);
+            match step {
+                Step::JumpTo(j) if j > i + 1 && j < self.count && !self.offsets.is_empty() => {
+                    s.skip_to(self.offsets[j] as u64);
+                    i = j;
+                }
+                _ => i += 1,
+            }
         }
         Ok(())
     }
@@ -346,6 +456,8 @@ struct Stream<'f> {
     /// File offset just past the last buffered byte.
     read_to: u64,
     end: u64,
+    /// How much the next refill reads.
+    chunk: usize,
 }
 
 impl<'f> Stream<'f> {
@@ -358,6 +470,7 @@ impl<'f> Stream<'f> {
             offset: start,
             read_to: start,
             end,
+            chunk: CHUNK,
         }
     }
 
@@ -384,18 +497,20 @@ impl<'f> Stream<'f> {
         self.offset += n as u64;
     }
 
-    /// Skips `n` bytes, seeking past what is not buffered.
-    fn skip(&mut self, n: u64) -> std::io::Result<()> {
-        let buffered = self.len() as u64;
-        if n <= buffered {
-            self.consume(n as usize);
+    /// Moves forward to file offset `to`, seeking past what is not buffered.
+    fn skip_to(&mut self, to: u64) {
+        debug_assert!(to >= self.offset);
+        let ahead = to - self.offset;
+        if ahead <= self.len() as u64 {
+            self.consume(ahead as usize);
         } else {
-            self.offset += n;
+            self.offset = to;
             self.pos = 0;
             self.filled = 0;
-            self.read_to = self.offset;
+            self.read_to = to;
+            // After a jump, read little: the next jump may come soon.
+            self.chunk = JUMP_CHUNK;
         }
-        Ok(())
     }
 
     /// Makes at least `n` unconsumed bytes available; false if the range ends first.
@@ -403,16 +518,19 @@ impl<'f> Stream<'f> {
         if self.len() >= n {
             return Ok(true);
         }
-        if self.buf.len() < n.max(CHUNK) {
-            self.buf.resize(n.max(CHUNK), 0);
+        if self.buf.len() < n.max(self.chunk) {
+            self.buf.resize(n.max(self.chunk), 0);
         }
         self.buf.copy_within(self.pos..self.filled, 0);
         self.filled -= self.pos;
         self.pos = 0;
         let mut f = self.file;
         f.seek(SeekFrom::Start(self.read_to))?;
-        while self.filled < n && self.read_to < self.end {
-            let want = (self.buf.len() - self.filled).min((self.end - self.read_to) as usize);
+        let target = n.max(self.chunk).min(self.buf.len());
+        // Sequential reading earns bigger reads again.
+        self.chunk = (self.chunk * 2).min(CHUNK);
+        while self.filled < target && self.read_to < self.end {
+            let want = (target - self.filled).min((self.end - self.read_to) as usize);
             let got = f.read(&mut self.buf[self.filled..self.filled + want])?;
             if got == 0 {
                 break;
@@ -468,19 +586,17 @@ fn parse_tree(data: &[u8]) -> Option<CacheTree> {
         t.nodes.push(TreeNode {
             name: start..t.names.len(),
             id,
-            children: Vec::with_capacity(subtrees.min(1024)),
+            entries: count.max(0) as usize,
+            end: me + 1,
         });
         match stack.last_mut() {
-            Some((parent, left)) => {
-                let parent = *parent;
-                *left -= 1;
-                t.nodes[parent].children.push(me);
-            }
+            Some((_, left)) => *left -= 1,
             None if me != 0 => return None,
             None => {}
         }
         stack.push((me, subtrees));
-        while matches!(stack.last(), Some((_, 0))) {
+        while let Some(&(done, 0)) = stack.last() {
+            t.nodes[done].end = t.nodes.len();
             stack.pop();
         }
     }
@@ -596,13 +712,31 @@ mod tests {
             let ix = IndexFile::open(&file).unwrap().unwrap();
             assert_eq!(ix.tree.as_ref().unwrap().node(0).id, Some([9; OID_LEN]));
             let mut seen = Vec::new();
-            ix.for_each(|e| {
-                assert_eq!(e.id[0], seen.len() as u8);
+            ix.for_each(|i, e| {
+                assert_eq!(e.id[0], i as u8);
                 seen.push(e.path.to_vec());
-                Ok::<(), ReadError>(())
+                Ok::<_, ReadError>(Step::Next)
             })
             .unwrap();
             assert_eq!(seen, sorted, "version {version}");
+            // Jumps land on the right entries (version 4 cannot jump: it
+            // delivers every entry).
+            let mut jumped = Vec::new();
+            ix.for_each(|i, _| {
+                jumped.push(i);
+                Ok::<_, ReadError>(if i == 10 {
+                    Step::JumpTo(5000)
+                } else {
+                    Step::Next
+                })
+            })
+            .unwrap();
+            let want: Vec<usize> = if version == 4 {
+                (0..6000).collect()
+            } else {
+                (0..=10).chain(5000..6000).collect()
+            };
+            assert_eq!(jumped, want, "version {version}");
         }
     }
 }
