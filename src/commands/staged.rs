@@ -167,7 +167,7 @@ impl Scanner {
             Some(head) => {
                 let old_blob = repo.read(head)?;
                 let old = blob::decode(old_blob.content());
-                let added = staged::added_lines(&old, &text)?;
+                let added = staged::added_lines(&old, &text);
                 let found = self.scan_added(&text, &added, file);
                 new_only(found, &added, &old)
             }
@@ -182,7 +182,7 @@ impl Scanner {
                     Base::Blob { id, .. } => {
                         let old_blob = repo.read(id)?;
                         let old = blob::decode(old_blob.content());
-                        let added = staged::added_lines(&old, &text)?;
+                        let added = staged::added_lines(&old, &text);
                         new_only(found, &added, &old)
                     }
                 }

@@ -760,23 +760,56 @@ impl LineSet {
 /// One hasher for all `LineSet`s of a run, so their hashes compare.
 static LINE_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
 
-/// The 1-based line ranges of `new` that are not in `old` (a line diff).
-pub fn added_lines(old: &[u8], new: &[u8]) -> Result<AddedLines, String> {
-    let mut opts = git2::DiffOptions::new();
-    opts.context_lines(0).interhunk_lines(0).force_text(true);
-    let patch = git2::Patch::from_buffers(old, None, new, None, Some(&mut opts))
-        .map_err(|e| format!("diff: {}", e.message()))?;
-    let mut ranges = Vec::with_capacity(patch.num_hunks());
-    for h in 0..patch.num_hunks() {
-        let (hunk, _) = patch
-            .hunk(h)
-            .map_err(|e| format!("diff: {}", e.message()))?;
-        let (start, n) = (hunk.new_start() as usize, hunk.new_lines() as usize);
-        if n > 0 {
-            ranges.push(start..start + n);
+/// The 1-based line ranges of `new` whose content `old` does not have.
+///
+/// Lines both share at the start and at the end are unchanged; in between, a
+/// line of `new` is added unless `old` has the same line there too. Unlike a
+/// diff, a line that only moved is not added. For secrets that is the point:
+/// a secret on a line `old` already had was already there (and callers also
+/// drop a secret found anywhere in `old`, so a diff's finer view of moved
+/// lines would change no verdict). Cost: one pass over both, no diff.
+pub fn added_lines(old: &[u8], new: &[u8]) -> AddedLines {
+    let old_lines: Vec<&[u8]> = lines(old).collect();
+    let new_lines: Vec<&[u8]> = lines(new).collect();
+    let head = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let tail = old_lines[head..]
+        .iter()
+        .rev()
+        .zip(new_lines[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let had: std::collections::HashSet<&[u8]> = old_lines[head..old_lines.len() - tail]
+        .iter()
+        .copied()
+        .collect();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    for (i, line) in new_lines
+        .iter()
+        .enumerate()
+        .take(new_lines.len() - tail)
+        .skip(head)
+    {
+        if had.contains(line) {
+            continue;
+        }
+        let n = i + 1;
+        match ranges.last_mut() {
+            Some(r) if r.end == n => r.end = n + 1,
+            _ => ranges.push(n..n + 1),
         }
     }
-    Ok(AddedLines { ranges })
+    AddedLines { ranges }
+}
+
+/// Lines without their `\n`; a final newline does not start another line.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    text.split(|&b| b == b'\n')
+        .filter(move |_| !text.is_empty())
 }
 
 /// Lines a staged change adds to a file.
@@ -802,13 +835,23 @@ mod tests {
     fn added_lines_of_an_insertion() {
         let old = b"a\nb\nc\n";
         let new = b"a\nx\ny\nb\nc\nz\n";
-        let added = added_lines(old, new).unwrap();
+        let added = added_lines(old, new);
         assert_eq!(added.ranges, vec![2..4, 6..7]);
         assert!(added.touches(2, 2));
         assert!(added.touches(1, 2));
         assert!(!added.touches(4, 5));
         assert!(added.touches(5, 9));
         assert!(!added.touches(1, 1));
+    }
+
+    #[test]
+    fn added_lines_leave_out_moved_lines_and_newline_changes() {
+        // `k` moved to the end, `w` replaced by `v`, a final newline dropped.
+        let added = added_lines(b"k\nw\nx\ny\n", b"v\nx\ny\nk");
+        assert_eq!(added.ranges, vec![1..2]);
+        assert_eq!(added_lines(b"", b"a\nb\n").ranges, vec![1..3]);
+        assert!(added_lines(b"a\nb\n", b"").ranges.is_empty());
+        assert!(added_lines(b"a\n", b"a\n").ranges.is_empty());
     }
 
     #[test]
