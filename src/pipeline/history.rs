@@ -30,9 +30,10 @@ use crate::stats::{SkipReason, Stats};
 
 use super::Scanned;
 
-/// Commits per unit of enumeration work: long enough runs that a commit's
-/// parent trees are usually still in the worker's tree cache.
-const COMMIT_CHUNK: usize = 64;
+/// Commits per unit of enumeration work: long runs, so a commit's parent
+/// trees are usually in the same worker's tree cache (on the bench repo, 64
+/// read 291k trees and 512 read 268k, of 242k distinct; one worker, 253k).
+const COMMIT_CHUNK: usize = 512;
 /// Blobs per unit of scan work.
 const BLOB_CHUNK: usize = 16;
 /// Parsed trees each enumeration worker keeps (bytes): a few snapshots of
