@@ -769,34 +769,30 @@ static LINE_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::Onc
 /// drop a secret found anywhere in `old`, so a diff's finer view of moved
 /// lines would change no verdict). Cost: one pass over both, no diff.
 pub fn added_lines(old: &[u8], new: &[u8]) -> AddedLines {
-    let old_lines: Vec<&[u8]> = lines(old).collect();
-    let new_lines: Vec<&[u8]> = lines(new).collect();
-    let head = old_lines
-        .iter()
-        .zip(&new_lines)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let tail = old_lines[head..]
+    // The shared head, in whole lines.
+    let same = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let start = memchr::memrchr(b'\n', &new[..same]).map_or(0, |i| i + 1);
+    // The shared tail after it, in whole lines of both.
+    let mut tail = old[start..]
         .iter()
         .rev()
-        .zip(new_lines[head..].iter().rev())
+        .zip(new[start..].iter().rev())
         .take_while(|(a, b)| a == b)
         .count();
-    let had: std::collections::HashSet<&[u8]> = old_lines[head..old_lines.len() - tail]
-        .iter()
-        .copied()
-        .collect();
+    let line_start = |text: &[u8], at: usize| at == start || text[at - 1] == b'\n';
+    while tail > 0 && !(line_start(new, new.len() - tail) && line_start(old, old.len() - tail)) {
+        // Drop the tail's partial first line (the same bytes in both).
+        let from = new.len() - tail;
+        tail = memchr::memchr(b'\n', &new[from..]).map_or(0, |i| tail - (i + 1));
+    }
+    let had: std::collections::HashSet<&[u8]> = lines(&old[start..old.len() - tail]).collect();
+    let first = memchr::memchr_iter(b'\n', &new[..start]).count() + 1;
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    for (i, line) in new_lines
-        .iter()
-        .enumerate()
-        .take(new_lines.len() - tail)
-        .skip(head)
-    {
+    for (i, line) in lines(&new[start..new.len() - tail]).enumerate() {
         if had.contains(line) {
             continue;
         }
-        let n = i + 1;
+        let n = first + i;
         match ranges.last_mut() {
             Some(r) if r.end == n => r.end = n + 1,
             _ => ranges.push(n..n + 1),
@@ -852,6 +848,9 @@ mod tests {
         assert_eq!(added_lines(b"", b"a\nb\n").ranges, vec![1..3]);
         assert!(added_lines(b"a\nb\n", b"").ranges.is_empty());
         assert!(added_lines(b"a\n", b"a\n").ranges.is_empty());
+        // Shared bytes that are not whole lines are not shared lines.
+        assert_eq!(added_lines(b"ab\nXcd\n", b"ab\ncd\nX\n").ranges, vec![2..4]);
+        assert_eq!(added_lines(b"ab\ncd", b"ab\ncd\nef").ranges, vec![3..4]);
     }
 
     #[test]
