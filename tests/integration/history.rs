@@ -749,3 +749,23 @@ fn text_output_names_the_commit() {
     assert!(!run.stdout.contains(&tok), "{}", run.stdout);
     assert!(run.stdout.contains(&c1.to_string()[..12]), "{}", run.stdout);
 }
+
+#[test]
+fn repository_is_found_from_a_subdirectory_and_its_config_applies() {
+    let r = TempRepo::new();
+    let (kept, allowed) = (fake::github_pat(491), fake::github_pat(492));
+    r.write("src/app.env", line(&kept));
+    r.write("fixtures/sample.env", line(&allowed));
+    let c1 = r.commit("add");
+    // The work tree's config (uncommitted) is the run's configuration.
+    r.write(".leakscan.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    let run = run(leakscan().current_dir(r.path().join("src")).args([
+        "history",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    assert_eq!(found(&run), vec![row("src/app.env", 1, &kept, c1)]);
+    assert_eq!(stats(&run)["suppressed"]["allowlist"], 1);
+}
