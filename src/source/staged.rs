@@ -254,7 +254,12 @@ impl Repo {
     fn read_index_libgit2(&self, what: &str) -> Result<Entries> {
         let ix = git2::Index::open(&self.index_path).map_err(|e| Error::Git {
             repo: self.index_path.clone(),
-            msg: format!("{what}, which libgit2 cannot read either: {}", e.message()),
+            msg: format!(
+                "{what}, which libgit2 cannot read either ({}); nothing was checked. \
+                 `git update-index --no-split-index` or `git sparse-checkout init --no-sparse-index` \
+                 turns the feature off for this repository",
+                e.message()
+            ),
         })?;
         Ok(Entries::Memory(
             ix.iter()

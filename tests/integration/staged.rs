@@ -656,12 +656,22 @@ fn staged_many_directories_only_the_changed_ones_count() {
     let old = fake::github_pat(30);
     for d in 0..30 {
         for f in 0..5 {
-            g.write(&format!("d{d:02}/f{f}.py"), format!("# d{d} f{f}\nT = \"{old}\"\n"));
+            g.write(
+                &format!("d{d:02}/f{f}.py"),
+                format!("# d{d} f{f}\nT = \"{old}\"\n"),
+            );
         }
     }
     g.commit_all("init");
-    let (s1, s2, s3) = (fake::github_pat(31), fake::github_pat(32), fake::github_pat(33));
-    g.write("d03/f2.py", format!("# d3 f2\nT = \"{old}\"\nU = \"{s1}\"\n"));
+    let (s1, s2, s3) = (
+        fake::github_pat(31),
+        fake::github_pat(32),
+        fake::github_pat(33),
+    );
+    g.write(
+        "d03/f2.py",
+        format!("# d3 f2\nT = \"{old}\"\nU = \"{s1}\"\n"),
+    );
     g.write("d17/new.py", format!("U = \"{s2}\"\n"));
     g.write("e/last.py", format!("x = 1\nU = \"{s3}\"\n"));
     g.git(&["add", "-A"]);
@@ -697,12 +707,22 @@ fn staged_wrong_cache_tree_count_falls_back_to_a_full_comparison() {
     // `a` (3 entries, valid) now claims 5: a jump would land inside `b`.
     let index = g.path().join(".git/index");
     let mut bytes = std::fs::read(&index).unwrap();
-    let at = bytes.windows(6).position(|w| w == b"a\x003 0\n").expect("cache-tree node for a/");
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"a\x003 0\n")
+        .expect("cache-tree node for a/");
     bytes[at + 2] = b'5';
     std::fs::write(&index, bytes).unwrap();
     let r = g.staged().expect(1);
-    assert_eq!(found(&r), vec![("b/1.py".into(), 2, s1), ("c/x.py".into(), 2, s2)]);
-    assert!(r.stderr.contains("cache tree does not match its entries"), "{}", r.stderr);
+    assert_eq!(
+        found(&r),
+        vec![("b/1.py".into(), 2, s1), ("c/x.py".into(), 2, s2)]
+    );
+    assert!(
+        r.stderr.contains("cache tree does not match its entries"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -730,10 +750,35 @@ fn staged_long_modified_file_keeps_staged_line_numbers() {
     let r = g.staged().expect(1);
     let f = r.findings();
     assert_eq!(f.len(), 2, "{f:?}");
-    assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("app.cfg"), Some(45)));
+    assert_eq!(
+        (f[0]["path"].as_str(), f[0]["line"].as_u64()),
+        (Some("app.cfg"), Some(45))
+    );
     assert_eq!(f[0]["secret"], s.as_str());
     assert_eq!(
-        (f[1]["path"].as_str(), f[1]["line"].as_u64(), f[1]["end_line"].as_u64()),
+        (
+            f[1]["path"].as_str(),
+            f[1]["line"].as_u64(),
+            f[1]["end_line"].as_u64()
+        ),
         (Some("key.pem"), Some(1), Some(14))
+    );
+}
+
+#[test]
+fn staged_split_index_is_refused_loudly() {
+    // Not supported yet: the run must fail (exit 2, blocking a commit) and
+    // say how to turn the feature off, never pass as if nothing were staged.
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    g.git(&["update-index", "--split-index"]);
+    g.write("b.py", format!("t = \"{}\"\n", fake::github_pat(37)));
+    g.git(&["add", "b.py"]);
+    let r = g.staged().expect(2);
+    assert!(
+        r.stderr.contains("split or sparse index") && r.stderr.contains("--no-split-index"),
+        "{}",
+        r.stderr
     );
 }

@@ -662,9 +662,11 @@ mod tests {
     /// buffer smaller than the file (about 450 KiB), so entries straddle refills.
     #[test]
     fn streams_versions_2_and_4() {
-        let paths: Vec<Vec<u8>> = (0..6000)
+        let mut paths: Vec<Vec<u8>> = (0..6000)
             .map(|i| format!("dir{}/sub/file-{i:05}.txt", i % 7).into_bytes())
             .collect();
+        // Paths of 4095 bytes or more have 0xFFF as their length in the flags.
+        paths[3000] = format!("dir3/{}", "long-".repeat(1000)).into_bytes();
         let mut sorted = paths.clone();
         sorted.sort();
         for version in [2u32, 4] {
@@ -678,7 +680,7 @@ mod tests {
                 d.extend(0o100644u32.to_be_bytes());
                 d.extend([0u8; 12]);
                 d.extend([i as u8; OID_LEN]);
-                d.extend((p.len() as u16).to_be_bytes());
+                d.extend((p.len().min(0xFFF) as u16).to_be_bytes());
                 if version == 4 {
                     let common = prev
                         .iter()
@@ -686,8 +688,12 @@ mod tests {
                         .take_while(|(a, b)| a == b)
                         .count();
                     let strip = prev.len() - common;
-                    assert!(strip < 128);
-                    d.push(strip as u8);
+                    assert!(strip < 128 * 128);
+                    if strip >= 128 {
+                        // Git's offset varint: 0x80 | (n >> 7) - 1, then n & 127.
+                        d.push(0x80 | ((strip >> 7) - 1) as u8);
+                    }
+                    d.push((strip & 127) as u8);
                     d.extend(&p[common..]);
                     d.push(0);
                 } else {
