@@ -10,6 +10,8 @@
 #       and one extra run under /usr/bin/time for peak RSS. Prints
 #         DIR: median X.XX s, Y MB/s, peak RSS Z MB
 #       where the bytes are the sum of the sizes of DIR's regular files.
+#       SCAN_ARGS adds flags, e.g. SCAN_ARGS=--no-ignore for Debian's kernel
+#       tree, whose top-level .gitignore ignores everything (`/*`).
 #   scripts/bench.sh [--runs N] peers DIR
 #       The same timing (median of 3 unless --runs) for leakscan and for each
 #       installed peer (kingfisher, betterleaks, ripsecrets, detect-secrets)
@@ -271,7 +273,7 @@ cmd_tree() {
     for dir in "$@"; do
         [[ -d $dir ]] || die "$dir is not a directory"
         dir=$(cd "$dir" && pwd)
-        local cmd=("$LEAKSCAN" scan "$dir" --format json --quiet --output /dev/null)
+        local cmd=("$LEAKSCAN" scan "$dir" ${SCAN_ARGS:-} --format json --quiet --output /dev/null)
         note "warming the page cache: ${cmd[*]}"
         run_checked 0,1 "${cmd[@]}"
         time_cmd tree "$(basename "$dir")" "$runs" 0 0,1 "${cmd[@]}"
@@ -291,7 +293,7 @@ cmd_peers() {
     cd "$dir"   # for detect-secrets, see peer_dir_cmd
     local lines=()
     if [[ -x $LEAKSCAN ]]; then
-        local cmd=("$LEAKSCAN" scan "$dir" --format json --quiet --output /dev/null)
+        local cmd=("$LEAKSCAN" scan "$dir" ${SCAN_ARGS:-} --format json --quiet --output /dev/null)
         run_checked 0,1 "${cmd[@]}"
         time_cmd peers leakscan "$runs" 0 0,1 "${cmd[@]}"
         ls_median=$MEDIAN

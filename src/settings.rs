@@ -47,10 +47,7 @@ pub fn load_config(choice: &ConfigChoice) -> Result<Option<Loaded>> {
 pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     if !no_default {
-        b.add_file(
-            rules::parse_rules_file(rules::DEFAULT_RULES, rules::DEFAULT_RULES_NAME)?,
-            rules::DEFAULT_RULES_NAME,
-        )?;
+        b.add_file(rules::parse_builtin()?, rules::DEFAULT_RULES_NAME)?;
         b.trust(rules::DEFAULT_RULES_NAME);
     }
     if let Some(l) = cfg {

@@ -19,7 +19,12 @@ pub fn is_placeholder(secret: &[u8], generic: bool, multiline: bool) -> bool {
 
 /// `${VAR}`, `$VAR`, `{{ x }}`, `<value>`, `%(x)s`, `#{x}`, `$(cmd)`, `%s`.
 fn is_template(s: &[u8]) -> bool {
-    const MARKERS: [&[u8]; 7] = [b"${", b"{{", b"}}", b"%(", b"#{", b"$(", b"%s"];
+    const MARKERS: [&[u8]; 6] = [b"${", b"{{", b"}}", b"%(", b"#{", b"$("];
+    // A printf-style format as the whole value; `%s` inside a random string is
+    // just two characters of it.
+    if matches!(s, b"%s" | b"%d" | b"%v" | b"%q") {
+        return true;
+    }
     if MARKERS.iter().any(|m| memchr::memmem::find(s, m).is_some()) {
         return true;
     }
@@ -130,6 +135,22 @@ const PLACEHOLDER_PARTS: &[&str] = &[
     "mock",
 ];
 
+/// `/etc/ssl/private/key.pem`, `./creds.json`, `~/.aws/credentials`: a path,
+/// mostly lower case, without the `+`/`=` of base64 (a base64 secret may well
+/// start with `/`).
+fn is_path_like(s: &[u8]) -> bool {
+    let rooted = s.starts_with(b"/")
+        || s.starts_with(b"./")
+        || s.starts_with(b"~/")
+        || s.starts_with(b"../");
+    if !rooted || s.contains(&b'+') || s.contains(&b'=') {
+        return false;
+    }
+    let letters = s.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let upper = s.iter().filter(|b| b.is_ascii_uppercase()).count();
+    upper * 10 <= letters
+}
+
 fn is_generic_placeholder(s: &[u8]) -> bool {
     let lower = s.to_ascii_lowercase();
     if PLACEHOLDER_WORDS
@@ -145,11 +166,7 @@ fn is_generic_placeholder(s: &[u8]) -> bool {
         return true;
     }
     // File paths, URLs without credentials, function calls, pure numbers.
-    if lower.starts_with(b"/")
-        || lower.starts_with(b"./")
-        || lower.starts_with(b"~/")
-        || lower.starts_with(b"../")
-    {
+    if is_path_like(s) {
         return true;
     }
     if lower.starts_with(b"http://")
@@ -205,6 +222,15 @@ mod tests {
         assert!(is_placeholder(b"changeme", true, false));
         assert!(is_placeholder(b"$2b$12$abcDEF", true, false));
         assert!(is_placeholder(b"github-*", true, false));
+        assert!(is_placeholder(b"/etc/ssl/private/server.key", true, false));
+        assert!(is_placeholder(b"~/.aws/credentials", true, false));
+        assert!(!is_placeholder(
+            b"/rIGVJKSJU2M7qLx0Pz/Ae9Tb+w1=",
+            true,
+            false
+        ));
+        assert!(!is_placeholder(b"V1yAry6%s-u39QpZ", true, false));
+        assert!(is_placeholder(b"%s", true, false));
         assert!(!is_placeholder(b"tAl0R8c2Iq3Uf2RTp", true, false));
         assert!(!is_placeholder(b"Vq^imEe=j_7fCNYE^V.prY", true, false));
     }

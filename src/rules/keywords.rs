@@ -94,8 +94,8 @@ impl KeywordDfa {
             let sid = order[i];
             for &b in &rep {
                 let next = d.next_state(Anchored::No, sid, b);
-                if !index.contains_key(&next) {
-                    index.insert(next, order.len());
+                if let std::collections::hash_map::Entry::Vacant(e) = index.entry(next) {
+                    e.insert(order.len());
                     order.push(next);
                 }
             }
@@ -219,11 +219,11 @@ impl KeywordDfa {
         // Finish each stream's tail alone.
         for k in 0..STREAMS {
             let mut st = s[k];
-            for p in pos[k] + steps..bounds[k + 1] {
-                st = self.trans
-                    [((st as usize) << self.shift) | self.classes[hay[p] as usize] as usize];
+            let from = pos[k] + steps;
+            for (j, &b) in hay[from..bounds[k + 1]].iter().enumerate() {
+                st = self.trans[((st as usize) << self.shift) | self.classes[b as usize] as usize];
                 if st >= self.first_match {
-                    let end = p + 1;
+                    let end = from + j + 1;
                     if end > bounds[k] || k == 0 {
                         self.push(st, end, out);
                     }

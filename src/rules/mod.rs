@@ -15,13 +15,25 @@ pub mod template;
 pub use compile::{Allowlist, Rule, RuleSet, RuleSetBuilder};
 pub use keywords::Hit;
 
-/// The built-in rules, embedded in the binary.
-pub const DEFAULT_RULES: &str = include_str!("../../rules.toml");
+/// The built-in rules (`rules.toml`), embedded in the binary. `build.rs`
+/// converts the file to JSON, which parses about ten times faster than TOML.
+pub const DEFAULT_RULES: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
 
 /// How the built-in rules file is named in messages.
 pub const DEFAULT_RULES_NAME: &str = "rules.toml (built-in)";
 
-/// Parses a rules file (the built-in one or a user's) into rule specs.
+/// Parses the built-in rules (JSON made from `rules.toml` by `build.rs`).
+pub fn parse_builtin() -> crate::error::Result<Vec<syntax::RuleSpec>> {
+    let file: syntax::RulesFile =
+        serde_json::from_str(DEFAULT_RULES).map_err(|e| crate::error::Error::Rule {
+            origin: DEFAULT_RULES_NAME.into(),
+            id: String::new(),
+            msg: format!("invalid built-in rules: {e}"),
+        })?;
+    Ok(file.rules)
+}
+
+/// Parses a rules file (a user's, in TOML) into rule specs.
 /// `name` is used in error messages, with line and column.
 pub fn parse_rules_file(text: &str, name: &str) -> crate::error::Result<Vec<syntax::RuleSpec>> {
     let file: syntax::RulesFile =
