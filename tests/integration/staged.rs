@@ -650,12 +650,23 @@ fn staged_intent_to_add_is_not_committed() {
 
 #[test]
 fn staged_many_directories_only_the_changed_ones_count() {
-    // Directories the cache tree proves unchanged are jumped over; the
-    // changes between and after them must all be seen.
+    many_directories(None);
+}
+
+#[test]
+fn staged_many_directories_index_version_4() {
+    // Version 4 paths depend on the previous entry's: jumps land on a saved
+    // decoding state and decode forward from there.
+    many_directories(Some("4"));
+}
+
+/// Directories the cache tree proves unchanged are jumped over; the changes
+/// between and after them must all be seen.
+fn many_directories(index_version: Option<&str>) {
     let g = Git::init();
     let old = fake::github_pat(30);
     for d in 0..30 {
-        for f in 0..5 {
+        for f in 0..12 {
             g.write(
                 &format!("d{d:02}/f{f}.py"),
                 format!("# d{d} f{f}\nT = \"{old}\"\n"),
@@ -663,6 +674,9 @@ fn staged_many_directories_only_the_changed_ones_count() {
         }
     }
     g.commit_all("init");
+    if let Some(v) = index_version {
+        g.git(&["update-index", "--index-version", v]);
+    }
     let (s1, s2, s3) = (
         fake::github_pat(31),
         fake::github_pat(32),
@@ -690,6 +704,15 @@ fn staged_many_directories_only_the_changed_ones_count() {
 
 #[test]
 fn staged_wrong_cache_tree_count_falls_back_to_a_full_comparison() {
+    wrong_cache_tree_count(None);
+}
+
+#[test]
+fn staged_wrong_cache_tree_count_index_version_4() {
+    wrong_cache_tree_count(Some("4"));
+}
+
+fn wrong_cache_tree_count(index_version: Option<&str>) {
     let g = Git::init();
     for d in ["a", "b"] {
         for f in 1..=3 {
@@ -698,6 +721,9 @@ fn staged_wrong_cache_tree_count_falls_back_to_a_full_comparison() {
     }
     g.write("c/x.py", "x = 1\n");
     g.commit_all("init");
+    if let Some(v) = index_version {
+        g.git(&["update-index", "--index-version", v]);
+    }
     let (s1, s2) = (fake::github_pat(34), fake::github_pat(35));
     g.write("b/1.py", format!("x = 1\nT = \"{s1}\"\n"));
     g.write("c/x.py", format!("x = 1\nT = \"{s2}\"\n"));

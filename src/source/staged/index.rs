@@ -38,6 +38,9 @@ const ENTRY_FIXED: usize = 40 + OID_LEN + 2;
 const CHUNK: usize = 256 << 10;
 /// The first read after a jump: a few entries' worth.
 const JUMP_CHUNK: usize = 4 << 10;
+/// Version 4: entries between two saved decoding states. A jump lands on the
+/// state before its target and decodes at most this many entries to get there.
+const CHECKPOINT: usize = 64;
 
 const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
@@ -177,14 +180,24 @@ impl Entries {
 /// What `IndexFile::entries` calls with each entry's position and the entry.
 type Visitor<'v> = dyn FnMut(usize, EntryRef<'_>) -> Result<Step, ReadError> + 'v;
 
+/// Saved version 4 decoding states: (entry offset, path before it) every
+/// `CHECKPOINT` entries.
+#[derive(Debug, Default)]
+struct Checkpoints {
+    at: Vec<(u64, Range<usize>)>,
+    paths: Vec<u8>,
+}
+
 /// An index file whose extensions have been read; `for_each` streams its entries.
 pub struct IndexFile {
     file: File,
     version: u32,
     count: usize,
-    /// Where each entry starts (versions 2 and 3 only: version 4 paths are
-    /// relative to the previous entry's, so there is no jumping).
+    /// Where each entry starts (versions 2 and 3).
     offsets: Vec<u32>,
+    /// Version 4, whose paths are relative to the previous entry's: every
+    /// `CHECKPOINT`th entry's offset and the path before it.
+    checkpoints: Checkpoints,
     /// Where the extensions start (just past the last entry).
     entries_end: u64,
     tree: Option<CacheTree>,
@@ -216,11 +229,16 @@ impl IndexFile {
             version,
             count,
             offsets: Vec::new(),
+            checkpoints: Checkpoints::default(),
             entries_end: 0,
             tree: None,
         };
-        if version == 4 || len > u32::MAX as u64 {
-            ix.entries(&mut s, 0, None)?;
+        if version == 4 {
+            let mut saved = Checkpoints::default();
+            ix.entries(&mut s, None, Some(&mut saved))?;
+            ix.checkpoints = saved;
+        } else if len > u32::MAX as u64 {
+            ix.entries(&mut s, None, None)?;
         } else {
             ix.offsets = Vec::with_capacity(count.min(len as usize / ENTRY_FIXED));
             ix.find_offsets(&mut s)?;
@@ -333,30 +351,41 @@ impl IndexFile {
         let mut err = None;
         self.entries(
             &mut s,
-            0,
             Some(&mut |i, e| {
                 visit(i, e).map_err(|x| {
                     err = Some(x);
                     ReadError::Corrupt(String::new())
                 })
             }),
+            None,
         )
         .map_err(|e| err.take().unwrap_or_else(|| E::from(e)))
     }
 
-    /// Parses entries from `s`, starting with entry `first`, passing each to
-    /// `visit` when given; without one, only finds where they end.
+    /// Parses the entries from `s`, passing each to `visit` when given and
+    /// jumping where it asks; without one, only finds where they end. Saves
+    /// version 4 checkpoints into `save`.
     fn entries(
         &self,
         s: &mut Stream<'_>,
-        first: usize,
         mut visit: Option<&mut Visitor<'_>>,
+        mut save: Option<&mut Checkpoints>,
     ) -> Result<(), ReadError> {
         let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
         // Version 4 paths are rebuilt here from the previous entry's path.
+        let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
-        let mut i = first;
+        // Entries before this one are decoded (version 4 after a jump) but not visited.
+        let mut quiet_until = 0;
+        let mut i = 0;
         while i < self.count {
+            if let Some(save) = save.as_mut() {
+                if i % CHECKPOINT == 0 {
+                    let start = save.paths.len();
+                    save.paths.extend_from_slice(&path);
+                    save.at.push((s.offset(), start..save.paths.len()));
+                }
+            }
             if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
                 return Err(corrupt("truncated entry"));
             }
@@ -377,7 +406,7 @@ impl IndexFile {
                     .find_nul(name_at + n)
                     .map_err(io)?
                     .ok_or_else(|| corrupt("unterminated path"))?;
-                if visit.is_some() {
+                if rebuild {
                     let keep = path
                         .len()
                         .checked_sub(strip)
@@ -411,7 +440,7 @@ impl IndexFile {
                 ));
             }
             let mut step = Step::Next;
-            if let Some(visit) = visit.as_mut() {
+            if let Some(visit) = visit.as_mut().filter(|_| i >= quiet_until) {
                 let b = s.buf();
                 let entry = EntryRef {
                     path: if self.version == 4 {
@@ -428,12 +457,23 @@ impl IndexFile {
                 step = visit(i, entry)?;
             }
             s.consume(size);
-            match step {
-                Step::JumpTo(j) if j > i + 1 && j < self.count && !self.offsets.is_empty() => {
-                    s.skip_to(self.offsets[j] as u64);
-                    i = j;
+            i += 1;
+            if let Step::JumpTo(j) = step {
+                if j > i && j < self.count {
+                    if !self.offsets.is_empty() {
+                        s.skip_to(self.offsets[j] as u64);
+                        i = j;
+                    } else if let Some((at, saved)) = self.checkpoints.at.get(j / CHECKPOINT) {
+                        // Land on the checkpoint before `j`, then decode up to it.
+                        if j / CHECKPOINT * CHECKPOINT > i {
+                            s.skip_to(*at);
+                            path.clear();
+                            path.extend_from_slice(&self.checkpoints.paths[saved.clone()]);
+                            i = j / CHECKPOINT * CHECKPOINT;
+                        }
+                        quiet_until = j;
+                    }
                 }
-                _ => i += 1,
             }
         }
         Ok(())
@@ -725,10 +765,10 @@ mod tests {
             })
             .unwrap();
             assert_eq!(seen, sorted, "version {version}");
-            // Jumps land on the right entries (version 4 cannot jump: it
-            // delivers every entry).
+            // Jumps land on the right entries, with the right paths.
             let mut jumped = Vec::new();
-            ix.for_each(|i, _| {
+            ix.for_each(|i, e| {
+                assert_eq!(e.path, &sorted[i][..], "version {version}, entry {i}");
                 jumped.push(i);
                 Ok::<_, ReadError>(if i == 10 {
                     Step::JumpTo(5000)
@@ -737,11 +777,7 @@ mod tests {
                 })
             })
             .unwrap();
-            let want: Vec<usize> = if version == 4 {
-                (0..6000).collect()
-            } else {
-                (0..=10).chain(5000..6000).collect()
-            };
+            let want: Vec<usize> = (0..=10).chain(5000..6000).collect();
             assert_eq!(jumped, want, "version {version}");
         }
     }
