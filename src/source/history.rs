@@ -897,7 +897,49 @@ impl Differ<'_> {
     }
 
     fn tree(&mut self, oid: Oid, parents: &[Option<Oid>], prefix: &mut Vec<u8>) {
-        // Identical to a parent's subtree: every path in it already exists there.
+        match parents {
+            [] => self.tree1(oid, None, prefix),
+            [p] => self.tree1(oid, *p, prefix),
+            _ => self.tree_n(oid, parents, prefix),
+        }
+    }
+
+    /// `tree` against at most one parent, the common case: no allocation per
+    /// level, and an unchanged entry costs one comparison of its bytes.
+    fn tree1(&mut self, oid: Oid, parent: Option<Oid>, prefix: &mut Vec<u8>) {
+        // Identical to the parent's subtree: every path in it already exists there.
+        if parent == Some(oid) {
+            return;
+        }
+        let Some(tree) = self.read(oid) else { return };
+        let parent_tree = parent.and_then(|p| self.read(p));
+        let mut it = match &parent_tree {
+            Some(t) => t.entries(),
+            None => Entries { data: &[], pos: 0 },
+        };
+        let mut head = it.next();
+        for e in tree.entries() {
+            if head.is_some_and(|h| h.raw == e.raw) {
+                head = it.next();
+                continue;
+            }
+            while head.is_some_and(|h| h.cmp_git(&e) == std::cmp::Ordering::Less) {
+                head = it.next();
+            }
+            let same = head.filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
+            match same {
+                // Only the mode changed.
+                Some(h) if h.oid == e.oid => {}
+                Some(h) if e.is_tree() => self.descend(&e, &[Some(h.oid())], prefix),
+                _ if e.is_tree() => self.descend(&e, &[None], prefix),
+                _ => self.emit(&e, prefix),
+            }
+        }
+    }
+
+    /// `tree` against several parents (a merge): an entry is new only if it
+    /// differs from every parent's.
+    fn tree_n(&mut self, oid: Oid, parents: &[Option<Oid>], prefix: &mut Vec<u8>) {
         if parents.contains(&Some(oid)) {
             return;
         }
@@ -928,7 +970,7 @@ impl Differ<'_> {
                 }
                 let same_name = head.filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
                 match same_name {
-                    Some(h) if h.raw == e.raw || h.oid == e.oid => {
+                    Some(h) if h.oid == e.oid => {
                         unchanged = true;
                         break;
                     }
@@ -940,29 +982,37 @@ impl Differ<'_> {
                 continue;
             }
             if e.is_tree() {
-                let len = prefix.len();
-                prefix.extend_from_slice(e.name);
-                prefix.push(b'/');
-                let subs = std::mem::take(&mut sub_parents);
-                self.tree(e.oid(), &subs, prefix);
-                sub_parents = subs;
-                prefix.truncate(len);
-                continue;
+                self.descend(&e, &sub_parents, prefix);
+            } else {
+                self.emit(&e, prefix);
             }
-            let kind = match e.mode & MODE_TYPE {
-                MODE_GITLINK => EntryKind::Submodule,
-                MODE_SYMLINK => EntryKind::Symlink,
-                _ => EntryKind::File,
-            };
-            let mut path = Vec::with_capacity(prefix.len() + e.name.len());
-            path.extend_from_slice(prefix);
-            path.extend_from_slice(e.name);
-            self.out.push(Introduced {
-                path,
-                oid: e.oid(),
-                kind,
-            });
         }
+    }
+
+    /// Diffs subtree `e` against the parents' subtrees at the same path.
+    fn descend(&mut self, e: &RawEntry<'_>, parents: &[Option<Oid>], prefix: &mut Vec<u8>) {
+        let len = prefix.len();
+        prefix.extend_from_slice(e.name);
+        prefix.push(b'/');
+        self.tree(e.oid(), parents, prefix);
+        prefix.truncate(len);
+    }
+
+    /// Records a new blob or gitlink.
+    fn emit(&mut self, e: &RawEntry<'_>, prefix: &[u8]) {
+        let kind = match e.mode & MODE_TYPE {
+            MODE_GITLINK => EntryKind::Submodule,
+            MODE_SYMLINK => EntryKind::Symlink,
+            _ => EntryKind::File,
+        };
+        let mut path = Vec::with_capacity(prefix.len() + e.name.len());
+        path.extend_from_slice(prefix);
+        path.extend_from_slice(e.name);
+        self.out.push(Introduced {
+            path,
+            oid: e.oid(),
+            kind,
+        });
     }
 }
 
