@@ -160,11 +160,16 @@ impl KeywordDfa {
     /// One stream: reports matches ending in `from..to`, starting the walk
     /// early enough (`lead` bytes) that no match straddling `from` is lost.
     fn walk(&self, hay: &[u8], lead: usize, from: usize, to: usize, out: &mut Vec<Hit>) {
+        // Locals, not fields: `out` is written in the loop, so the compiler
+        // would otherwise reload every field on every byte.
+        let (trans, classes, shift, first) =
+            (&self.trans[..], &self.classes, self.shift, self.first_match);
+        let base = from - lead;
         let mut s = self.start;
-        for (i, &b) in hay[from - lead..to].iter().enumerate() {
-            s = self.trans[((s as usize) << self.shift) | self.classes[b as usize] as usize];
-            if s >= self.first_match {
-                let end = from - lead + i + 1;
+        for (i, &b) in hay[base..to].iter().enumerate() {
+            s = trans[((s as usize) << shift) | classes[b as usize] as usize];
+            if s >= first {
+                let end = base + i + 1;
                 if end > from {
                     self.push(s, end, out);
                 }
@@ -196,33 +201,45 @@ impl KeywordDfa {
         for k in 0..STREAMS {
             pos[k] = bounds[k].saturating_sub(if k == 0 { 0 } else { lead });
         }
-        let mut s = [self.start; STREAMS];
+        let (trans, classes, shift, first) =
+            (&self.trans[..], &self.classes, self.shift, self.first_match);
         // The common length every stream can walk in lockstep.
         let steps = (0..STREAMS)
             .map(|k| bounds[k + 1] - pos[k])
             .min()
             .unwrap_or(0);
-        for i in 0..steps {
-            for k in 0..STREAMS {
-                let b = hay[pos[k] + i];
-                let next =
-                    self.trans[((s[k] as usize) << self.shift) | self.classes[b as usize] as usize];
-                s[k] = next;
-                if next >= self.first_match {
+        // Four named states and four zipped slices keep everything in
+        // registers and need no bounds checks on the haystack.
+        let (h0, h1, h2, h3) = (
+            &hay[pos[0]..pos[0] + steps],
+            &hay[pos[1]..pos[1] + steps],
+            &hay[pos[2]..pos[2] + steps],
+            &hay[pos[3]..pos[3] + steps],
+        );
+        let (mut s0, mut s1, mut s2, mut s3) = (self.start, self.start, self.start, self.start);
+        let step = |st: u32, b: u8| trans[((st as usize) << shift) | classes[b as usize] as usize];
+        for (i, (((&b0, &b1), &b2), &b3)) in h0.iter().zip(h1).zip(h2).zip(h3).enumerate() {
+            s0 = step(s0, b0);
+            s1 = step(s1, b1);
+            s2 = step(s2, b2);
+            s3 = step(s3, b3);
+            if (s0 >= first) | (s1 >= first) | (s2 >= first) | (s3 >= first) {
+                for (k, st) in [s0, s1, s2, s3].into_iter().enumerate() {
                     let end = pos[k] + i + 1;
-                    if end > bounds[k] || k == 0 {
-                        self.push(next, end, out);
+                    if st >= first && (end > bounds[k] || k == 0) {
+                        self.push(st, end, out);
                     }
                 }
             }
         }
+        let s = [s0, s1, s2, s3];
         // Finish each stream's tail alone.
         for k in 0..STREAMS {
             let mut st = s[k];
             let from = pos[k] + steps;
             for (j, &b) in hay[from..bounds[k + 1]].iter().enumerate() {
-                st = self.trans[((st as usize) << self.shift) | self.classes[b as usize] as usize];
-                if st >= self.first_match {
+                st = trans[((st as usize) << shift) | classes[b as usize] as usize];
+                if st >= first {
                     let end = from + j + 1;
                     if end > bounds[k] || k == 0 {
                         self.push(st, end, out);
