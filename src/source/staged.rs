@@ -7,7 +7,7 @@
 //!
 //! Knows nothing about rules or findings: `commands::staged` scans the blobs
 //! and keeps what falls on new lines. No `git` subprocess: libgit2 opens the
-//! repository, reads objects and computes line diffs.
+//! repository and reads objects; the index is read by `index`.
 
 mod index;
 
