@@ -46,7 +46,15 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         settings::check_path(p)?;
     }
     let root = settings::scan_root(&args.paths);
-    let prepared = super::prepare(&args.common, &root, None)?;
+    let mut prepared = super::prepare(&args.common, &root, None)?;
+    // Stale baseline entries can only be judged when the whole root is
+    // scanned; single files or several paths see only part of it.
+    let whole_root = matches!(args.paths.as_slice(), [one] if one.is_dir());
+    if let Some(b) = prepared.suppressor.baseline.as_mut() {
+        if !whole_root {
+            b.set_report_stale(false);
+        }
+    }
     let scanned = collect(&args, &prepared)?;
     app::finish(
         scanned,

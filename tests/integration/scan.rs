@@ -434,3 +434,25 @@ fn output_file_and_sarif() {
     assert!(res["partialFingerprints"]["leakscan/v1"].is_string());
     assert!(!std::fs::read_to_string(&out).unwrap().contains(&tok));
 }
+
+#[test]
+fn scanning_part_of_the_root_reports_no_stale_baseline_entries() {
+    let t = Tree::new();
+    t.write("a.env", format!("T={}\n", fake::github_pat(30)));
+    t.write("b.env", format!("T={}\n", fake::github_pat(31)));
+    run(leakscan()
+        .current_dir(t.path())
+        .args(["baseline", "create"]))
+    .expect(0);
+    // The whole root: both entries match, nothing is stale.
+    let r = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(0);
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+    // One file: the other entry is out of scope, not stale.
+    let r = run(leakscan().current_dir(t.path()).args(["scan", "a.env"])).expect(0);
+    assert!(r.stderr.contains("1 in baseline"), "{}", r.stderr);
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+    // The whole root after a secret is removed: its entry is stale.
+    t.write("b.env", "T=removed\n");
+    let r = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(0);
+    assert!(r.stderr.contains("1 baseline entry"), "{}", r.stderr);
+}
