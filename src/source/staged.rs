@@ -197,7 +197,7 @@ impl Repo {
         };
         let cache = entries.tree();
         let root = cache.and_then(CacheTree::root);
-        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.node(r).id == Some(oid_bytes(h)));
+        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(&oid_bytes(h)));
         if !unchanged {
             match self.walk(&entries, head, true, &mut changes) {
                 Err(WalkError::Inconsistent) => {
@@ -589,13 +589,12 @@ impl<'a> Walk<'a> {
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
                     if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
-                        let node = c.node(n);
-                        if node.id == Some(oid_bytes(h)) {
+                        if c.id(n) == Some(&oid_bytes(h)) {
                             // Unchanged since HEAD: skip the whole directory,
                             // jumping to its last entry, which must be in it.
                             self.skip = dir;
-                            if self.jumps && node.entries >= 2 {
-                                let last = i + node.entries - 1;
+                            if self.jumps && c.entries(n) >= 2 {
+                                let last = i + c.entries(n) - 1;
                                 self.jumped_to = Some(last);
                                 return Ok(Step::JumpTo(last));
                             }

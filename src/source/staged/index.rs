@@ -22,7 +22,7 @@
 //! and the caller falls back to libgit2.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io;
 use std::ops::Range;
 use std::path::Path;
 
@@ -82,22 +82,28 @@ impl Entry {
 }
 
 /// One cache-tree node: a directory of the index and, when still valid, the
-/// id of the tree object it would be written as.
+/// id of the tree object it would be written as. Offsets point into
+/// `CacheTree::data`; 20 bytes a node, as a big repository has thousands.
 #[derive(Debug, Clone)]
-pub struct TreeNode {
-    name: Range<usize>,
-    /// `None` when an update below this directory invalidated it.
-    pub id: Option<[u8; OID_LEN]>,
-    /// Index entries under this directory (meaningful when `id` is set).
-    pub entries: usize,
+struct TreeNode {
+    name: u32,
+    name_len: u32,
+    /// Where the id is, or `INVALID` when an update below this directory
+    /// invalidated it.
+    id: u32,
+    /// Index entries under this directory (meaningful when valid).
+    entries: u32,
     /// The node just past this node's subtree (nodes are in pre-order).
-    end: usize,
+    end: u32,
 }
+
+const INVALID: u32 = u32::MAX;
 
 /// The index's cache tree; node 0 is the root.
 #[derive(Debug, Clone, Default)]
 pub struct CacheTree {
-    names: Vec<u8>,
+    /// The TREE extension's bytes.
+    data: Vec<u8>,
     nodes: Vec<TreeNode>,
 }
 
@@ -106,18 +112,34 @@ impl CacheTree {
         (!self.nodes.is_empty()).then_some(0)
     }
 
-    pub fn node(&self, i: usize) -> &TreeNode {
-        &self.nodes[i]
+    /// The tree id of node `i`, if the node is still valid.
+    pub fn id(&self, i: usize) -> Option<&[u8; OID_LEN]> {
+        let at = self.nodes[i].id;
+        (at != INVALID).then(|| {
+            self.data[at as usize..at as usize + OID_LEN]
+                .try_into()
+                .expect("20 bytes")
+        })
+    }
+
+    /// How many index entries node `i` covers (meaningful when valid).
+    pub fn entries(&self, i: usize) -> usize {
+        self.nodes[i].entries as usize
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let n = &self.nodes[i];
+        &self.data[n.name as usize..(n.name + n.name_len) as usize]
     }
 
     /// The child directory `name` of node `i`, if the cache tree lists it.
     pub fn child(&self, i: usize, name: &[u8]) -> Option<usize> {
         let mut c = i + 1;
-        while c < self.nodes[i].end {
-            if &self.names[self.nodes[c].name.clone()] == name {
+        while c < self.nodes[i].end as usize {
+            if self.name(c) == name {
                 return Some(c);
             }
-            c = self.nodes[c].end;
+            c = self.nodes[c].end as usize;
         }
         None
     }
@@ -207,10 +229,10 @@ impl IndexFile {
     /// Opens `path` and reads up to its extensions. `Ok(None)` if there is no
     /// index yet (nothing has been staged).
     pub fn open(path: &Path) -> Result<Option<IndexFile>, ReadError> {
-        let io = |e: std::io::Error| ReadError::Corrupt(format!("{}: {e}", path.display()));
+        let io = |e: io::Error| ReadError::Corrupt(format!("{}: {e}", path.display()));
         let file = match File::open(path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),
         };
         let len = file.metadata().map_err(io)?.len();
@@ -283,7 +305,7 @@ impl IndexFile {
     /// Versions 2 and 3: notes where every entry starts, using the path
     /// length in each entry's flags (the hot loop of every run).
     fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), ReadError> {
-        let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
+        let io = |e: io::Error| ReadError::Corrupt(format!("index: {e}"));
         while self.offsets.len() < self.count {
             // The entries already buffered, with one bounds check each.
             let base = s.offset();
@@ -371,7 +393,7 @@ impl IndexFile {
         mut visit: Option<&mut Visitor<'_>>,
         mut save: Option<&mut Checkpoints>,
     ) -> Result<(), ReadError> {
-        let io = |e: std::io::Error| ReadError::Corrupt(format!("index: {e}"));
+        let io = |e: io::Error| ReadError::Corrupt(format!("index: {e}"));
         // Version 4 paths are rebuilt here from the previous entry's path.
         let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
@@ -554,7 +576,7 @@ impl<'f> Stream<'f> {
     }
 
     /// Makes at least `n` unconsumed bytes available; false if the range ends first.
-    fn fill(&mut self, n: usize) -> std::io::Result<bool> {
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
         if self.len() >= n {
             return Ok(true);
         }
@@ -564,14 +586,16 @@ impl<'f> Stream<'f> {
         self.buf.copy_within(self.pos..self.filled, 0);
         self.filled -= self.pos;
         self.pos = 0;
-        let mut f = self.file;
-        f.seek(SeekFrom::Start(self.read_to))?;
         let target = n.max(self.chunk).min(self.buf.len());
         // Sequential reading earns bigger reads again.
         self.chunk = (self.chunk * 2).min(CHUNK);
         while self.filled < target && self.read_to < self.end {
             let want = (target - self.filled).min((self.end - self.read_to) as usize);
-            let got = f.read(&mut self.buf[self.filled..self.filled + want])?;
+            let got = read_at(
+                self.file,
+                &mut self.buf[self.filled..self.filled + want],
+                self.read_to,
+            )?;
             if got == 0 {
                 break;
             }
@@ -582,7 +606,7 @@ impl<'f> Stream<'f> {
     }
 
     /// The index (into `buf()`) of the first NUL at or after `from`, reading more as needed.
-    fn find_nul(&mut self, from: usize) -> std::io::Result<Option<usize>> {
+    fn find_nul(&mut self, from: usize) -> io::Result<Option<usize>> {
         let mut searched = from;
         loop {
             if let Some(i) = memchr::memchr(0, self.buf().get(searched..).unwrap_or(&[])) {
@@ -596,38 +620,63 @@ impl<'f> Stream<'f> {
     }
 }
 
+/// Reads at an offset in one system call where the platform has one (a walk
+/// makes hundreds of small reads, one after each jump).
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, at)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, at)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(at))?;
+        f.read(buf)
+    }
+}
+
 /// Parses the TREE extension: nodes in pre-order, each
 /// `name NUL entry_count SP subtree_count LF [id]`, `entry_count` -1 when invalid.
 fn parse_tree(data: &[u8]) -> Option<CacheTree> {
-    let mut t = CacheTree::default();
+    if data.len() >= INVALID as usize {
+        return None;
+    }
+    let mut t = CacheTree {
+        data: data.to_vec(),
+        nodes: Vec::new(),
+    };
     // (node, children still to read), iteratively so a hostile file cannot overflow the stack.
     let mut stack: Vec<(usize, usize)> = Vec::new();
     let mut at = 0;
     while at < data.len() {
         let nul = memchr::memchr(0, &data[at..])?;
-        let name = &data[at..at + nul];
+        let name = at;
         at += nul + 1;
         let sp = memchr::memchr(b' ', &data[at..])?;
-        let count: i64 = std::str::from_utf8(&data[at..at + sp]).ok()?.parse().ok()?;
+        let count = decimal(&data[at..at + sp])?;
         at += sp + 1;
         let lf = memchr::memchr(b'\n', &data[at..])?;
-        let subtrees: usize = std::str::from_utf8(&data[at..at + lf]).ok()?.parse().ok()?;
+        let subtrees = usize::try_from(decimal(&data[at..at + lf])?).ok()?;
         at += lf + 1;
         let id = if count >= 0 {
-            let id: [u8; OID_LEN] = data.get(at..at + OID_LEN)?.try_into().ok()?;
+            data.get(at..at + OID_LEN)?;
             at += OID_LEN;
-            Some(id)
+            (at - OID_LEN) as u32
         } else {
-            None
+            INVALID
         };
-        let start = t.names.len();
-        t.names.extend_from_slice(name);
         let me = t.nodes.len();
         t.nodes.push(TreeNode {
-            name: start..t.names.len(),
+            name: name as u32,
+            name_len: nul as u32,
             id,
-            entries: count.max(0) as usize,
-            end: me + 1,
+            entries: u32::try_from(count.max(0)).ok()?,
+            end: me as u32 + 1,
         });
         match stack.last_mut() {
             Some((_, left)) => *left -= 1,
@@ -636,11 +685,24 @@ fn parse_tree(data: &[u8]) -> Option<CacheTree> {
         }
         stack.push((me, subtrees));
         while let Some(&(done, 0)) = stack.last() {
-            t.nodes[done].end = t.nodes.len();
+            t.nodes[done].end = t.nodes.len() as u32;
             stack.pop();
         }
     }
     stack.is_empty().then_some(t)
+}
+
+/// An ASCII decimal, optionally negative (the cache tree's `-1`).
+fn decimal(d: &[u8]) -> Option<i64> {
+    let (neg, digits) = match d {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, d),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits.iter().fold(0i64, |n, &c| n * 10 + (c - b'0') as i64);
+    Some(if neg { -n } else { n })
 }
 
 fn be32(d: &[u8]) -> u32 {
@@ -670,6 +732,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decimals() {
+        assert_eq!(decimal(b"-1"), Some(-1));
+        assert_eq!(decimal(b"78635"), Some(78635));
+        assert_eq!(decimal(b""), None);
+        assert_eq!(decimal(b"1 "), None);
+        assert_eq!(decimal(b"-"), None);
+    }
+
+    #[test]
     fn varint_matches_git() {
         assert_eq!(varint(&[0x05]), Some((5, 1)));
         // git encodes 128 as 0x80 0x00.
@@ -689,10 +760,11 @@ mod tests {
         d.extend_from_slice(&[3; OID_LEN]);
         let t = parse_tree(&d).unwrap();
         let a = t.child(0, b"a").unwrap();
-        assert_eq!(t.node(a).id, None);
+        assert_eq!(t.id(a), None);
         let b = t.child(a, b"b").unwrap();
-        assert_eq!(t.node(b).id, Some([2; OID_LEN]));
-        assert_eq!(t.node(t.child(0, b"c").unwrap()).id, Some([3; OID_LEN]));
+        assert_eq!(t.id(b), Some(&[2; OID_LEN]));
+        assert_eq!((t.id(0), t.entries(0)), (Some(&[1; OID_LEN]), 3));
+        assert_eq!(t.id(t.child(0, b"c").unwrap()), Some(&[3; OID_LEN]));
         assert!(t.child(0, b"b").is_none());
         // A node claiming more subtrees than follow is damaged.
         assert!(parse_tree(&d[..d.len() - (8 + OID_LEN)]).is_none());
@@ -756,7 +828,7 @@ mod tests {
             let file = dir.path().join("index");
             std::fs::write(&file, &d).unwrap();
             let ix = IndexFile::open(&file).unwrap().unwrap();
-            assert_eq!(ix.tree.as_ref().unwrap().node(0).id, Some([9; OID_LEN]));
+            assert_eq!(ix.tree.as_ref().unwrap().id(0), Some(&[9; OID_LEN]));
             let mut seen = Vec::new();
             ix.for_each(|i, e| {
                 assert_eq!(e.id[0], i as u8);
