@@ -8,6 +8,7 @@
 //! modified file only the lines around the added ones are scanned; rename and
 //! copy searches run only for added files that hold a secret.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -74,7 +75,7 @@ pub fn collect(
     let mut out = Scanned::default();
     let mut scanner = Scanner {
         matcher: Matcher::new(prepared.rules.clone()),
-        multiline: multiline_keywords(&prepared.rules),
+        multiline: OnceCell::new(),
         max_size,
     };
     for path in &changes.unmerged {
@@ -136,7 +137,8 @@ fn multiline_keywords(rules: &RuleSet) -> Option<AhoCorasick> {
 
 struct Scanner {
     matcher: Matcher,
-    multiline: Option<AhoCorasick>,
+    /// `multiline_keywords`, built when a modified file first needs it.
+    multiline: OnceCell<Option<AhoCorasick>>,
     max_size: u64,
 }
 
@@ -206,7 +208,10 @@ impl Scanner {
         if added.ranges.is_empty() {
             return Vec::new();
         }
-        if self.multiline.as_ref().is_some_and(|ac| ac.is_match(text)) {
+        let multiline = self
+            .multiline
+            .get_or_init(|| multiline_keywords(self.matcher.rules()));
+        if multiline.as_ref().is_some_and(|ac| ac.is_match(text)) {
             return blob::scan_bytes(&mut self.matcher, text, &file.path);
         }
         let starts = line_starts(text);
