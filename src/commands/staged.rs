@@ -198,6 +198,15 @@ impl Scanner {
         if !found.is_empty() && file.head.is_some() && repo.in_head(changes, file)? {
             return Ok(());
         }
+        // Nor does a merge add what its other parent already committed there.
+        let found: Vec<Finding> = if repo.merging() {
+            found
+                .into_iter()
+                .filter(|f| !repo.in_merged_parent(&f.path, f.secret.expose()))
+                .collect()
+        } else {
+            found
+        };
         out.findings.extend(found);
         Ok(())
     }

@@ -110,6 +110,9 @@ pub struct Repo {
     repo: Repository,
     workdir: PathBuf,
     index_path: PathBuf,
+    /// During a merge, the other parents (MERGE_HEAD): what they hold is
+    /// already committed, so the merge does not add it.
+    merge_heads: Vec<Oid>,
 }
 
 impl Repo {
@@ -146,10 +149,37 @@ impl Repo {
             (None, Some(f)) if !f.is_empty() => PathBuf::from(f),
             _ => repo.path().join("index"),
         };
+        // One id per line; absent outside a merge.
+        let merge_heads = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .collect();
         Ok(Repo {
             repo,
             workdir,
             index_path,
+            merge_heads,
+        })
+    }
+
+    /// Whether a merge is being committed.
+    pub fn merging(&self) -> bool {
+        !self.merge_heads.is_empty()
+    }
+
+    /// Whether another parent of the merge being committed already has
+    /// `secret` in its version of `path`.
+    pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
+        let rel = as_path(&path.0);
+        self.merge_heads.iter().any(|&id| {
+            let blob = self
+                .repo
+                .find_commit(id)
+                .and_then(|c| c.tree())
+                .and_then(|t| t.get_path(&rel))
+                .and_then(|e| self.repo.find_blob(e.id()));
+            blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
         })
     }
 
@@ -408,6 +438,19 @@ impl Changes {
         near.sources.extend(same_dir);
         near.sources.truncate(MAX_UNCHANGED_SOURCES);
         Ok(near)
+    }
+}
+
+/// A `/`-separated repository path as a `Path`, losslessly on Unix.
+fn as_path(p: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(p))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(p).into_owned())
     }
 }
 

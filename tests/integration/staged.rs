@@ -808,3 +808,27 @@ fn staged_split_index_is_refused_loudly() {
         r.stderr
     );
 }
+
+#[test]
+fn staged_merge_does_not_report_what_the_other_branch_committed() {
+    // A secret committed on the merged branch is already in history: the
+    // merge commit does not add it. One typed into the resolution is new.
+    let g = Git::init();
+    g.write("conflict.txt", "base\n");
+    g.commit_all("init");
+    g.git(&["checkout", "-q", "-b", "feature"]);
+    let theirs = fake::github_pat(38);
+    g.write("feature.py", format!("x = 1\nT = \"{theirs}\"\n"));
+    g.write("conflict.txt", "feature\n");
+    g.commit_all("feature");
+    g.git(&["checkout", "-q", "main"]);
+    g.write("conflict.txt", "main\n");
+    g.commit_all("main");
+    let (code, _) = g.git_status(&["merge", "-q", "feature"]);
+    assert_ne!(code, 0, "the merge should stop on a conflict");
+    let mine = fake::github_pat(39);
+    g.write("conflict.txt", format!("main and feature\nT = {mine}\n"));
+    g.git(&["add", "conflict.txt"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), vec![("conflict.txt".into(), 2, mine)]);
+}
