@@ -120,7 +120,7 @@ impl Matcher {
         touched.clear();
         self.touched = touched;
         // 3. Resolve overlaps.
-        self.resolve(&mut out, &claimed);
+        self.resolve(&mut out, &mut claimed);
         out
     }
 
@@ -193,29 +193,39 @@ impl Matcher {
     /// Drops duplicates: a generic match overlapping any specific rule's match
     /// (even one a filter dropped: a documented example key stays dropped), and
     /// a match with the same span as an earlier rule's.
-    fn resolve(&mut self, out: &mut Vec<RawMatch>, claimed: &[(usize, usize)]) {
+    fn resolve(&mut self, out: &mut Vec<RawMatch>, claimed: &mut [(usize, usize)]) {
         let rules = &self.rules.rules;
         let before = out.len();
-        out.retain(|m| {
-            !rules[m.rule].generic || !claimed.iter().any(|&(s, e)| m.start < e && s < m.end)
-        });
+        // Overlap test against claimed spans in O(log n): sort by start and
+        // keep the running maximum of ends.
+        claimed.sort_unstable();
+        let mut max_end = Vec::with_capacity(claimed.len());
+        let mut running = 0;
+        for &(_, e) in claimed.iter() {
+            running = running.max(e);
+            max_end.push(running);
+        }
+        let overlaps_claimed = |m: &RawMatch| {
+            let n = claimed.partition_point(|&(s, _)| s < m.end);
+            n > 0 && max_end[n - 1] > m.start
+        };
+        out.retain(|m| !rules[m.rule].generic || !overlaps_claimed(m));
         out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|b, a| a.start == b.start && a.end == b.end);
-        // Among generic matches, keep one per overlapping group.
-        let mut kept: Vec<RawMatch> = Vec::with_capacity(out.len());
-        for m in out.drain(..) {
-            let generic = rules[m.rule].generic;
-            if generic
-                && kept
-                    .iter()
-                    .rev()
-                    .any(|p| rules[p.rule].generic && p.start < m.end && m.start < p.end)
-            {
-                continue;
+        // Among generic matches, keep the first of each overlapping group.
+        // Matches are sorted by start, so one overlaps an earlier kept generic
+        // match exactly when that match's end lies past its start.
+        let mut generic_end = 0;
+        out.retain(|m| {
+            if !rules[m.rule].generic {
+                return true;
             }
-            kept.push(m);
-        }
-        *out = kept;
+            if generic_end > m.start {
+                return false;
+            }
+            generic_end = m.end;
+            true
+        });
         self.counters.overlapping += (before - out.len()) as u64;
     }
 }
