@@ -151,7 +151,12 @@ fn load_from_rev(
 /// `root` relative to `dir` as `/`-separated bytes, if `root` is strictly
 /// below `dir` (both absolute).
 fn relative_below(root: &Path, dir: &Path) -> Option<Vec<u8>> {
-    let rel = root.strip_prefix(dir).ok()?;
+    let rel = slash_join(root.strip_prefix(dir).ok()?);
+    (!rel.is_empty()).then(|| rel.into_bytes())
+}
+
+/// The normal components of a relative path, joined with `/`.
+pub(super) fn slash_join(rel: &Path) -> String {
     let parts: Vec<String> = rel
         .components()
         .filter_map(|c| match c {
@@ -159,7 +164,7 @@ fn relative_below(root: &Path, dir: &Path) -> Option<Vec<u8>> {
             _ => None,
         })
         .collect();
-    (!parts.is_empty()).then(|| parts.join("/").into_bytes())
+    parts.join("/")
 }
 
 /// The configuration as of `rev` in the repository at `repo`: the

@@ -2,7 +2,7 @@
 //! change under review must not be able to edit the baseline or the
 //! configuration that judges it, so both are read from the target branch.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -44,15 +44,7 @@ impl RevReader {
     pub fn in_repo(&self, path: &Path) -> Option<String> {
         let abs = absolute(path);
         let workdir = self.workdir.as_ref()?;
-        let rel = abs.strip_prefix(workdir).ok()?;
-        let parts: Vec<String> = rel
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect();
-        Some(parts.join("/"))
+        Some(super::slash_join(abs.strip_prefix(workdir).ok()?))
     }
 
     /// The bytes of `path` (repository-relative, `/`-separated) at `rev`, or
