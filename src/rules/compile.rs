@@ -3,13 +3,10 @@
 
 use std::sync::OnceLock;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::{meta, util::syntax};
 
-use super::keywords::{Hit, KeywordDfa};
+use super::keywords::{Hit, KeywordSearch};
 use super::syntax::{AllowlistSpec, RuleSpec};
 use crate::error::{Error, Result};
 
@@ -325,21 +322,11 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// Distinct lower-cased keywords; pattern `i` of the automata.
-    patterns: Vec<String>,
     /// For each pattern: the rules it triggers.
     pattern_rules: Vec<Vec<u32>>,
-    /// Cheap to build, slower to run: used for small scans (the pre-commit hook).
-    nfa: Option<AhoCorasick>,
-    /// Fast to run, about 10 ms to build: built once a run has scanned enough
-    /// bytes for it to pay off.
-    dfa: OnceLock<Option<KeywordDfa>>,
-    scanned: AtomicU64,
+    /// Finds every keyword occurrence; `None` when there are no keywords.
+    keywords: Option<KeywordSearch>,
 }
-
-/// Bytes a run scans with the NFA before switching to the DFA: by then the
-/// DFA's build time is a small fraction of the scan.
-const DFA_AFTER_BYTES: u64 = 8 << 20;
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
@@ -359,44 +346,28 @@ impl RuleSet {
                 }
             }
         }
-        let nfa = if patterns.is_empty() {
-            None
-        } else {
-            Some(build_automaton(&patterns, AhoCorasickKind::ContiguousNFA)?)
-        };
+        let keywords =
+            if patterns.is_empty() {
+                None
+            } else {
+                Some(KeywordSearch::new(&patterns).map_err(|e| {
+                    Error::Usage(format!("cannot build the keyword automaton: {e}"))
+                })?)
+            };
         Ok(RuleSet {
             rules,
-            patterns,
             pattern_rules,
-            nfa,
-            dfa: OnceLock::new(),
-            scanned: AtomicU64::new(0),
+            keywords,
         })
     }
 
     /// Every keyword occurrence in `hay` (overlapping, ASCII case-insensitive),
-    /// in order of end offset. Small runs use the NFA; once a run has scanned
-    /// enough bytes, the interleaved DFA. Both report the same hits.
+    /// in order of end offset.
     pub fn keyword_hits(&self, hay: &[u8], out: &mut Vec<Hit>) {
-        out.clear();
-        let Some(nfa) = self.nfa.as_ref() else {
-            return;
-        };
-        let before = self.scanned.fetch_add(hay.len() as u64, Ordering::Relaxed);
-        if before + hay.len() as u64 >= DFA_AFTER_BYTES {
-            let dfa = self
-                .dfa
-                .get_or_init(|| KeywordDfa::new(&self.patterns).ok());
-            if let Some(d) = dfa {
-                d.find_all(hay, out);
-                return;
-            }
+        match &self.keywords {
+            Some(k) => k.find_all(hay, out),
+            None => out.clear(),
         }
-        out.extend(nfa.find_overlapping_iter(hay).map(|m| Hit {
-            pattern: m.pattern().as_u32(),
-            start: m.start(),
-            end: m.end(),
-        }));
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {
@@ -429,13 +400,4 @@ impl RuleSet {
         }
         errors
     }
-}
-
-fn build_automaton(patterns: &[String], kind: AhoCorasickKind) -> Result<AhoCorasick> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(patterns)
-        .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))
 }

@@ -1,0 +1,258 @@
+//! The keyword search: every occurrence of every keyword in a haystack,
+//! ASCII case-insensitive — exactly what an Aho-Corasick overlapping search
+//! of the keywords reports (tests below check it against the aho-corasick
+//! crate).
+//!
+//! Why not an Aho-Corasick automaton of the keywords: with hundreds of
+//! case-insensitive keywords no SIMD prefilter applies, an automaton walk pays
+//! one dependent table load per byte, and the automaton of ~760 keywords has
+//! ~4,000 states whose rows spill out of the L1 cache (about 400 MB/s per core
+//! here, most of a scan's CPU time). So each keyword is indexed by one *gram*:
+//! the four consecutive bytes of it that are rarest in source code, estimated
+//! with a bigram model (`gram_costs.bin`, made by scripts/gen_gram_costs.py);
+//! three-byte keywords are their own gram. An automaton of the grams (at most
+//! four bytes each, so a few hundred states) is walked on four interleaved
+//! streams (`dfa.rs`); where a gram occurs, the keywords it indexes are
+//! compared in place. Every occurrence of a keyword contains its gram at a
+//! fixed offset, so each is found exactly once. Grams are rare (~0.2% of
+//! positions in the kernel tree), so the comparisons cost little.
+
+mod dfa;
+
+use dfa::GramDfa;
+
+/// A keyword occurrence: pattern index, start and end offsets (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    pub pattern: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Keywords must be at least this long (the rule compiler enforces it).
+pub const MIN_KEYWORD_LEN: usize = 3;
+
+/// The bigram model: 256 start costs, then 256×256 transition costs, in
+/// eighths of a bit (scripts/gen_gram_costs.py).
+static GRAM_COSTS: &[u8; 256 + 65536] = include_bytes!("gram_costs.bin");
+
+fn gram_cost(g: &[u8]) -> u32 {
+    let mut cost = u32::from(GRAM_COSTS[usize::from(g[0])]);
+    for w in g.windows(2) {
+        cost += u32::from(GRAM_COSTS[256 + (usize::from(w[0]) << 8 | usize::from(w[1]))]);
+    }
+    cost
+}
+
+/// A gram (lower-cased) and the keywords it indexes, with its offset in each.
+#[derive(Debug)]
+struct Gram {
+    bytes: Vec<u8>,
+    keywords: Vec<(u32, u32)>,
+}
+
+pub struct KeywordSearch {
+    /// Lower-cased keywords.
+    patterns: Vec<Vec<u8>>,
+    /// Pattern `i` of the automaton is `grams[i]`.
+    grams: Vec<Gram>,
+    dfa: GramDfa,
+}
+
+impl std::fmt::Debug for KeywordSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeywordSearch")
+            .field("patterns", &self.patterns.len())
+            .field("grams", &self.grams.len())
+            .field("dfa", &self.dfa)
+            .finish()
+    }
+}
+
+/// The offset of the rarest four bytes of a lower-cased keyword (0 for a
+/// three-byte keyword).
+fn gram_offset(k: &[u8]) -> usize {
+    if k.len() < 4 {
+        return 0;
+    }
+    // Ties go to the later offset (`max_by_key` keeps the last maximum).
+    (0..=k.len() - 4)
+        .max_by_key(|&o| gram_cost(&k[o..o + 4]))
+        .unwrap_or(0)
+}
+
+impl KeywordSearch {
+    /// Builds from keywords (each at least [`MIN_KEYWORD_LEN`] bytes).
+    pub fn new(keywords: &[String]) -> Result<KeywordSearch, String> {
+        let mut patterns = Vec::with_capacity(keywords.len());
+        let mut grams: Vec<Gram> = Vec::new();
+        let mut by_bytes: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        for (p, k) in keywords.iter().enumerate() {
+            let k = k.as_bytes().to_ascii_lowercase();
+            if k.len() < MIN_KEYWORD_LEN {
+                return Err(format!(
+                    "keyword `{}` is shorter than {MIN_KEYWORD_LEN} bytes",
+                    String::from_utf8_lossy(&k)
+                ));
+            }
+            let off = gram_offset(&k);
+            let bytes = k[off..(off + 4).min(k.len())].to_vec();
+            let g = *by_bytes.entry(bytes.clone()).or_insert_with(|| {
+                grams.push(Gram {
+                    bytes,
+                    keywords: Vec::new(),
+                });
+                grams.len() - 1
+            });
+            grams[g].keywords.push((p as u32, off as u32));
+            patterns.push(k);
+        }
+        let gram_bytes: Vec<Vec<u8>> = grams.iter().map(|g| g.bytes.clone()).collect();
+        let dfa = GramDfa::new(&gram_bytes)?;
+        Ok(KeywordSearch {
+            patterns,
+            grams,
+            dfa,
+        })
+    }
+
+    /// Every keyword occurrence in `hay`, sorted by end offset then pattern.
+    pub fn find_all(&self, hay: &[u8], out: &mut Vec<Hit>) {
+        out.clear();
+        self.dfa.for_each(hay, |g, end| {
+            let gram = &self.grams[g as usize];
+            let at = end - gram.bytes.len();
+            for &(p, off) in &gram.keywords {
+                let Some(start) = at.checked_sub(off as usize) else {
+                    continue;
+                };
+                let k = &self.patterns[p as usize];
+                let end = start + k.len();
+                if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
+                    out.push(Hit {
+                        pattern: p,
+                        start,
+                        end,
+                    });
+                }
+            }
+        });
+        out.sort_unstable_by_key(|h| (h.end, h.pattern));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::Rng;
+
+    fn reference(pats: &[String], hay: &[u8]) -> Vec<Hit> {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(pats)
+            .unwrap();
+        let mut want: Vec<Hit> = ac
+            .find_overlapping_iter(hay)
+            .map(|m| Hit {
+                pattern: m.pattern().as_u32(),
+                start: m.start(),
+                end: m.end(),
+            })
+            .collect();
+        want.sort_unstable_by_key(|h| (h.end, h.pattern));
+        want
+    }
+
+    /// Exactly what aho-corasick's overlapping search of the whole haystack
+    /// finds, at every length and alignment, with overlapping keywords,
+    /// keywords inside keywords, and bytes that fold onto letters.
+    #[test]
+    fn same_hits_as_aho_corasick() {
+        let pats: Vec<String> = [
+            "key", "api_key", "token", "ghp_", "pass", "password", "sk_", "-us", "://", "_ke",
+            "passw", "@ab", "`ab",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let ks = KeywordSearch::new(&pats).unwrap();
+        let mut rng = Rng::new(5);
+        let alphabet = b"keyKEYapi_tokenTOKENghp_passwordPASSsk_-us:/@`ab x\n\0\xff";
+        for len in (0usize..40).chain([100, 4095, 4096, 4097, 20_000, 65_537]) {
+            for _ in 0..20 {
+                let hay: Vec<u8> = (0..len).map(|_| rng.pick(alphabet)).collect();
+                let mut got = Vec::new();
+                ks.find_all(&hay, &mut got);
+                assert_eq!(got, reference(&pats, &hay), "len {len}");
+            }
+        }
+    }
+
+    fn below(rng: &mut Rng, n: usize) -> usize {
+        (rng.next_u64() % n as u64) as usize
+    }
+
+    /// The built-in keywords on text dense with them.
+    #[test]
+    fn builtin_keywords_same_hits_as_aho_corasick() {
+        let rules = crate::settings::build_rules(None, false).unwrap();
+        let mut pats: Vec<String> = Vec::new();
+        for r in &rules.rules {
+            for k in &r.keywords {
+                let k = k.to_ascii_lowercase();
+                if !pats.contains(&k) {
+                    pats.push(k);
+                }
+            }
+        }
+        let ks = KeywordSearch::new(&pats).unwrap();
+        let mut rng = Rng::new(9);
+        let mut hay = Vec::new();
+        while hay.len() < 200_000 {
+            let k = pats[below(&mut rng, pats.len())].as_bytes();
+            // Mixed case, sometimes cut short, glued to the next one.
+            for (j, &b) in k.iter().enumerate() {
+                if j + 1 == k.len() && below(&mut rng, 4) == 0 {
+                    break;
+                }
+                hay.push(if below(&mut rng, 2) == 0 {
+                    b.to_ascii_uppercase()
+                } else {
+                    b
+                });
+            }
+            if below(&mut rng, 3) == 0 {
+                hay.push(b' ');
+            }
+        }
+        let mut got = Vec::new();
+        ks.find_all(&hay, &mut got);
+        let want = reference(&pats, &hay);
+        assert!(want.len() > 1000);
+        assert_eq!(got, want);
+    }
+
+    /// Keywords at the very start and end, and across block boundaries.
+    #[test]
+    fn edges() {
+        let pats: Vec<String> = ["abc", "abcdefghij", "xyz9"].map(String::from).to_vec();
+        let ks = KeywordSearch::new(&pats).unwrap();
+        for pre in 0..20 {
+            for text in ["abc", "ABC", "abcdefghij", "xYz9", "xyz"] {
+                let mut hay = vec![b'.'; pre];
+                hay.extend_from_slice(text.as_bytes());
+                let mut got = Vec::new();
+                ks.find_all(&hay, &mut got);
+                assert_eq!(got, reference(&pats, &hay), "{pre} {text}");
+                hay.extend_from_slice(b"....");
+                ks.find_all(&hay, &mut got);
+                assert_eq!(got, reference(&pats, &hay), "{pre} {text}.");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_short_keywords() {
+        assert!(KeywordSearch::new(&["ab".to_string()]).is_err());
+    }
+}
