@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use leakscan::exit::Exit;
 
+/// mimalloc for Rust and (feature `override`) for the C code (libgit2).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match leakscan::cli::Cli::try_parse() {
         Ok(c) => c,
