@@ -70,6 +70,20 @@ fn prose_with_secrets(rng: &mut Rng, bytes: usize) -> Vec<u8> {
     fill(rng, bytes, LINES)
 }
 
+/// Plain text with no secret and few keywords: what most bytes of a real
+/// tree look like to the matcher.
+fn prose(rng: &mut Rng, bytes: usize) -> Vec<u8> {
+    const LINES: &[&str] = &[
+        "The deployment guide explains how the service is rolled out every quarter.\n",
+        "Each worker reads its queue, handles {digit:3} messages and reports back.\n",
+        "See the runbook for the on-call rotation and escalation paths.\n",
+        "static int {lower:6}_probe(struct platform_device *pdev)\n{{\n\treturn 0;\n}}\n",
+        "    for (i = 0; i < n; i++)\n        sum += values[i] * {digit:2};\n",
+        "Version {digit:1}.{digit:1} fixed a crash when the {lower:7} list was empty.\n",
+    ];
+    fill(rng, bytes, LINES)
+}
+
 fn fill(rng: &mut Rng, bytes: usize, templates: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes + 256);
     while out.len() < bytes {
@@ -88,6 +102,7 @@ fn bench_scan(c: &mut Criterion) {
         ("minified-js", minified_js(&mut rng, size)),
         ("lockfiles", lockfile(&mut rng, size)),
         ("prose-with-secrets", prose_with_secrets(&mut rng, size)),
+        ("prose-without-secrets", prose(&mut rng, size)),
     ];
     let mut group = c.benchmark_group("scan");
     group.sample_size(20);
@@ -96,6 +111,20 @@ fn bench_scan(c: &mut Criterion) {
         let mut m = Matcher::new(rules.clone());
         group.bench_with_input(BenchmarkId::from_parameter(name), data, |b, d| {
             b.iter(|| m.scan(d).len())
+        });
+    }
+    group.finish();
+    // The keyword pass alone (every byte goes through it).
+    let mut group = c.benchmark_group("keywords");
+    group.sample_size(20);
+    let mut hits = Vec::new();
+    for (name, data) in &inputs {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), data, |b, d| {
+            b.iter(|| {
+                rules.keyword_hits(d, &mut hits);
+                hits.len()
+            })
         });
     }
     group.finish();

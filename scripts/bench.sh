@@ -387,7 +387,7 @@ stage_change() {
         id=$(git -C "$wt" hash-object -- "$f")
         git -C "$wt" cat-file -e "$id" 2>/dev/null || NEW_BLOBS+=("$id")
     done
-    git -C "$wt" add -- "${picked[@]}" "$newdir"
+    git -C "$wt" add -f -- "${picked[@]}" "$newdir"
     STAGED_PATHS=("${picked[@]}" "$newdir")
     STAGED_FILES=("${picked[@]}" "$newdir/alpha.c" "$newdir/beta.py")
 }
