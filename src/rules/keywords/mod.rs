@@ -11,8 +11,8 @@
 //! the four consecutive bytes of it that are rarest in source code, estimated
 //! with a bigram model (`gram_costs.bin`, made by scripts/gen_gram_costs.py);
 //! three-byte keywords are their own gram. An automaton of the grams (at most
-//! four bytes each, so a few hundred states) is walked on four interleaved
-//! streams (`dfa.rs`); where a gram occurs, the keywords it indexes are
+//! four bytes each: ~1,300 states for the built-in rules, against ~4,000) is
+//! walked on four interleaved streams (`dfa.rs`); where a gram occurs, the keywords it indexes are
 //! compared in place. Every occurrence of a keyword contains its gram at a
 //! fixed offset, so each is found exactly once. Grams are rare (~0.2% of
 //! positions in the kernel tree), so the comparisons cost little.
