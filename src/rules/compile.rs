@@ -318,14 +318,14 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
     })
 }
 
-/// All active rules and the keyword automata that select them.
+/// All active rules and the keyword search that selects them.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// For each pattern: the rules it triggers.
     pattern_rules: Vec<Vec<u32>>,
-    /// Finds every keyword occurrence; `None` when there are no keywords.
-    keywords: Option<KeywordSearch>,
+    /// Finds every keyword occurrence (none when there are no keywords).
+    keywords: KeywordSearch,
 }
 
 impl RuleSet {
@@ -346,14 +346,8 @@ impl RuleSet {
                 }
             }
         }
-        let keywords =
-            if patterns.is_empty() {
-                None
-            } else {
-                Some(KeywordSearch::new(&patterns).map_err(|e| {
-                    Error::Usage(format!("cannot build the keyword automaton: {e}"))
-                })?)
-            };
+        let keywords = KeywordSearch::new(&patterns)
+            .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
         Ok(RuleSet {
             rules,
             pattern_rules,
@@ -364,10 +358,7 @@ impl RuleSet {
     /// Every keyword occurrence in `hay` (overlapping, ASCII case-insensitive),
     /// in order of end offset.
     pub fn keyword_hits(&self, hay: &[u8], out: &mut Vec<Hit>) {
-        match &self.keywords {
-            Some(k) => k.find_all(hay, out),
-            None => out.clear(),
-        }
+        self.keywords.find_all(hay, out);
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {

@@ -232,7 +232,7 @@ mod tests {
         assert_eq!(got, want);
     }
 
-    /// Keywords at the very start and end, and across block boundaries.
+    /// Keywords at the very start and end of short haystacks.
     #[test]
     fn edges() {
         let pats: Vec<String> = ["abc", "abcdefghij", "xyz9"].map(String::from).to_vec();
@@ -249,6 +249,20 @@ mod tests {
                 assert_eq!(got, reference(&pats, &hay), "{pre} {text}.");
             }
         }
+    }
+
+    #[test]
+    fn no_keywords_find_nothing() {
+        let ks = KeywordSearch::new(&[]).unwrap();
+        let mut got = vec![Hit {
+            pattern: 0,
+            start: 0,
+            end: 1,
+        }];
+        ks.find_all(&[b'x'; 5000], &mut got);
+        assert!(got.is_empty());
+        ks.find_all(b"abc", &mut got);
+        assert!(got.is_empty());
     }
 
     #[test]
