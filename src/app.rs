@@ -86,15 +86,7 @@ pub fn finish(
     };
     write_report(&report, common)?;
     let stats = &scanned.stats;
-    for e in stats.errors.iter().take(50) {
-        eprintln!("leakscan: error: {e}");
-    }
-    if stats.errors.len() > 50 {
-        eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
-    }
-    for w in &stats.warnings {
-        eprintln!("leakscan: warning: {w}");
-    }
+    print_problems(stats);
     if !common.quiet {
         eprint!("{}", summary(stats, total, new, unit));
         // Entries that matched nothing (#4); the pre-commit hook turns this off.
@@ -114,6 +106,20 @@ pub fn finish(
     } else {
         Exit::Clean
     })
+}
+
+/// The run's errors (the first 50, then how many more) and warnings, on
+/// standard error.
+pub fn print_problems(stats: &crate::stats::Stats) {
+    for e in stats.errors.iter().take(50) {
+        eprintln!("leakscan: error: {e}");
+    }
+    if stats.errors.len() > 50 {
+        eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
+    }
+    for w in &stats.warnings {
+        eprintln!("leakscan: warning: {w}");
+    }
 }
 
 fn write_report(report: &Report<'_>, common: &CommonArgs) -> Result<()> {

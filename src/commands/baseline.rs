@@ -171,7 +171,7 @@ impl Plan {
                 });
             }
         }
-        print_problems(&stats);
+        crate::app::print_problems(&stats);
         Ok(Collected { seen, stats, total })
     }
 
@@ -199,18 +199,6 @@ fn joined(prefix: Option<&[u8]>, path: &[u8]) -> Vec<u8> {
     match prefix {
         Some(p) => [p, b"/", path].concat(),
         None => path.to_vec(),
-    }
-}
-
-fn print_problems(stats: &Stats) {
-    for e in stats.errors.iter().take(50) {
-        eprintln!("leakscan: error: {e}");
-    }
-    if stats.errors.len() > 50 {
-        eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
-    }
-    for w in &stats.warnings {
-        eprintln!("leakscan: warning: {w}");
     }
 }
 

@@ -698,14 +698,7 @@ impl<'a> Walk<'a> {
             if seen {
                 continue;
             }
-            let mut path = self.prefix.clone();
-            path.extend_from_slice(&e.name);
-            if e.mode == MODE_TREE {
-                path.push(b'/');
-                self.deleted_tree(path, e.id)?;
-            } else if e.mode & MODE_TYPE == MODE_FILE {
-                self.out.deleted.push((PathBytes(path), e.id));
-            }
+            self.deleted(self.prefix.clone(), &e)?;
         }
         let len = self.frames.last().map_or(0, |f| f.prefix_len);
         self.prefix.truncate(len);
@@ -724,14 +717,21 @@ impl<'a> Walk<'a> {
     /// `dir` is its path with a trailing `/` (empty for the top).
     fn deleted_tree(&mut self, dir: Vec<u8>, id: Oid) -> Result<(), String> {
         for e in self.read_tree(id, &dir)? {
-            let mut path = dir.clone();
-            path.extend_from_slice(&e.name);
-            if e.mode == MODE_TREE {
-                path.push(b'/');
-                self.deleted_tree(path, e.id)?;
-            } else if e.mode & MODE_TYPE == MODE_FILE {
-                self.out.deleted.push((PathBytes(path), e.id));
-            }
+            self.deleted(dir.clone(), &e)?;
+        }
+        Ok(())
+    }
+
+    /// HEAD entry `e` under `dir` (a path ending in `/`, or empty) is not in
+    /// the index: a regular file is recorded as deleted, a directory is walked.
+    fn deleted(&mut self, dir: Vec<u8>, e: &HeadEntry) -> Result<(), String> {
+        let mut path = dir;
+        path.extend_from_slice(&e.name);
+        if e.mode == MODE_TREE {
+            path.push(b'/');
+            self.deleted_tree(path, e.id)?;
+        } else if e.mode & MODE_TYPE == MODE_FILE {
+            self.out.deleted.push((PathBytes(path), e.id));
         }
         Ok(())
     }
