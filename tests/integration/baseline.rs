@@ -28,10 +28,17 @@ fn scan(dir: &Path, code: i32) -> Run {
     run(ls(dir).args(["scan", ".", "--format", "json", "--show-secrets"])).expect(code)
 }
 
-fn new_secrets(r: &Run) -> Vec<String> {
+/// Findings the baseline did not suppress.
+fn new_findings(r: &Run) -> Vec<Value> {
     r.findings()
-        .iter()
+        .into_iter()
         .filter(|f| f.get("suppressed").is_none())
+        .collect()
+}
+
+fn new_secrets(r: &Run) -> Vec<String> {
+    new_findings(r)
+        .iter()
         .map(|f| f["secret"].as_str().unwrap().to_string())
         .collect()
 }
@@ -107,11 +114,7 @@ fn the_same_secret_in_a_new_file_is_new() {
     create(t.path());
     t.write("b.env", format!("OTHER={tok}\n"));
     let r = scan(t.path(), 1);
-    let news: Vec<_> = r
-        .findings()
-        .into_iter()
-        .filter(|f| f.get("suppressed").is_none())
-        .collect();
+    let news = new_findings(&r);
     assert_eq!(news.len(), 1);
     assert_eq!(news[0]["path"], "b.env");
 }
@@ -913,11 +916,7 @@ fn history_rebase_amend_and_cherry_pick_keep_it_suppressed() {
     repo.write("deploy/env.sh", format!("export TOKEN={s}\n"));
     repo.commit("copy token");
     let r = history(&repo, &file, 1);
-    let news: Vec<_> = r
-        .findings()
-        .into_iter()
-        .filter(|f| f.get("suppressed").is_none())
-        .collect();
+    let news = new_findings(&r);
     assert_eq!(news.len(), 1);
     assert_eq!(news[0]["path"], "deploy/env.sh");
 }
