@@ -21,11 +21,19 @@ fn builtin_rule_set_is_large_and_unique() {
     assert!(ids.len() >= 150, "only {} rules", ids.len());
 }
 
+/// `rules check` on one rules file alone (no built-in rules), expecting exit 1.
+fn check_only(rules_toml: &str) -> Run {
+    let t = Tree::new();
+    t.write("bad.toml", rules_toml);
+    run(leakscan()
+        .args(["rules", "check", "--no-default-rules", "--config"])
+        .arg(t.join("bad.toml")))
+    .expect(1)
+}
+
 #[test]
 fn rules_check_reports_a_failing_example() {
-    let t = Tree::new();
-    t.write(
-        "bad.toml",
+    let r = check_only(
         r#"
 [[rules]]
 id = "my-token"
@@ -35,10 +43,6 @@ regex = '''mytok_([a-z]{10})\b'''
 examples = ["x = mytok_{digit:10}"]
 "#,
     );
-    let r = run(leakscan()
-        .args(["rules", "check", "--no-default-rules", "--config"])
-        .arg(t.join("bad.toml")))
-    .expect(1);
     assert!(
         r.stdout
             .contains("rule `my-token`: example 1 is not reported"),
@@ -49,9 +53,7 @@ examples = ["x = mytok_{digit:10}"]
 
 #[test]
 fn rules_check_reports_a_missing_keyword_and_a_reported_negative() {
-    let t = Tree::new();
-    t.write(
-        "bad.toml",
+    let r = check_only(
         r#"
 [[rules]]
 id = "my-token"
@@ -62,10 +64,6 @@ examples = ["x = other_{lalnum:10}"]
 negative_examples = ["x = MYTOK_{lalnum:10}"]
 "#,
     );
-    let r = run(leakscan()
-        .args(["rules", "check", "--no-default-rules", "--config"])
-        .arg(t.join("bad.toml")))
-    .expect(1);
     assert!(
         r.stdout.contains("contains none of the keywords"),
         "{}",
