@@ -1,16 +1,21 @@
-//! The history scan's threads. Three phases over a `Plan`:
+//! The history scan's threads. Phases over a `Plan`:
 //!
+//! 0. trees (large runs only, see `use_packs`): workers decode every tree of
+//!    the pack files once, by walking the delta forest (`source::pack`), into
+//!    a shared compact `TreeStore`;
 //! 1. enumerate: workers take runs of consecutive commits and diff each
 //!    commit's tree against its parents' (`source::history::introduced`);
 //!    this thread interns paths and deduplicates blobs by id as results arrive;
-//! 2. scan: workers read each distinct blob once and match it;
+//! 2. scan: workers decode each distinct blob once and match it — from the
+//!    pack files' delta forest on large runs, else (and for whatever the packs
+//!    cannot give) one object at a time through `ObjectReader`;
 //! 3. attribute: each (rule, secret, path) goes to the earliest commit, in
 //!    topological order, that introduced a blob carrying it at that path.
 //!
 //! Work therefore grows with unique content, not commits × files. Every
-//! worker opens its own `ObjectReader` (git2's `Repository` is not `Sync`)
-//! and keeps it for both phases. With `LEAKSCAN_TRACE` set, the time and
-//! volume of each phase go to standard error.
+//! worker opens its own `ObjectReader` (git2's `Repository` is not `Sync`).
+//! With `LEAKSCAN_TRACE` set, the time and volume of each phase go to
+//! standard error.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -26,8 +31,11 @@ use crate::matcher::Matcher;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
 use crate::source::history::{
-    self as src, EntryKind, Introduced, ObjectReader, OidMap, Plan, TreeCache, TreeError,
+    self as src, EntryKind, Introduced, ObjectReader, OidMap, Plan, TreeError,
 };
+use crate::source::pack::forest::{Event, Forest, Limits, Walker};
+use crate::source::pack::{self, PackSet};
+use crate::source::trees::{TreePart, TreeStore, Trees};
 use crate::stats::{SkipReason, Stats};
 
 use super::Scanned;
@@ -38,9 +46,15 @@ use super::Scanned;
 const COMMIT_CHUNK: usize = 512;
 /// Blobs per unit of scan work.
 const BLOB_CHUNK: usize = 16;
-/// Tree bytes each enumeration worker keeps: the directories a large
-/// repository's recent commits touched (a kernel-sized tree is ~10 MB).
-const TREE_CACHE_BUDGET: usize = 32 << 20;
+/// Entry numbers of self-read trees each enumeration worker keeps: the
+/// directories a large repository's recent commits touched (a kernel-sized
+/// tree has ~80 k entries).
+const TREE_CACHE_BUDGET: usize = 8 << 20;
+/// Trees larger than this are left to libgit2 by the pack reader.
+const MAX_TREE: u64 = 64 << 20;
+/// The pack reader decodes delta bases up to this size (or the file size
+/// limit, when larger).
+const MAX_BASE: u64 = 64 << 20;
 
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
@@ -61,7 +75,31 @@ pub fn scan(
 ) -> Scanned {
     let threads = opts.threads.max(1);
     let t0 = Instant::now();
-    let (en, scanned, t1) = run_workers(git_dir, plan, rules, opts, threads, &counters);
+    let packed = use_packs(git_dir, plan).then(|| {
+        let packs = PackSet::open(git_dir);
+        let forest = Forest::build(&packs);
+        (packs, forest)
+    });
+    let store = match &packed {
+        Some((packs, forest)) => decode_trees(packs, forest, threads),
+        None => TreeStore::empty(),
+    };
+    let t_trees = Instant::now();
+    let mut en = enumerate(git_dir, plan, &store, threads, &counters);
+    en.stored_trees = store.len();
+    drop(store);
+    let t1 = Instant::now();
+    let scanned = scan_blobs(
+        git_dir,
+        plan,
+        &en,
+        packed.as_ref(),
+        rules,
+        opts,
+        threads,
+        &counters,
+    );
+    drop(packed);
     let t2 = Instant::now();
     let mut out = Scanned::default();
     out.stats.commits = plan.commits.len() as u64;
@@ -96,124 +134,110 @@ pub fn scan(
     );
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if std::env::var_os("LEAKSCAN_TRACE").is_some() {
-        trace(&en, t1 - t0, t2 - t1, t2.elapsed(), &out.stats);
+        trace(
+            &en,
+            [t_trees - t0, t1 - t_trees, t2 - t1, t2.elapsed()],
+            &out.stats,
+        );
     }
     out
 }
 
-/// What the scan workers need once enumeration is over.
-struct ScanJob {
-    en: Enumerated,
-    /// Blob indices in reading order.
-    order: Vec<u32>,
+/// Whether to decode objects from the pack files in one pass (`source::pack`)
+/// rather than one at a time through libgit2. The pass costs time in
+/// proportion to the objects in the packs, so it pays when the run covers a
+/// good part of the history; a pull request's few commits are read one by
+/// one. `LEAKSCAN_PACK_READER=on|off` overrides the choice (for tests and
+/// diagnosis).
+fn use_packs(git_dir: &Path, plan: &Plan) -> bool {
+    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
+        Ok("on") => return true,
+        Ok("off") => return false,
+        _ => {}
+    }
+    let objects = pack::count_objects(git_dir);
+    objects > 0 && (plan.commits.len() as u64).saturating_mul(64) >= objects
 }
 
-/// Runs both parallel phases on the same worker threads, each with one
-/// `ObjectReader` for its whole life.
-/// Returns the enumeration, the blob scan, and when enumeration ended.
-fn run_workers(
-    git_dir: &Path,
-    plan: &Plan,
-    rules: Arc<RuleSet>,
-    opts: &HistoryOptions,
-    threads: usize,
-    counters: &Counters,
-) -> (Enumerated, BlobScan, Instant) {
-    let next_chunk = AtomicUsize::new(0);
-    let next_blob = AtomicUsize::new(0);
-    let chunks = plan.commits.len().div_ceil(COMMIT_CHUNK);
-    let proto = Matcher::new(rules);
-    let (tx, rx) = crossbeam_channel::bounded::<Result<ChunkResult, String>>(threads * 4);
-    let (job_tx, job_rx) = crossbeam_channel::bounded::<Arc<ScanJob>>(threads);
-    let mut results: Vec<BlobScan> = Vec::new();
-    let mut job: Option<Arc<ScanJob>> = None;
-    let mut enumerated_at = Instant::now();
-    std::thread::scope(|s| {
+/// Phase 0: every tree of the packs, decoded once, in a shared store.
+fn decode_trees(packs: &PackSet, forest: &Forest, threads: usize) -> TreeStore {
+    let sel = forest.select((0..forest.len() as u32).filter(|&n| forest.kind(n) == pack::TREE));
+    let next = AtomicUsize::new(0);
+    let limits = Limits {
+        max_size: MAX_TREE,
+        max_base: MAX_TREE,
+    };
+    let parts: Vec<TreePart> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let (tx, job_rx) = (tx.clone(), job_rx.clone());
-                let (next_chunk, next_blob) = (&next_chunk, &next_blob);
-                let matcher = proto.clone();
-                s.spawn(move || {
-                    let reader = ObjectReader::open(git_dir).map_err(|e| e.to_string());
-                    if let Ok(reader) = &reader {
-                        enumerate_chunks(reader, plan, next_chunk, chunks, &tx, counters);
-                    } else if let Err(e) = &reader {
-                        let _ = tx.send(Err(e.clone()));
+                s.spawn(|| {
+                    let mut walker = Walker::default();
+                    let mut part = TreePart::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&root) = sel.roots.get(i) else { break };
+                        walker.walk(packs, forest, &sel, root, limits, &mut |num, ev| {
+                            // A tree the packs cannot give is read through
+                            // libgit2 when a diff needs it.
+                            if let Event::Object { data, base } = ev {
+                                part.add(num, packs.oid(num), data, base);
+                            }
+                        });
                     }
-                    drop(tx);
-                    let mut local = BlobScan::default();
-                    let Ok(job) = job_rx.recv() else { return local };
-                    match &reader {
-                        Ok(reader) => scan_blobs(
-                            reader,
-                            matcher,
-                            plan,
-                            &job,
-                            next_blob,
-                            opts.max_file_size,
-                            &mut local,
-                            counters,
-                        ),
-                        Err(e) => local
-                            .stats
-                            .error(format!("cannot open the repository: {e}")),
-                    }
-                    local
+                    part
                 })
             })
             .collect();
-        drop(tx);
-        let en = merge_chunks(rx, counters);
-        enumerated_at = Instant::now();
-        let order = reading_order(git_dir, &en);
-        let j = Arc::new(ScanJob { en, order });
-        for _ in 0..threads {
-            let _ = job_tx.send(j.clone());
-        }
-        job = Some(j);
-        results = handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    let mut b = BlobScan::default();
-                    b.stats
-                        .error("internal error: a scan thread panicked".into());
-                    b
-                })
-            })
-            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let mut out = BlobScan::default();
-    for r in results {
-        out.stats.merge(r.stats);
-        out.by_blob.extend(r.by_blob);
-    }
-    // Each worker reports a broken rule or an unopenable repository once.
-    out.stats.errors.sort();
-    out.stats.errors.dedup();
-    out.by_blob.sort_by_key(|(b, _)| *b);
-    let job = job.expect("the scan job is built before the workers finish");
-    let en = match Arc::try_unwrap(job) {
-        Ok(j) => j.en,
-        Err(_) => unreachable!("workers have ended"),
-    };
-    (en, out, enumerated_at)
+    TreeStore::merge(parts)
 }
 
-fn trace(en: &Enumerated, enumerate: Duration, scan: Duration, attribute: Duration, stats: &Stats) {
+/// Phase 1: which blobs each commit introduces, deduplicated.
+fn enumerate(
+    git_dir: &Path,
+    plan: &Plan,
+    store: &TreeStore,
+    threads: usize,
+    counters: &Counters,
+) -> Enumerated {
+    let next_chunk = AtomicUsize::new(0);
+    let chunks = plan.commits.len().div_ceil(COMMIT_CHUNK);
+    let (tx, rx) = crossbeam_channel::bounded::<Result<ChunkResult, String>>(threads * 4);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let next_chunk = &next_chunk;
+            s.spawn(move || match ObjectReader::open(git_dir) {
+                Ok(reader) => {
+                    let mut trees = Trees::new(store, TREE_CACHE_BUDGET);
+                    enumerate_chunks(&reader, &mut trees, plan, next_chunk, chunks, &tx, counters);
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+            });
+        }
+        drop(tx);
+        merge_chunks(rx, counters)
+    })
+}
+
+fn trace(en: &Enumerated, phases: [Duration; 4], stats: &Stats) {
     eprintln!(
-        "leakscan: trace: enumerate {:.3} s ({} trees read, {} introductions, {} paths, {} blobs), read+scan \
-         {:.3} s ({} blobs, {:.1} MB), attribute {:.3} s",
-        enumerate.as_secs_f64(),
+        "leakscan: trace: trees {:.3} s ({} decoded from packs), enumerate {:.3} s ({} trees read one by one, {} \
+         introductions, {} paths, {} blobs), read+scan {:.3} s ({} blobs, {:.1} MB), attribute {:.3} s",
+        phases[0].as_secs_f64(),
+        en.stored_trees,
+        phases[1].as_secs_f64(),
         en.tree_reads,
         en.intros.len(),
         en.paths.len(),
         en.blobs.len(),
-        scan.as_secs_f64(),
+        phases[2].as_secs_f64(),
         stats.scanned,
         stats.bytes as f64 / 1e6,
-        attribute.as_secs_f64()
+        phases[3].as_secs_f64()
     );
 }
 
@@ -244,8 +268,10 @@ struct Enumerated {
     submodules: BTreeSet<Vec<u8>>,
     /// Unreadable trees, once each.
     errors: BTreeMap<Oid, String>,
-    /// Trees read from the object store (for tracing).
+    /// Trees read one by one through libgit2, and trees decoded from the
+    /// packs up front (for tracing).
     tree_reads: u64,
+    stored_trees: usize,
 }
 
 /// One worker's result for one run of commits.
@@ -259,13 +285,13 @@ struct ChunkResult {
 /// Phase 1 on one worker: takes runs of commits until none are left.
 fn enumerate_chunks(
     reader: &ObjectReader,
+    trees: &mut Trees<'_>,
     plan: &Plan,
     next: &AtomicUsize,
     chunks: usize,
     tx: &crossbeam_channel::Sender<Result<ChunkResult, String>>,
     counters: &Counters,
 ) {
-    let mut cache = TreeCache::new(TREE_CACHE_BUDGET);
     let mut buf = Vec::new();
     loop {
         let c = next.fetch_add(1, Ordering::Relaxed);
@@ -279,14 +305,14 @@ fn enumerate_chunks(
             errors: Vec::new(),
             tree_reads: 0,
         };
-        let before = cache.reads();
+        let before = trees.reads();
         for (i, commit) in plan.commits[start..end].iter().enumerate() {
-            src::introduced(reader, &mut cache, commit, &mut buf, &mut res.errors);
+            src::introduced(reader, trees, commit, &mut buf, &mut res.errors);
             let idx = (start + i) as u32;
             res.intros.extend(buf.drain(..).map(|x| (idx, x)));
             counters.commits.fetch_add(1, Ordering::Relaxed);
         }
-        res.tree_reads = cache.reads() - before;
+        res.tree_reads = trees.reads() - before;
         if tx.send(Ok(res)).is_err() {
             break;
         }
@@ -369,109 +395,215 @@ struct BlobScan {
     by_blob: Vec<(u32, Vec<Finding>)>,
 }
 
-/// Phase 2 on one worker: reads and matches blobs until none are left.
+/// Phase 2: decodes and matches each distinct blob once. With the pack
+/// files' forest, workers take whole delta trees (heaviest first); then
+/// they share out, one by one through libgit2, the blobs the packs do not
+/// hold (or all of them without a forest), and each retries what its walks
+/// could not decode.
 #[allow(clippy::too_many_arguments)]
 fn scan_blobs(
-    reader: &ObjectReader,
-    mut matcher: Matcher,
-    plan: &Plan,
-    job: &ScanJob,
-    next: &AtomicUsize,
-    max: u64,
-    local: &mut BlobScan,
-    counters: &Counters,
-) {
-    let order = &job.order;
-    loop {
-        let start = next.fetch_add(BLOB_CHUNK, Ordering::Relaxed);
-        if start >= order.len() {
-            break;
-        }
-        for &b in &order[start..(start + BLOB_CHUNK).min(order.len())] {
-            let found = scan_one(
-                reader,
-                &mut matcher,
-                plan,
-                &job.en,
-                b,
-                max,
-                &mut local.stats,
-                counters,
-            );
-            if !found.is_empty() {
-                local.by_blob.push((b, found));
-            }
-        }
-    }
-    local.stats.take_matcher_counters(&matcher.counters);
-    let rules = matcher.rules().clone();
-    for (r, msg) in matcher.rule_errors.drain(..) {
-        local
-            .stats
-            .error(format!("rule {}: {msg}", rules.rules[r].id));
-    }
-}
-
-/// Reads, classifies and matches one blob.
-#[allow(clippy::too_many_arguments)]
-fn scan_one(
-    reader: &ObjectReader,
-    matcher: &mut Matcher,
+    git_dir: &Path,
     plan: &Plan,
     en: &Enumerated,
-    b: u32,
-    max: u64,
-    stats: &mut Stats,
+    packed: Option<&(PackSet, Forest)>,
+    rules: Arc<RuleSet>,
+    opts: &HistoryOptions,
+    threads: usize,
     counters: &Counters,
-) -> Vec<Finding> {
-    let entry = &en.blobs[b as usize];
-    counters.files.fetch_add(1, Ordering::Relaxed);
-    if !entry.file {
-        stats.skip(SkipReason::Symlink, 0);
-        return Vec::new();
-    }
-    let path = PathBytes(en.paths[entry.first.1 as usize].to_vec());
-    let unreadable = |stats: &mut Stats, msg: String| {
-        stats.skip(SkipReason::MissingObject, 0);
-        stats.error(format!(
-            "blob {} ({} in commit {}): {msg}",
-            entry.oid,
-            path.as_str_lossy(),
-            plan.commits[entry.first.0 as usize].id
-        ));
-    };
-    let size = match reader.size(entry.oid) {
-        Ok(s) => s,
-        Err(e) => {
-            unreadable(stats, e.0);
-            return Vec::new();
+) -> BlobScan {
+    let proto = Matcher::new(rules);
+    let mut one_by_one: Vec<u32> = Vec::new();
+    // Pack object number → blob index.
+    let mut blob_of: Vec<u32> = Vec::new();
+    let sel = packed.map(|(packs, forest)| {
+        blob_of = vec![u32::MAX; forest.len()];
+        let mut wanted = Vec::new();
+        for (b, entry) in en.blobs.iter().enumerate() {
+            match packs.find(entry.oid) {
+                // Symlink targets are counted, not read: left to `read_and_scan`.
+                Some(num) if entry.file && forest.kind(num) == pack::BLOB => {
+                    blob_of[num as usize] = b as u32;
+                    wanted.push(num);
+                }
+                _ => one_by_one.push(b as u32),
+            }
         }
-    };
-    if size > max {
-        stats.skip(SkipReason::TooLarge, size);
-        return Vec::new();
+        let sel = forest.select(wanted);
+        one_by_one.extend(sel.missing.iter().map(|&n| blob_of[n as usize]));
+        sel
+    });
+    if packed.is_none() {
+        one_by_one = reading_order(git_dir, en);
     }
-    let read = reader.with_object(entry.oid, |_, data| {
+    let limits = Limits {
+        max_size: opts.max_file_size,
+        max_base: MAX_BASE.max(opts.max_file_size),
+    };
+    let (next_root, next_blob) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let results: Vec<BlobScan> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let mut w = BlobWorker {
+                    matcher: proto.clone(),
+                    local: BlobScan::default(),
+                    plan,
+                    en,
+                    max: opts.max_file_size,
+                    counters,
+                };
+                let (sel, blob_of, one_by_one) = (&sel, &blob_of, &one_by_one);
+                let (next_root, next_blob) = (&next_root, &next_blob);
+                s.spawn(move || {
+                    let mut failed = Vec::new();
+                    if let (Some((packs, forest)), Some(sel)) = (packed, sel) {
+                        let mut walker = Walker::default();
+                        loop {
+                            let i = next_root.fetch_add(1, Ordering::Relaxed);
+                            let Some(&root) = sel.roots.get(i) else { break };
+                            walker.walk(packs, forest, sel, root, limits, &mut |num, ev| {
+                                let b = blob_of[num as usize];
+                                match ev {
+                                    Event::Object { data, .. } => w.scan(b, data),
+                                    Event::TooLarge(size) => w.too_large(size),
+                                    Event::Failed(_) => failed.push(b),
+                                }
+                            });
+                        }
+                    }
+                    let reader = ObjectReader::open(git_dir).map_err(|e| e.to_string());
+                    loop {
+                        let start = next_blob.fetch_add(BLOB_CHUNK, Ordering::Relaxed);
+                        if start >= one_by_one.len() {
+                            break;
+                        }
+                        for &b in &one_by_one[start..(start + BLOB_CHUNK).min(one_by_one.len())] {
+                            w.read_and_scan(&reader, b);
+                        }
+                    }
+                    for b in failed {
+                        w.read_and_scan(&reader, b);
+                    }
+                    w.finish()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    let mut b = BlobScan::default();
+                    b.stats
+                        .error("internal error: a scan thread panicked".into());
+                    b
+                })
+            })
+            .collect()
+    });
+    let mut out = BlobScan::default();
+    for r in results {
+        out.stats.merge(r.stats);
+        out.by_blob.extend(r.by_blob);
+    }
+    // Each worker reports a broken rule or an unopenable repository once.
+    out.stats.errors.sort();
+    out.stats.errors.dedup();
+    out.by_blob.sort_by_key(|(b, _)| *b);
+    out
+}
+
+/// One scan thread's matcher and results.
+struct BlobWorker<'a> {
+    matcher: Matcher,
+    local: BlobScan,
+    plan: &'a Plan,
+    en: &'a Enumerated,
+    max: u64,
+    counters: &'a Counters,
+}
+
+impl BlobWorker<'_> {
+    fn path(&self, b: u32) -> PathBytes {
+        let entry = &self.en.blobs[b as usize];
+        PathBytes(self.en.paths[entry.first.1 as usize].to_vec())
+    }
+
+    fn too_large(&mut self, size: u64) {
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        self.local.stats.skip(SkipReason::TooLarge, size);
+    }
+
+    /// Classifies and matches the content of blob `b`.
+    fn scan(&mut self, b: u32, data: &[u8]) {
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        let size = data.len() as u64;
+        let stats = &mut self.local.stats;
         if blob::is_lfs_pointer(data) {
             stats.skip(SkipReason::LfsPointer, size);
-            return Vec::new();
+            return;
         }
         let decoded = blob::decode(data);
         if blob::is_binary(&decoded) {
             stats.skip(SkipReason::Binary, size);
-            return Vec::new();
+            return;
         }
         stats.scanned += 1;
         stats.bytes += size;
-        counters.bytes.fetch_add(size, Ordering::Relaxed);
-        blob::scan_bytes(matcher, &decoded, &path)
-    });
-    match read {
-        Ok(found) => found,
-        Err(e) => {
-            unreadable(stats, e.0);
-            Vec::new()
+        self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+        let path = self.path(b);
+        let found = blob::scan_bytes(&mut self.matcher, &decoded, &path);
+        if !found.is_empty() {
+            self.local.by_blob.push((b, found));
         }
+    }
+
+    /// Reads blob `b` through libgit2 (its size first), then `scan`s it.
+    fn read_and_scan(&mut self, reader: &Result<ObjectReader, String>, b: u32) {
+        let entry = &self.en.blobs[b as usize];
+        if !entry.file {
+            self.counters.files.fetch_add(1, Ordering::Relaxed);
+            self.local.stats.skip(SkipReason::Symlink, 0);
+            return;
+        }
+        let oid = entry.oid;
+        let result = match reader {
+            Err(e) => Err(format!("cannot open the repository: {e}")),
+            Ok(r) => match r.size(oid) {
+                Err(e) => Err(e.0),
+                Ok(size) if size > self.max => {
+                    self.too_large(size);
+                    return;
+                }
+                Ok(_) => r
+                    .with_object(oid, |_, data| self.scan(b, data))
+                    .map_err(|e| e.0),
+            },
+        };
+        if let Err(msg) = result {
+            self.counters.files.fetch_add(1, Ordering::Relaxed);
+            let path = self.path(b);
+            let entry = &self.en.blobs[b as usize];
+            let stats = &mut self.local.stats;
+            stats.skip(SkipReason::MissingObject, 0);
+            stats.error(format!(
+                "blob {} ({} in commit {}): {msg}",
+                entry.oid,
+                path.as_str_lossy(),
+                self.plan.commits[entry.first.0 as usize].id
+            ));
+        }
+    }
+
+    fn finish(mut self) -> BlobScan {
+        self.local
+            .stats
+            .take_matcher_counters(&self.matcher.counters);
+        let rules = self.matcher.rules().clone();
+        for (r, msg) in self.matcher.rule_errors.drain(..) {
+            self.local
+                .stats
+                .error(format!("rule {}: {msg}", rules.rules[r].id));
+        }
+        self.local
     }
 }
 

@@ -15,11 +15,12 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
+
+use super::trees::{TreeIds, Trees, MODE_GITLINK, MODE_SYMLINK, MODE_TYPE};
 
 // ---------------------------------------------------------------------------
 // Opening and reading
@@ -681,103 +682,6 @@ pub struct TreeError {
     pub msg: String,
 }
 
-const MODE_TREE: u32 = 0o040000;
-const MODE_SYMLINK: u32 = 0o120000;
-const MODE_GITLINK: u32 = 0o160000;
-const MODE_TYPE: u32 = 0o170000;
-
-/// A tree object's raw bytes, validated: `<octal mode> <name>\0<20-byte id>`
-/// entries in git's order (a subtree sorts as if its name ended in `/`).
-/// Kept raw: diffing walks two of them in step and compares entries bytewise,
-/// which is cheaper than parsing every entry of every tree.
-pub struct Tree(Box<[u8]>);
-
-impl Tree {
-    fn new(data: &[u8]) -> Option<Tree> {
-        let mut it = Entries { data, pos: 0 };
-        while it.pos < data.len() {
-            it.next()?;
-        }
-        Some(Tree(data.into()))
-    }
-
-    fn entries(&self) -> Entries<'_> {
-        Entries {
-            data: &self.0,
-            pos: 0,
-        }
-    }
-}
-
-/// One tree entry, borrowed from the tree's bytes.
-#[derive(Clone, Copy)]
-struct RawEntry<'a> {
-    mode: u32,
-    name: &'a [u8],
-    oid: &'a [u8],
-    /// The whole entry: equal bytes mean same mode, name and object.
-    raw: &'a [u8],
-}
-
-impl RawEntry<'_> {
-    fn is_tree(&self) -> bool {
-        self.mode & MODE_TYPE == MODE_TREE
-    }
-
-    fn oid(&self) -> Oid {
-        Oid::from_bytes(self.oid).expect("tree entries hold 20-byte ids")
-    }
-
-    /// Git's tree order: bytewise, a subtree's name followed by `/`.
-    fn cmp_git(&self, other: &RawEntry<'_>) -> std::cmp::Ordering {
-        let n = self.name.len().min(other.name.len());
-        self.name[..n].cmp(&other.name[..n]).then_with(|| {
-            let end = |e: &RawEntry<'_>| match e.name.get(n) {
-                Some(&c) => c,
-                None if e.is_tree() => b'/',
-                None => 0,
-            };
-            end(self).cmp(&end(other))
-        })
-    }
-}
-
-struct Entries<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Iterator for Entries<'a> {
-    type Item = RawEntry<'a>;
-
-    fn next(&mut self) -> Option<RawEntry<'a>> {
-        let start = self.pos;
-        let rest = self.data.get(start..)?;
-        let mut mode = 0u32;
-        let mut i = 0;
-        while let Some(&c @ b'0'..=b'7') = rest.get(i) {
-            mode = (mode << 3) | u32::from(c - b'0');
-            i += 1;
-        }
-        if i == 0 || i > 7 || rest.get(i) != Some(&b' ') {
-            return None;
-        }
-        let name_start = i + 1;
-        let nul = name_start + memchr::memchr(0, rest.get(name_start..)?)?;
-        let end = nul + 21;
-        if end > rest.len() {
-            return None;
-        }
-        self.pos = start + end;
-        Some(RawEntry {
-            mode,
-            name: &rest[name_start..nul],
-            oid: &rest[nul + 1..end],
-            raw: &rest[..end],
-        })
-    }
-}
-
 /// Hashes an object id by its first 8 bytes: ids are already uniformly
 /// random, so SipHash would only cost time.
 #[derive(Default, Clone, Copy)]
@@ -802,68 +706,11 @@ impl std::hash::Hasher for OidHasher {
 /// A `HashMap` keyed by object id.
 pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
-/// Recently read trees, so a commit's diff reuses what its parent's diff
-/// read. Two generations: when the young one passes half the budget it
-/// becomes the old one, and the old one is dropped.
-pub struct TreeCache {
-    young: OidMap<Arc<Tree>>,
-    old: OidMap<Arc<Tree>>,
-    young_bytes: usize,
-    budget: usize,
-    reads: u64,
-}
-
-impl TreeCache {
-    /// A cache holding about `budget` bytes of trees.
-    pub fn new(budget: usize) -> TreeCache {
-        TreeCache {
-            young: OidMap::default(),
-            old: OidMap::default(),
-            young_bytes: 0,
-            budget,
-            reads: 0,
-        }
-    }
-
-    /// Trees read from the object store so far (cache misses).
-    pub fn reads(&self) -> u64 {
-        self.reads
-    }
-
-    fn get(&mut self, reader: &ObjectReader, oid: Oid) -> Result<Arc<Tree>, ReadError> {
-        if let Some(t) = self.young.get(&oid) {
-            return Ok(t.clone());
-        }
-        let tree = match self.old.remove(&oid) {
-            Some(t) => t,
-            None => Arc::new({
-                self.reads += 1;
-                reader
-                    .with_object(oid, |kind, data| match kind {
-                        ObjectType::Tree => {
-                            Tree::new(data).ok_or_else(|| ReadError("malformed tree".into()))
-                        }
-                        other => Err(ReadError(format!("expected a tree, found a {other}"))),
-                    })
-                    .and_then(|r| r)?
-            }),
-        };
-        // 64: the map entry and the allocation's own overhead.
-        self.young_bytes += tree.0.len() + 64;
-        self.young.insert(oid, tree.clone());
-        if self.young_bytes > self.budget / 2 {
-            self.old = std::mem::take(&mut self.young);
-            self.young_bytes = 0;
-        }
-        Ok(tree)
-    }
-}
-
 /// Appends to `out` every `(path, blob)` (and gitlink) that `commit`
 /// introduces, and to `errors` every tree that could not be read.
 pub fn introduced(
     reader: &ObjectReader,
-    cache: &mut TreeCache,
+    trees: &mut Trees<'_>,
     commit: &PlannedCommit,
     out: &mut Vec<Introduced>,
     errors: &mut Vec<TreeError>,
@@ -871,23 +718,30 @@ pub fn introduced(
     let mut prefix = Vec::new();
     let mut d = Differ {
         reader,
-        cache,
+        trees,
         out,
         errors,
     };
     d.tree(commit.tree, &commit.parent_trees, &mut prefix);
 }
 
-struct Differ<'a> {
+struct Differ<'a, 's> {
     reader: &'a ObjectReader,
-    cache: &'a mut TreeCache,
+    trees: &'a mut Trees<'s>,
     out: &'a mut Vec<Introduced>,
     errors: &'a mut Vec<TreeError>,
 }
 
-impl Differ<'_> {
-    fn read(&mut self, oid: Oid) -> Option<Arc<Tree>> {
-        match self.cache.get(self.reader, oid) {
+/// What to do with an entry of a tree that differs from its parents'.
+enum Step {
+    Skip,
+    Descend(Option<Oid>),
+    Emit,
+}
+
+impl<'s> Differ<'_, 's> {
+    fn read(&mut self, oid: Oid) -> Option<TreeIds<'s>> {
+        match self.trees.get(self.reader, oid) {
             Ok(t) => Some(t),
             Err(e) => {
                 self.errors.push(TreeError { oid, msg: e.0 });
@@ -904,8 +758,8 @@ impl Differ<'_> {
         }
     }
 
-    /// `tree` against at most one parent, the common case: no allocation per
-    /// level, and an unchanged entry costs one comparison of its bytes.
+    /// `tree` against at most one parent, the common case: an unchanged
+    /// entry costs one comparison of two entry numbers.
     fn tree1(&mut self, oid: Oid, parent: Option<Oid>, prefix: &mut Vec<u8>) {
         // Identical to the parent's subtree: every path in it already exists there.
         if parent == Some(oid) {
@@ -913,27 +767,32 @@ impl Differ<'_> {
         }
         let Some(tree) = self.read(oid) else { return };
         let parent_tree = parent.and_then(|p| self.read(p));
-        let mut it = match &parent_tree {
-            Some(t) => t.entries(),
-            None => Entries { data: &[], pos: 0 },
-        };
-        let mut head = it.next();
-        for e in tree.entries() {
-            if head.is_some_and(|h| h.raw == e.raw) {
-                head = it.next();
+        let old: &[u32] = parent_tree.as_deref().unwrap_or(&[]);
+        let mut at = 0;
+        for &id in tree.iter() {
+            if old.get(at) == Some(&id) {
+                at += 1;
                 continue;
             }
-            while head.is_some_and(|h| h.cmp_git(&e) == std::cmp::Ordering::Less) {
-                head = it.next();
+            let e = self.trees.entry(id);
+            while old
+                .get(at)
+                .is_some_and(|&h| self.trees.entry(h).cmp_git(&e) == std::cmp::Ordering::Less)
+            {
+                at += 1;
             }
-            let same = head.filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
-            match same {
+            let same = old
+                .get(at)
+                .map(|&h| self.trees.entry(h))
+                .filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
+            let step = match same {
                 // Only the mode changed.
-                Some(h) if h.oid == e.oid => {}
-                Some(h) if e.is_tree() => self.descend(&e, &[Some(h.oid())], prefix),
-                _ if e.is_tree() => self.descend(&e, &[None], prefix),
-                _ => self.emit(&e, prefix),
-            }
+                Some(h) if h.oid == e.oid => Step::Skip,
+                Some(h) if e.is_tree() => Step::Descend(Some(h.oid)),
+                _ if e.is_tree() => Step::Descend(None),
+                _ => Step::Emit,
+            };
+            self.take(step, id, prefix);
         }
     }
 
@@ -944,37 +803,35 @@ impl Differ<'_> {
             return;
         }
         let Some(tree) = self.read(oid) else { return };
-        let parent_trees: Vec<Option<Arc<Tree>>> = parents
+        let parent_trees: Vec<Option<TreeIds<'s>>> = parents
             .iter()
             .map(|p| p.and_then(|p| self.read(p)))
             .collect();
         // One cursor per parent, walking in step with this tree (same order).
-        let mut cursors: Vec<(Entries<'_>, Option<RawEntry<'_>>)> = parent_trees
-            .iter()
-            .map(|t| match t {
-                Some(t) => {
-                    let mut it = t.entries();
-                    let head = it.next();
-                    (it, head)
-                }
-                None => (Entries { data: &[], pos: 0 }, None),
-            })
-            .collect();
+        let mut cursors = vec![0usize; parent_trees.len()];
         let mut sub_parents: Vec<Option<Oid>> = Vec::with_capacity(parents.len());
-        for e in tree.entries() {
+        for &id in tree.iter() {
+            let e = self.trees.entry(id);
             let mut unchanged = false;
             sub_parents.clear();
-            for (it, head) in cursors.iter_mut() {
-                while head.is_some_and(|h| h.cmp_git(&e) == std::cmp::Ordering::Less) {
-                    *head = it.next();
+            for (t, at) in parent_trees.iter().zip(cursors.iter_mut()) {
+                let old: &[u32] = t.as_deref().unwrap_or(&[]);
+                while old
+                    .get(*at)
+                    .is_some_and(|&h| self.trees.entry(h).cmp_git(&e) == std::cmp::Ordering::Less)
+                {
+                    *at += 1;
                 }
-                let same_name = head.filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
+                let same_name = old
+                    .get(*at)
+                    .map(|&h| self.trees.entry(h))
+                    .filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
                 match same_name {
                     Some(h) if h.oid == e.oid => {
                         unchanged = true;
                         break;
                     }
-                    Some(h) if e.is_tree() => sub_parents.push(Some(h.oid())),
+                    Some(h) if e.is_tree() => sub_parents.push(Some(h.oid)),
                     _ => sub_parents.push(None),
                 }
             }
@@ -982,24 +839,37 @@ impl Differ<'_> {
                 continue;
             }
             if e.is_tree() {
-                self.descend(&e, &sub_parents, prefix);
+                let subs = std::mem::take(&mut sub_parents);
+                self.descend(id, &subs, prefix);
+                sub_parents = subs;
             } else {
-                self.emit(&e, prefix);
+                self.emit(id, prefix);
             }
         }
     }
 
-    /// Diffs subtree `e` against the parents' subtrees at the same path.
-    fn descend(&mut self, e: &RawEntry<'_>, parents: &[Option<Oid>], prefix: &mut Vec<u8>) {
+    fn take(&mut self, step: Step, id: u32, prefix: &mut Vec<u8>) {
+        match step {
+            Step::Skip => {}
+            Step::Descend(p) => self.descend(id, &[p], prefix),
+            Step::Emit => self.emit(id, prefix),
+        }
+    }
+
+    /// Diffs subtree entry `id` against the parents' subtrees at the same path.
+    fn descend(&mut self, id: u32, parents: &[Option<Oid>], prefix: &mut Vec<u8>) {
         let len = prefix.len();
+        let e = self.trees.entry(id);
         prefix.extend_from_slice(e.name);
         prefix.push(b'/');
-        self.tree(e.oid(), parents, prefix);
+        let oid = e.oid;
+        self.tree(oid, parents, prefix);
         prefix.truncate(len);
     }
 
     /// Records a new blob or gitlink.
-    fn emit(&mut self, e: &RawEntry<'_>, prefix: &[u8]) {
+    fn emit(&mut self, id: u32, prefix: &[u8]) {
+        let e = self.trees.entry(id);
         let kind = match e.mode & MODE_TYPE {
             MODE_GITLINK => EntryKind::Submodule,
             MODE_SYMLINK => EntryKind::Symlink,
@@ -1010,7 +880,7 @@ impl Differ<'_> {
         path.extend_from_slice(e.name);
         self.out.push(Introduced {
             path,
-            oid: e.oid(),
+            oid: e.oid,
             kind,
         });
     }
@@ -1148,26 +1018,5 @@ tree 0000000000000000000000000000000000000003\n";
         );
         assert_eq!(c.parents.len(), 2);
         assert_eq!(c.time, 1_700_000_123);
-    }
-
-    #[test]
-    fn tree_entries_in_git_order() {
-        let mut raw = Vec::new();
-        for (mode, name) in [("100644", "a.b"), ("40000", "a"), ("160000", "z")] {
-            raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
-            raw.extend_from_slice(&[7u8; 20]);
-        }
-        let t = Tree::new(&raw).unwrap();
-        let e: Vec<_> = t.entries().collect();
-        assert_eq!(e.len(), 3);
-        assert_eq!(
-            (e[1].name, e[1].mode, e[1].is_tree()),
-            (&b"a"[..], 0o40000, true)
-        );
-        assert_eq!(e[0].cmp_git(&e[1]), std::cmp::Ordering::Less);
-        assert_eq!(e[1].cmp_git(&e[2]), std::cmp::Ordering::Less);
-        assert_eq!(e[2].mode & MODE_TYPE, MODE_GITLINK);
-        assert!(Tree::new(&raw[..raw.len() - 1]).is_none());
-        assert!(Tree::new(b"10064x a\0").is_none());
     }
 }

@@ -5,7 +5,9 @@
 //! - `history`: every blob reachable from commits, deduplicated by blob id.
 
 pub mod history;
+pub mod pack;
 pub mod staged;
+pub mod trees;
 pub mod worktree;
 
 use crate::finding::PathBytes;

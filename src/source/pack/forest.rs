@@ -1,0 +1,443 @@
+//! The delta forest of a `PackSet`, and decoding objects by walking it.
+//!
+//! Each delta points at its base; turned around, every whole object is the
+//! root of a tree of deltas. To decode a set of wanted objects, `select`
+//! marks the wanted ones and every base on their chains, and `Walker::walk`
+//! goes down from one root at a time: it inflates the root, applies each
+//! marked child's delta to it, recurses (with an explicit stack: chains can
+//! be thousands long in a hostile pack), and drops a base once its last
+//! marked child is done. So every marked object is inflated exactly once
+//! and only the current chain is held in memory. Roots are independent, so
+//! callers can hand them to different threads.
+
+use super::{delta, Inflater, PackSet};
+
+const NONE: u32 = u32::MAX;
+
+/// Delta relations of every object in a `PackSet`.
+pub struct Forest {
+    /// Each object's base, or `NONE` for a whole object.
+    base: Vec<u32>,
+    /// The object's type (1–4; a delta has its root's type), or 0 when it
+    /// cannot be decoded from the packs (broken entry, base missing,
+    /// cycle).
+    kind: Vec<u8>,
+    /// The root each object's chain starts from (`NONE` when `kind` is 0).
+    root: Vec<u32>,
+    /// The inflated size the entry header gives (a delta's own size).
+    size: Vec<u64>,
+    /// Deltas of object `i`: `children[child_start[i]..child_start[i + 1]]`.
+    child_start: Vec<u32>,
+    children: Vec<u32>,
+    /// Entries whose header could not be read, and why.
+    pub broken: Vec<(u32, String)>,
+}
+
+impl Forest {
+    pub fn build(packs: &PackSet) -> Forest {
+        let n = packs.len();
+        let mut base = vec![NONE; n];
+        let mut kind = vec![0u8; n];
+        let mut size = vec![0u64; n];
+        let mut broken = Vec::new();
+        let mut roots = Vec::new();
+        for num in 0..n as u32 {
+            match packs.header(num) {
+                Ok((h, b)) => {
+                    size[num as usize] = h.size;
+                    match b {
+                        Some(b) => base[num as usize] = b,
+                        None => {
+                            kind[num as usize] = h.code;
+                            roots.push(num);
+                        }
+                    }
+                }
+                Err(e) => broken.push((num, e)),
+            }
+        }
+        let mut child_start = vec![0u32; n + 1];
+        for &b in &base {
+            if b != NONE {
+                child_start[b as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            child_start[i + 1] += child_start[i];
+        }
+        let mut fill = child_start.clone();
+        let mut children = vec![0u32; child_start[n] as usize];
+        for (num, &b) in base.iter().enumerate() {
+            if b != NONE {
+                children[fill[b as usize] as usize] = num as u32;
+                fill[b as usize] += 1;
+            }
+        }
+        // Types and roots, breadth-first from the whole objects: a delta
+        // never reached (its chain is broken or loops) keeps kind 0.
+        let mut root = vec![NONE; n];
+        let mut queue = roots;
+        for &r in &queue {
+            root[r as usize] = r;
+        }
+        let mut head = 0;
+        while let Some(&x) = queue.get(head) {
+            head += 1;
+            let (k, r) = (kind[x as usize], root[x as usize]);
+            for &c in
+                &children[child_start[x as usize] as usize..child_start[x as usize + 1] as usize]
+            {
+                if root[c as usize] == NONE {
+                    kind[c as usize] = k;
+                    root[c as usize] = r;
+                    queue.push(c);
+                }
+            }
+        }
+        Forest {
+            base,
+            kind,
+            root,
+            size,
+            child_start,
+            children,
+            broken,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.kind.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty()
+    }
+
+    /// The object's type code (1 commit, 2 tree, 3 blob, 4 tag), or 0 when
+    /// it cannot be decoded from the packs.
+    pub fn kind(&self, num: u32) -> u8 {
+        self.kind[num as usize]
+    }
+
+    fn children(&self, num: u32) -> &[u32] {
+        &self.children
+            [self.child_start[num as usize] as usize..self.child_start[num as usize + 1] as usize]
+    }
+
+    /// Marks `wanted` and the bases their chains need. Wanted objects that
+    /// cannot be decoded from the packs are returned in `Selection::missing`.
+    pub fn select(&self, wanted: impl IntoIterator<Item = u32>) -> Selection {
+        let n = self.len();
+        let mut sel = Selection {
+            wanted: vec![false; n],
+            needed: vec![false; n],
+            roots: Vec::new(),
+            missing: Vec::new(),
+        };
+        let mut weight: Vec<u64> = Vec::new();
+        let mut root_slot = std::collections::HashMap::new();
+        for w in wanted {
+            let wi = w as usize;
+            if wi >= n || sel.wanted[wi] {
+                continue;
+            }
+            if self.kind[wi] == 0 {
+                sel.missing.push(w);
+                continue;
+            }
+            sel.wanted[wi] = true;
+            // Mark the chain up to the first object already marked.
+            let mut x = w;
+            while !sel.needed[x as usize] {
+                sel.needed[x as usize] = true;
+                let b = self.base[x as usize];
+                if b == NONE {
+                    break;
+                }
+                x = b;
+            }
+            let r = self.root[wi];
+            let slot = *root_slot.entry(r).or_insert_with(|| {
+                sel.roots.push(r);
+                weight.push(0);
+                weight.len() - 1
+            });
+            // Deltas are usually close to their root in size.
+            weight[slot] += self.size[r as usize] + 64;
+        }
+        // Heaviest first, so the last jobs handed out are small ones.
+        let mut order: Vec<usize> = (0..sel.roots.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(weight[i]), sel.roots[i]));
+        sel.roots = order.into_iter().map(|i| sel.roots[i]).collect();
+        sel
+    }
+}
+
+/// What to decode: wanted objects, the bases they need, and the roots to
+/// start from.
+pub struct Selection {
+    wanted: Vec<bool>,
+    needed: Vec<bool>,
+    /// Roots with something wanted below them, heaviest first.
+    pub roots: Vec<u32>,
+    /// Wanted objects the packs cannot give (read them another way).
+    pub missing: Vec<u32>,
+}
+
+/// What `Walker::walk` reports for each wanted object.
+pub enum Event<'a> {
+    /// The object's bytes, and the object it was decoded from (its delta
+    /// base, visited before it when wanted).
+    Object { data: &'a [u8], base: Option<u32> },
+    /// Larger than the walk's size limit; not decoded.
+    TooLarge(u64),
+    /// Could not be decoded from the packs; read it another way.
+    Failed(&'a str),
+}
+
+/// Limits for one walk.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wanted objects larger than this are reported as `TooLarge`.
+    pub max_size: u64,
+    /// Bases larger than this are not decoded (their deltas fail).
+    pub max_base: u64,
+}
+
+/// One thread's decoding state: a zlib stream and spare buffers.
+#[derive(Default)]
+pub struct Walker {
+    inflater: Inflater,
+    delta: Vec<u8>,
+    spare: Vec<Vec<u8>>,
+}
+
+/// Why an object (and so everything below it) could not be decoded.
+struct Failure {
+    msg: String,
+    /// The object itself was already reported (as too large).
+    self_reported: bool,
+}
+
+impl Failure {
+    fn new(msg: String) -> Failure {
+        Failure {
+            msg,
+            self_reported: false,
+        }
+    }
+
+    fn below(msg: String) -> Failure {
+        Failure {
+            msg,
+            self_reported: true,
+        }
+    }
+}
+
+struct Frame {
+    num: u32,
+    data: Vec<u8>,
+    /// Next child to look at.
+    next: usize,
+}
+
+impl Walker {
+    /// Decodes every wanted object below `root`, calling `visit` for each
+    /// with the object's number.
+    pub fn walk(
+        &mut self,
+        packs: &PackSet,
+        forest: &Forest,
+        sel: &Selection,
+        root: u32,
+        limits: Limits,
+        visit: &mut dyn FnMut(u32, Event<'_>),
+    ) {
+        let mut stack: Vec<Frame> = Vec::new();
+        match self.decode_root(packs, forest, sel, root, limits, visit) {
+            Ok(Some(data)) => stack.push(Frame {
+                num: root,
+                data,
+                next: 0,
+            }),
+            Ok(None) => {}
+            Err(f) => self.fail_below(forest, sel, root, f, visit),
+        }
+        while let Some(top) = stack.last_mut() {
+            let kids = forest.children(top.num);
+            let Some(i) = (top.next..kids.len()).find(|&i| sel.needed[kids[i] as usize]) else {
+                let done = stack.pop().expect("stack is not empty");
+                self.recycle(done.data);
+                continue;
+            };
+            top.next = i + 1;
+            let c = kids[i];
+            let base = (top.num, &top.data[..]);
+            match self.decode_delta(packs, forest, sel, c, base, limits, visit) {
+                Ok(Some(data)) => stack.push(Frame {
+                    num: c,
+                    data,
+                    next: 0,
+                }),
+                Ok(None) => {}
+                Err(f) => self.fail_below(forest, sel, c, f, visit),
+            }
+        }
+    }
+
+    /// Whether `num` has marked deltas, i.e. must be kept while they are
+    /// decoded.
+    fn has_needed_children(forest: &Forest, sel: &Selection, num: u32) -> bool {
+        forest.children(num).iter().any(|&c| sel.needed[c as usize])
+    }
+
+    /// Inflates a whole object; returns it when it must be kept as a base.
+    fn decode_root(
+        &mut self,
+        packs: &PackSet,
+        forest: &Forest,
+        sel: &Selection,
+        num: u32,
+        limits: Limits,
+        visit: &mut dyn FnMut(u32, Event<'_>),
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        let (h, _) = packs.header(num).map_err(Failure::new)?;
+        let keep = Self::has_needed_children(forest, sel, num);
+        let wanted = sel.wanted[num as usize];
+        if (!keep || h.size > limits.max_base) && h.size > limits.max_size {
+            if wanted {
+                visit(num, Event::TooLarge(h.size));
+            }
+            if keep {
+                return Err(Failure::below(format!(
+                    "base of {} bytes not decoded",
+                    h.size
+                )));
+            }
+            return Ok(None);
+        }
+        let mut out = self.spare.pop().unwrap_or_default();
+        self.inflater
+            .inflate(packs.stream(num, &h), h.size as usize, &mut out)
+            .map_err(Failure::new)?;
+        if wanted {
+            if h.size > limits.max_size {
+                visit(num, Event::TooLarge(h.size));
+            } else {
+                visit(
+                    num,
+                    Event::Object {
+                        data: &out,
+                        base: None,
+                    },
+                );
+            }
+        }
+        self.keep_or_recycle(keep, out)
+    }
+
+    /// Inflates a delta and applies it to `base`.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_delta(
+        &mut self,
+        packs: &PackSet,
+        forest: &Forest,
+        sel: &Selection,
+        num: u32,
+        (base_num, base): (u32, &[u8]),
+        limits: Limits,
+        visit: &mut dyn FnMut(u32, Event<'_>),
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        let (h, _) = packs.header(num).map_err(Failure::new)?;
+        if h.size > limits.max_base.max(limits.max_size).saturating_mul(2) + 1024 {
+            return Err(Failure::new(format!(
+                "delta of {} bytes not decoded",
+                h.size
+            )));
+        }
+        let mut d = std::mem::take(&mut self.delta);
+        let r = self
+            .inflater
+            .inflate(packs.stream(num, &h), h.size as usize, &mut d)
+            .map_err(Failure::new);
+        let out = r.and_then(|()| {
+            let (_, target, _) = delta::sizes(&d).map_err(|e| Failure::new(e.to_string()))?;
+            let keep = Self::has_needed_children(forest, sel, num);
+            let wanted = sel.wanted[num as usize];
+            if (!keep || target > limits.max_base) && target > limits.max_size {
+                if wanted {
+                    visit(num, Event::TooLarge(target));
+                }
+                if keep {
+                    return Err(Failure::below(format!(
+                        "base of {target} bytes not decoded"
+                    )));
+                }
+                return Ok(None);
+            }
+            let mut out = self.spare.pop().unwrap_or_default();
+            if let Err(e) = delta::apply(base, &d, &mut out) {
+                self.recycle(out);
+                return Err(Failure::new(e.to_string()));
+            }
+            if wanted {
+                if target > limits.max_size {
+                    visit(num, Event::TooLarge(target));
+                } else {
+                    visit(
+                        num,
+                        Event::Object {
+                            data: &out,
+                            base: Some(base_num),
+                        },
+                    );
+                }
+            }
+            self.keep_or_recycle(keep, out)
+        });
+        self.delta = d;
+        out
+    }
+
+    fn keep_or_recycle(&mut self, keep: bool, out: Vec<u8>) -> Result<Option<Vec<u8>>, Failure> {
+        if keep {
+            Ok(Some(out))
+        } else {
+            self.recycle(out);
+            Ok(None)
+        }
+    }
+
+    /// Keeps a few buffers of moderate size for the next objects.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < 8 && buf.capacity() <= 16 << 20 {
+            self.spare.push(buf);
+        }
+    }
+
+    /// Reports every wanted object below `num` as failed, and `num` itself
+    /// unless it was already reported.
+    fn fail_below(
+        &mut self,
+        forest: &Forest,
+        sel: &Selection,
+        num: u32,
+        f: Failure,
+        visit: &mut dyn FnMut(u32, Event<'_>),
+    ) {
+        let mut todo = vec![num];
+        while let Some(x) = todo.pop() {
+            if sel.wanted[x as usize] && (x != num || !f.self_reported) {
+                visit(x, Event::Failed(&f.msg));
+            }
+            todo.extend(
+                forest
+                    .children(x)
+                    .iter()
+                    .copied()
+                    .filter(|&c| sel.needed[c as usize]),
+            );
+        }
+    }
+}
