@@ -26,6 +26,8 @@ pub struct Forest {
     root: Vec<u32>,
     /// The inflated size the entry header gives (a delta's own size).
     size: Vec<u64>,
+    /// Where the entry's zlib stream starts in its pack.
+    data: Vec<u64>,
     /// Deltas of object `i`: `children[child_start[i]..child_start[i + 1]]`.
     child_start: Vec<u32>,
     children: Vec<u32>,
@@ -39,12 +41,14 @@ impl Forest {
         let mut base = vec![NONE; n];
         let mut kind = vec![0u8; n];
         let mut size = vec![0u64; n];
+        let mut data = vec![0u64; n];
         let mut broken = Vec::new();
         let mut roots = Vec::new();
         for num in 0..n as u32 {
             match packs.header(num) {
                 Ok((h, b)) => {
                     size[num as usize] = h.size;
+                    data[num as usize] = h.data as u64;
                     match b {
                         Some(b) => base[num as usize] = b,
                         None => {
@@ -99,6 +103,7 @@ impl Forest {
             kind,
             root,
             size,
+            data,
             child_start,
             children,
             broken,
@@ -117,6 +122,12 @@ impl Forest {
     /// it cannot be decoded from the packs.
     pub fn kind(&self, num: u32) -> u8 {
         self.kind[num as usize]
+    }
+
+    /// An entry's inflated size and zlib stream.
+    fn entry<'p>(&self, packs: &'p PackSet, num: u32) -> (u64, &'p [u8]) {
+        let n = num as usize;
+        (self.size[n], packs.stream_from(num, self.data[n] as usize))
     }
 
     fn children(&self, num: u32) -> &[u32] {
@@ -302,28 +313,26 @@ impl Walker {
         limits: Limits,
         visit: &mut dyn FnMut(u32, Event<'_>),
     ) -> Result<Option<Vec<u8>>, Failure> {
-        let (h, _) = packs.header(num).map_err(Failure::new)?;
+        let (size, stream) = forest.entry(packs, num);
         let keep = Self::has_needed_children(forest, sel, num);
         let wanted = sel.wanted[num as usize];
-        if (!keep || h.size > limits.max_base) && h.size > limits.max_size {
+        if (!keep || size > limits.max_base) && size > limits.max_size {
             if wanted {
-                visit(num, Event::TooLarge(h.size));
+                visit(num, Event::TooLarge(size));
             }
             if keep {
-                return Err(Failure::below(format!(
-                    "base of {} bytes not decoded",
-                    h.size
-                )));
+                return Err(Failure::below(format!("base of {size} bytes not decoded")));
             }
             return Ok(None);
         }
         let mut out = self.spare.pop().unwrap_or_default();
-        self.inflater
-            .inflate(packs.stream(num, &h), h.size as usize, &mut out)
-            .map_err(Failure::new)?;
+        if let Err(e) = self.inflater.inflate(stream, size as usize, &mut out) {
+            self.recycle(out);
+            return Err(Failure::new(e));
+        }
         if wanted {
-            if h.size > limits.max_size {
-                visit(num, Event::TooLarge(h.size));
+            if size > limits.max_size {
+                visit(num, Event::TooLarge(size));
             } else {
                 visit(
                     num,
@@ -349,17 +358,14 @@ impl Walker {
         limits: Limits,
         visit: &mut dyn FnMut(u32, Event<'_>),
     ) -> Result<Option<Vec<u8>>, Failure> {
-        let (h, _) = packs.header(num).map_err(Failure::new)?;
-        if h.size > limits.max_base.max(limits.max_size).saturating_mul(2) + 1024 {
-            return Err(Failure::new(format!(
-                "delta of {} bytes not decoded",
-                h.size
-            )));
+        let (size, stream) = forest.entry(packs, num);
+        if size > limits.max_base.max(limits.max_size).saturating_mul(2) + 1024 {
+            return Err(Failure::new(format!("delta of {size} bytes not decoded")));
         }
         let mut d = std::mem::take(&mut self.delta);
         let r = self
             .inflater
-            .inflate(packs.stream(num, &h), h.size as usize, &mut d)
+            .inflate(stream, size as usize, &mut d)
             .map_err(Failure::new);
         let out = r.and_then(|()| {
             let (_, target, _) = delta::sizes(&d).map_err(|e| Failure::new(e.to_string()))?;
@@ -439,5 +445,206 @@ impl Walker {
                     .filter(|&c| sel.needed[c as usize]),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A repository whose files change a little in every commit, so that
+    /// `git repack` stores most versions as deltas.
+    fn repo_with_deltas() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        let mut text: Vec<String> = (0..400)
+            .map(|i| format!("line {i} of a text that changes\n"))
+            .collect();
+        for c in 0..30 {
+            text[(c * 37) % 400] = format!("edited in commit {c}\n");
+            text.push(format!("appended in commit {c}\n"));
+            std::fs::write(d.join("a.txt"), text.concat()).unwrap();
+            std::fs::write(d.join("b.txt"), text[..200 + c].concat()).unwrap();
+            std::fs::create_dir_all(d.join(format!("dir{}", c % 3))).unwrap();
+            std::fs::write(
+                d.join(format!("dir{}/f{c}.txt", c % 3)),
+                format!("file {c}\n"),
+            )
+            .unwrap();
+            git(d, &["add", "-A"]);
+            git(d, &["commit", "-q", "-m", &format!("commit {c}")]);
+        }
+        dir
+    }
+
+    /// Decodes every object of the packs through the forest and checks each
+    /// against libgit2's reading of the same object.
+    fn check_every_object(git_dir: &Path) -> (usize, usize) {
+        let packs = PackSet::open(git_dir);
+        assert!(packs.skipped.is_empty(), "{:?}", packs.skipped);
+        let forest = Forest::build(&packs);
+        assert!(forest.broken.is_empty());
+        let sel = forest.select(0..forest.len() as u32);
+        assert!(sel.missing.is_empty());
+        let repo = git2::Repository::open(git_dir).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut seen = vec![false; forest.len()];
+        let mut deltas = 0;
+        let mut walker = Walker::default();
+        let limits = Limits {
+            max_size: 1 << 30,
+            max_base: 1 << 30,
+        };
+        for &root in &sel.roots {
+            walker.walk(&packs, &forest, &sel, root, limits, &mut |num, ev| {
+                let Event::Object { data, base } = ev else {
+                    panic!("object {num} not decoded")
+                };
+                deltas += usize::from(base.is_some());
+                let obj = odb.read(packs.oid(num)).unwrap();
+                assert_eq!(obj.data(), data, "object {}", packs.oid(num));
+                let code = match obj.kind() {
+                    git2::ObjectType::Commit => super::super::COMMIT,
+                    git2::ObjectType::Tree => super::super::TREE,
+                    git2::ObjectType::Blob => super::super::BLOB,
+                    _ => super::super::TAG,
+                };
+                assert_eq!(forest.kind(num), code);
+                assert!(!seen[num as usize], "object {num} decoded twice");
+                seen[num as usize] = true;
+            });
+        }
+        assert!(seen.iter().all(|&s| s), "every object decoded");
+        (forest.len(), deltas)
+    }
+
+    #[test]
+    fn decodes_every_object_like_libgit2_with_offset_deltas() {
+        let dir = repo_with_deltas();
+        git(
+            dir.path(),
+            &["repack", "-adfq", "--depth=20", "--window=50"],
+        );
+        let (objects, deltas) = check_every_object(&dir.path().join(".git"));
+        assert!(
+            objects > 150 && deltas > 40,
+            "{objects} objects, {deltas} deltas"
+        );
+    }
+
+    #[test]
+    fn decodes_every_object_like_libgit2_with_ref_deltas() {
+        let dir = repo_with_deltas();
+        let d = dir.path();
+        let list = Command::new("git")
+            .args(["rev-list", "--objects", "--all"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let ids: String = String::from_utf8(list.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| format!("{}\n", &l[..40]))
+            .collect();
+        let pack_dir = d.join(".git/objects/pack");
+        let mut child = Command::new("git")
+            .args([
+                "pack-objects",
+                "-q",
+                "--no-delta-base-offset",
+                "--window=50",
+            ])
+            .arg(pack_dir.join("pack"))
+            .current_dir(d)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), ids.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+        git(d, &["prune-packed"]);
+        let (objects, deltas) = check_every_object(&d.join(".git"));
+        assert!(
+            objects > 150 && deltas > 40,
+            "{objects} objects, {deltas} deltas"
+        );
+    }
+
+    #[test]
+    fn wanted_objects_only_and_size_limits() {
+        let dir = repo_with_deltas();
+        git(
+            dir.path(),
+            &["repack", "-adfq", "--depth=20", "--window=50"],
+        );
+        let git_dir = dir.path().join(".git");
+        let packs = PackSet::open(&git_dir);
+        let forest = Forest::build(&packs);
+        let blobs: Vec<u32> = (0..forest.len() as u32)
+            .filter(|&n| forest.kind(n) == super::super::BLOB)
+            .collect();
+        let sel = forest.select(blobs.iter().copied());
+        let mut walker = Walker::default();
+        // A limit below the larger files: those are reported, not decoded,
+        // and the rest still decode (bases up to `max_base` are kept).
+        let limits = Limits {
+            max_size: 4000,
+            max_base: 1 << 20,
+        };
+        let (mut small, mut large) = (0, 0);
+        for &root in &sel.roots {
+            walker.walk(&packs, &forest, &sel, root, limits, &mut |num, ev| {
+                assert_eq!(forest.kind(num), super::super::BLOB);
+                match ev {
+                    Event::Object { data, .. } => {
+                        assert!(data.len() <= 4000);
+                        small += 1;
+                    }
+                    Event::TooLarge(n) => {
+                        assert!(n > 4000);
+                        large += 1;
+                    }
+                    Event::Failed(e) => panic!("{e}"),
+                }
+            });
+        }
+        assert_eq!(small + large, blobs.len());
+        assert!(small >= 30 && large >= 30, "{small} small, {large} large");
+        // Bases too large to keep: their deltas fail (to be read elsewhere).
+        let limits = Limits {
+            max_size: 4000,
+            max_base: 4000,
+        };
+        let mut failed = 0;
+        for &root in &sel.roots {
+            walker.walk(&packs, &forest, &sel, root, limits, &mut |_, ev| {
+                failed += usize::from(matches!(ev, Event::Failed(_)));
+            });
+        }
+        assert!(failed > 0);
     }
 }
