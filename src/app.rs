@@ -186,7 +186,11 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
         parts.join(", ")
     );
     if !stats.errors.is_empty() {
-        s += &format!("leakscan: {} errors (exit code 2)\n", stats.errors.len());
+        let n = stats.errors.len();
+        s += &format!(
+            "leakscan: {n} error{} (exit code 2)\n",
+            if n == 1 { "" } else { "s" }
+        );
     }
     s
 }

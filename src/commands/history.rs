@@ -46,25 +46,36 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
     let repo = repo(args)?;
     let selection = selection(args)?;
     let walk_start = Instant::now();
-    let reader = ObjectReader::open(&repo.git_dir)?;
-    let plan = source::plan(&reader, &selection)?;
-    drop(reader);
-    if std::env::var_os("LEAKSCAN_TRACE").is_some() {
-        eprintln!(
-            "leakscan: trace: walk {:.3} s ({} commits)",
-            walk_start.elapsed().as_secs_f64(),
-            plan.commits.len()
-        );
-    }
+    let threads = settings::threads(args.common.threads);
+    let full_history = selection.exclude.is_empty()
+        && selection.since.is_none()
+        && selection.until.is_none()
+        && selection
+            .revs
+            .iter()
+            .all(|r| !r.contains("..") && !r.starts_with('^'));
+    let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, || {
+        let reader = ObjectReader::open(&repo.git_dir)?;
+        let plan = source::plan(&reader, &selection);
+        if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+            eprintln!(
+                "leakscan: trace: walk {:.3} s ({} commits)",
+                walk_start.elapsed().as_secs_f64(),
+                plan.as_ref().map_or(0, |p| p.commits.len())
+            );
+        }
+        plan
+    })?;
     let progress = Progress::new(app::progress_enabled(&args.common), "blobs");
     let opts = HistoryOptions {
-        threads: settings::threads(args.common.threads),
+        threads,
         max_file_size: settings::max_file_size(args.max_file_size, prepared.config.as_ref()),
         all_occurrences: args.all_occurrences,
     };
     let mut scanned = pipeline::scan(
         &repo.git_dir,
         &plan,
+        packed,
         prepared.rules.clone(),
         &opts,
         progress.counters.clone(),

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,26 +65,80 @@ pub struct HistoryOptions {
     pub all_occurrences: bool,
 }
 
+/// The pack files read ahead of the blob scan: their delta forest and
+/// every tree, decoded once.
+pub struct Packed {
+    packs: PackSet,
+    forest: Forest,
+    trees: TreeStore,
+    took: Duration,
+}
+
+impl Packed {
+    /// Maps the packs, builds the forest and decodes every tree on
+    /// `threads` threads; stops early (with a partial store) once `cancel`
+    /// is set.
+    fn load(git_dir: &Path, threads: usize, cancel: &AtomicBool) -> Packed {
+        let start = Instant::now();
+        let packs = PackSet::open(git_dir);
+        let forest = Forest::build(&packs);
+        let trees = decode_trees(&packs, &forest, threads, cancel);
+        Packed {
+            packs,
+            forest,
+            trees,
+            took: start.elapsed(),
+        }
+    }
+}
+
+/// Plans the run (`plan`, on this thread) and decides whether to read the
+/// pack files in one pass (`use_packs`). When the selection is whole
+/// histories (`full_history`: no ranges, exclusions or dates), the packs'
+/// trees are decoded on other threads while the commits are walked.
+pub fn plan_and_load(
+    git_dir: &Path,
+    full_history: bool,
+    threads: usize,
+    plan: impl FnOnce() -> crate::error::Result<Plan>,
+) -> crate::error::Result<(Plan, Option<Packed>)> {
+    let threads = threads.max(1);
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let early =
+            (full_history && pack_mode() != Some(false) && pack::count_objects(git_dir) > 0)
+                .then(|| s.spawn(|| Packed::load(git_dir, threads, &cancel)));
+        let plan = plan();
+        if plan.is_err() {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let early = early.and_then(|h| h.join().ok());
+        let plan = plan?;
+        let packed = match early {
+            Some(p) => Some(p),
+            None => use_packs(git_dir, &plan).then(|| Packed::load(git_dir, threads, &cancel)),
+        };
+        Ok((plan, packed))
+    })
+}
+
 /// Scans what the plan's commits introduce; findings carry their commit.
+/// `packed`: the pack files read ahead (`plan_and_load`), or `None` to read
+/// every object through libgit2.
 pub fn scan(
     git_dir: &Path,
     plan: &Plan,
+    packed: Option<Packed>,
     rules: Arc<RuleSet>,
     opts: &HistoryOptions,
     counters: Arc<Counters>,
 ) -> Scanned {
     let threads = opts.threads.max(1);
     let t0 = Instant::now();
-    let packed = use_packs(git_dir, plan).then(|| {
-        let packs = PackSet::open(git_dir);
-        let forest = Forest::build(&packs);
-        (packs, forest)
-    });
-    let store = match &packed {
-        Some((packs, forest)) => decode_trees(packs, forest, threads),
-        None => TreeStore::empty(),
+    let (packed, store, packs_took) = match packed {
+        Some(p) => (Some((p.packs, p.forest)), p.trees, p.took),
+        None => (None, TreeStore::empty(), Duration::ZERO),
     };
-    let t_trees = Instant::now();
     let mut en = enumerate(git_dir, plan, &store, threads, &counters);
     en.stored_trees = store.len();
     drop(store);
@@ -124,6 +178,7 @@ pub fn scan(
         ));
     }
     out.stats.merge(scanned.stats);
+    let one_by_one = scanned.one_by_one;
     out.findings = attribute(
         git_dir,
         plan,
@@ -136,7 +191,8 @@ pub fn scan(
     if std::env::var_os("LEAKSCAN_TRACE").is_some() {
         trace(
             &en,
-            [t_trees - t0, t1 - t_trees, t2 - t1, t2.elapsed()],
+            [packs_took, t1 - t0, t2 - t1, t2.elapsed()],
+            one_by_one,
             &out.stats,
         );
     }
@@ -147,20 +203,32 @@ pub fn scan(
 /// rather than one at a time through libgit2. The pass costs time in
 /// proportion to the objects in the packs, so it pays when the run covers a
 /// good part of the history; a pull request's few commits are read one by
-/// one. `LEAKSCAN_PACK_READER=on|off` overrides the choice (for tests and
-/// diagnosis).
+/// one.
 fn use_packs(git_dir: &Path, plan: &Plan) -> bool {
-    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
-        Ok("on") => return true,
-        Ok("off") => return false,
-        _ => {}
+    if let Some(forced) = pack_mode() {
+        return forced;
     }
     let objects = pack::count_objects(git_dir);
     objects > 0 && (plan.commits.len() as u64).saturating_mul(64) >= objects
 }
 
+/// `LEAKSCAN_PACK_READER=on|off` forces the choice (for tests and
+/// diagnosis).
+fn pack_mode() -> Option<bool> {
+    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
+        Ok("on") => Some(true),
+        Ok("off") => Some(false),
+        _ => None,
+    }
+}
+
 /// Phase 0: every tree of the packs, decoded once, in a shared store.
-fn decode_trees(packs: &PackSet, forest: &Forest, threads: usize) -> TreeStore {
+fn decode_trees(
+    packs: &PackSet,
+    forest: &Forest,
+    threads: usize,
+    cancel: &AtomicBool,
+) -> TreeStore {
     let sel = forest.select((0..forest.len() as u32).filter(|&n| forest.kind(n) == pack::TREE));
     let next = AtomicUsize::new(0);
     let limits = Limits {
@@ -176,6 +244,9 @@ fn decode_trees(packs: &PackSet, forest: &Forest, threads: usize) -> TreeStore {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&root) = sel.roots.get(i) else { break };
+                        if cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
                         walker.walk(packs, forest, &sel, root, limits, &mut |num, ev| {
                             // A tree the packs cannot give is read through
                             // libgit2 when a diff needs it.
@@ -223,10 +294,11 @@ fn enumerate(
     })
 }
 
-fn trace(en: &Enumerated, phases: [Duration; 4], stats: &Stats) {
+fn trace(en: &Enumerated, phases: [Duration; 4], one_by_one: u64, stats: &Stats) {
     eprintln!(
         "leakscan: trace: trees {:.3} s ({} decoded from packs), enumerate {:.3} s ({} trees read one by one, {} \
-         introductions, {} paths, {} blobs), read+scan {:.3} s ({} blobs, {:.1} MB), attribute {:.3} s",
+         introductions, {} paths, {} blobs), read+scan {:.3} s ({} blobs, {:.1} MB, {} blobs read one by one), \
+         attribute {:.3} s",
         phases[0].as_secs_f64(),
         en.stored_trees,
         phases[1].as_secs_f64(),
@@ -237,6 +309,7 @@ fn trace(en: &Enumerated, phases: [Duration; 4], stats: &Stats) {
         phases[2].as_secs_f64(),
         stats.scanned,
         stats.bytes as f64 / 1e6,
+        one_by_one,
         phases[3].as_secs_f64()
     );
 }
@@ -393,6 +466,8 @@ struct BlobScan {
     stats: Stats,
     /// (blob index, findings under the blob's first path).
     by_blob: Vec<(u32, Vec<Finding>)>,
+    /// Blobs read through libgit2 rather than from the delta forest.
+    one_by_one: u64,
 }
 
 /// Phase 2: decodes and matches each distinct blob once. With the pack
@@ -503,6 +578,7 @@ fn scan_blobs(
     for r in results {
         out.stats.merge(r.stats);
         out.by_blob.extend(r.by_blob);
+        out.one_by_one += r.one_by_one;
     }
     // Each worker reports a broken rule or an unopenable repository once.
     out.stats.errors.sort();
@@ -565,6 +641,7 @@ impl BlobWorker<'_> {
             return;
         }
         let oid = entry.oid;
+        self.local.one_by_one += 1;
         let result = match reader {
             Err(e) => Err(format!("cannot open the repository: {e}")),
             Ok(r) => match r.size(oid) {

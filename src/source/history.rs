@@ -732,6 +732,21 @@ struct Differ<'a, 's> {
     errors: &'a mut Vec<TreeError>,
 }
 
+/// How many entry numbers `a` and `b` share at their start.
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    let n = a.len().min(b.len());
+    let blocks = a[..n]
+        .chunks_exact(8)
+        .zip(b[..n].chunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut i = blocks * 8;
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
 /// What to do with an entry of a tree that differs from its parents'.
 enum Step {
     Skip,
@@ -768,12 +783,15 @@ impl<'s> Differ<'_, 's> {
         let Some(tree) = self.read(oid) else { return };
         let parent_tree = parent.and_then(|p| self.read(p));
         let old: &[u32] = parent_tree.as_deref().unwrap_or(&[]);
-        let mut at = 0;
-        for &id in tree.iter() {
-            if old.get(at) == Some(&id) {
-                at += 1;
-                continue;
-            }
+        let (mut i, mut at) = (0, 0);
+        loop {
+            // Runs of unchanged entries (most of a large directory) are
+            // skipped eight at a time.
+            let same = common_prefix(&tree[i..], old.get(at..).unwrap_or(&[]));
+            i += same;
+            at += same;
+            let Some(&id) = tree.get(i) else { break };
+            i += 1;
             let e = self.trees.entry(id);
             while old
                 .get(at)
@@ -785,6 +803,9 @@ impl<'s> Differ<'_, 's> {
                 .get(at)
                 .map(|&h| self.trees.entry(h))
                 .filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
+            // The parent's entry of that name is used up: step past it, so
+            // that the runs after it line up again.
+            at += usize::from(same.is_some());
             let step = match same {
                 // Only the mode changed.
                 Some(h) if h.oid == e.oid => Step::Skip,

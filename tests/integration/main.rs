@@ -4,6 +4,7 @@
 mod baseline;
 mod gitrepo;
 mod history;
+mod history_pack;
 mod hook;
 mod rules;
 mod scan;
