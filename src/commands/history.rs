@@ -54,8 +54,11 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
             .revs
             .iter()
             .all(|r| !r.contains("..") && !r.starts_with('^'));
-    let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, || {
-        let reader = ObjectReader::open(&repo.git_dir)?;
+    let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, |packs| {
+        let reader = match packs {
+            Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,
+            None => ObjectReader::open(&repo.git_dir)?,
+        };
         let plan = source::plan(&reader, &selection);
         if std::env::var_os("LEAKSCAN_TRACE").is_some() {
             eprintln!(

@@ -68,19 +68,17 @@ pub struct HistoryOptions {
 /// The pack files read ahead of the blob scan: their delta forest and
 /// every tree, decoded once.
 pub struct Packed {
-    packs: PackSet,
+    packs: Arc<PackSet>,
     forest: Forest,
     trees: TreeStore,
     took: Duration,
 }
 
 impl Packed {
-    /// Maps the packs, builds the forest and decodes every tree on
-    /// `threads` threads; stops early (with a partial store) once `cancel`
-    /// is set.
-    fn load(git_dir: &Path, threads: usize, cancel: &AtomicBool) -> Packed {
+    /// Builds the forest of `packs` and decodes every tree on `threads`
+    /// threads; stops early (with a partial store) once `cancel` is set.
+    fn load(packs: Arc<PackSet>, threads: usize, cancel: &AtomicBool) -> Packed {
         let start = Instant::now();
-        let packs = PackSet::open(git_dir);
         let forest = Forest::build(&packs);
         let trees = decode_trees(&packs, &forest, threads, cancel);
         Packed {
@@ -95,30 +93,32 @@ impl Packed {
 /// Plans the run (`plan`, on this thread) and decides whether to read the
 /// pack files in one pass (`use_packs`). When the selection is whole
 /// histories (`full_history`: no ranges, exclusions or dates), the packs'
-/// trees are decoded on other threads while the commits are walked.
+/// trees are decoded on other threads while the commits are walked, and
+/// `plan` gets the packs to read commits from.
 pub fn plan_and_load(
     git_dir: &Path,
     full_history: bool,
     threads: usize,
-    plan: impl FnOnce() -> crate::error::Result<Plan>,
+    plan: impl FnOnce(Option<Arc<PackSet>>) -> crate::error::Result<Plan>,
 ) -> crate::error::Result<(Plan, Option<Packed>)> {
     let threads = threads.max(1);
     let cancel = AtomicBool::new(false);
+    let early = full_history && pack_mode() != Some(false) && pack::count_objects(git_dir) > 0;
+    if !early {
+        let plan = plan(None)?;
+        let packed = use_packs(git_dir, &plan)
+            .then(|| Packed::load(Arc::new(PackSet::open(git_dir)), threads, &cancel));
+        return Ok((plan, packed));
+    }
+    let packs = Arc::new(PackSet::open(git_dir));
     std::thread::scope(|s| {
-        let early =
-            (full_history && pack_mode() != Some(false) && pack::count_objects(git_dir) > 0)
-                .then(|| s.spawn(|| Packed::load(git_dir, threads, &cancel)));
-        let plan = plan();
+        let loader = s.spawn(|| Packed::load(packs.clone(), threads, &cancel));
+        let plan = plan(Some(packs.clone()));
         if plan.is_err() {
             cancel.store(true, Ordering::Relaxed);
         }
-        let early = early.and_then(|h| h.join().ok());
-        let plan = plan?;
-        let packed = match early {
-            Some(p) => Some(p),
-            None => use_packs(git_dir, &plan).then(|| Packed::load(git_dir, threads, &cancel)),
-        };
-        Ok((plan, packed))
+        let packed = loader.join().ok();
+        Ok((plan?, packed))
     })
 }
 
@@ -147,7 +147,7 @@ pub fn scan(
         git_dir,
         plan,
         &en,
-        packed.as_ref(),
+        packed.as_ref().map(|(p, f)| (&**p, f)),
         rules,
         opts,
         threads,
@@ -480,7 +480,7 @@ fn scan_blobs(
     git_dir: &Path,
     plan: &Plan,
     en: &Enumerated,
-    packed: Option<&(PackSet, Forest)>,
+    packed: Option<(&PackSet, &Forest)>,
     rules: Arc<RuleSet>,
     opts: &HistoryOptions,
     threads: usize,

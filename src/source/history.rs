@@ -13,13 +13,16 @@
 //! about rules or findings.
 
 use std::cmp::Reverse;
+use std::cell::RefCell;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
 
+use super::pack::{self, Inflater, PackSet};
 use super::trees::{TreeIds, Trees, MODE_GITLINK, MODE_SYMLINK, MODE_TYPE};
 
 // ---------------------------------------------------------------------------
@@ -80,6 +83,8 @@ impl From<git2::Error> for ReadError {
 /// not): open one per thread.
 pub struct ObjectReader {
     repo: Repository,
+    /// Pack files to read whole objects from first (`with_packs`).
+    packs: Option<(Arc<PackSet>, RefCell<(Inflater, Vec<u8>)>)>,
 }
 
 impl ObjectReader {
@@ -97,7 +102,16 @@ impl ObjectReader {
             repo: git_dir.to_path_buf(),
             msg: e.message().to_string(),
         })?;
-        Ok(ObjectReader { repo })
+        Ok(ObjectReader { repo, packs: None })
+    }
+
+    /// A reader that takes objects stored whole in `packs` from there
+    /// (about four times cheaper than libgit2's lookup for a commit), and
+    /// everything else through libgit2.
+    pub fn with_packs(git_dir: &Path, packs: Arc<PackSet>) -> Result<ObjectReader> {
+        let mut r = ObjectReader::open(git_dir)?;
+        r.packs = Some((packs, RefCell::default()));
+        Ok(r)
     }
 
     /// Calls `f` with the object's type and bytes (borrowed from the object
@@ -107,6 +121,19 @@ impl ObjectReader {
         oid: Oid,
         f: impl FnOnce(ObjectType, &[u8]) -> R,
     ) -> Result<R, ReadError> {
+        if let Some((packs, scratch)) = &self.packs {
+            let mut scratch = scratch.borrow_mut();
+            let (inflater, buf) = &mut *scratch;
+            if let Some(Ok(code)) = packs.read_whole(oid, inflater, buf) {
+                let kind = match code {
+                    pack::COMMIT => ObjectType::Commit,
+                    pack::TREE => ObjectType::Tree,
+                    pack::BLOB => ObjectType::Blob,
+                    _ => ObjectType::Tag,
+                };
+                return Ok(f(kind, buf));
+            }
+        }
         let odb = self.repo.odb()?;
         let obj = odb.read(oid)?;
         Ok(f(obj.kind(), obj.data()))

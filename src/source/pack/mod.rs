@@ -330,6 +330,31 @@ impl PackSet {
         &p.data[data.min(p.data.len())..p.end_of(n).max(data)]
     }
 
+    /// Reads object `oid` when a pack holds it whole (not as a delta):
+    /// its type code, with the bytes in `buf`. `None` when no pack holds it
+    /// whole (read it another way).
+    pub fn read_whole(
+        &self,
+        oid: Oid,
+        inflater: &mut Inflater,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<u8, String>> {
+        let num = self.find(oid)?;
+        let (h, base) = match self.header(num) {
+            Ok(x) => x,
+            Err(e) => return Some(Err(e)),
+        };
+        if base.is_some() {
+            return None;
+        }
+        let size = usize::try_from(h.size).ok()?;
+        Some(
+            inflater
+                .inflate(self.stream_from(num, h.data), size, buf)
+                .map(|()| h.code),
+        )
+    }
+
     /// Which pack file holds object `num` (for messages).
     pub fn path_of(&self, num: u32) -> &Path {
         &self.locate(num).0.path
@@ -352,7 +377,8 @@ impl Inflater {
     /// Inflates the zlib stream `input` into `out`, which must come out
     /// exactly `size` bytes long.
     pub fn inflate(&mut self, input: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
-        out.clear();
+        // No `clear()` first: a recycled buffer's old bytes are overwritten,
+        // and only growth is zero-filled.
         out.resize(size, 0);
         match self.0.zlib_decompress(input, out) {
             Ok(n) if n == size => Ok(()),
