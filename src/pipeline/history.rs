@@ -251,7 +251,7 @@ fn decode_trees(
                             // A tree the packs cannot give is read through
                             // libgit2 when a diff needs it.
                             if let Event::Object { data, base } = ev {
-                                part.add(num, packs.oid(num), data, base);
+                                part.add(num, packs.id(num), data, base);
                             }
                         });
                     }

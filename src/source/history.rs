@@ -12,8 +12,8 @@
 //! job: one `ObjectReader` and `TreeCache` per worker) and nothing here knows
 //! about rules or findings.
 
-use std::cmp::Reverse;
 use std::cell::RefCell;
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,8 +84,11 @@ impl From<git2::Error> for ReadError {
 pub struct ObjectReader {
     repo: Repository,
     /// Pack files to read whole objects from first (`with_packs`).
-    packs: Option<(Arc<PackSet>, RefCell<(Inflater, Vec<u8>)>)>,
+    packs: Option<(Arc<PackSet>, RefCell<PackScratch>)>,
 }
+
+/// An inflater and a buffer for reads from the packs.
+type PackScratch = (Inflater, Vec<u8>);
 
 impl ObjectReader {
     pub fn open(git_dir: &Path) -> Result<ObjectReader> {
@@ -835,8 +838,8 @@ impl<'s> Differ<'_, 's> {
             at += usize::from(same.is_some());
             let step = match same {
                 // Only the mode changed.
-                Some(h) if h.oid == e.oid => Step::Skip,
-                Some(h) if e.is_tree() => Step::Descend(Some(h.oid)),
+                Some(h) if h.id == e.id => Step::Skip,
+                Some(h) if e.is_tree() => Step::Descend(Some(h.oid())),
                 _ if e.is_tree() => Step::Descend(None),
                 _ => Step::Emit,
             };
@@ -875,11 +878,11 @@ impl<'s> Differ<'_, 's> {
                     .map(|&h| self.trees.entry(h))
                     .filter(|h| h.name == e.name && h.is_tree() == e.is_tree());
                 match same_name {
-                    Some(h) if h.oid == e.oid => {
+                    Some(h) if h.id == e.id => {
                         unchanged = true;
                         break;
                     }
-                    Some(h) if e.is_tree() => sub_parents.push(Some(h.oid)),
+                    Some(h) if e.is_tree() => sub_parents.push(Some(h.oid())),
                     _ => sub_parents.push(None),
                 }
             }
@@ -910,7 +913,7 @@ impl<'s> Differ<'_, 's> {
         let e = self.trees.entry(id);
         prefix.extend_from_slice(e.name);
         prefix.push(b'/');
-        let oid = e.oid;
+        let oid = e.oid();
         self.tree(oid, parents, prefix);
         prefix.truncate(len);
     }
@@ -928,7 +931,7 @@ impl<'s> Differ<'_, 's> {
         path.extend_from_slice(e.name);
         self.out.push(Introduced {
             path,
-            oid: e.oid,
+            oid: e.oid(),
             kind,
         });
     }

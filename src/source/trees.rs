@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid};
 
-use super::history::{ObjectReader, OidMap, ReadError};
+use super::history::{ObjectReader, OidHasher, OidMap, ReadError};
+
+/// A map keyed by object id bytes.
+type IdMap<V> = std::collections::HashMap<[u8; 20], V, std::hash::BuildHasherDefault<OidHasher>>;
 
 pub const MODE_TREE: u32 = 0o040000;
 pub const MODE_SYMLINK: u32 = 0o120000;
@@ -85,10 +88,15 @@ impl<'a> Iterator for Entries<'a> {
 pub struct Entry<'a> {
     pub mode: u32,
     pub name: &'a [u8],
-    pub oid: Oid,
+    /// The object id's bytes (`oid()` makes a `git2::Oid` of them).
+    pub id: [u8; 20],
 }
 
 impl Entry<'_> {
+    pub fn oid(&self) -> Oid {
+        Oid::from_bytes(&self.id).expect("20 bytes")
+    }
+
     pub fn is_tree(&self) -> bool {
         self.mode & MODE_TYPE == MODE_TREE
     }
@@ -129,7 +137,7 @@ struct Rec {
     /// The name, in `raws`.
     name_start: u32,
     name_len: u32,
-    oid: Oid,
+    id: [u8; 20],
 }
 
 /// Distinct tree entries, numbered from `first` in the order first seen.
@@ -185,7 +193,7 @@ impl Interner {
             mode: e.mode,
             name_start: name_at as u32,
             name_len: e.name.len() as u32,
-            oid: Oid::from_bytes(e.oid).expect("tree entries hold 20-byte ids"),
+            id: e.oid.try_into().expect("tree entries hold 20-byte ids"),
         });
         self.hashes.push(hash);
         let hashes = &self.hashes;
@@ -207,7 +215,7 @@ impl Interner {
         Entry {
             mode: r.mode,
             name: &self.raws[r.name_start as usize..(r.name_start + r.name_len) as usize],
-            oid: r.oid,
+            id: r.id,
         }
     }
 
@@ -225,19 +233,20 @@ impl Interner {
 /// The trees of a pack set, each a span of entry numbers.
 pub struct TreeStore {
     entries: Interner,
-    trees: OidMap<(usize, u32)>,
+    /// Keyed by id bytes (making `git2::Oid`s costs a libgit2 call each).
+    trees: IdMap<(usize, u32)>,
     ids: Vec<u32>,
 }
 
 /// One thread's share of a `TreeStore` being built.
 pub struct TreePart {
     interner: Interner,
-    trees: Vec<(Oid, usize, u32)>,
+    trees: Vec<([u8; 20], usize, u32)>,
     ids: Vec<u32>,
     /// Pack object number → index in `trees` (`u32::MAX`: none).
     by_num: Vec<u32>,
     /// Trees that did not parse (read them through libgit2 for the error).
-    pub malformed: Vec<Oid>,
+    pub malformed: Vec<[u8; 20]>,
 }
 
 impl Default for TreePart {
@@ -256,7 +265,7 @@ impl TreePart {
     /// Adds tree `oid` (pack object `num`) with the object bytes `data`;
     /// `base` is the pack object it was decoded from, if that was added
     /// here too.
-    pub fn add(&mut self, num: u32, oid: Oid, data: &[u8], base: Option<u32>) {
+    pub fn add(&mut self, num: u32, oid: [u8; 20], data: &[u8], base: Option<u32>) {
         let start = self.ids.len();
         let base = base
             .and_then(|b| self.by_num.get(b as usize))
@@ -280,28 +289,33 @@ impl TreePart {
     }
 
     /// `Interner::parse` for a tree that is a delta of the tree at
-    /// `self.ids[base]`: most entries are the base's, found by walking both
-    /// in step (names are sorted) instead of hashing every entry.
+    /// `self.ids[base]`: most entries are the base's, in the same order, so
+    /// each is first compared bytewise with the base's next entry (one
+    /// comparison, no parsing or hashing); only the others are parsed.
     fn parse_against(&mut self, data: &[u8], base: std::ops::Range<usize>) -> bool {
         let mut at = base.start;
-        let mut it = Entries::new(data);
-        for e in it.by_ref() {
+        let mut pos = 0;
+        while pos < data.len() {
             if at < base.end {
                 let id = self.ids[at];
-                let b = self.interner.entry(id);
-                if b.oid.as_bytes() == e.oid && b.name == e.name && b.mode == e.mode {
-                    at += 1;
+                let raw = self.interner.raw((id - self.interner.first) as usize);
+                if data[pos..].starts_with(raw) {
                     self.ids.push(id);
+                    pos += raw.len();
+                    at += 1;
                     continue;
                 }
             }
+            let mut it = Entries { data, pos };
+            let Some(e) = it.next() else { return false };
+            pos = it.pos;
             let id = self.interner.intern(&e);
             self.ids.push(id);
             while at < base.end && self.interner.entry(self.ids[at]).name <= e.name {
                 at += 1;
             }
         }
-        it.done()
+        true
     }
 }
 
@@ -310,7 +324,7 @@ impl TreeStore {
     pub fn empty() -> TreeStore {
         TreeStore {
             entries: Interner::new(0),
-            trees: OidMap::default(),
+            trees: IdMap::default(),
             ids: Vec::new(),
         }
     }
@@ -343,7 +357,7 @@ impl TreeStore {
                             let e = RawEntry {
                                 mode: e.mode,
                                 name: e.name,
-                                oid: e.oid.as_bytes(),
+                                oid: &e.id,
                                 raw,
                             };
                             store.entries.insert(&e, hash)
@@ -376,7 +390,8 @@ impl TreeStore {
     }
 
     fn tree(&self, oid: &Oid) -> Option<&[u32]> {
-        let &(start, len) = self.trees.get(oid)?;
+        let id: &[u8; 20] = oid.as_bytes().try_into().ok()?;
+        let &(start, len) = self.trees.get(id)?;
         Some(&self.ids[start..start + len as usize])
     }
 }
@@ -532,12 +547,13 @@ mod tests {
             Oid::from_bytes(&[13; 20]).unwrap(),
         );
         let mut p1 = TreePart::default();
-        p1.add(1, o1, &t1, None);
+        let id = |o: Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap() };
+        p1.add(1, id(o1), &t1, None);
         // Decoded from tree 1: its unchanged entries are found by position.
-        p1.add(2, o2, &t2, Some(1));
+        p1.add(2, id(o2), &t2, Some(1));
         let mut p2 = TreePart::default();
-        p2.add(3, o3, &t3, None);
-        p2.add(4, Oid::from_bytes(&[14; 20]).unwrap(), b"garbage", Some(3));
+        p2.add(3, id(o3), &t3, None);
+        p2.add(4, [14; 20], b"garbage", Some(3));
         assert_eq!(p2.malformed.len(), 1);
         let store = TreeStore::merge(vec![p1, p2]);
         assert_eq!(store.len(), 3);
@@ -553,6 +569,6 @@ mod tests {
         assert_eq!(b[2], c[1], "same c");
         let e = store.entries.entry(c[1]);
         assert_eq!((e.name, e.mode), (&b"c"[..], 0o100644));
-        assert_eq!(e.oid, Oid::from_bytes(&[3; 20]).unwrap());
+        assert_eq!(e.oid(), Oid::from_bytes(&[3; 20]).unwrap());
     }
 }

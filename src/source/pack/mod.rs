@@ -297,6 +297,14 @@ impl PackSet {
             .find_map(|(p, &s)| p.find(id).map(|n| s + n))
     }
 
+    /// Object `num`'s id bytes.
+    pub fn id(&self, num: u32) -> [u8; 20] {
+        let (p, n) = self.locate(num);
+        p.id_at(p.index_pos[n] as usize)
+            .try_into()
+            .expect("20 bytes")
+    }
+
     pub fn oid(&self, num: u32) -> Oid {
         let (p, n) = self.locate(num);
         Oid::from_bytes(p.id_at(p.index_pos[n] as usize)).expect("20 bytes")
