@@ -52,7 +52,6 @@ pub enum Base {
 
 /// One pack file, memory-mapped, with its index.
 struct Pack {
-    path: PathBuf,
     data: memmap2::Mmap,
     idx: memmap2::Mmap,
     /// Objects in the pack.
@@ -137,7 +136,6 @@ impl Pack {
             number[pos as usize] = num as u32;
         }
         Ok(Pack {
-            path: pack_path.to_path_buf(),
             offsets: by_offset.iter().map(|&(o, _)| o).collect(),
             index_pos: by_offset.iter().map(|&(_, p)| p).collect(),
             number,
@@ -362,11 +360,6 @@ impl PackSet {
                 .map(|()| h.code),
         )
     }
-
-    /// Which pack file holds object `num` (for messages).
-    pub fn path_of(&self, num: u32) -> &Path {
-        &self.locate(num).0.path
-    }
 }
 
 /// Inflates pack entries with libdeflate, which decompresses a whole
@@ -385,6 +378,14 @@ impl Inflater {
     /// Inflates the zlib stream `input` into `out`, which must come out
     /// exactly `size` bytes long.
     pub fn inflate(&mut self, input: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        // Deflate expands at most ~1032:1: a larger claim is a damaged
+        // header, and must not become a huge allocation.
+        if size > input.len().saturating_mul(1032).saturating_add(64) {
+            return Err(format!(
+                "entry claims {size} bytes from {} compressed",
+                input.len()
+            ));
+        }
         // No `clear()` first: a recycled buffer's old bytes are overwritten,
         // and only growth is zero-filled.
         out.resize(size, 0);
@@ -419,4 +420,39 @@ pub fn count_objects(git_dir: &Path) -> u64 {
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+        let mut out = vec![0; c.zlib_compress_bound(data.len())];
+        let n = c.zlib_compress(data, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn inflates_exact_sizes_only() {
+        let text = b"a line of text\n".repeat(1000);
+        let z = zlib(&text);
+        let mut inf = Inflater::default();
+        let mut out = vec![7u8; 100_000];
+        inf.inflate(&z, text.len(), &mut out).unwrap();
+        assert_eq!(out, text, "a recycled, larger buffer comes out exact");
+        let short = inf.inflate(&z, text.len() - 1, &mut out).unwrap_err();
+        assert!(short.contains("more than"), "{short}");
+        let long = inf.inflate(&z, text.len() + 1, &mut out).unwrap_err();
+        assert!(long.contains("inflated to"), "{long}");
+        let mut bad = z.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0xff;
+        assert!(inf.inflate(&bad, text.len(), &mut out).is_err());
+        // A damaged header claiming a huge size is refused before any
+        // allocation.
+        let huge = inf.inflate(&z, 1 << 50, &mut out).unwrap_err();
+        assert!(huge.contains("claims"), "{huge}");
+    }
 }
