@@ -182,18 +182,10 @@ pub struct PackOrder {
 
 impl PackOrder {
     pub fn load(git_dir: &Path) -> PackOrder {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(git_dir.join("objects").join("pack"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect();
-        paths.sort();
-        let idx = paths
+        let idx = pack::files(git_dir, "idx")
             .iter()
             .filter_map(|p| std::fs::read(p).ok())
-            .filter(|d| d.len() >= 8 + 256 * 4 && d.starts_with(b"\xfftOc\0\0\0\x02"))
+            .filter(|d| pack::Index::new(d).is_ok())
             .collect();
         PackOrder { idx }
     }
@@ -202,50 +194,13 @@ impl PackOrder {
     pub fn position(&self, oid: Oid) -> (u32, u64) {
         let id = oid.as_bytes();
         for (n, d) in self.idx.iter().enumerate() {
-            if let Some(off) = idx_offset(d, id) {
+            let index = pack::Index::new(d).expect("checked on load");
+            if let Some(off) = index.position(id).and_then(|pos| index.offset(pos)) {
                 return (n as u32, off);
             }
         }
         (u32::MAX, 0)
     }
-}
-
-/// Looks `id` up in a version 2 pack index: 256 fan-out counts, sorted ids,
-/// CRCs, 31-bit offsets (high bit: index into the 64-bit offset table).
-fn idx_offset(d: &[u8], id: &[u8]) -> Option<u64> {
-    let be32 =
-        |o: usize| -> Option<u32> { Some(u32::from_be_bytes(d.get(o..o + 4)?.try_into().ok()?)) };
-    let fan = |b: usize| be32(8 + b * 4);
-    let n = fan(255)? as usize;
-    let lo = if id[0] == 0 {
-        0
-    } else {
-        fan(id[0] as usize - 1)? as usize
-    };
-    let hi = fan(id[0] as usize)? as usize;
-    let ids = 8 + 256 * 4;
-    let ids_end = ids + n * 20;
-    let (mut a, mut b) = (lo, hi.min(n));
-    let i = loop {
-        if a >= b {
-            return None;
-        }
-        let m = (a + b) / 2;
-        match d.get(ids + m * 20..ids + m * 20 + 20)?.cmp(id) {
-            std::cmp::Ordering::Less => a = m + 1,
-            std::cmp::Ordering::Greater => b = m,
-            std::cmp::Ordering::Equal => break m,
-        }
-    };
-    let offsets = ids_end + n * 4;
-    let off = be32(offsets + i * 4)?;
-    if off & 0x8000_0000 == 0 {
-        return Some(u64::from(off));
-    }
-    let large = offsets + n * 4 + (off & 0x7fff_ffff) as usize * 8;
-    Some(u64::from_be_bytes(
-        d.get(large..large + 8)?.try_into().ok()?,
-    ))
 }
 
 /// Author, date and summary of a commit.

@@ -54,8 +54,6 @@ pub enum Base {
 struct Pack {
     data: memmap2::Mmap,
     idx: memmap2::Mmap,
-    /// Objects in the pack.
-    n: usize,
     /// Object number (pack order) → entry offset, ascending.
     offsets: Vec<u64>,
     /// Object number → position in the index (sorted by id).
@@ -76,6 +74,103 @@ pub struct PackSet {
 }
 
 const IDX_HEADER: usize = 8 + 256 * 4;
+const IDX_MAGIC: &[u8] = b"\xfftOc\0\0\0\x02";
+
+/// `objects/pack/*.EXT` of `git_dir`, in name order.
+pub fn files(git_dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(git_dir.join("objects").join("pack"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A version 2 pack index (SHA-1): 256 fan-out counts, the sorted ids,
+/// their CRCs, 31-bit offsets (high bit set: an index into the table of
+/// 64-bit offsets that follows), then two checksums.
+#[derive(Clone, Copy)]
+pub struct Index<'a> {
+    d: &'a [u8],
+    n: usize,
+    /// Entries in the 64-bit offset table.
+    large: usize,
+}
+
+impl<'a> Index<'a> {
+    /// Checks the header and that the size matches the object count.
+    pub fn new(d: &'a [u8]) -> Result<Index<'a>, String> {
+        if d.len() < IDX_HEADER || !d.starts_with(IDX_MAGIC) {
+            return Err("not a version 2 pack index".into());
+        }
+        let n = be32(d, 8 + 255 * 4) as usize;
+        let min_len = IDX_HEADER + n * 28 + 40;
+        if d.len() < min_len || (d.len() - min_len) % 8 != 0 {
+            return Err("index has an unexpected size (not SHA-1?)".into());
+        }
+        Ok(Index {
+            d,
+            n,
+            large: (d.len() - min_len) / 8,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The id at sorted position `pos`.
+    pub fn id_at(&self, pos: usize) -> &'a [u8] {
+        let at = IDX_HEADER + pos * 20;
+        &self.d[at..at + 20]
+    }
+
+    /// The sorted position of `id`.
+    pub fn position(&self, id: &[u8]) -> Option<usize> {
+        let fan = |b: usize| be32(self.d, 8 + b * 4) as usize;
+        let lo = if id[0] == 0 {
+            0
+        } else {
+            fan(id[0] as usize - 1)
+        };
+        let hi = fan(id[0] as usize).min(self.n);
+        let (mut a, mut b) = (lo.min(hi), hi);
+        while a < b {
+            let m = (a + b) / 2;
+            match self.id_at(m).cmp(id) {
+                std::cmp::Ordering::Less => a = m + 1,
+                std::cmp::Ordering::Greater => b = m,
+                std::cmp::Ordering::Equal => return Some(m),
+            }
+        }
+        None
+    }
+
+    /// The pack offset of the entry at sorted position `pos`; `None` when
+    /// it points past the 64-bit offset table.
+    pub fn offset(&self, pos: usize) -> Option<u64> {
+        let small = IDX_HEADER + self.n * 24;
+        let o = be32(self.d, small + pos * 4);
+        if o & 0x8000_0000 == 0 {
+            return Some(u64::from(o));
+        }
+        let k = (o & 0x7fff_ffff) as usize;
+        if k >= self.large {
+            return None;
+        }
+        let at = small + self.n * 4 + k * 8;
+        Some(u64::from_be_bytes(
+            self.d[at..at + 8].try_into().expect("8 bytes"),
+        ))
+    }
+}
 
 impl Pack {
     fn open(pack_path: &Path) -> Result<Pack, String> {
@@ -91,40 +186,20 @@ impl Pack {
         };
         let idx = map(&idx_path)?;
         let data = map(pack_path)?;
-        if idx.len() < IDX_HEADER || !idx.starts_with(b"\xfftOc\0\0\0\x02") {
-            return Err("not a version 2 pack index".into());
-        }
+        let index = Index::new(&idx)?;
         if data.len() < 32 || !data.starts_with(b"PACK") {
             return Err("not a pack file".into());
         }
-        let n = be32(&idx, 8 + 255 * 4) as usize;
+        let n = index.len();
         if be32(&data, 8) as usize != n {
             return Err("pack and index disagree on the object count".into());
         }
-        // 20-byte ids, 4-byte CRCs, 4-byte offsets, then 8-byte large offsets
-        // and two 20-byte checksums.
-        let small = IDX_HEADER + n * 24;
-        let min_len = small + 4 * n + 40;
-        if idx.len() < min_len || (idx.len() - min_len) % 8 != 0 {
-            return Err("index has an unexpected size (not SHA-1?)".into());
-        }
-        let large = (idx.len() - min_len) / 8;
         let mut by_offset: Vec<(u64, u32)> = Vec::with_capacity(n);
         for i in 0..n {
-            let o = be32(&idx, small + i * 4);
-            let off = if o & 0x8000_0000 == 0 {
-                u64::from(o)
-            } else {
-                let k = (o & 0x7fff_ffff) as usize;
-                if k >= large {
-                    return Err("index offset out of range".into());
-                }
-                let at = small + n * 4 + k * 8;
-                u64::from_be_bytes(idx[at..at + 8].try_into().expect("8 bytes"))
-            };
-            if off < 12 || off >= (data.len() - 20) as u64 {
-                return Err("index offset out of range".into());
-            }
+            let off = index
+                .offset(i)
+                .filter(|&o| o >= 12 && o < (data.len() - 20) as u64)
+                .ok_or("index offset out of range")?;
             by_offset.push((off, i as u32));
         }
         by_offset.sort_unstable();
@@ -141,34 +216,16 @@ impl Pack {
             number,
             data,
             idx,
-            n,
         })
     }
 
-    fn id_at(&self, pos: usize) -> &[u8] {
-        let at = IDX_HEADER + pos * 20;
-        &self.idx[at..at + 20]
+    fn index(&self) -> Index<'_> {
+        Index::new(&self.idx).expect("checked when the pack was opened")
     }
 
     /// The object number of `id` in this pack.
     fn find(&self, id: &[u8]) -> Option<u32> {
-        let fan = |b: usize| be32(&self.idx, 8 + b * 4) as usize;
-        let lo = if id[0] == 0 {
-            0
-        } else {
-            fan(id[0] as usize - 1)
-        };
-        let hi = fan(id[0] as usize).min(self.n);
-        let (mut a, mut b) = (lo.min(hi), hi);
-        while a < b {
-            let m = (a + b) / 2;
-            match self.id_at(m).cmp(id) {
-                std::cmp::Ordering::Less => a = m + 1,
-                std::cmp::Ordering::Greater => b = m,
-                std::cmp::Ordering::Equal => return Some(self.number[m]),
-            }
-        }
-        None
+        self.index().position(id).map(|pos| self.number[pos])
     }
 
     /// The zlib stream of entry `num` runs to the next entry (or to the
@@ -244,14 +301,7 @@ impl PackSet {
     /// Opens every `objects/pack/*.pack` of `git_dir` that has a version 2
     /// index. A repository without packs gives an empty set.
     pub fn open(git_dir: &Path) -> PackSet {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(git_dir.join("objects").join("pack"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "pack"))
-            .collect();
-        paths.sort();
+        let paths = files(git_dir, "pack");
         let mut set = PackSet {
             packs: Vec::new(),
             starts: vec![0],
@@ -260,8 +310,8 @@ impl PackSet {
         let mut total = 0u64;
         for p in paths {
             match Pack::open(&p) {
-                Ok(pack) if total + pack.n as u64 <= u64::from(u32::MAX / 2) => {
-                    total += pack.n as u64;
+                Ok(pack) if total + pack.offsets.len() as u64 <= u64::from(u32::MAX / 2) => {
+                    total += pack.offsets.len() as u64;
                     set.starts.push(total as u32);
                     set.packs.push(pack);
                 }
@@ -298,14 +348,15 @@ impl PackSet {
     /// Object `num`'s id bytes.
     pub fn id(&self, num: u32) -> [u8; 20] {
         let (p, n) = self.locate(num);
-        p.id_at(p.index_pos[n] as usize)
+        p.index()
+            .id_at(p.index_pos[n] as usize)
             .try_into()
             .expect("20 bytes")
     }
 
     pub fn oid(&self, num: u32) -> Oid {
         let (p, n) = self.locate(num);
-        Oid::from_bytes(p.id_at(p.index_pos[n] as usize)).expect("20 bytes")
+        Oid::from_bytes(p.index().id_at(p.index_pos[n] as usize)).expect("20 bytes")
     }
 
     /// The entry header of object `num`, with a delta's base resolved to an
@@ -403,20 +454,14 @@ impl Inflater {
 /// Objects in the repository's pack files, from the index headers alone
 /// (cheap: to decide whether a one-pass read pays).
 pub fn count_objects(git_dir: &Path) -> u64 {
-    let Ok(dir) = std::fs::read_dir(git_dir.join("objects").join("pack")) else {
-        return 0;
-    };
     let mut total = 0u64;
-    for e in dir.flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "idx") {
-            let mut head = [0u8; IDX_HEADER];
-            let ok = std::fs::File::open(&p)
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-                .is_ok();
-            if ok && head.starts_with(b"\xfftOc\0\0\0\x02") {
-                total += u64::from(be32(&head, 8 + 255 * 4));
-            }
+    for p in files(git_dir, "idx") {
+        let mut head = [0u8; IDX_HEADER];
+        let ok = std::fs::File::open(&p)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok();
+        if ok && head.starts_with(IDX_MAGIC) {
+            total += u64::from(be32(&head, 8 + 255 * 4));
         }
     }
     total
