@@ -245,8 +245,6 @@ pub struct TreePart {
     ids: Vec<u32>,
     /// Pack object number → index in `trees` (`u32::MAX`: none).
     by_num: Vec<u32>,
-    /// Trees that did not parse (read them through libgit2 for the error).
-    pub malformed: Vec<[u8; 20]>,
 }
 
 impl Default for TreePart {
@@ -256,7 +254,6 @@ impl Default for TreePart {
             trees: Vec::new(),
             ids: Vec::new(),
             by_num: Vec::new(),
-            malformed: Vec::new(),
         }
     }
 }
@@ -283,8 +280,9 @@ impl TreePart {
             self.trees
                 .push((oid, start, (self.ids.len() - start) as u32));
         } else {
+            // Not stored: a diff that needs it reads it through libgit2,
+            // which reports it.
             self.ids.truncate(start);
-            self.malformed.push(oid);
         }
     }
 
@@ -554,9 +552,13 @@ mod tests {
         let mut p2 = TreePart::default();
         p2.add(3, id(o3), &t3, None);
         p2.add(4, [14; 20], b"garbage", Some(3));
-        assert_eq!(p2.malformed.len(), 1);
         let store = TreeStore::merge(vec![p1, p2]);
         assert_eq!(store.len(), 3);
+        let garbage = Oid::from_bytes(&[14; 20]).unwrap();
+        assert!(
+            store.tree(&garbage).is_none(),
+            "a malformed tree is not stored"
+        );
         assert_eq!(store.sizes(), (4, 7));
         let (a, b, c) = (
             store.tree(&o1).unwrap(),

@@ -1019,16 +1019,8 @@ fn corrupt_pack_entry_is_an_error_and_the_rest_is_scanned() {
     both(r.path(), &["-j", "1"]).expect(2);
 }
 
-/// A damaged delta base: every delta below it is lost too (the pack reader
-/// falls back to libgit2, which fails the same way), so both readers report
-/// the same errors and the same findings.
-#[test]
-fn corrupt_delta_base_fails_its_deltas_the_same_way_both_ways() {
-    let r = TempRepo::new();
-    let (toks, first, _) = damage_repo(&r, 951);
-    let pack = &pack_files(&r)[0];
-    let entries = verify_pack(&r, pack);
-    // A whole blob with deltas on it: a version of the document.
+/// The whole (non-delta) entry of `kind` that most deltas are based on.
+fn busiest_base(entries: &[PackEntry], kind: &str) -> PackEntry {
     let children = |e: &PackEntry| {
         entries
             .iter()
@@ -1037,11 +1029,24 @@ fn corrupt_delta_base_fails_its_deltas_the_same_way_both_ways() {
     };
     let base = entries
         .iter()
-        .filter(|e| e.kind == "blob" && e.base.is_none())
+        .filter(|e| e.kind == kind && e.base.is_none())
         .max_by_key(|e| children(e))
         .unwrap()
         .clone();
-    assert!(children(&base) > 0, "no blob delta base in the pack");
+    assert!(children(&base) > 0, "no {kind} delta base in the pack");
+    base
+}
+
+/// A damaged delta base: every delta below it is lost too (the pack reader
+/// falls back to libgit2, which fails the same way), so both readers report
+/// the same errors and the same findings.
+#[test]
+fn corrupt_delta_base_fails_its_deltas_the_same_way_both_ways() {
+    let r = TempRepo::new();
+    let (toks, first, _) = damage_repo(&r, 951);
+    let pack = &pack_files(&r)[0];
+    // A whole blob with deltas on it: a version of the document.
+    let base = busiest_base(&verify_pack(&r, pack), "blob");
     corrupt_entry(pack, &base);
 
     let run = both(r.path(), &[]).expect(2);
@@ -1066,20 +1071,7 @@ fn corrupt_tree_delta_base_is_reported_the_same_way_both_ways() {
     let r = TempRepo::new();
     damage_repo(&r, 961);
     let pack = &pack_files(&r)[0];
-    let entries = verify_pack(&r, pack);
-    let children = |e: &PackEntry| {
-        entries
-            .iter()
-            .filter(|c| c.base.as_deref() == Some(e.oid.as_str()))
-            .count()
-    };
-    let base = entries
-        .iter()
-        .filter(|e| e.kind == "tree" && e.base.is_none())
-        .max_by_key(|e| children(e))
-        .unwrap()
-        .clone();
-    assert!(children(&base) > 0, "no tree delta base in the pack");
+    let base = busiest_base(&verify_pack(&r, pack), "tree");
     corrupt_entry(pack, &base);
 
     let run = both(r.path(), &[]).expect(2);

@@ -31,8 +31,6 @@ pub struct Forest {
     /// Deltas of object `i`: `children[child_start[i]..child_start[i + 1]]`.
     child_start: Vec<u32>,
     children: Vec<u32>,
-    /// Entries whose header could not be read, and why.
-    pub broken: Vec<(u32, String)>,
 }
 
 impl Forest {
@@ -42,22 +40,21 @@ impl Forest {
         let mut kind = vec![0u8; n];
         let mut size = vec![0u64; n];
         let mut data = vec![0u64; n];
-        let mut broken = Vec::new();
         let mut roots = Vec::new();
         for num in 0..n as u32 {
-            match packs.header(num) {
-                Ok((h, b)) => {
-                    size[num as usize] = h.size;
-                    data[num as usize] = h.data as u64;
-                    match b {
-                        Some(b) => base[num as usize] = b,
-                        None => {
-                            kind[num as usize] = h.code;
-                            roots.push(num);
-                        }
-                    }
+            // An unreadable header leaves kind 0: the object is left to
+            // libgit2, which reports the damage.
+            let Ok((h, b)) = packs.header(num) else {
+                continue;
+            };
+            size[num as usize] = h.size;
+            data[num as usize] = h.data as u64;
+            match b {
+                Some(b) => base[num as usize] = b,
+                None => {
+                    kind[num as usize] = h.code;
+                    roots.push(num);
                 }
-                Err(e) => broken.push((num, e)),
             }
         }
         let mut child_start = vec![0u32; n + 1];
@@ -106,7 +103,6 @@ impl Forest {
             data,
             child_start,
             children,
-            broken,
         }
     }
 
@@ -502,12 +498,13 @@ mod tests {
     }
 
     /// Decodes every object of the packs through the forest and checks each
-    /// against libgit2's reading of the same object.
-    fn check_every_object(git_dir: &Path) -> (usize, usize) {
+    /// against libgit2's reading of the same object; the packs must hold
+    /// enough objects and deltas for that to mean something.
+    fn check_every_object(git_dir: &Path) {
         let packs = PackSet::open(git_dir);
         assert!(packs.skipped.is_empty(), "{:?}", packs.skipped);
         let forest = Forest::build(&packs);
-        assert!(forest.broken.is_empty());
+        assert!((0..forest.len() as u32).all(|n| forest.kind(n) != 0));
         let sel = forest.select(0..forest.len() as u32);
         assert!(sel.missing.is_empty());
         let repo = git2::Repository::open(git_dir).unwrap();
@@ -539,7 +536,11 @@ mod tests {
             });
         }
         assert!(seen.iter().all(|&s| s), "every object decoded");
-        (forest.len(), deltas)
+        let objects = forest.len();
+        assert!(
+            objects > 150 && deltas > 40,
+            "{objects} objects, {deltas} deltas"
+        );
     }
 
     #[test]
@@ -549,11 +550,7 @@ mod tests {
             dir.path(),
             &["repack", "-adfq", "--depth=20", "--window=50"],
         );
-        let (objects, deltas) = check_every_object(&dir.path().join(".git"));
-        assert!(
-            objects > 150 && deltas > 40,
-            "{objects} objects, {deltas} deltas"
-        );
+        check_every_object(&dir.path().join(".git"));
     }
 
     #[test]
@@ -587,11 +584,7 @@ mod tests {
         std::io::Write::write_all(child.stdin.as_mut().unwrap(), ids.as_bytes()).unwrap();
         assert!(child.wait().unwrap().success());
         git(d, &["prune-packed"]);
-        let (objects, deltas) = check_every_object(&d.join(".git"));
-        assert!(
-            objects > 150 && deltas > 40,
-            "{objects} objects, {deltas} deltas"
-        );
+        check_every_object(&d.join(".git"));
     }
 
     #[test]
