@@ -11,56 +11,33 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use git2::Oid;
 use serde_json::Value;
 
 use crate::gitrepo::TempRepo;
+use crate::staged::git_command;
 use crate::util::*;
 
 // ---------------------------------------------------------------------------
 // Running git and leakscan
 
-/// `git -C dir args…` without user or system configuration; panics unless it
-/// succeeds; its standard output.
+/// `git args…` in `dir` without user or system configuration (see
+/// `staged::git_command`); panics unless it succeeds; its standard output.
 fn git(dir: &Path, args: &[&str]) -> String {
     git_with_stdin(dir, args, None)
 }
 
 fn git_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(dir)
-        .args(["-c", "gc.auto=0"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn git");
-    if let Some(data) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(data).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
+    let mut cmd = git_command(dir);
+    cmd.args(["-c", "gc.auto=0"]).args(args);
+    let out = run_with_stdin(&mut cmd, stdin);
+    assert_eq!(
+        out.code, 0,
         "git {args:?} failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        out.stdout, out.stderr
     );
-    String::from_utf8(out.stdout).unwrap()
+    out.stdout
 }
 
 /// `leakscan history --repo <repo> --format json --show-secrets <args>` with

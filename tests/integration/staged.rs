@@ -33,7 +33,9 @@ pub fn git_command(dir: &Path) -> Command {
         .env("GIT_EDITOR", "true")
         .env_remove("GIT_DIR")
         .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE");
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES");
     c
 }
 
