@@ -9,7 +9,8 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use leakscan::finding::{Finding, InlineAllow, PathBytes, Secret};
+use leakscan::finding::{Finding, InlineAllow, Secret};
+use leakscan::paths::PathBytes;
 use leakscan::rules::template::{expand, Rng};
 use leakscan::suppress::baseline::{Baseline, Entry, EntryPath, Matcher, Status};
 

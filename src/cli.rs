@@ -306,6 +306,21 @@ pub struct HookArgs {
     pub force: bool,
 }
 
+/// `--format`'s values: the report formats by their command-line names.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Json, Format::Sarif]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+        }))
+    }
+}
+
 /// Parses `10485760`, `10M`, `10MiB`, `512K`, `1G`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();

@@ -22,7 +22,6 @@
 // inflates about twice as fast as the system zlib. Linked, never called here.
 extern crate libz_rs_sys;
 
-pub mod app;
 pub mod blob;
 pub mod cli;
 pub mod commands;
@@ -30,7 +29,10 @@ pub mod config;
 pub mod error;
 pub mod exit;
 pub mod finding;
+pub mod git;
 pub mod matcher;
+pub mod outcome;
+pub mod paths;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

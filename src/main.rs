@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match leakscan::app::run(cli) {
+    match leakscan::commands::run(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             eprintln!("leakscan: {e}");

@@ -5,8 +5,9 @@
 
 use std::borrow::Cow;
 
-use crate::finding::{line_at, Finding, InlineAllow, LineIndex, PathBytes, Secret};
+use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
 use crate::matcher::Matcher;
+use crate::paths::PathBytes;
 
 /// Decodes UTF-16 (LE or BE, with BOM) to UTF-8; other content is returned as is.
 pub fn decode(bytes: &[u8]) -> Cow<'_, [u8]> {

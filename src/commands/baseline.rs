@@ -13,20 +13,23 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cli::{
-    BaselineCommand, BaselineCreateArgs, BaselineScanArgs, BaselineUpdateArgs, CommonArgs,
-    HistoryArgs, ScanArgs,
-};
-use crate::error::{Error, Result};
+use crate::cli::{BaselineCommand, BaselineCreateArgs, BaselineScanArgs, BaselineUpdateArgs};
+use crate::error::Error;
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::finding::Secret;
+use crate::git::revwalk::Selection;
+use crate::git::Repo;
+use crate::outcome;
 use crate::report::Format;
 use crate::rules::RuleSet;
-use crate::settings;
+use crate::settings::{self, baseline as which, BaselineChoice, Output, Request, Settings};
 use crate::stats::{Stats, SuppressReason};
 use crate::suppress::baseline::format::{self, Key};
-use crate::suppress::baseline::{self, Baseline, Entry, EntryPath, Matcher, Status};
+use crate::suppress::baseline::{Baseline, Entry, EntryPath, Matcher, Status};
 use crate::suppress::Verdict;
+
+use super::{history, scan};
 
 pub fn run(cmd: BaselineCommand) -> Result<Exit> {
     match cmd {
@@ -49,9 +52,8 @@ struct Seen {
 /// A baseline command's scan, set up but not yet run.
 struct Plan {
     args: BaselineScanArgs,
-    common: CommonArgs,
     root: PathBuf,
-    prepared: super::Prepared,
+    settings: Settings,
     /// The baseline file.
     file: PathBuf,
     /// The root relative to the baseline's directory (see `baseline::prefix_for`).
@@ -66,30 +68,24 @@ struct Collected {
 }
 
 fn plan(args: &BaselineScanArgs) -> Result<Plan> {
-    let common = CommonArgs {
-        format: Format::Text,
-        output: None,
-        show_secrets: false,
-        quiet: args.quiet,
+    let request = Request {
         config: args.config.clone(),
         no_config: args.no_config,
         no_default_rules: args.no_default_rules,
-        baseline: None,
         // A baseline must record findings, not judge them by itself.
-        no_baseline: true,
-        baseline_from: None,
-        show_suppressed: false,
+        baseline: BaselineChoice::Ignore,
+        output: Output {
+            format: Format::Text,
+            path: None,
+            show_secrets: false,
+            quiet: args.quiet,
+            show_suppressed: false,
+        },
         threads: args.threads,
     };
     let root = if args.history {
         let dir = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-        let repo = git2::Repository::discover(&dir).map_err(|e| Error::Git {
-            repo: dir.clone(),
-            msg: e.message().to_string(),
-        })?;
-        repo.workdir()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| repo.path().to_path_buf())
+        Repo::discover(&dir)?.root().to_path_buf()
     } else {
         for p in &args.paths {
             settings::check_path(p)?;
@@ -97,18 +93,17 @@ fn plan(args: &BaselineScanArgs) -> Result<Plan> {
         settings::scan_root(&args.paths)
     };
     let repo = args.history.then_some(root.as_path());
-    let prepared = super::prepare(&common, &root, repo)?;
+    let settings = Settings::resolve(request, &root, repo)?;
     let file = args
         .out
         .clone()
-        .or_else(|| baseline::configured(prepared.config.as_ref()))
-        .unwrap_or_else(|| baseline::in_root(&root));
-    let prefix = baseline::prefix_for(&root, &file);
+        .or_else(|| which::configured(settings.config.as_ref()))
+        .unwrap_or_else(|| which::in_root(&root));
+    let prefix = which::prefix_for(&root, &file);
     Ok(Plan {
         args: args.clone(),
-        common,
         root,
-        prepared,
+        settings,
         file,
         prefix,
     })
@@ -118,30 +113,27 @@ impl Plan {
     fn collect(&self) -> Result<Collected> {
         let a = &self.args;
         let scanned = if a.history {
-            let h = HistoryArgs {
+            let target = history::Target {
                 repo: Some(self.root.clone()),
-                revs: a.revs.clone(),
-                all: a.all,
-                since: None,
-                until: None,
-                since_commit: None,
+                selection: Selection {
+                    revs: a.revs.clone(),
+                    all: a.all,
+                    ..Selection::default()
+                },
                 // Every path a secret occurs at gets its own entry.
                 all_occurrences: true,
                 max_file_size: a.max_file_size,
-                common: self.common.clone(),
             };
-            super::history::collect(&h, &self.prepared)?
+            history::collect(&target, &self.settings)?
         } else {
-            let s = ScanArgs {
+            let target = scan::Target {
                 paths: a.paths.clone(),
-                common: self.common.clone(),
                 no_ignore: a.no_ignore,
-                hidden: false,
-                no_hidden: false,
+                hidden: true,
                 follow: false,
                 max_file_size: a.max_file_size,
             };
-            super::scan::collect(&s, &self.prepared)?
+            scan::collect(&target, &self.settings)?
         };
         let mut stats = scanned.stats;
         let total = scanned.findings.len();
@@ -151,7 +143,7 @@ impl Plan {
             .map(|n| n.to_string_lossy().into_owned().into_bytes());
         let mut seen = Vec::with_capacity(total);
         for f in scanned.findings {
-            if let Verdict::Suppressed(reason, _) = self.prepared.suppressor.judge(&f) {
+            if let Verdict::Suppressed(reason, _) = self.settings.suppressor.judge(&f) {
                 *stats.suppressed.entry(reason).or_default() += 1;
                 continue;
             }
@@ -171,7 +163,7 @@ impl Plan {
                 });
             }
         }
-        crate::app::print_problems(&stats);
+        outcome::print_problems(&stats);
         Ok(Collected { seen, stats, total })
     }
 

@@ -5,26 +5,51 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::app;
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::git::dates::parse_date;
+use crate::git::revwalk::{self, Selection};
+use crate::git::{ObjectReader, Repo};
+use crate::outcome;
 use crate::pipeline::history::{self as pipeline, HistoryOptions};
 use crate::pipeline::Scanned;
 use crate::progress::Progress;
-use crate::settings;
-use crate::source::history::{self as source, ObjectReader, Repo, Selection};
+use crate::settings::{Request, Settings};
 
-/// The repository named by `--repo`, or the one containing the current directory.
-fn repo(args: &HistoryArgs) -> Result<Repo> {
-    Repo::discover(args.repo.as_deref().unwrap_or(Path::new(".")))
+/// What a history run covers.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The repository (default: the one containing the current directory).
+    pub repo: Option<PathBuf>,
+    pub selection: Selection,
+    /// Every commit and path that introduced a copy of each secret.
+    pub all_occurrences: bool,
+    /// `--max-file-size`, if given.
+    pub max_file_size: Option<u64>,
+}
+
+impl Target {
+    fn from_args(args: &HistoryArgs) -> Result<Target> {
+        Ok(Target {
+            repo: args.repo.clone(),
+            selection: selection(args)?,
+            all_occurrences: args.all_occurrences,
+            max_file_size: args.max_file_size,
+        })
+    }
+
+    /// The repository named by `--repo`, or the one containing the current directory.
+    pub fn open(&self) -> Result<Repo> {
+        Repo::discover(self.repo.as_deref().unwrap_or(Path::new(".")))
+    }
 }
 
 fn selection(args: &HistoryArgs) -> Result<Selection> {
     let date = |flag: &str, v: &Option<String>, end_of_day: bool| -> Result<Option<i64>> {
         v.as_deref()
             .map(|s| {
-                source::parse_date(s, end_of_day).ok_or_else(|| {
+                parse_date(s, end_of_day).ok_or_else(|| {
                     Error::Usage(format!(
                         "{flag} `{s}`: expected a date as YYYY-MM-DD or RFC 3339 (2024-05-01T12:00:00Z)"
                     ))
@@ -42,11 +67,11 @@ fn selection(args: &HistoryArgs) -> Result<Selection> {
 }
 
 /// Scans history and returns findings (with commits) before suppression.
-pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned> {
-    let repo = repo(args)?;
-    let selection = selection(args)?;
+pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
+    let repo = target.open()?;
+    let selection = &target.selection;
     let walk_start = Instant::now();
-    let threads = settings::threads(args.common.threads);
+    let threads = settings.threads;
     let full_history = selection.exclude.is_empty()
         && selection.since.is_none()
         && selection.until.is_none()
@@ -59,7 +84,7 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
             Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,
             None => ObjectReader::open(&repo.git_dir)?,
         };
-        let plan = source::plan(&reader, &selection);
+        let plan = revwalk::plan(&reader, selection);
         if std::env::var_os("LEAKSCAN_TRACE").is_some() {
             eprintln!(
                 "leakscan: trace: walk {:.3} s ({} commits)",
@@ -69,17 +94,17 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
         }
         plan
     })?;
-    let progress = Progress::new(app::progress_enabled(&args.common), "blobs");
+    let progress = Progress::new(settings.output.progress(), "blobs");
     let opts = HistoryOptions {
         threads,
-        max_file_size: settings::max_file_size(args.max_file_size, prepared.config.as_ref()),
-        all_occurrences: args.all_occurrences,
+        max_file_size: settings.max_file_size(target.max_file_size),
+        all_occurrences: target.all_occurrences,
     };
     let mut scanned = pipeline::scan(
         &repo.git_dir,
         &plan,
         packed,
-        prepared.rules.clone(),
+        settings.rules.clone(),
         &opts,
         progress.counters.clone(),
     );
@@ -92,19 +117,11 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
 
 pub fn run(args: HistoryArgs) -> Result<Exit> {
     let start = Instant::now();
-    let repo = repo(&args)?;
     // Bad dates are usage errors before any reading.
-    selection(&args)?;
+    let target = Target::from_args(&args)?;
+    let repo = target.open()?;
     let root: PathBuf = repo.root().to_path_buf();
-    let prepared = super::prepare(&args.common, &root, Some(&root))?;
-    let scanned = collect(&args, &prepared)?;
-    app::finish(
-        scanned,
-        &prepared.rules,
-        &prepared.suppressor,
-        &args.common,
-        start,
-        "blobs",
-        None,
-    )
+    let settings = Settings::resolve(Request::from_cli(&args.common), &root, Some(&root))?;
+    let scanned = collect(&target, &settings)?;
+    outcome::finish(scanned, &settings, start, "blobs", None)
 }

@@ -1,39 +1,64 @@
 //! `leakscan scan [PATH...]`: files and directories, or standard input.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::app;
 use crate::cli::ScanArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::outcome;
 use crate::pipeline::{self, Scanned};
 use crate::progress::Progress;
-use crate::settings;
+use crate::settings::{self, Request, Settings};
 use crate::source::worktree::WalkOptions;
 
-/// Runs the scan and returns findings before suppression, with the prepared settings.
-pub fn collect(args: &ScanArgs, prepared: &super::Prepared) -> Result<Scanned> {
-    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    if stdin && args.paths.len() > 1 {
+/// What to scan and how to walk it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Files or directories; `-` alone for standard input.
+    pub paths: Vec<PathBuf>,
+    pub no_ignore: bool,
+    pub hidden: bool,
+    pub follow: bool,
+    /// `--max-file-size`, if given.
+    pub max_file_size: Option<u64>,
+}
+
+impl Target {
+    fn from_args(args: &ScanArgs) -> Target {
+        Target {
+            paths: args.paths.clone(),
+            no_ignore: args.no_ignore,
+            hidden: !args.no_hidden,
+            follow: args.follow,
+            max_file_size: args.max_file_size,
+        }
+    }
+}
+
+/// Runs the scan and returns findings before suppression.
+pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
+    let stdin = target.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && target.paths.len() > 1 {
         return Err(Error::Usage(
             "`-` (standard input) cannot be combined with other paths".into(),
         ));
     }
     if stdin {
-        return Ok(pipeline::scan_stdin(prepared.rules.clone()));
+        return Ok(pipeline::scan_stdin(settings.rules.clone()));
     }
-    let progress = Progress::new(app::progress_enabled(&args.common), "files");
+    let progress = Progress::new(settings.output.progress(), "files");
     let opts = WalkOptions {
-        no_ignore: args.no_ignore,
-        hidden: !args.no_hidden,
-        follow: args.follow,
-        threads: settings::threads(args.common.threads),
-        max_file_size: settings::max_file_size(args.max_file_size, prepared.config.as_ref()),
+        no_ignore: target.no_ignore,
+        hidden: target.hidden,
+        follow: target.follow,
+        threads: settings.threads,
+        max_file_size: settings.max_file_size(target.max_file_size),
     };
     let scanned = pipeline::scan_paths(
-        &args.paths,
+        &target.paths,
         &opts,
-        prepared.rules.clone(),
+        settings.rules.clone(),
         progress.counters.clone(),
     );
     progress.finish();
@@ -46,23 +71,15 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         settings::check_path(p)?;
     }
     let root = settings::scan_root(&args.paths);
-    let mut prepared = super::prepare(&args.common, &root, None)?;
+    let mut settings = Settings::resolve(Request::from_cli(&args.common), &root, None)?;
     // Stale baseline entries can only be judged when the whole root is
     // scanned; single files or several paths see only part of it.
     let whole_root = matches!(args.paths.as_slice(), [one] if one.is_dir());
-    if let Some(b) = prepared.suppressor.baseline.as_mut() {
+    if let Some(b) = settings.suppressor.baseline.as_mut() {
         if !whole_root {
             b.set_report_stale(false);
         }
     }
-    let scanned = collect(&args, &prepared)?;
-    app::finish(
-        scanned,
-        &prepared.rules,
-        &prepared.suppressor,
-        &args.common,
-        start,
-        "files",
-        None,
-    )
+    let scanned = collect(&Target::from_args(&args), &settings)?;
+    outcome::finish(scanned, &settings, start, "files", None)
 }

@@ -14,17 +14,18 @@ use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
-use crate::app;
 use crate::blob;
 use crate::cli::StagedArgs;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::finding::Finding;
+use crate::git::staged::{self, AddedLines, Base, Changes, Repo, StagedFile};
+use crate::git::EntryKind;
 use crate::matcher::Matcher;
+use crate::outcome;
 use crate::pipeline::Scanned;
 use crate::rules::RuleSet;
-use crate::settings;
-use crate::source::staged::{self, AddedLines, Base, Changes, Kind, Repo, StagedFile};
+use crate::settings::{Request, Settings};
 use crate::stats::SkipReason;
 
 /// Printed after the report when the staged change adds secrets.
@@ -46,19 +47,15 @@ const CONTEXT_LINES: usize = 3;
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Repo::open(args.repo.as_deref())?;
-    let prepared = super::prepare(&args.common, repo.workdir(), Some(repo.workdir()))?;
+    let settings = Settings::resolve(
+        Request::from_cli(&args.common),
+        repo.workdir(),
+        Some(repo.workdir()),
+    )?;
     let changes = repo.changes()?;
-    let max_size = settings::max_file_size(None, prepared.config.as_ref());
-    let scanned = collect(&repo, &changes, &prepared, max_size);
-    let exit = app::finish(
-        scanned,
-        &prepared.rules,
-        &prepared.suppressor,
-        &args.common,
-        start,
-        "files",
-        Some(ADVICE),
-    );
+    let max_size = settings.max_file_size(None);
+    let scanned = collect(&repo, &changes, &settings, max_size);
+    let exit = outcome::finish(scanned, &settings, start, "files", Some(ADVICE));
     // The process ends here: closing libgit2's pack maps and caches one by
     // one would cost a few percent of the run.
     std::mem::forget(repo);
@@ -66,15 +63,10 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
 }
 
 /// Scans the staged change; findings are those on added lines, before suppression.
-pub fn collect(
-    repo: &Repo,
-    changes: &Changes,
-    prepared: &super::Prepared,
-    max_size: u64,
-) -> Scanned {
+pub fn collect(repo: &Repo, changes: &Changes, settings: &Settings, max_size: u64) -> Scanned {
     let mut out = Scanned::default();
     let mut scanner = Scanner {
-        matcher: Matcher::new(prepared.rules.clone()),
+        matcher: Matcher::new(settings.rules.clone()),
         multiline: OnceCell::new(),
         max_size,
     };
@@ -89,15 +81,15 @@ pub fn collect(
     }
     for file in &changes.files {
         match file.kind {
-            Kind::Submodule => {
+            EntryKind::Submodule => {
                 out.stats.skip(SkipReason::Submodule, 0);
                 continue;
             }
-            Kind::Symlink => {
+            EntryKind::Symlink => {
                 out.stats.skip(SkipReason::Symlink, 0);
                 continue;
             }
-            Kind::File => {}
+            EntryKind::File => {}
         }
         if let Err(msg) = scanner.file(repo, changes, file, &mut out) {
             out.stats.skip(SkipReason::Unreadable, 0);

@@ -8,24 +8,7 @@ pub use secret::{redact, Secret};
 
 use sha2::{Digest, Sha256};
 
-/// A path as bytes: git and Unix paths need not be UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PathBytes(pub Vec<u8>);
-
-impl PathBytes {
-    pub fn as_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
-    }
-    pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.0).ok()
-    }
-}
-
-impl From<&str> for PathBytes {
-    fn from(s: &str) -> Self {
-        PathBytes(s.as_bytes().to_vec())
-    }
-}
+use crate::paths::PathBytes;
 
 /// The commit a history finding is attributed to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

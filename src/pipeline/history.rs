@@ -26,16 +26,19 @@ use std::time::{Duration, Instant};
 use git2::Oid;
 
 use crate::blob;
-use crate::finding::{CommitInfo, Finding, Occurrence, PathBytes};
+use crate::finding::{CommitInfo, Finding, Occurrence};
+use crate::git::dates::rfc3339;
+use crate::git::diff::{introduced, Introduced, TreeError};
+use crate::git::odb::PackOrder;
+use crate::git::pack::forest::{Event, Forest, Limits, Walker};
+use crate::git::pack::{self, PackSet};
+use crate::git::revwalk::Plan;
+use crate::git::trees::{TreePart, TreeStore, Trees};
+use crate::git::{EntryKind, ObjectReader, OidMap};
 use crate::matcher::Matcher;
+use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
-use crate::source::history::{
-    self as src, EntryKind, Introduced, ObjectReader, OidMap, Plan, TreeError,
-};
-use crate::source::pack::forest::{Event, Forest, Limits, Walker};
-use crate::source::pack::{self, PackSet};
-use crate::source::trees::{TreePart, TreeStore, Trees};
 use crate::stats::{SkipReason, Stats};
 
 use super::Scanned;
@@ -380,7 +383,7 @@ fn enumerate_chunks(
         };
         let before = trees.reads();
         for (i, commit) in plan.commits[start..end].iter().enumerate() {
-            src::introduced(reader, trees, commit, &mut buf, &mut res.errors);
+            introduced(reader, trees, commit, &mut buf, &mut res.errors);
             let idx = (start + i) as u32;
             res.intros.extend(buf.drain(..).map(|x| (idx, x)));
             counters.commits.fetch_add(1, Ordering::Relaxed);
@@ -453,7 +456,7 @@ fn merge_chunks(
 /// Blobs in pack order, so a delta's base was usually just read (and is
 /// still in libgit2's delta base cache); then by first path.
 fn reading_order(git_dir: &Path, en: &Enumerated) -> Vec<u32> {
-    let packs = src::PackOrder::load(git_dir);
+    let packs = PackOrder::load(git_dir);
     let mut keyed: Vec<((u32, u64), u32)> = (0..en.blobs.len() as u32)
         .map(|b| (packs.position(en.blobs[b as usize].oid), b))
         .collect();
@@ -747,7 +750,7 @@ fn attribute(
                         id: id.to_string(),
                         author: m.author,
                         email: m.email,
-                        date: src::rfc3339(m.time, m.offset_minutes),
+                        date: rfc3339(m.time, m.offset_minutes),
                         summary: m.summary,
                     },
                     Err(e) => {

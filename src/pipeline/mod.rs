@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use ignore::WalkState;
 
 use crate::blob;
-use crate::finding::{Finding, PathBytes};
+use crate::finding::Finding;
 use crate::matcher::Matcher;
+use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
 use crate::source::worktree::{self, FileRead, WalkOptions};
@@ -185,6 +186,6 @@ pub fn scan_blob(rules: Arc<RuleSet>, bytes: &[u8], path: &Path) -> Vec<Finding>
     blob::scan_bytes(
         &mut m,
         &blob::decode(bytes),
-        &crate::source::path_bytes(path),
+        &crate::paths::path_bytes(path),
     )
 }

@@ -7,7 +7,8 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::Report;
-use crate::finding::{Finding, PathBytes};
+use crate::finding::Finding;
+use crate::paths::PathBytes;
 use crate::stats::Stats;
 
 pub fn path_value(p: &PathBytes) -> Value {

@@ -11,7 +11,8 @@ use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::stats::{Stats, SuppressReason};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The report formats (the command line's names are in `cli`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ignore::{WalkBuilder, WalkParallel};
 
 use crate::blob;
-use crate::finding::PathBytes;
+use crate::paths::PathBytes;
 use crate::stats::SkipReason;
 
 /// How to walk.
@@ -81,5 +81,5 @@ pub fn display_path(path: &Path, single_root: Option<&Path>) -> PathBytes {
         .and_then(|r| path.strip_prefix(r).ok())
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(path);
-    super::path_bytes(p)
+    crate::paths::path_bytes(p)
 }

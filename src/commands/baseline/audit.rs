@@ -273,7 +273,8 @@ fn redact_line(line: &[u8], n: usize, findings: &[Finding]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{InlineAllow, PathBytes, Secret};
+    use crate::finding::{InlineAllow, Secret};
+    use crate::paths::PathBytes;
 
     fn finding(line: usize, col: usize, secret: &str) -> Finding {
         Finding {

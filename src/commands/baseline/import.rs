@@ -32,7 +32,7 @@ use crate::suppress::baseline::import::{
     self as foreign, detect_secrets_rule_glob, gitleaks_rule_glob, DetectSecretsItem, Foreign,
     GitleaksItem,
 };
-use crate::suppress::baseline::{self, Baseline, Entry, EntryPath, Status};
+use crate::suppress::baseline::{Baseline, Entry, EntryPath, Status};
 
 /// Findings per (commit, path), scanned once each.
 struct Files<'a> {
@@ -103,7 +103,7 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| baseline::in_root(&args.root));
+        .unwrap_or_else(|| crate::settings::baseline::in_root(&args.root));
     let mut b = if out.is_file() {
         Baseline::read(&out)?
     } else {
@@ -111,7 +111,7 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     };
     let before = b.entries.len();
     let key = b.key();
-    let prefix = baseline::prefix_for(&args.root, &out);
+    let prefix = crate::settings::baseline::prefix_for(&args.root, &out);
     let mut files = Files {
         root: &args.root,
         rules: rules.clone(),

@@ -9,8 +9,6 @@
 //! and keeps what falls on new lines. No `git` subprocess: libgit2 opens the
 //! repository and reads objects; the index is read by `index`.
 
-mod index;
-
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -18,15 +16,10 @@ use std::path::{Path, PathBuf};
 use git2::{Blob, ErrorCode, Oid, Repository};
 
 use crate::error::{Error, Result};
-use crate::finding::PathBytes;
+use crate::paths::PathBytes;
 
-use index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, Step, OID_LEN};
-
-const MODE_TYPE: u32 = 0o170000;
-const MODE_TREE: u32 = 0o040000;
-const MODE_FILE: u32 = 0o100000;
-const MODE_LINK: u32 = 0o120000;
-const MODE_GITLINK: u32 = 0o160000;
+use super::index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, Step, OID_LEN};
+use super::{EntryKind, MODE_FILE, MODE_TREE, MODE_TYPE};
 
 /// Git's default rename threshold: at least half of the larger file's bytes
 /// are lines the two files share.
@@ -40,31 +33,13 @@ const MAX_UNCHANGED_SOURCES: usize = 32;
 /// `diff.renameLimit` default); beyond this an added file counts as all new.
 const MAX_CHANGED_SOURCES: usize = 1000;
 
-/// What a staged path holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    File,
-    Symlink,
-    Submodule,
-}
-
-impl Kind {
-    fn of(mode: u32) -> Kind {
-        match mode & MODE_TYPE {
-            MODE_LINK => Kind::Symlink,
-            MODE_GITLINK => Kind::Submodule,
-            _ => Kind::File,
-        }
-    }
-}
-
 /// A path whose staged content differs from HEAD's (added or modified).
 #[derive(Debug, Clone)]
 pub struct StagedFile {
     pub path: PathBytes,
     /// The staged blob (or, for a submodule, commit).
     pub id: Oid,
-    pub kind: Kind,
+    pub kind: EntryKind,
     /// HEAD's blob at the same path, when HEAD has a regular file there.
     pub head: Option<Oid>,
 }
@@ -126,17 +101,9 @@ impl Repo {
         // staged blobs. Git does not check on read either; a damaged object
         // still fails to inflate. Process-wide.
         git2::opts::strict_hash_verification(false);
-        let opened = match path {
-            Some(p) => Repository::discover(p),
-            None => Repository::open_from_env(),
-        };
-        let shown = path.unwrap_or(Path::new("."));
-        let repo = opened.map_err(|e| Error::Git {
-            repo: shown.to_path_buf(),
-            msg: match e.code() {
-                ErrorCode::NotFound => "not inside a git repository (use --repo PATH)".into(),
-                _ => e.message().to_string(),
-            },
+        let repo = super::open(match path {
+            Some(p) => super::Locate::Discover(p),
+            None => super::Locate::FromEnv,
         })?;
         let workdir = repo
             .workdir()
@@ -686,7 +653,7 @@ impl<'a> Walk<'a> {
         self.out.files.push(StagedFile {
             path: PathBytes(p.path),
             id: p.id,
-            kind: Kind::of(p.mode),
+            kind: EntryKind::of(p.mode),
             head,
         });
     }

@@ -1,54 +1,28 @@
-//! Glue between the command line and the stages: resolves settings, runs the
-//! right source through the pipeline, judges findings, writes the report and
-//! the summary, and returns the exit code.
+//! The end of every scanning run: judge each finding (suppress), write the
+//! report, print the problems and the summary, and decide the exit code.
+//! Imports no command: commands call it.
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use crate::cli::{Cli, Command, CommonArgs, RulesCommand};
-use crate::commands;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline::Scanned;
 use crate::report::{self, Format, Judged, Report};
-use crate::rules::RuleSet;
+use crate::settings::{Output, Settings};
 use crate::stats::SuppressReason;
-use crate::suppress::{Suppressor, Verdict};
-
-pub fn run(cli: Cli) -> Result<Exit> {
-    match cli.command {
-        Command::Scan(args) => commands::scan::run(args),
-        Command::Rules(RulesCommand::Check {
-            config,
-            no_default_rules,
-        }) => commands::rules::check(config, no_default_rules),
-        Command::Rules(RulesCommand::List {
-            config,
-            no_default_rules,
-        }) => commands::rules::list(config, no_default_rules),
-        Command::Staged(args) => commands::staged::run(args),
-        Command::History(args) => commands::history::run(args),
-        Command::Baseline(cmd) => commands::baseline::run(cmd),
-        Command::InstallHook(args) => commands::hook::install(args),
-        Command::UninstallHook(args) => commands::hook::uninstall(args),
-    }
-}
-
-pub fn progress_enabled(common: &CommonArgs) -> bool {
-    !common.quiet && common.format == Format::Text && std::io::stderr().is_terminal()
-}
+use crate::suppress::Verdict;
 
 /// Judges, reports and summarises; returns the exit code. `unit` names what
 /// was scanned (`files`, `blobs`); `advice` is printed when there are new findings.
 pub fn finish(
     mut scanned: Scanned,
-    rules: &RuleSet,
-    suppressor: &Suppressor,
-    common: &CommonArgs,
+    settings: &Settings,
     start: Instant,
     unit: &str,
     advice: Option<&str>,
 ) -> Result<Exit> {
+    let (suppressor, output) = (&settings.suppressor, &settings.output);
     let mut judged = Vec::with_capacity(scanned.findings.len());
     let mut new = 0usize;
     let total = scanned.findings.len();
@@ -63,7 +37,7 @@ pub fn finish(
             }
             Verdict::Suppressed(reason, status) => {
                 *scanned.stats.suppressed.entry(reason).or_default() += 1;
-                if common.show_suppressed {
+                if output.show_suppressed {
                     judged.push(Judged {
                         finding: f,
                         suppressed: Some((reason, status)),
@@ -74,20 +48,20 @@ pub fn finish(
     }
     let stats = &mut scanned.stats;
     stats.elapsed = start.elapsed();
-    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = output.path.is_none() && std::io::stdout().is_terminal();
     let report = Report {
         findings: &judged,
         stats,
-        rules,
-        show_secrets: common.show_secrets,
+        rules: &settings.rules,
+        show_secrets: output.show_secrets,
         color: to_terminal
-            && common.format == Format::Text
+            && output.format == Format::Text
             && std::env::var_os("NO_COLOR").is_none(),
     };
-    write_report(&report, common)?;
+    write_report(&report, output)?;
     let stats = &scanned.stats;
     print_problems(stats);
-    if !common.quiet {
+    if !output.quiet {
         eprint!("{}", summary(stats, total, new, unit));
         // Entries that matched nothing (#4); the pre-commit hook turns this off.
         if let Some(note) = suppressor.baseline.as_ref().and_then(|b| b.stale_note()) {
@@ -122,19 +96,19 @@ pub fn print_problems(stats: &crate::stats::Stats) {
     }
 }
 
-fn write_report(report: &Report<'_>, common: &CommonArgs) -> Result<()> {
-    let result = match &common.output {
+fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
+    let result = match &output.path {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
             let mut w = std::io::BufWriter::new(file);
-            report::write(report, common.format, &mut w)
+            report::write(report, output.format, &mut w)
                 .and_then(|_| w.flush())
                 .map_err(|e| Error::io(path, e))
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            report::write(report, common.format, &mut w)
+            report::write(report, output.format, &mut w)
                 .and_then(|_| w.flush())
                 .map_err(|e| Error::io("<stdout>", e))
         }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::paths::absolute;
 
 /// A repository and where the scanned root sits inside its work tree.
 pub struct RevReader {
@@ -25,11 +26,12 @@ fn git_err(repo: &Path, msg: impl std::fmt::Display) -> Error {
 impl RevReader {
     /// Opens the repository containing `dir`.
     pub fn open(dir: &Path) -> Result<RevReader> {
-        let repo = git2::Repository::discover(dir).map_err(|e| {
-            git_err(
-                dir,
-                format!("--baseline-from needs a git repository: {}", e.message()),
-            )
+        let repo = super::open(super::Locate::Discover(dir)).map_err(|e| match e {
+            Error::Git { repo, msg } => Error::Git {
+                repo,
+                msg: format!("--baseline-from needs a git repository: {msg}"),
+            },
+            other => other,
         })?;
         let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
         Ok(RevReader {
@@ -44,7 +46,7 @@ impl RevReader {
     pub fn in_repo(&self, path: &Path) -> Option<String> {
         let abs = absolute(path);
         let workdir = self.workdir.as_ref()?;
-        Some(super::slash_join(abs.strip_prefix(workdir).ok()?))
+        Some(crate::paths::slash_join(abs.strip_prefix(workdir).ok()?))
     }
 
     /// The bytes of `path` (repository-relative, `/`-separated) at `rev`, or
@@ -78,36 +80,4 @@ impl RevReader {
             .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {}", e.message())))?;
         Ok(Some(blob.content().to_vec()))
     }
-}
-
-/// `path` made absolute and canonical as far as it exists (the file itself
-/// may exist only in another revision).
-pub fn absolute(path: &Path) -> PathBuf {
-    if let Ok(c) = path.canonicalize() {
-        return c;
-    }
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    match (abs.parent(), abs.file_name()) {
-        (Some(dir), Some(name)) if dir != abs => absolute(dir).join(name),
-        _ => abs,
-    }
-}
-
-/// Joins `/`-separated repository paths, dropping empty parts.
-pub fn join(dir: &str, name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in dir.split('/').chain(name.split('/')) {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
 }

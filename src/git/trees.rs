@@ -16,15 +16,11 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid};
 
-use super::history::{ObjectReader, OidHasher, OidMap, ReadError};
+use super::odb::{ObjectReader, ReadError};
+use super::{OidHasher, OidMap, MODE_TREE, MODE_TYPE};
 
 /// A map keyed by object id bytes.
 type IdMap<V> = std::collections::HashMap<[u8; 20], V, std::hash::BuildHasherDefault<OidHasher>>;
-
-pub const MODE_TREE: u32 = 0o040000;
-pub const MODE_SYMLINK: u32 = 0o120000;
-pub const MODE_GITLINK: u32 = 0o160000;
-pub const MODE_TYPE: u32 = 0o170000;
 
 /// One tree entry, borrowed from a tree object's bytes.
 #[derive(Clone, Copy)]
@@ -504,6 +500,7 @@ impl<'s> Trees<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::MODE_GITLINK;
 
     fn tree(entries: &[(&str, &str, u8)]) -> Vec<u8> {
         let mut raw = Vec::new();

@@ -1,0 +1,139 @@
+//! Everything that reads git: opening repositories (here, the one place that
+//! does), objects (`odb`, and `pack` for whole pack files), trees (`trees`,
+//! compact and interned), which commits a run covers (`revwalk`), what each
+//! commit introduces (`diff`), the index against HEAD (`index`, `staged`),
+//! files as of a revision (`rev`) and dates. Nothing here knows about rules,
+//! findings or threads.
+
+pub mod dates;
+pub mod diff;
+pub mod index;
+pub mod odb;
+pub mod pack;
+pub mod rev;
+pub mod revwalk;
+pub mod staged;
+pub mod trees;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Repository};
+
+use crate::error::{Error, Result};
+
+pub use odb::{CommitMeta, ObjectReader, ReadError};
+
+pub const MODE_TREE: u32 = 0o040000;
+pub const MODE_FILE: u32 = 0o100000;
+pub const MODE_SYMLINK: u32 = 0o120000;
+pub const MODE_GITLINK: u32 = 0o160000;
+pub const MODE_TYPE: u32 = 0o170000;
+
+/// What a tree or index entry holds (trees are walked, not listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    File,
+    Symlink,
+    /// A gitlink: a commit of another repository.
+    Submodule,
+}
+
+impl EntryKind {
+    /// The kind of a non-tree entry with this mode.
+    pub fn of(mode: u32) -> EntryKind {
+        match mode & MODE_TYPE {
+            MODE_SYMLINK => EntryKind::Symlink,
+            MODE_GITLINK => EntryKind::Submodule,
+            _ => EntryKind::File,
+        }
+    }
+}
+
+/// Hashes an object id by its first 8 bytes: ids are already uniformly
+/// random, so SipHash would only cost time.
+#[derive(Default, Clone, Copy)]
+pub struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// A `HashMap` keyed by object id.
+pub type OidMap<V> = HashMap<git2::Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+
+/// How to find a repository.
+#[derive(Debug, Clone, Copy)]
+pub enum Locate<'a> {
+    /// The repository containing this path, as git finds it from a directory.
+    Discover(&'a Path),
+    /// The one git's environment names (`GIT_DIR`, `GIT_WORK_TREE`, as a hook
+    /// sees them), else the one containing the current directory.
+    FromEnv,
+    /// Exactly this git directory.
+    GitDir(&'a Path),
+}
+
+/// Opens a repository: the only place that does. Errors name the path and
+/// say when it is not a repository at all.
+pub fn open(how: Locate<'_>) -> Result<Repository> {
+    let (opened, shown) = match how {
+        Locate::Discover(p) => {
+            std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+            (Repository::discover(p), p)
+        }
+        Locate::FromEnv => (Repository::open_from_env(), Path::new(".")),
+        Locate::GitDir(p) => (Repository::open(p), p),
+    };
+    opened.map_err(|e| Error::Git {
+        repo: shown.to_path_buf(),
+        msg: match (e.code(), how) {
+            (ErrorCode::NotFound, Locate::FromEnv) => {
+                "not inside a git repository (use --repo PATH)".to_string()
+            }
+            (ErrorCode::NotFound, _) => {
+                "not a git repository (nor inside one); name one with --repo PATH".to_string()
+            }
+            _ => e.message().to_string(),
+        },
+    })
+}
+
+/// A repository located from a path inside it (or its `.git` directory, or a
+/// bare repository).
+#[derive(Debug, Clone)]
+pub struct Repo {
+    /// The git directory: `.git`, or the repository itself when bare.
+    pub git_dir: PathBuf,
+    /// The work tree; `None` for a bare repository.
+    pub workdir: Option<PathBuf>,
+}
+
+impl Repo {
+    /// Finds the repository containing `path`, as git does from a directory.
+    pub fn discover(path: &Path) -> Result<Repo> {
+        let repo = open(Locate::Discover(path))?;
+        Ok(Repo {
+            git_dir: repo.path().to_path_buf(),
+            workdir: repo.workdir().map(Path::to_path_buf),
+        })
+    }
+
+    /// Where configuration and baseline are looked for: the work tree, or
+    /// the repository itself when bare.
+    pub fn root(&self) -> &Path {
+        self.workdir.as_deref().unwrap_or(&self.git_dir)
+    }
+}

@@ -1,0 +1,393 @@
+//! Which commits a run covers: revisions and ranges resolved, `--all`'s refs
+//! listed, and git's limited walk with dates, in topological order (parents
+//! before children).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
+use std::path::Path;
+
+use git2::{ObjectType, Oid, Repository};
+
+use crate::error::{Error, Result};
+
+use super::odb::{parse_commit, CommitData, ObjectReader, ReadError};
+use super::OidMap;
+
+// ---------------------------------------------------------------------------
+// Selecting commits
+
+/// Which commits to scan, as the user asked.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `REV`, `^REV`, `A..B`, `A...B`; HEAD when there is no positive one and
+    /// `all` is off.
+    pub revs: Vec<String>,
+    /// Every ref (branches, tags, remotes, stash, notes) and HEAD.
+    pub all: bool,
+    /// Revisions whose history is excluded (`--since-commit`).
+    pub exclude: Vec<String>,
+    /// Only commits whose committer date is at or after this (Unix seconds).
+    pub since: Option<i64>,
+    /// Only commits whose committer date is at or before this.
+    pub until: Option<i64>,
+}
+
+/// A commit to scan, with what its introductions are computed against.
+#[derive(Debug, Clone)]
+pub struct PlannedCommit {
+    pub id: Oid,
+    pub tree: Oid,
+    /// One per parent; `None` when the parent could not be read (everything
+    /// is then new relative to it). Empty for roots and shallow boundaries.
+    pub parent_trees: Vec<Option<Oid>>,
+}
+
+/// The commits of a run in topological order (parents before children).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub commits: Vec<PlannedCommit>,
+    pub warnings: Vec<String>,
+    /// Objects that could not be read while walking (the run exits 2).
+    pub errors: Vec<String>,
+}
+
+/// Resolves the selection and walks the history: which commits to scan, in
+/// topological order. Bad revisions are errors; unreadable commits are
+/// recorded in `Plan::errors` and the walk goes on without them.
+pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
+    let repo = reader.repo();
+    let mut plan = Plan::default();
+    let mut tips: Vec<(Oid, bool)> = Vec::new();
+    for spec in &sel.revs {
+        resolve(repo, spec, &mut tips)?;
+    }
+    for spec in &sel.exclude {
+        let oid = peel_rev(repo, spec)?;
+        tips.push((oid, true));
+    }
+    if sel.all {
+        all_refs(repo, &mut tips, &mut plan)?;
+    }
+    if !sel.all && !tips.iter().any(|&(_, neg)| !neg) {
+        match repo.head().and_then(|h| h.peel_to_commit()) {
+            Ok(c) => tips.push((c.id(), false)),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+                plan.warnings
+                    .push("HEAD has no commits yet: nothing to scan".into());
+                return Ok(plan);
+            }
+            Err(e) => return Err(git_error(repo, format!("HEAD: {}", e.message()))),
+        }
+    }
+    let shallow = read_shallow(repo.path());
+    let mut walk = Walk::new(reader, shallow);
+    for &(oid, negative) in &tips {
+        walk.add(oid, negative, None);
+    }
+    walk.run();
+    let included: Vec<Oid> = walk
+        .order
+        .iter()
+        .copied()
+        .filter(|o| {
+            let n = &walk.nodes[o];
+            n.flags & UNINTERESTING == 0
+                && sel.since.map_or(true, |s| n.data.time >= s)
+                && sel.until.map_or(true, |u| n.data.time <= u)
+        })
+        .collect();
+    let order = topological(&walk.nodes, &included);
+    let mut cut = Vec::new();
+    for oid in order {
+        let n = &walk.nodes[&oid];
+        if walk.shallow.contains(&oid) {
+            cut.push(oid);
+        }
+        let parent_trees = n
+            .data
+            .parents
+            .iter()
+            .map(|p| {
+                walk.nodes
+                    .get(p)
+                    .filter(|pn| pn.flags & MISSING == 0)
+                    .map(|pn| pn.data.tree)
+            })
+            .collect();
+        plan.commits.push(PlannedCommit {
+            id: oid,
+            tree: n.data.tree,
+            parent_trees,
+        });
+    }
+    if !cut.is_empty() {
+        let ids: Vec<String> = cut.iter().map(|o| o.to_string()).collect();
+        plan.warnings.push(format!(
+            "shallow clone: history is cut at {} commit{} ({}); older commits are not in the repository and were not \
+             scanned, and everything in a boundary commit is attributed to it",
+            cut.len(),
+            if cut.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        ));
+    }
+    plan.errors.append(&mut walk.errors);
+    Ok(plan)
+}
+
+fn git_error(repo: &Repository, msg: String) -> Error {
+    let path = repo.workdir().unwrap_or(repo.path());
+    Error::Git {
+        repo: path.to_path_buf(),
+        msg,
+    }
+}
+
+/// One command-line revision argument: `REV`, `^REV`, `A..B`, `A...B`.
+fn resolve(repo: &Repository, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Result<()> {
+    if let Some(neg) = spec.strip_prefix('^') {
+        tips.push((peel_rev(repo, neg)?, true));
+        return Ok(());
+    }
+    if let Some((a, b)) = spec.split_once("...") {
+        let a = peel_rev(repo, if a.is_empty() { "HEAD" } else { a })?;
+        let b = peel_rev(repo, if b.is_empty() { "HEAD" } else { b })?;
+        tips.push((a, false));
+        tips.push((b, false));
+        if let Ok(bases) = repo.merge_bases(a, b) {
+            tips.extend(bases.iter().map(|&o| (o, true)));
+        }
+        return Ok(());
+    }
+    if let Some((a, b)) = spec.split_once("..") {
+        tips.push((peel_rev(repo, if a.is_empty() { "HEAD" } else { a })?, true));
+        tips.push((
+            peel_rev(repo, if b.is_empty() { "HEAD" } else { b })?,
+            false,
+        ));
+        return Ok(());
+    }
+    tips.push((peel_rev(repo, spec)?, false));
+    Ok(())
+}
+
+/// A revision peeled to a commit.
+fn peel_rev(repo: &Repository, spec: &str) -> Result<Oid> {
+    let obj = repo
+        .revparse_single(spec)
+        .map_err(|e| git_error(repo, format!("unknown revision `{spec}`: {}", e.message())))?;
+    let commit = obj
+        .peel_to_commit()
+        .map_err(|_| git_error(repo, format!("`{spec}` does not name a commit")))?;
+    Ok(commit.id())
+}
+
+/// `--all`: HEAD and every ref under `refs/` that leads to a commit.
+fn all_refs(repo: &Repository, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> Result<()> {
+    if let Ok(c) = repo.head().and_then(|h| h.peel_to_commit()) {
+        tips.push((c.id(), false));
+    }
+    let refs = repo
+        .references()
+        .map_err(|e| git_error(repo, format!("cannot list refs: {}", e.message())))?;
+    let mut names = Vec::new();
+    for r in refs {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                plan.errors.push(format!("ref: {}", e.message()));
+                continue;
+            }
+        };
+        let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+        match r.resolve().and_then(|r| r.peel(ObjectType::Any)) {
+            Ok(obj) => match obj.kind() {
+                Some(ObjectType::Commit) => names.push((name, obj.id())),
+                _ => plan.warnings.push(format!(
+                    "{name} points to a {}, not a commit: not scanned",
+                    obj.kind().map_or("object", |k| k.str())
+                )),
+            },
+            // A symbolic ref to a branch that does not exist yet is harmless.
+            Err(e)
+                if e.code() == git2::ErrorCode::NotFound
+                    && r.kind() == Some(git2::ReferenceType::Symbolic) => {}
+            Err(e) => plan.errors.push(format!("{name}: {}", e.message())),
+        }
+    }
+    names.sort();
+    tips.extend(names.into_iter().map(|(_, oid)| (oid, false)));
+    Ok(())
+}
+
+/// The commits listed in `.git/shallow`: their parents are not in the clone.
+fn read_shallow(git_dir: &Path) -> HashSet<Oid> {
+    std::fs::read_to_string(git_dir.join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| Oid::from_str(l.trim()).ok())
+        .collect()
+}
+
+const UNINTERESTING: u8 = 1;
+const QUEUED: u8 = 2;
+const POPPED: u8 = 4;
+const MISSING: u8 = 8;
+
+/// After the last interesting commit leaves the queue, excluded commits dated
+/// up to a day before the oldest included one are still walked: a commit
+/// with a skewed clock may lead back into the included set.
+const CLOCK_SKEW: i64 = 86_400;
+
+struct Node {
+    data: CommitData,
+    flags: u8,
+}
+
+/// Git's limited walk: newest first, marking everything reachable from an
+/// excluded tip; stops once only excluded commits are queued.
+struct Walk<'r> {
+    reader: &'r ObjectReader,
+    nodes: OidMap<Node>,
+    heap: BinaryHeap<(i64, Oid)>,
+    interesting_queued: usize,
+    /// Interesting commits in the order they left the queue.
+    order: Vec<Oid>,
+    shallow: HashSet<Oid>,
+    errors: Vec<String>,
+}
+
+impl<'r> Walk<'r> {
+    fn new(reader: &'r ObjectReader, shallow: HashSet<Oid>) -> Walk<'r> {
+        Walk {
+            reader,
+            nodes: OidMap::default(),
+            heap: BinaryHeap::new(),
+            interesting_queued: 0,
+            order: Vec::new(),
+            shallow,
+            errors: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, oid: Oid, uninteresting: bool, child: Option<Oid>) {
+        if self.nodes.contains_key(&oid) {
+            if uninteresting {
+                self.mark_uninteresting(oid);
+            }
+            return;
+        }
+        let read = self.reader.with_object(oid, |kind, data| match kind {
+            ObjectType::Commit => {
+                parse_commit(data).ok_or_else(|| ReadError("malformed commit".into()))
+            }
+            other => Err(ReadError(format!("expected a commit, found a {other}"))),
+        });
+        let mut data = match read.and_then(|r| r) {
+            Ok(d) => d,
+            Err(e) => {
+                let whose = child.map_or(String::new(), |c| format!(" (parent of {c})"));
+                self.errors.push(format!(
+                    "commit {oid}{whose} cannot be read: {e}; the history below it is not scanned"
+                ));
+                let data = CommitData {
+                    tree: Oid::zero(),
+                    parents: Vec::new(),
+                    time: 0,
+                };
+                self.nodes.insert(
+                    oid,
+                    Node {
+                        data,
+                        flags: MISSING,
+                    },
+                );
+                return;
+            }
+        };
+        if self.shallow.contains(&oid) {
+            data.parents.clear();
+        }
+        let mut flags = QUEUED;
+        if uninteresting {
+            flags |= UNINTERESTING;
+        } else {
+            self.interesting_queued += 1;
+        }
+        self.heap.push((data.time, oid));
+        self.nodes.insert(oid, Node { data, flags });
+    }
+
+    fn mark_uninteresting(&mut self, oid: Oid) {
+        let mut stack = vec![oid];
+        while let Some(o) = stack.pop() {
+            let Some(n) = self.nodes.get_mut(&o) else {
+                continue;
+            };
+            if n.flags & UNINTERESTING != 0 {
+                continue;
+            }
+            n.flags |= UNINTERESTING;
+            if n.flags & QUEUED != 0 {
+                self.interesting_queued -= 1;
+            }
+            if n.flags & POPPED != 0 {
+                // Its parents are already walked: they become excluded too.
+                stack.extend(n.data.parents.iter().copied());
+            }
+        }
+    }
+
+    fn run(&mut self) {
+        let mut oldest_included = i64::MAX;
+        while let Some(&(time, oid)) = self.heap.peek() {
+            if self.interesting_queued == 0 && time < oldest_included.saturating_sub(CLOCK_SKEW) {
+                break;
+            }
+            self.heap.pop();
+            let n = self.nodes.get_mut(&oid).expect("queued commits are known");
+            n.flags = (n.flags & !QUEUED) | POPPED;
+            let uninteresting = n.flags & UNINTERESTING != 0;
+            let parents = n.data.parents.clone();
+            if !uninteresting {
+                self.interesting_queued -= 1;
+                oldest_included = oldest_included.min(time);
+                self.order.push(oid);
+            }
+            for p in parents {
+                self.add(p, uninteresting, Some(oid));
+            }
+        }
+    }
+}
+
+/// Orders `included` parents-first (Kahn's algorithm); among commits ready
+/// at the same time, the oldest (then the smallest id) goes first.
+fn topological(nodes: &OidMap<Node>, included: &[Oid]) -> Vec<Oid> {
+    let index: OidMap<usize> = included.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+    let mut pending = vec![0usize; included.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); included.len()];
+    for (i, oid) in included.iter().enumerate() {
+        for p in &nodes[oid].data.parents {
+            if let Some(&pi) = index.get(p) {
+                pending[i] += 1;
+                children[pi].push(i);
+            }
+        }
+    }
+    let key = |i: usize| Reverse((nodes[&included[i]].data.time, included[i]));
+    let mut ready: BinaryHeap<_> = (0..included.len())
+        .filter(|&i| pending[i] == 0)
+        .map(key)
+        .collect();
+    let mut out = Vec::with_capacity(included.len());
+    while let Some(Reverse((_, oid))) = ready.pop() {
+        out.push(oid);
+        for &c in &children[index[&oid]] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(key(c));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,303 @@
+//! Resolves the command line, the configuration file and the defaults into
+//! one `Settings`: the rule set, the suppressor, output choices, threads and
+//! limits. The only place that knows how the three layers combine, and the
+//! one factory every command builds its run from.
+//!
+//! A command turns its flags into a `Request` (what was asked, not yet
+//! checked), then `Settings::resolve` reads the configuration (from the
+//! scanned root, a file, or a trusted git revision), builds the rules and
+//! the suppressor, and finds the baseline (`baseline`).
+
+pub mod baseline;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::CommonArgs;
+use crate::config::{self, Loaded};
+use crate::error::{Error, Result};
+use crate::report::Format;
+use crate::rules::{self, Allowlist, RuleSet, RuleSetBuilder};
+use crate::suppress::Suppressor;
+
+/// Most worker threads a run starts, whatever `-j` says: each thread keeps
+/// its own matcher scratch and buffers, so `-j 100000` would otherwise take
+/// gigabytes before reading a byte.
+pub const MAX_THREADS: usize = 256;
+
+/// Where the report goes and what it shows.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    /// A file instead of standard output.
+    pub path: Option<PathBuf>,
+    pub show_secrets: bool,
+    /// No progress line and no summary on standard error.
+    pub quiet: bool,
+    /// Suppressed findings are reported too, with why.
+    pub show_suppressed: bool,
+}
+
+impl Output {
+    /// A progress line is drawn only for text output to a terminal.
+    pub fn progress(&self) -> bool {
+        !self.quiet && self.format == Format::Text && std::io::stderr().is_terminal()
+    }
+}
+
+/// Which baseline judges the run.
+#[derive(Debug, Clone)]
+pub enum BaselineChoice {
+    /// `--no-baseline` (and every baseline command's own scan).
+    Ignore,
+    /// `--baseline FILE`: must exist.
+    File(PathBuf),
+    /// `--baseline-from REV`: the baseline (and the configuration) as of REV;
+    /// `file` is `--baseline FILE`, read from REV too.
+    FromRev { rev: String, file: Option<PathBuf> },
+    /// The config's `baseline` key, else `.leakscan-baseline.json` at the root.
+    Default,
+}
+
+/// What a command asked for, before anything is read or checked.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--no-config`.
+    pub no_config: bool,
+    pub no_default_rules: bool,
+    pub baseline: BaselineChoice,
+    pub output: Output,
+    /// `-j N`.
+    pub threads: Option<usize>,
+}
+
+impl Request {
+    /// The options every scanning command shares.
+    pub fn from_cli(c: &CommonArgs) -> Request {
+        let baseline = if c.no_baseline {
+            BaselineChoice::Ignore
+        } else if let Some(rev) = &c.baseline_from {
+            BaselineChoice::FromRev {
+                rev: rev.clone(),
+                file: c.baseline.clone(),
+            }
+        } else if let Some(p) = &c.baseline {
+            BaselineChoice::File(p.clone())
+        } else {
+            BaselineChoice::Default
+        };
+        Request {
+            config: c.config.clone(),
+            no_config: c.no_config,
+            no_default_rules: c.no_default_rules,
+            baseline,
+            output: Output {
+                format: c.format,
+                path: c.output.clone(),
+                show_secrets: c.show_secrets,
+                quiet: c.quiet,
+                show_suppressed: c.show_suppressed,
+            },
+            threads: c.threads,
+        }
+    }
+}
+
+/// Everything a run needs, resolved.
+pub struct Settings {
+    pub config: Option<Loaded>,
+    pub rules: Arc<RuleSet>,
+    pub suppressor: Suppressor,
+    pub output: Output,
+    /// Worker threads (at least 1, at most `MAX_THREADS`).
+    pub threads: usize,
+}
+
+impl Settings {
+    /// Resolves configuration, rules and suppression for a run rooted at
+    /// `root` (the scanned directory or the repository's work tree). `repo`
+    /// is the git repository, if any, used by `--baseline-from REV`.
+    pub fn resolve(req: Request, root: &Path, repo: Option<&Path>) -> Result<Settings> {
+        let choice = match &req.baseline {
+            // The config must come from the same trusted revision as the
+            // baseline, or a change could allowlist its own secret.
+            BaselineChoice::FromRev { rev, .. } if !req.no_config && req.config.is_none() => {
+                baseline::config_from_rev(repo.unwrap_or(root), rev)?
+            }
+            _ => req.config_choice(root),
+        };
+        let config = load_config(&choice)?;
+        let rules = build_rules(config.as_ref(), req.no_default_rules)?;
+        let allowlist = allowlist(config.as_ref())?;
+        let found =
+            baseline::for_run(&req.baseline, req.output.quiet, root, repo, config.as_ref())?;
+        Ok(Settings {
+            config,
+            rules,
+            suppressor: Suppressor::new(allowlist, found),
+            output: req.output,
+            threads: threads(req.threads),
+        })
+    }
+
+    /// The size limit: the command line's, then the config's, then the default.
+    pub fn max_file_size(&self, flag: Option<u64>) -> u64 {
+        max_file_size(flag, self.config.as_ref())
+    }
+}
+
+impl Request {
+    fn config_choice(&self, root: &Path) -> ConfigChoice {
+        if self.no_config {
+            ConfigChoice::None
+        } else if let Some(p) = &self.config {
+            ConfigChoice::File(p.clone())
+        } else {
+            ConfigChoice::Discover(root.to_path_buf())
+        }
+    }
+}
+
+/// Default `--max-file-size`: 10 MiB. Larger walked files are nearly always
+/// data dumps, archives or generated bundles; they are counted, not scanned.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigChoice {
+    /// `.leakscan.toml` in this directory, if present.
+    Discover(PathBuf),
+    /// An explicit file (error if missing).
+    File(PathBuf),
+    /// Already-read text (e.g. from another git revision), with a display name.
+    Text {
+        name: PathBuf,
+        text: String,
+    },
+    None,
+}
+
+/// Loads the configuration according to `choice`.
+pub fn load_config(choice: &ConfigChoice) -> Result<Option<Loaded>> {
+    match choice {
+        ConfigChoice::Discover(dir) => config::discover(dir),
+        ConfigChoice::File(p) => config::load(p).map(Some),
+        ConfigChoice::Text { name, text } => Ok(Some(Loaded {
+            config: config::parse(text, name)?,
+            path: name.clone(),
+            text: text.clone(),
+        })),
+        ConfigChoice::None => Ok(None),
+    }
+}
+
+/// Builds the rule set: built-in rules (unless `no_default`), then the
+/// config's rules, disabled ids and entropy overrides.
+pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet>> {
+    let mut b = RuleSetBuilder::new();
+    if !no_default {
+        b.add_file(rules::parse_builtin()?, rules::DEFAULT_RULES_NAME)?;
+        b.trust(rules::DEFAULT_RULES_NAME);
+    }
+    if let Some(l) = cfg {
+        let origin = l.path.display().to_string();
+        let mut specs = l.config.rules.clone();
+        for (id, min) in &l.config.entropy {
+            if !(0.0..=8.0).contains(min) {
+                return Err(config_error(
+                    l,
+                    "entropy",
+                    format!("entropy for `{id}` must be within 0.0..=8.0"),
+                ));
+            }
+            // An override may name a built-in rule or one of the config's own.
+            if let Some(s) = specs.iter_mut().find(|s| &s.id == id) {
+                s.entropy = Some(*min);
+            } else {
+                b.set_entropy(id, *min)
+                    .map_err(|msg| config_error(l, id, msg))?;
+            }
+        }
+        b.add_file(specs, &origin)?;
+        for id in &l.config.disable {
+            if !b.has(id) {
+                return Err(config_error(
+                    l,
+                    id,
+                    format!("cannot disable rule `{id}`: no rule has that id"),
+                ));
+            }
+        }
+        b.disable(&l.config.disable);
+    }
+    let set = b.build()?;
+    if set.is_empty() {
+        return Err(Error::Usage(
+            "no rules are active (check --no-default-rules and the config's `disable`)".into(),
+        ));
+    }
+    Ok(Arc::new(set))
+}
+
+/// An error pointing at where `needle` first appears in the config text.
+fn config_error(l: &Loaded, needle: &str, msg: String) -> Error {
+    let offset = l.text.find(needle).unwrap_or(0);
+    Error::config_at(&l.path, &l.text, offset, msg)
+}
+
+/// The global allowlist from the config (empty without one).
+pub fn allowlist(cfg: Option<&Loaded>) -> Result<Allowlist> {
+    match cfg {
+        Some(l) => Allowlist::compile(
+            &l.config.allowlist,
+            &l.path.display().to_string(),
+            "allowlist",
+            false,
+        )
+        .map_err(|e| match e {
+            Error::Rule { msg, .. } => config_error(l, "allowlist", msg),
+            other => other,
+        }),
+        None => Ok(Allowlist::default()),
+    }
+}
+
+/// The walk size limit: command line, then config, then the default.
+fn max_file_size(cli: Option<u64>, cfg: Option<&Loaded>) -> u64 {
+    cli.or(cfg.and_then(|l| l.config.max_file_size))
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE)
+}
+
+/// The directory a scan of `paths` treats as its root (config discovery,
+/// baseline location): the first directory given, else the current directory.
+pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Threads: the flag, else the number of CPUs; never more than `MAX_THREADS`.
+pub fn threads(flag: Option<usize>) -> usize {
+    flag.filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .min(MAX_THREADS)
+}
+
+/// Whether `p` exists, as a friendly error for paths named on the command line.
+pub fn check_path(p: &Path) -> Result<()> {
+    if p.as_os_str() == "-" {
+        return Ok(());
+    }
+    std::fs::symlink_metadata(p)
+        .map(|_| ())
+        .map_err(|e| Error::io(p, e))
+}
