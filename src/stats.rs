@@ -118,10 +118,4 @@ impl Stats {
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
-
-    pub fn take_matcher_counters(&mut self, c: &crate::matcher::MatchCounters) {
-        self.filtered_entropy += c.low_entropy;
-        self.filtered_placeholder += c.placeholder;
-        self.filtered_rule_allowlist += c.rule_allowlist;
-    }
 }

@@ -1,13 +1,41 @@
-//! Blob content handling shared by every source: decoding (UTF-16 with a BOM
-//! becomes UTF-8), binary detection, and turning a blob's bytes into findings
-//! with the matcher. Sources decide what to read; this decides how bytes are
-//! looked at.
+//! What a blob's bytes are, before any matching: decoding (UTF-16 with a BOM
+//! becomes UTF-8), binary detection, Git LFS pointers and the size limit.
+//! Sources decide what to read; this decides how bytes are looked at. No
+//! matcher: `pipeline::BlobStep` matches what this lets through.
 
 use std::borrow::Cow;
 
-use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
-use crate::matcher::Matcher;
-use crate::paths::PathBytes;
+use crate::stats::SkipReason;
+
+/// What to do with a blob.
+#[derive(Debug)]
+pub enum Class<'a> {
+    /// Text to match (decoded when the bytes were UTF-16).
+    Text(Cow<'a, [u8]>),
+    /// Not scanned, and why.
+    Skip(SkipReason),
+}
+
+/// Classifies `bytes`: over `max` bytes → too large; a Git LFS pointer →
+/// skipped (the content lives elsewhere); decoded; binary → skipped.
+/// `explicit` content (named on the command line, standard input) is only
+/// decoded: the user asked for it.
+pub fn classify(bytes: &[u8], max: u64, explicit: bool) -> Class<'_> {
+    if explicit {
+        return Class::Text(decode(bytes));
+    }
+    if bytes.len() as u64 > max {
+        return Class::Skip(SkipReason::TooLarge);
+    }
+    if is_lfs_pointer(bytes) {
+        return Class::Skip(SkipReason::LfsPointer);
+    }
+    let text = decode(bytes);
+    if is_binary(&text) {
+        return Class::Skip(SkipReason::Binary);
+    }
+    Class::Text(text)
+}
 
 /// Decodes UTF-16 (LE or BE, with BOM) to UTF-8; other content is returned as is.
 pub fn decode(bytes: &[u8]) -> Cow<'_, [u8]> {
@@ -39,54 +67,6 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
     bytes.len() < 1024 && bytes.starts_with(b"version https://git-lfs.github.com/spec/")
 }
 
-/// Scans decoded bytes and builds findings for `path`.
-pub fn scan_bytes(matcher: &mut Matcher, bytes: &[u8], path: &PathBytes) -> Vec<Finding> {
-    let matches = matcher.scan(bytes);
-    if matches.is_empty() {
-        return Vec::new();
-    }
-    let rules = matcher.rules().clone();
-    let mut lines = LineIndex::new(bytes);
-    let mut out = Vec::with_capacity(matches.len());
-    for m in matches {
-        let rule = &rules.rules[m.rule];
-        let (line, column, line_start) = lines.locate(m.start);
-        let full_line = line_at(bytes, line_start);
-        let secret = &bytes[m.start..m.end];
-        let newlines = memchr::memchr_iter(b'\n', secret).count();
-        let (end_line, end_column) = match memchr::memrchr(b'\n', secret) {
-            Some(i) => (line + newlines, m.end - (m.start + i + 1) + 1),
-            None => (line, column + secret.len()),
-        };
-        out.push(Finding {
-            rule: rule.id.clone(),
-            description: rule.description.clone(),
-            path: path.clone(),
-            line,
-            column,
-            end_line,
-            end_column,
-            secret: Secret::new(secret.to_vec()),
-            entropy: m.entropy,
-            commit: None,
-            inline: InlineAllow::parse(full_line),
-            line_text: excerpt(full_line, column - 1),
-            occurrences: Vec::new(),
-        });
-    }
-    out
-}
-
-/// At most 512 bytes of `line` around byte `at`.
-fn excerpt(line: &[u8], at: usize) -> Vec<u8> {
-    const MAX: usize = 512;
-    if line.len() <= MAX {
-        return line.to_vec();
-    }
-    let start = at.saturating_sub(MAX / 4).min(line.len() - MAX);
-    line[start..start + MAX].to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +80,21 @@ mod tests {
         assert_eq!(&*decode(&bytes), "key=é\n".as_bytes());
         assert!(!is_binary(&decode(&bytes)));
         assert!(is_binary(&bytes));
+    }
+
+    #[test]
+    fn classify_checks_size_lfs_then_binary() {
+        let lfs = b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 3\n";
+        let skip = |b: &[u8], max| match classify(b, max, false) {
+            Class::Skip(r) => Some(r),
+            Class::Text(_) => None,
+        };
+        assert_eq!(skip(lfs, 1 << 20), Some(SkipReason::LfsPointer));
+        assert_eq!(skip(b"a\0b", 1 << 20), Some(SkipReason::Binary));
+        assert_eq!(skip(b"abcd", 3), Some(SkipReason::TooLarge));
+        assert_eq!(skip(b"abc", 3), None);
+        // Named on the command line: only decoded.
+        assert!(matches!(classify(b"a\0bcd", 3, true), Class::Text(_)));
+        assert!(matches!(classify(lfs, 3, true), Class::Text(_)));
     }
 }

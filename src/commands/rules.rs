@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::exit::Exit;
-use crate::rules::{selftest, RuleSet};
+use crate::matcher::selftest;
+use crate::rules::RuleSet;
 use crate::settings::{self, ConfigChoice};
 
 fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> {

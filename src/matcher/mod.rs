@@ -8,6 +8,7 @@
 
 pub mod entropy;
 pub mod placeholder;
+pub mod selftest;
 
 use std::sync::Arc;
 

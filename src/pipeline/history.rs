@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use git2::Oid;
 
-use crate::blob;
 use crate::finding::{CommitInfo, Finding, Occurrence};
 use crate::git::dates::rfc3339;
 use crate::git::diff::{introduced, Introduced, TreeError};
@@ -35,13 +34,12 @@ use crate::git::pack::{self, PackSet};
 use crate::git::revwalk::Plan;
 use crate::git::trees::{TreePart, TreeStore, Trees};
 use crate::git::{EntryKind, ObjectReader, OidMap};
-use crate::matcher::Matcher;
 use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
 use crate::stats::{SkipReason, Stats};
 
-use super::Scanned;
+use super::{BlobStep, Scanned};
 
 /// Commits per unit of enumeration work: long runs, so a commit's parent
 /// trees are usually in the same worker's tree cache (on the bench repo, 64
@@ -489,7 +487,7 @@ fn scan_blobs(
     threads: usize,
     counters: &Counters,
 ) -> BlobScan {
-    let proto = Matcher::new(rules);
+    let proto = BlobStep::new(rules, opts.max_file_size);
     let mut one_by_one: Vec<u32> = Vec::new();
     // Pack object number → blob index.
     let mut blob_of: Vec<u32> = Vec::new();
@@ -522,7 +520,7 @@ fn scan_blobs(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let mut w = BlobWorker {
-                    matcher: proto.clone(),
+                    step: proto.clone(),
                     local: BlobScan::default(),
                     plan,
                     en,
@@ -592,7 +590,7 @@ fn scan_blobs(
 
 /// One scan thread's matcher and results.
 struct BlobWorker<'a> {
-    matcher: Matcher,
+    step: BlobStep,
     local: BlobScan,
     plan: &'a Plan,
     en: &'a Enumerated,
@@ -614,22 +612,14 @@ impl BlobWorker<'_> {
     /// Classifies and matches the content of blob `b`.
     fn scan(&mut self, b: u32, data: &[u8]) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
-        let size = data.len() as u64;
-        let stats = &mut self.local.stats;
-        if blob::is_lfs_pointer(data) {
-            stats.skip(SkipReason::LfsPointer, size);
+        let Some(text) = self.step.classify(data, false, &mut self.local.stats) else {
             return;
-        }
-        let decoded = blob::decode(data);
-        if blob::is_binary(&decoded) {
-            stats.skip(SkipReason::Binary, size);
-            return;
-        }
-        stats.scanned += 1;
-        stats.bytes += size;
-        self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+        };
+        self.counters
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
         let path = self.path(b);
-        let found = blob::scan_bytes(&mut self.matcher, &decoded, &path);
+        let found = self.step.find(&text, &path);
         if !found.is_empty() {
             self.local.by_blob.push((b, found));
         }
@@ -674,15 +664,7 @@ impl BlobWorker<'_> {
     }
 
     fn finish(mut self) -> BlobScan {
-        self.local
-            .stats
-            .take_matcher_counters(&self.matcher.counters);
-        let rules = self.matcher.rules().clone();
-        for (r, msg) in self.matcher.rule_errors.drain(..) {
-            self.local
-                .stats
-                .error(format!("rule {}: {msg}", rules.rules[r].id));
-        }
+        self.step.drain_into(&mut self.local.stats);
         self.local
     }
 }

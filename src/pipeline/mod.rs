@@ -2,7 +2,11 @@
 //! blob handling and the matcher into findings, in parallel, and returns them
 //! with merged stats. Suppression and reporting happen afterwards, in order.
 
+mod blob_step;
 pub mod history;
+pub mod staged;
+
+pub use blob_step::BlobStep;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,9 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::WalkState;
 
-use crate::blob;
 use crate::finding::Finding;
-use crate::matcher::Matcher;
 use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
@@ -36,7 +38,7 @@ impl Scanned {
 
 /// One walker thread's state; hands its results over when the thread ends.
 struct Worker {
-    matcher: Matcher,
+    step: BlobStep,
     buf: Vec<u8>,
     local: Scanned,
     sink: Arc<Mutex<Scanned>>,
@@ -48,13 +50,7 @@ struct Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         let mut local = std::mem::take(&mut self.local);
-        local.stats.take_matcher_counters(&self.matcher.counters);
-        let rules = self.matcher.rules().clone();
-        for (r, msg) in self.matcher.rule_errors.drain(..) {
-            local
-                .stats
-                .error(format!("rule {}: {msg}", rules.rules[r].id));
-        }
+        self.step.drain_into(&mut local.stats);
         if let Ok(mut s) = self.sink.lock() {
             s.merge(local);
         }
@@ -88,14 +84,16 @@ impl Worker {
         let explicit = entry.depth() == 0;
         let path = entry.path();
         match worktree::read_file(path, explicit, self.max, &mut self.buf) {
-            FileRead::Content(size) => {
+            FileRead::Content => {
                 let shown = worktree::display_path(path, self.single_root.as_deref());
-                let found = blob::scan_bytes(&mut self.matcher, &self.buf, &shown);
+                let found = self
+                    .step
+                    .scan(&self.buf, &shown, explicit, &mut self.local.stats);
                 self.local.findings.extend(found);
-                self.local.stats.scanned += 1;
-                self.local.stats.bytes += size;
                 self.counters.files.fetch_add(1, Ordering::Relaxed);
-                self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+                self.counters
+                    .bytes
+                    .fetch_add(self.buf.len() as u64, Ordering::Relaxed);
             }
             FileRead::Skip(reason, size) => self.local.stats.skip(reason, size),
             FileRead::Error(msg) => {
@@ -144,10 +142,10 @@ pub fn scan_paths(
         [one] if one.is_dir() => Some(one.clone()),
         _ => None,
     };
-    let proto = Matcher::new(rules);
+    let proto = BlobStep::new(rules, opts.max_file_size);
     worktree::build(roots, opts).run(|| {
         let mut w = Worker {
-            matcher: proto.clone(),
+            step: proto.clone(),
             buf: Vec::with_capacity(64 * 1024),
             local: Scanned::default(),
             sink: sink.clone(),
@@ -170,22 +168,20 @@ pub fn scan_stdin(rules: Arc<RuleSet>) -> Scanned {
         out.stats.error(format!("<stdin>: {e}"));
         return out;
     }
-    let size = buf.len() as u64;
-    let decoded = blob::decode(&buf);
-    let mut m = Matcher::new(rules);
-    out.findings = blob::scan_bytes(&mut m, &decoded, &PathBytes::from("<stdin>"));
-    out.stats.scanned = 1;
-    out.stats.bytes = size;
-    out.stats.take_matcher_counters(&m.counters);
+    let mut step = BlobStep::new(rules, u64::MAX);
+    out.findings = step.scan(&buf, &PathBytes::from("<stdin>"), true, &mut out.stats);
+    step.drain_into(&mut out.stats);
     out
 }
 
-/// Scans one in-memory blob (used by tests and benchmarks).
+/// Scans one in-memory blob as if named on the command line (used by
+/// baseline audit and import, tests and benchmarks).
 pub fn scan_blob(rules: Arc<RuleSet>, bytes: &[u8], path: &Path) -> Vec<Finding> {
-    let mut m = Matcher::new(rules);
-    blob::scan_bytes(
-        &mut m,
-        &blob::decode(bytes),
+    let mut step = BlobStep::new(rules, u64::MAX);
+    step.scan(
+        bytes,
         &crate::paths::path_bytes(path),
+        true,
+        &mut Stats::default(),
     )
 }

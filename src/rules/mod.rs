@@ -8,7 +8,6 @@
 
 mod compile;
 pub mod keywords;
-pub mod selftest;
 pub mod syntax;
 pub mod template;
 

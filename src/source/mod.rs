@@ -4,4 +4,5 @@
 //! - `staged`: the index against HEAD, for the pre-commit hook;
 //! - `history`: every blob reachable from commits, deduplicated by blob id.
 
+pub mod staged;
 pub mod worktree;

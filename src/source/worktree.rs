@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkParallel};
 
-use crate::blob;
 use crate::paths::PathBytes;
 use crate::stats::SkipReason;
 
@@ -43,14 +42,14 @@ pub fn build(roots: &[PathBuf], opts: &WalkOptions) -> WalkParallel {
 
 /// What reading one entry gave.
 pub enum FileRead {
-    /// Content to scan (decoded), and its size on disk.
-    Content(u64),
+    /// The bytes are in the buffer, to classify and scan.
+    Content,
     Skip(SkipReason, u64),
     Error(String),
 }
 
-/// Reads the file at `path` into `buf` (decoded), applying the walk's rules.
-/// `explicit` files (named on the command line) skip the size and binary checks.
+/// Reads the file at `path` into `buf`. A walked file over `max` bytes is
+/// not read at all; `explicit` files (named on the command line) always are.
 pub fn read_file(path: &Path, explicit: bool, max: u64, buf: &mut Vec<u8>) -> FileRead {
     buf.clear();
     let mut file = match std::fs::File::open(path) {
@@ -64,14 +63,7 @@ pub fn read_file(path: &Path, explicit: bool, max: u64, buf: &mut Vec<u8>) -> Fi
     if let Err(e) = file.read_to_end(buf) {
         return FileRead::Error(format!("{}: {e}", path.display()));
     }
-    let size = buf.len() as u64;
-    if let std::borrow::Cow::Owned(decoded) = blob::decode(buf) {
-        *buf = decoded;
-    }
-    if !explicit && blob::is_binary(buf) {
-        return FileRead::Skip(SkipReason::Binary, size);
-    }
-    FileRead::Content(size)
+    FileRead::Content
 }
 
 /// The path reported for `path` found under `root`: relative to the root when

@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::blob;
 use crate::cli::BaselineImportArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -46,10 +45,9 @@ impl Files<'_> {
     fn findings(&mut self, commit: Option<&str>, path: &str) -> Result<&[Finding], String> {
         let k = (commit.map(str::to_string), path.to_string());
         if !self.cache.contains_key(&k) {
-            let v = self.read(commit, path).map(|bytes| {
-                let text = blob::decode(&bytes).into_owned();
-                pipeline::scan_blob(self.rules.clone(), &text, Path::new(path))
-            });
+            let v = self
+                .read(commit, path)
+                .map(|bytes| pipeline::scan_blob(self.rules.clone(), &bytes, Path::new(path)));
             self.cache.insert(k.clone(), v);
         }
         match &self.cache[&k] {

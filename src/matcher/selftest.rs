@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use super::template::{expand, Rng};
-use super::RuleSet;
-use crate::matcher::Matcher;
+use super::Matcher;
+use crate::rules::template::{expand, Rng};
+use crate::rules::RuleSet;
 
 /// One failed check.
 #[derive(Debug, Clone, PartialEq)]
