@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use leakscan::finding::{Finding, InlineAllow, Secret};
 use leakscan::paths::PathBytes;
 use leakscan::rules::template::{expand, Rng};
-use leakscan::suppress::baseline::{Baseline, Entry, EntryPath, Matcher, Status};
+use leakscan::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
 
 /// A made-up secret in the shape of a token, built at run time.
 fn secret(rng: &mut Rng) -> Vec<u8> {
@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("index", n), &b, |bch, b| {
             bch.iter_batched(
                 || b.clone(),
-                |b| Matcher::new(b, "b.json"),
+                |b| Lookup::new(b, "b.json"),
                 BatchSize::LargeInput,
             )
         });
@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
             &bytes,
             |bch, bytes| {
                 bch.iter(|| {
-                    Matcher::new(
+                    Lookup::new(
                         Baseline::parse(bytes, Path::new("b.json")).unwrap(),
                         "b.json",
                     )
@@ -97,7 +97,7 @@ fn bench(c: &mut Criterion) {
             },
         );
 
-        let m = Matcher::new(b.clone(), "b.json");
+        let m = Lookup::new(b.clone(), "b.json");
         let mut rng = Rng::new(7);
         let absent: Vec<Finding> = (0..1000)
             .map(|i| finding(&format!("src/new{i}.py"), secret(&mut rng)))

@@ -49,7 +49,7 @@ const EXT_FLAG_INTENT_TO_ADD: u16 = 0x2000;
 
 /// One index entry, borrowed from the reader for the duration of a callback.
 #[derive(Debug, Clone, Copy)]
-pub struct EntryRef<'a> {
+pub struct IndexEntryRef<'a> {
     pub path: &'a [u8],
     pub mode: u32,
     pub id: &'a [u8; OID_LEN],
@@ -61,7 +61,7 @@ pub struct EntryRef<'a> {
 
 /// An owned entry (the libgit2 fallback keeps these in memory).
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct IndexEntry {
     pub path: Vec<u8>,
     pub mode: u32,
     pub id: [u8; OID_LEN],
@@ -69,9 +69,9 @@ pub struct Entry {
     pub intent_to_add: bool,
 }
 
-impl Entry {
-    fn as_ref(&self) -> EntryRef<'_> {
-        EntryRef {
+impl IndexEntry {
+    fn as_ref(&self) -> IndexEntryRef<'_> {
+        IndexEntryRef {
             path: &self.path,
             mode: self.mode,
             id: &self.id,
@@ -147,7 +147,7 @@ impl CacheTree {
 
 /// Why an index could not be read here.
 #[derive(Debug)]
-pub enum ReadError {
+pub enum IndexError {
     /// A valid index using a feature this reader does not handle.
     Unsupported(String),
     /// Not an index, damaged, or unreadable.
@@ -166,7 +166,7 @@ pub enum Step {
 /// The entries of an index: streamed from the file, or held in memory.
 pub enum Entries {
     File(IndexFile),
-    Memory(Vec<Entry>),
+    Memory(Vec<IndexEntry>),
 }
 
 impl Entries {
@@ -182,10 +182,10 @@ impl Entries {
     /// (by path, then stage).
     pub fn for_each<E>(
         &self,
-        mut visit: impl FnMut(usize, EntryRef<'_>) -> Result<Step, E>,
+        mut visit: impl FnMut(usize, IndexEntryRef<'_>) -> Result<Step, E>,
     ) -> Result<(), E>
     where
-        E: From<ReadError>,
+        E: From<IndexError>,
     {
         match self {
             Entries::File(f) => f.for_each(visit),
@@ -200,7 +200,7 @@ impl Entries {
 }
 
 /// What `IndexFile::entries` calls with each entry's position and the entry.
-type Visitor<'v> = dyn FnMut(usize, EntryRef<'_>) -> Result<Step, ReadError> + 'v;
+type Visitor<'v> = dyn FnMut(usize, IndexEntryRef<'_>) -> Result<Step, IndexError> + 'v;
 
 /// Saved version 4 decoding states: (entry offset, path before it) every
 /// `CHECKPOINT` entries.
@@ -228,8 +228,8 @@ pub struct IndexFile {
 impl IndexFile {
     /// Opens `path` and reads up to its extensions. `Ok(None)` if there is no
     /// index yet (nothing has been staged).
-    pub fn open(path: &Path) -> Result<Option<IndexFile>, ReadError> {
-        let io = |e: io::Error| ReadError::Corrupt(format!("{}: {e}", path.display()));
+    pub fn open(path: &Path) -> Result<Option<IndexFile>, IndexError> {
+        let io = |e: io::Error| IndexError::Corrupt(format!("{}: {e}", path.display()));
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -243,7 +243,7 @@ impl IndexFile {
         let version = be32(s.at(4, 4));
         let count = be32(s.at(8, 4)) as usize;
         if !(2..=4).contains(&version) {
-            return Err(ReadError::Unsupported(format!("index version {version}")));
+            return Err(IndexError::Unsupported(format!("index version {version}")));
         }
         s.consume(HEADER);
         let mut ix = IndexFile {
@@ -292,7 +292,7 @@ impl IndexFile {
                 // Upper-case signatures are optional extensions a reader may ignore.
                 [b'A'..=b'Z', ..] => s.skip_to(s.offset() + size as u64),
                 other => {
-                    return Err(ReadError::Unsupported(format!(
+                    return Err(IndexError::Unsupported(format!(
                         "index extension `{}` (split or sparse index)",
                         String::from_utf8_lossy(other)
                     )))
@@ -304,8 +304,8 @@ impl IndexFile {
 
     /// Versions 2 and 3: notes where every entry starts, using the path
     /// length in each entry's flags (the hot loop of every run).
-    fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), ReadError> {
-        let io = |e: io::Error| ReadError::Corrupt(format!("index: {e}"));
+    fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), IndexError> {
+        let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
         while self.offsets.len() < self.count {
             // The entries already buffered, with one bounds check each.
             let base = s.offset();
@@ -323,7 +323,7 @@ impl IndexFile {
                     return Err(corrupt("extended flags in a version 2 index"));
                 }
                 if be32(&b[at + 24..]) & 0o170000 == 0o040000 {
-                    return Err(ReadError::Unsupported(
+                    return Err(IndexError::Unsupported(
                         "sparse index (directory entries)".into(),
                     ));
                 }
@@ -364,10 +364,10 @@ impl IndexFile {
     /// Streams the entries from the start, jumping where the visitor asks.
     fn for_each<E>(
         &self,
-        mut visit: impl FnMut(usize, EntryRef<'_>) -> Result<Step, E>,
+        mut visit: impl FnMut(usize, IndexEntryRef<'_>) -> Result<Step, E>,
     ) -> Result<(), E>
     where
-        E: From<ReadError>,
+        E: From<IndexError>,
     {
         let mut s = Stream::new(&self.file, HEADER as u64, self.entries_end);
         let mut err = None;
@@ -376,7 +376,7 @@ impl IndexFile {
             Some(&mut |i, e| {
                 visit(i, e).map_err(|x| {
                     err = Some(x);
-                    ReadError::Corrupt(String::new())
+                    IndexError::Corrupt(String::new())
                 })
             }),
             None,
@@ -392,8 +392,8 @@ impl IndexFile {
         s: &mut Stream<'_>,
         mut visit: Option<&mut Visitor<'_>>,
         mut save: Option<&mut Checkpoints>,
-    ) -> Result<(), ReadError> {
-        let io = |e: io::Error| ReadError::Corrupt(format!("index: {e}"));
+    ) -> Result<(), IndexError> {
+        let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
         // Version 4 paths are rebuilt here from the previous entry's path.
         let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
@@ -457,14 +457,14 @@ impl IndexFile {
             }
             let mode = be32(s.at(24, 4));
             if mode & 0o170000 == 0o040000 {
-                return Err(ReadError::Unsupported(
+                return Err(IndexError::Unsupported(
                     "sparse index (directory entries)".into(),
                 ));
             }
             let mut step = Step::Next;
             if let Some(visit) = visit.as_mut().filter(|_| i >= quiet_until) {
                 let b = s.buf();
-                let entry = EntryRef {
+                let entry = IndexEntryRef {
                     path: if self.version == 4 {
                         &path
                     } else {
@@ -502,8 +502,8 @@ impl IndexFile {
     }
 }
 
-fn corrupt(what: &str) -> ReadError {
-    ReadError::Corrupt(format!("index: {what}"))
+fn corrupt(what: &str) -> IndexError {
+    IndexError::Corrupt(format!("index: {what}"))
 }
 
 /// Sequential reads of `file[start..end]` through one reused buffer.
@@ -833,7 +833,7 @@ mod tests {
             ix.for_each(|i, e| {
                 assert_eq!(e.id[0], i as u8);
                 seen.push(e.path.to_vec());
-                Ok::<_, ReadError>(Step::Next)
+                Ok::<_, IndexError>(Step::Next)
             })
             .unwrap();
             assert_eq!(seen, sorted, "version {version}");
@@ -842,7 +842,7 @@ mod tests {
             ix.for_each(|i, e| {
                 assert_eq!(e.path, &sorted[i][..], "version {version}, entry {i}");
                 jumped.push(i);
-                Ok::<_, ReadError>(if i == 10 {
+                Ok::<_, IndexError>(if i == 10 {
                     Step::JumpTo(5000)
                 } else {
                     Step::Next

@@ -17,7 +17,9 @@ use git2::{Blob, ErrorCode, Oid, Repository};
 use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
-use super::index::{CacheTree, Entries, Entry, EntryRef, IndexFile, ReadError, Step, OID_LEN};
+use super::index::{
+    CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
+};
 use super::{EntryKind, MODE_FILE, MODE_TREE, MODE_TYPE};
 
 /// Git's default rename threshold: at least half of the larger file's bytes
@@ -185,7 +187,7 @@ impl Repo {
         let Some(entries) = entries else {
             // No index: nothing is staged (but HEAD's files would be deleted).
             if let Some(h) = head {
-                let mut walk = Walk::new(&self.repo, None, &mut changes);
+                let mut walk = IndexWalk::new(&self.repo, None, &mut changes);
                 walk.deleted_tree(Vec::new(), h)
                     .map_err(|e| self.git_error(e))?;
             }
@@ -224,7 +226,7 @@ impl Repo {
         out: &mut Changes,
     ) -> Result<(), WalkError> {
         let cache = entries.tree();
-        let mut walk = Walk::new(&self.repo, cache, out);
+        let mut walk = IndexWalk::new(&self.repo, cache, out);
         walk.jumps = jumps;
         walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
         entries.for_each(|i, e| walk.entry(i, e))?;
@@ -235,11 +237,11 @@ impl Repo {
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
         match IndexFile::open(&self.index_path) {
             Ok(f) => Ok(f.map(Entries::File)),
-            Err(ReadError::Corrupt(msg)) => Err(Error::Git {
+            Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
                 msg,
             }),
-            Err(ReadError::Unsupported(what)) => {
+            Err(IndexError::Unsupported(what)) => {
                 notes.push(format!("{what}: index read with libgit2 (slower)"));
                 self.read_index_libgit2(&what).map(Some)
             }
@@ -259,7 +261,7 @@ impl Repo {
         })?;
         Ok(Entries::Memory(
             ix.iter()
-                .map(|e| Entry {
+                .map(|e| IndexEntry {
                     mode: e.mode,
                     id: oid_bytes(e.id),
                     stage: ((e.flags >> 12) & 3) as u8,
@@ -449,10 +451,10 @@ impl WalkError {
     }
 }
 
-impl From<ReadError> for WalkError {
-    fn from(e: ReadError) -> Self {
+impl From<IndexError> for WalkError {
+    fn from(e: IndexError) -> Self {
         match e {
-            ReadError::Corrupt(m) | ReadError::Unsupported(m) => WalkError::Failed(m),
+            IndexError::Corrupt(m) | IndexError::Unsupported(m) => WalkError::Failed(m),
         }
     }
 }
@@ -472,7 +474,7 @@ struct HeadEntry {
 
 /// An open directory of the walk: HEAD's entries there, and which the index has.
 struct Frame {
-    /// Length of the directory's path (with its trailing `/`) in `Walk::prefix`.
+    /// Length of the directory's path (with its trailing `/`) in `IndexWalk::prefix`.
     prefix_len: usize,
     head: Vec<HeadEntry>,
     by_name: HashMap<Vec<u8>, usize>,
@@ -504,7 +506,7 @@ struct Pending {
 
 /// The index-against-HEAD comparison: a merge of the sorted index entries
 /// with HEAD's trees, one open directory per level.
-struct Walk<'a> {
+struct IndexWalk<'a> {
     repo: &'a Repository,
     cache: Option<&'a CacheTree>,
     out: &'a mut Changes,
@@ -521,9 +523,13 @@ struct Walk<'a> {
     pending: Option<Pending>,
 }
 
-impl<'a> Walk<'a> {
-    fn new(repo: &'a Repository, cache: Option<&'a CacheTree>, out: &'a mut Changes) -> Walk<'a> {
-        Walk {
+impl<'a> IndexWalk<'a> {
+    fn new(
+        repo: &'a Repository,
+        cache: Option<&'a CacheTree>,
+        out: &'a mut Changes,
+    ) -> IndexWalk<'a> {
+        IndexWalk {
             repo,
             cache,
             out,
@@ -564,7 +570,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Takes the index entry at position `i`.
-    fn entry(&mut self, i: usize, e: EntryRef<'_>) -> Result<Step, WalkError> {
+    fn entry(&mut self, i: usize, e: IndexEntryRef<'_>) -> Result<Step, WalkError> {
         if let Some(p) = &mut self.pending {
             if p.path == e.path {
                 p.conflicted = true;

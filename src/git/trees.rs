@@ -81,14 +81,14 @@ impl<'a> Iterator for Entries<'a> {
 
 /// A distinct tree entry.
 #[derive(Clone, Copy)]
-pub struct Entry<'a> {
+pub struct TreeEntry<'a> {
     pub mode: u32,
     pub name: &'a [u8],
     /// The object id's bytes (`oid()` makes a `git2::Oid` of them).
     pub id: [u8; 20],
 }
 
-impl Entry<'_> {
+impl TreeEntry<'_> {
     pub fn oid(&self) -> Oid {
         Oid::from_bytes(&self.id).expect("20 bytes")
     }
@@ -98,10 +98,10 @@ impl Entry<'_> {
     }
 
     /// Git's tree order: bytewise, a subtree's name followed by `/`.
-    pub fn cmp_git(&self, other: &Entry<'_>) -> std::cmp::Ordering {
+    pub fn cmp_git(&self, other: &TreeEntry<'_>) -> std::cmp::Ordering {
         let n = self.name.len().min(other.name.len());
         self.name[..n].cmp(&other.name[..n]).then_with(|| {
-            let end = |e: &Entry<'_>| match e.name.get(n) {
+            let end = |e: &TreeEntry<'_>| match e.name.get(n) {
                 Some(&c) => c,
                 None if e.is_tree() => b'/',
                 None => 0,
@@ -205,10 +205,10 @@ impl Interner {
         }
     }
 
-    /// Entry number `id`, which this interner handed out.
-    fn entry(&self, id: u32) -> Entry<'_> {
+    /// TreeEntry number `id`, which this interner handed out.
+    fn entry(&self, id: u32) -> TreeEntry<'_> {
         let r = &self.recs[(id - self.first) as usize];
-        Entry {
+        TreeEntry {
             mode: r.mode,
             name: &self.raws[r.name_start as usize..(r.name_start + r.name_len) as usize],
             id: r.id,
@@ -443,7 +443,7 @@ impl<'s> Trees<'s> {
         self.reads
     }
 
-    pub fn entry(&self, id: u32) -> Entry<'_> {
+    pub fn entry(&self, id: u32) -> TreeEntry<'_> {
         if id < self.local.first {
             self.shared.entries.entry(id)
         } else {
@@ -517,7 +517,7 @@ mod tests {
         let mut i = Interner::new(0);
         let mut ids = Vec::new();
         assert!(i.parse(&raw, &mut ids));
-        let e: Vec<Entry<'_>> = ids.iter().map(|&id| i.entry(id)).collect();
+        let e: Vec<TreeEntry<'_>> = ids.iter().map(|&id| i.entry(id)).collect();
         assert_eq!(e.len(), 3);
         assert_eq!(
             (e[1].name, e[1].mode, e[1].is_tree()),

@@ -10,7 +10,7 @@ use crate::config::{Loaded, CONFIG_FILE};
 use crate::error::{Error, Result};
 use crate::git::rev::RevReader;
 use crate::paths::{absolute, join, slash_join};
-use crate::suppress::baseline::{Baseline, Matcher, DEFAULT_FILE};
+use crate::suppress::baseline::{Baseline, Lookup, DEFAULT_FILE};
 
 use super::{BaselineChoice, ConfigChoice};
 
@@ -24,7 +24,7 @@ pub fn for_run(
     root: &Path,
     repo: Option<&Path>,
     cfg: Option<&Loaded>,
-) -> Result<Option<Matcher>> {
+) -> Result<Option<Lookup>> {
     let (path, required) = match (choice, configured(cfg)) {
         (BaselineChoice::Ignore, _) => return Ok(None),
         (BaselineChoice::FromRev { rev, file }, _) => {
@@ -39,7 +39,7 @@ pub fn for_run(
     }
     let baseline = Baseline::read(&path)?;
     let prefix = prefix_for(root, &path);
-    Ok(Some(Matcher::new(baseline, path).with_prefix(prefix)))
+    Ok(Some(Lookup::new(baseline, path).with_prefix(prefix)))
 }
 
 /// `.leakscan-baseline.json` in `root` (without a leading `./`, for messages).
@@ -80,7 +80,7 @@ fn from_rev(
     root: &Path,
     repo: Option<&Path>,
     cfg: Option<&Loaded>,
-) -> Result<Option<Matcher>> {
+) -> Result<Option<Lookup>> {
     let reader = RevReader::open(repo.unwrap_or(root))?;
     let rel_root = reader.in_repo(root).unwrap_or_default();
     let outside = |p: &Path| {
@@ -130,7 +130,7 @@ fn from_rev(
             .map(str::to_string)
     };
     Ok(Some(
-        Matcher::new(baseline, name).with_prefix(prefix.map(String::into_bytes)),
+        Lookup::new(baseline, name).with_prefix(prefix.map(String::into_bytes)),
     ))
 }
 

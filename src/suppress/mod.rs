@@ -19,11 +19,11 @@ pub enum Verdict {
 /// Global allowlist + inline markers + (optionally) a baseline.
 pub struct Suppressor {
     pub allowlist: Allowlist,
-    pub baseline: Option<baseline::Matcher>,
+    pub baseline: Option<baseline::Lookup>,
 }
 
 impl Suppressor {
-    pub fn new(allowlist: Allowlist, baseline: Option<baseline::Matcher>) -> Self {
+    pub fn new(allowlist: Allowlist, baseline: Option<baseline::Lookup>) -> Self {
         Suppressor {
             allowlist,
             baseline,

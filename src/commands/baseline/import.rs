@@ -26,11 +26,11 @@ use crate::exit::Exit;
 use crate::finding::Finding;
 use crate::pipeline;
 use crate::rules::RuleSet;
-use crate::suppress::baseline::format::{self, Key};
-use crate::suppress::baseline::import::{
+use crate::suppress::baseline::foreign::{
     self as foreign, detect_secrets_rule_glob, gitleaks_rule_glob, DetectSecretsItem, Foreign,
     GitleaksItem,
 };
+use crate::suppress::baseline::format::{self, Key};
 use crate::suppress::baseline::{Baseline, Entry, EntryPath, Status};
 
 /// Findings per (commit, path), scanned once each.

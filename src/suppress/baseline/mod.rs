@@ -5,14 +5,14 @@
 //! secret, or the same secret in another file, is new.
 //!
 //! - `format`: the JSON file (schema, located errors, deterministic writing);
-//! - `matcher`: O(1) lookup per finding, hit counts for stale reporting;
-//! - `import`: gitleaks and detect-secrets suppressions, parsed and mapped.
+//! - `lookup`: O(1) lookup per finding, hit counts for stale reporting;
+//! - `foreign`: gitleaks and detect-secrets suppressions, parsed and mapped.
 //!
 //! Which baseline applies to a run is `settings::baseline`; creating,
 //! updating and auditing baselines is `commands::baseline`.
 
+pub mod foreign;
 pub mod format;
-pub mod import;
-mod matcher;
+mod lookup;
 pub use format::{Baseline, Entry, EntryPath, Status, DEFAULT_FILE};
-pub use matcher::Matcher;
+pub use lookup::Lookup;

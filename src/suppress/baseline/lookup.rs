@@ -39,7 +39,7 @@ impl Hasher for PrefixHasher {
 type Index<const N: usize> = HashMap<[u8; N], u32, BuildHasherDefault<PrefixHasher>>;
 
 /// A loaded baseline, ready to judge findings.
-pub struct Matcher {
+pub struct Lookup {
     baseline: Baseline,
     /// Where it was read from (a file, or `REV:path`), for messages.
     name: PathBuf,
@@ -66,10 +66,10 @@ fn glob(pattern: &str) -> GlobMatcher {
         .unwrap_or_else(|_| globset::Glob::new("").unwrap().compile_matcher())
 }
 
-impl Matcher {
-    pub fn new(baseline: Baseline, name: impl Into<PathBuf>) -> Matcher {
+impl Lookup {
+    pub fn new(baseline: Baseline, name: impl Into<PathBuf>) -> Lookup {
         let n = baseline.entries.len();
-        let mut m = Matcher {
+        let mut m = Lookup {
             key: baseline.key(),
             name: name.into(),
             by_hash: Index::with_capacity_and_hasher(n, Default::default()),
@@ -105,7 +105,7 @@ impl Matcher {
 
     /// Findings' paths are relative to `prefix` (a directory relative to the
     /// baseline's); see `load_for_run`.
-    pub fn with_prefix(mut self, prefix: Option<Vec<u8>>) -> Matcher {
+    pub fn with_prefix(mut self, prefix: Option<Vec<u8>>) -> Lookup {
         self.prefix = prefix.filter(|p| !p.is_empty());
         self
     }
@@ -269,7 +269,7 @@ mod tests {
             entry(&b, "*", "r2", b"s2"),
             entry(&b, "c.txt", "*", b"s3"),
         ];
-        let m = Matcher::new(b, "b.json");
+        let m = Lookup::new(b, "b.json");
         assert_eq!(m.find("r1", b"a.txt", b"s1"), Some(0));
         assert_eq!(m.find("r1", b"b.txt", b"s1"), Some(1));
         assert_eq!(m.find("r1", b"c.txt", b"s1"), None);
@@ -291,7 +291,7 @@ mod tests {
             entry(&b, "src/a.txt", "r", b"s"),
             entry(&b, "docs/b.txt", "r", b"t"),
         ];
-        let m = Matcher::new(b, "b.json").with_prefix(Some(b"src".to_vec()));
+        let m = Lookup::new(b, "b.json").with_prefix(Some(b"src".to_vec()));
         assert_eq!(m.find("r", b"a.txt", b"s"), Some(0));
         assert!(m.stale().is_empty(), "docs/ is out of scope");
     }

@@ -26,7 +26,7 @@ use crate::rules::RuleSet;
 use crate::settings::{self, baseline as which, BaselineChoice, Output, Request, Settings};
 use crate::stats::{Stats, SuppressReason};
 use crate::suppress::baseline::format::{self, Key};
-use crate::suppress::baseline::{Baseline, Entry, EntryPath, Matcher, Status};
+use crate::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
 use crate::suppress::Verdict;
 
 use super::{history, scan};
@@ -50,7 +50,7 @@ struct Seen {
 }
 
 /// A baseline command's scan, set up but not yet run.
-struct Plan {
+struct BaselineRun {
     args: BaselineScanArgs,
     root: PathBuf,
     settings: Settings,
@@ -67,7 +67,7 @@ struct Collected {
     total: usize,
 }
 
-fn plan(args: &BaselineScanArgs) -> Result<Plan> {
+fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
     let request = Request {
         config: args.config.clone(),
         no_config: args.no_config,
@@ -100,7 +100,7 @@ fn plan(args: &BaselineScanArgs) -> Result<Plan> {
         .or_else(|| which::configured(settings.config.as_ref()))
         .unwrap_or_else(|| which::in_root(&root));
     let prefix = which::prefix_for(&root, &file);
-    Ok(Plan {
+    Ok(BaselineRun {
         args: args.clone(),
         root,
         settings,
@@ -109,7 +109,7 @@ fn plan(args: &BaselineScanArgs) -> Result<Plan> {
     })
 }
 
-impl Plan {
+impl BaselineRun {
     fn collect(&self) -> Result<Collected> {
         let a = &self.args;
         let scanned = if a.history {
@@ -265,55 +265,13 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     let before = std::fs::read(&plan.file).map_err(|e| Error::io(&plan.file, e))?;
     let current = Baseline::parse(&before, &plan.file)?;
     let found = plan.collect()?;
-    let matcher = Matcher::new(current.clone(), &plan.file).with_prefix(plan.prefix.clone());
-    let key = current.key();
-    let date = format::today();
-    let mut added: Vec<Entry> = Vec::new();
-    // Imported SHA-1 entries (detect-secrets) whose secret is found again are
-    // replaced by salted entries with the same triage: the unsalted hash is
-    // the one thing in the file a dictionary could be run against.
-    let mut tied: Vec<Entry> = Vec::new();
-    let mut replaced = HashSet::new();
-    let mut keys = HashSet::new();
-    for s in &found.seen {
-        if let Some(i) = matcher.find(&s.rule, &s.path, s.secret.expose()) {
-            let old = &current.entries[i];
-            if old.sha1.is_some() && old.path.glob().is_none() {
-                let e = Entry {
-                    status: old.status,
-                    reason: old.reason.clone(),
-                    by: old.by.clone(),
-                    date: old.date.clone(),
-                    ..plan.entry(&key, s, &date)
-                };
-                if keys.insert((e.path.clone(), e.rule.clone(), e.hash)) {
-                    tied.push(e);
-                }
-                replaced.insert(i);
-            }
-            continue;
-        }
-        let e = plan.entry(&key, s, &date);
-        let k = (e.path.clone(), e.rule.clone(), e.hash);
-        if keys.insert(k) {
-            added.push(e);
-        }
-    }
-    let (mut removed, mut kept) = (Vec::new(), Vec::new());
-    for (i, e) in current.entries.iter().enumerate() {
-        if matcher.is_stale(i) {
-            removed.push(e);
-        } else if !replaced.contains(&i) {
-            kept.push(e);
-        }
-    }
-    let mut next = Baseline {
-        version: format::VERSION,
-        salt: current.salt.clone(),
-        entries: kept.iter().map(|e| (*e).clone()).collect(),
-    };
-    next.entries.extend(added.iter().cloned());
-    next.entries.extend(tied.iter().cloned());
+    let Changes {
+        mut added,
+        removed,
+        mut tied,
+        kept,
+        next,
+    } = changes(&plan, &current, &found);
     let after = next.to_bytes();
 
     added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -385,6 +343,76 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
         );
     }
     Ok(exit_for(&found.stats, Exit::Clean))
+}
+
+/// What `update` would change: the baseline's entries against what the scan found.
+struct Changes<'a> {
+    added: Vec<Entry>,
+    /// Stale: they matched nothing.
+    removed: Vec<&'a Entry>,
+    /// Imported SHA-1 entries replaced by salted ones with the same triage.
+    tied: Vec<Entry>,
+    kept: Vec<&'a Entry>,
+    next: Baseline,
+}
+
+fn changes<'a>(plan: &BaselineRun, current: &'a Baseline, found: &Collected) -> Changes<'a> {
+    let lookup = Lookup::new(current.clone(), &plan.file).with_prefix(plan.prefix.clone());
+    let key = current.key();
+    let date = format::today();
+    let mut added: Vec<Entry> = Vec::new();
+    // Imported SHA-1 entries (detect-secrets) whose secret is found again are
+    // replaced by salted entries with the same triage: the unsalted hash is
+    // the one thing in the file a dictionary could be run against.
+    let mut tied: Vec<Entry> = Vec::new();
+    let mut replaced = HashSet::new();
+    let mut keys = HashSet::new();
+    for s in &found.seen {
+        if let Some(i) = lookup.find(&s.rule, &s.path, s.secret.expose()) {
+            let old = &current.entries[i];
+            if old.sha1.is_some() && old.path.glob().is_none() {
+                let e = Entry {
+                    status: old.status,
+                    reason: old.reason.clone(),
+                    by: old.by.clone(),
+                    date: old.date.clone(),
+                    ..plan.entry(&key, s, &date)
+                };
+                if keys.insert((e.path.clone(), e.rule.clone(), e.hash)) {
+                    tied.push(e);
+                }
+                replaced.insert(i);
+            }
+            continue;
+        }
+        let e = plan.entry(&key, s, &date);
+        let k = (e.path.clone(), e.rule.clone(), e.hash);
+        if keys.insert(k) {
+            added.push(e);
+        }
+    }
+    let (mut removed, mut kept) = (Vec::new(), Vec::new());
+    for (i, e) in current.entries.iter().enumerate() {
+        if lookup.is_stale(i) {
+            removed.push(e);
+        } else if !replaced.contains(&i) {
+            kept.push(e);
+        }
+    }
+    let mut next = Baseline {
+        version: format::VERSION,
+        salt: current.salt.clone(),
+        entries: kept.iter().map(|e| (*e).clone()).collect(),
+    };
+    next.entries.extend(added.iter().cloned());
+    next.entries.extend(tied.iter().cloned());
+    Changes {
+        added,
+        removed,
+        tied,
+        kept,
+        next,
+    }
 }
 
 /// The rules and config a command uses to look inside files under `root`
