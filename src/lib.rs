@@ -22,22 +22,22 @@
 // inflates about twice as fast as the system zlib. Linked, never called here.
 extern crate libz_rs_sys;
 
-pub mod blob;
+pub(crate) mod blob;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod error;
+pub(crate) mod config;
+pub(crate) mod error;
 pub mod exit;
 pub mod finding;
-pub mod git;
+pub(crate) mod git;
 pub mod matcher;
-pub mod outcome;
+pub(crate) mod outcome;
 pub mod paths;
-pub mod pipeline;
-pub mod progress;
-pub mod report;
+pub(crate) mod pipeline;
+pub(crate) mod progress;
+pub(crate) mod report;
 pub mod rules;
 pub mod settings;
-pub mod source;
-pub mod stats;
+pub(crate) mod source;
+pub(crate) mod stats;
 pub mod suppress;

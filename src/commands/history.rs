@@ -72,13 +72,7 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
     let selection = &target.selection;
     let walk_start = Instant::now();
     let threads = settings.threads;
-    let full_history = selection.exclude.is_empty()
-        && selection.since.is_none()
-        && selection.until.is_none()
-        && selection
-            .revs
-            .iter()
-            .all(|r| !r.contains("..") && !r.starts_with('^'));
+    let full_history = selection.is_whole_history();
     let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, |packs| {
         let reader = match packs {
             Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,

@@ -22,7 +22,7 @@ use git2::{ErrorCode, Repository};
 
 use crate::error::{Error, Result};
 
-pub use odb::{CommitMeta, ObjectReader, ReadError};
+pub use odb::ObjectReader;
 
 pub const MODE_TREE: u32 = 0o040000;
 pub const MODE_FILE: u32 = 0o100000;

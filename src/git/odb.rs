@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 use super::pack::{self, Inflater, PackSet};
 
@@ -51,10 +51,7 @@ impl ObjectReader {
         // worker) would hold every small tree and commit read; `TreeCache`
         // keeps just the trees a diff reuses.
         git2::opts::enable_caching(false);
-        let repo = Repository::open(git_dir).map_err(|e| Error::Git {
-            repo: git_dir.to_path_buf(),
-            msg: e.message().to_string(),
-        })?;
+        let repo = super::open(super::Locate::GitDir(git_dir))?;
         Ok(ObjectReader { repo, packs: None })
     }
 
@@ -104,7 +101,6 @@ impl ObjectReader {
         let author = c.author();
         let when = author.when();
         Ok(CommitMeta {
-            id: oid,
             author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
             email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
             time: when.seconds(),
@@ -156,7 +152,6 @@ impl PackOrder {
 /// Author, date and summary of a commit.
 #[derive(Debug, Clone)]
 pub struct CommitMeta {
-    pub id: Oid,
     pub author: String,
     pub email: String,
     /// Author date, seconds since the Unix epoch.

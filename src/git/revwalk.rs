@@ -32,6 +32,20 @@ pub struct Selection {
     pub until: Option<i64>,
 }
 
+impl Selection {
+    /// Whole histories: no ranges, exclusions or dates, so every commit
+    /// reachable from the tips is scanned.
+    pub fn is_whole_history(&self) -> bool {
+        self.exclude.is_empty()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self
+                .revs
+                .iter()
+                .all(|r| !r.contains("..") && !r.starts_with('^'))
+    }
+}
+
 /// A commit to scan, with what its introductions are computed against.
 #[derive(Debug, Clone)]
 pub struct PlannedCommit {

@@ -374,11 +374,8 @@ impl TreeStore {
         self.trees.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.trees.is_empty()
-    }
-
-    /// Distinct entries and entry references (for tracing).
+    #[cfg(test)]
+    /// Distinct entries and entry references.
     pub fn sizes(&self) -> (usize, usize) {
         (self.entries.recs.len(), self.ids.len())
     }

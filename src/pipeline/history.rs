@@ -104,10 +104,10 @@ pub fn plan_and_load(
 ) -> crate::error::Result<(Plan, Option<Packed>)> {
     let threads = threads.max(1);
     let cancel = AtomicBool::new(false);
-    let early = full_history && pack_mode() != Some(false) && pack::count_objects(git_dir) > 0;
+    let early = full_history && pack::forced() != Some(false) && pack::count_objects(git_dir) > 0;
     if !early {
         let plan = plan(None)?;
-        let packed = use_packs(git_dir, &plan)
+        let packed = pack::worth_a_pass(git_dir, plan.commits.len())
             .then(|| Packed::load(Arc::new(PackSet::open(git_dir)), threads, &cancel));
         return Ok((plan, packed));
     }
@@ -198,29 +198,6 @@ pub fn scan(
         );
     }
     out
-}
-
-/// Whether to decode objects from the pack files in one pass (`source::pack`)
-/// rather than one at a time through libgit2. The pass costs time in
-/// proportion to the objects in the packs, so it pays when the run covers a
-/// good part of the history; a pull request's few commits are read one by
-/// one.
-fn use_packs(git_dir: &Path, plan: &Plan) -> bool {
-    if let Some(forced) = pack_mode() {
-        return forced;
-    }
-    let objects = pack::count_objects(git_dir);
-    objects > 0 && (plan.commits.len() as u64).saturating_mul(64) >= objects
-}
-
-/// `LEAKSCAN_PACK_READER=on|off` forces the choice (for tests and
-/// diagnosis).
-fn pack_mode() -> Option<bool> {
-    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
-        Ok("on") => Some(true),
-        Ok("off") => Some(false),
-        _ => None,
-    }
 }
 
 /// Phase 0: every tree of the packs, decoded once, in a shared store.

@@ -122,10 +122,6 @@ impl<'a> Index<'a> {
         self.n
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
-    }
-
     /// The id at sorted position `pos`.
     pub fn id_at(&self, pos: usize) -> &'a [u8] {
         let at = IDX_HEADER + pos * 20;
@@ -327,10 +323,6 @@ impl PackSet {
         *self.starts.last().expect("starts is never empty") as usize
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn locate(&self, num: u32) -> (&Pack, usize) {
         let p = self.starts.partition_point(|&s| s <= num) - 1;
         (&self.packs[p], (num - self.starts[p]) as usize)
@@ -354,6 +346,7 @@ impl PackSet {
             .expect("20 bytes")
     }
 
+    #[cfg(test)]
     pub fn oid(&self, num: u32) -> Oid {
         let (p, n) = self.locate(num);
         Oid::from_bytes(p.index().id_at(p.index_pos[n] as usize)).expect("20 bytes")
@@ -448,6 +441,28 @@ impl Inflater {
             )),
             Err(libdeflater::DecompressionError::BadData) => Err("corrupt zlib stream".into()),
         }
+    }
+}
+
+/// Whether a run over `commits` commits should decode the pack files in one
+/// pass rather than read objects one at a time through libgit2. The pass
+/// costs time in proportion to the objects in the packs, so it pays when the
+/// run covers a good part of the history; a pull request's few commits are
+/// read one by one. `LEAKSCAN_PACK_READER` overrides (see `forced`).
+pub fn worth_a_pass(git_dir: &Path, commits: usize) -> bool {
+    if let Some(forced) = forced() {
+        return forced;
+    }
+    let objects = count_objects(git_dir);
+    objects > 0 && (commits as u64).saturating_mul(64) >= objects
+}
+
+/// `LEAKSCAN_PACK_READER=on|off` forces the choice (for tests and diagnosis).
+pub fn forced() -> Option<bool> {
+    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
+        Ok("on") => Some(true),
+        Ok("off") => Some(false),
+        _ => None,
     }
 }
 

@@ -195,7 +195,10 @@ mod tests {
     /// The built-in keywords on text dense with them.
     #[test]
     fn builtin_keywords_same_hits_as_aho_corasick() {
-        let rules = crate::settings::build_rules(None, false).unwrap();
+        let mut b = crate::rules::RuleSetBuilder::new();
+        b.add_file(crate::rules::parse_builtin().unwrap(), "built-in")
+            .unwrap();
+        let rules = b.build().unwrap();
         let mut pats: Vec<String> = Vec::new();
         for r in &rules.rules {
             for k in &r.keywords {
