@@ -67,6 +67,44 @@ impl SuppressReason {
     }
 }
 
+/// What kind of item a per-item error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorKind {
+    /// A file (or standard input) that could not be read.
+    File,
+    /// A git object (commit, tree, blob) that could not be read or is damaged.
+    Object,
+    /// A ref, or the repository as a whole.
+    Repository,
+    /// A rule whose regex could not be built.
+    Rule,
+    /// A bug in leakscan (a worker thread panicked).
+    Internal,
+}
+
+/// A problem with one item: recorded, the run goes on, and it exits 2.
+/// `msg` names the item (path, object id, rule) and says what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemError {
+    pub kind: ErrorKind,
+    pub msg: String,
+}
+
+impl ItemError {
+    pub fn new(kind: ErrorKind, msg: impl Into<String>) -> ItemError {
+        ItemError {
+            kind,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ItemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     /// Files or blobs whose content was scanned.
@@ -74,8 +112,8 @@ pub struct Stats {
     pub bytes: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub skipped_bytes: u64,
-    /// Messages for per-item errors (unreadable files, corrupt objects).
-    pub errors: Vec<String>,
+    /// Per-item errors (unreadable files, corrupt objects, broken rules).
+    pub errors: Vec<ItemError>,
     /// Non-fatal notes for the user (e.g. a shallow clone's cut-off).
     pub warnings: Vec<String>,
     pub suppressed: BTreeMap<SuppressReason, u64>,
@@ -93,8 +131,8 @@ impl Stats {
         self.skipped_bytes += bytes;
     }
 
-    pub fn error(&mut self, msg: String) {
-        self.errors.push(msg);
+    pub fn error(&mut self, kind: ErrorKind, msg: String) {
+        self.errors.push(ItemError::new(kind, msg));
     }
 
     pub fn merge(&mut self, other: Stats) {

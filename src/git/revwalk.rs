@@ -9,6 +9,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
+use crate::stats::{ErrorKind, ItemError};
 
 use super::odb::{parse_commit, CommitData, ObjectReader, ReadError};
 use super::OidMap;
@@ -62,7 +63,7 @@ pub struct Plan {
     pub commits: Vec<PlannedCommit>,
     pub warnings: Vec<String>,
     /// Objects that could not be read while walking (the run exits 2).
-    pub errors: Vec<String>,
+    pub errors: Vec<ItemError>,
 }
 
 /// Resolves the selection and walks the history: which commits to scan, in
@@ -208,7 +209,10 @@ fn all_refs(repo: &Repository, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> 
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                plan.errors.push(format!("ref: {}", e.message()));
+                plan.errors.push(ItemError::new(
+                    ErrorKind::Repository,
+                    format!("ref: {}", e.message()),
+                ));
                 continue;
             }
         };
@@ -225,7 +229,10 @@ fn all_refs(repo: &Repository, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> 
             Err(e)
                 if e.code() == git2::ErrorCode::NotFound
                     && r.kind() == Some(git2::ReferenceType::Symbolic) => {}
-            Err(e) => plan.errors.push(format!("{name}: {}", e.message())),
+            Err(e) => plan.errors.push(ItemError::new(
+                ErrorKind::Repository,
+                format!("{name}: {}", e.message()),
+            )),
         }
     }
     names.sort();
@@ -267,7 +274,7 @@ struct Walk<'r> {
     /// Interesting commits in the order they left the queue.
     order: Vec<Oid>,
     shallow: HashSet<Oid>,
-    errors: Vec<String>,
+    errors: Vec<ItemError>,
 }
 
 impl<'r> Walk<'r> {
@@ -300,8 +307,11 @@ impl<'r> Walk<'r> {
             Ok(d) => d,
             Err(e) => {
                 let whose = child.map_or(String::new(), |c| format!(" (parent of {c})"));
-                self.errors.push(format!(
-                    "commit {oid}{whose} cannot be read: {e}; the history below it is not scanned"
+                self.errors.push(ItemError::new(
+                    ErrorKind::Object,
+                    format!(
+                        "commit {oid}{whose} cannot be read: {e}; the history below it is not scanned"
+                    ),
                 ));
                 let data = CommitData {
                     tree: Oid::zero(),

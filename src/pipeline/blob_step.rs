@@ -11,7 +11,7 @@ use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
 use crate::matcher::Matcher;
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
-use crate::stats::Stats;
+use crate::stats::{ErrorKind, Stats};
 
 /// One thread's matcher and limits.
 pub struct BlobStep {
@@ -124,7 +124,10 @@ impl BlobStep {
         stats.filtered_rule_allowlist += c.rule_allowlist;
         let rules = self.matcher.rules().clone();
         for (r, msg) in self.matcher.rule_errors.drain(..) {
-            stats.error(format!("rule {}: {msg}", rules.rules[r].id));
+            stats.error(
+                ErrorKind::Rule,
+                format!("rule {}: {msg}", rules.rules[r].id),
+            );
         }
     }
 }

@@ -37,7 +37,7 @@ use crate::git::{EntryKind, ObjectReader, OidMap};
 use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
-use crate::stats::{SkipReason, Stats};
+use crate::stats::{ErrorKind, SkipReason, Stats};
 
 use super::{BlobStep, Scanned};
 
@@ -160,7 +160,8 @@ pub fn scan(
     out.stats.commits = plan.commits.len() as u64;
     for (oid, msg) in &en.errors {
         out.stats.skip(SkipReason::MissingObject, 0);
-        out.stats.error(format!("tree {oid}: {msg}"));
+        out.stats
+            .error(ErrorKind::Object, format!("tree {oid}: {msg}"));
     }
     if !en.submodules.is_empty() {
         let names: Vec<String> = en
@@ -545,8 +546,10 @@ fn scan_blobs(
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
                     let mut b = BlobScan::default();
-                    b.stats
-                        .error("internal error: a scan thread panicked".into());
+                    b.stats.error(
+                        ErrorKind::Internal,
+                        "internal error: a scan thread panicked".into(),
+                    );
                     b
                 })
             })
@@ -559,7 +562,7 @@ fn scan_blobs(
         out.one_by_one += r.one_by_one;
     }
     // Each worker reports a broken rule or an unopenable repository once.
-    out.stats.errors.sort();
+    out.stats.errors.sort_by(|a, b| a.msg.cmp(&b.msg));
     out.stats.errors.dedup();
     out.by_blob.sort_by_key(|(b, _)| *b);
     out
@@ -631,12 +634,15 @@ impl BlobWorker<'_> {
             let entry = &self.en.blobs[b as usize];
             let stats = &mut self.local.stats;
             stats.skip(SkipReason::MissingObject, 0);
-            stats.error(format!(
-                "blob {} ({} in commit {}): {msg}",
-                entry.oid,
-                path.as_str_lossy(),
-                self.plan.commits[entry.first.0 as usize].id
-            ));
+            stats.error(
+                ErrorKind::Object,
+                format!(
+                    "blob {} ({} in commit {}): {msg}",
+                    entry.oid,
+                    path.as_str_lossy(),
+                    self.plan.commits[entry.first.0 as usize].id
+                ),
+            );
         }
     }
 

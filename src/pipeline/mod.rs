@@ -20,7 +20,7 @@ use crate::paths::PathBytes;
 use crate::progress::Counters;
 use crate::rules::RuleSet;
 use crate::source::worktree::{self, FileRead, WalkOptions};
-use crate::stats::{SkipReason, Stats};
+use crate::stats::{ErrorKind, SkipReason, Stats};
 
 /// What a scan produced before suppression.
 #[derive(Default)]
@@ -98,7 +98,7 @@ impl Worker {
             FileRead::Skip(reason, size) => self.local.stats.skip(reason, size),
             FileRead::Error(msg) => {
                 self.local.stats.skip(SkipReason::Unreadable, 0);
-                self.local.stats.error(msg);
+                self.local.stats.error(ErrorKind::File, msg);
             }
         }
         // Don't let one huge file pin its buffer for the rest of the walk.
@@ -114,7 +114,7 @@ impl Worker {
             self.local.stats.warnings.push(e.to_string());
         } else {
             self.local.stats.skip(SkipReason::Unreadable, 0);
-            self.local.stats.error(e.to_string());
+            self.local.stats.error(ErrorKind::File, e.to_string());
         }
     }
 }
@@ -165,7 +165,7 @@ pub fn scan_stdin(rules: Arc<RuleSet>) -> Scanned {
     let mut out = Scanned::default();
     let mut buf = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut buf) {
-        out.stats.error(format!("<stdin>: {e}"));
+        out.stats.error(ErrorKind::File, format!("<stdin>: {e}"));
         return out;
     }
     let mut step = BlobStep::new(rules, u64::MAX);

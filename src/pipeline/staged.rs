@@ -16,7 +16,7 @@ use crate::git::staged::{Base, Changes, Repo, StagedFile};
 use crate::git::EntryKind;
 use crate::rules::RuleSet;
 use crate::source::staged::{added_lines, AddedLines};
-use crate::stats::SkipReason;
+use crate::stats::{ErrorKind, SkipReason};
 
 use super::{BlobStep, Scanned};
 
@@ -55,8 +55,10 @@ pub fn scan(repo: &Repo, changes: &Changes, rules: Arc<RuleSet>, max_size: u64) 
         }
         if let Err(msg) = scanner.file(repo, changes, file, &mut out) {
             out.stats.skip(SkipReason::Unreadable, 0);
-            out.stats
-                .error(format!("{}: {msg}", file.path.as_str_lossy()));
+            out.stats.error(
+                ErrorKind::Object,
+                format!("{}: {msg}", file.path.as_str_lossy()),
+            );
         }
     }
     scanner.step.drain_into(&mut out.stats);

@@ -66,7 +66,7 @@ pub fn stats_value(s: &Stats) -> Value {
         "bytes": s.bytes,
         "skipped": skipped,
         "skipped_bytes": s.skipped_bytes,
-        "errors": s.errors,
+        "errors": s.errors.iter().map(|e| e.msg.as_str()).collect::<Vec<_>>(),
         "warnings": s.warnings,
         "suppressed": suppressed,
         "commits": s.commits,
