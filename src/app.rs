@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command, CommonArgs, RulesCommand};
 use crate::commands;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::finding::InlineAllow;
 use crate::pipeline::Scanned;
 use crate::report::{self, Format, Judged, Report};
 use crate::rules::RuleSet;
@@ -16,6 +17,7 @@ use crate::stats::SuppressReason;
 use crate::suppress::{Suppressor, Verdict};
 
 pub fn run(cli: Cli) -> Result<Exit> {
+    report::set_color(cli.color);
     match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Rules(RulesCommand::Check {
@@ -30,7 +32,22 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::History(args) => commands::history::run(args),
         Command::Baseline(cmd) => commands::baseline::run(cmd),
         Command::InstallHook(args) => commands::hook::install(args),
-        Command::UninstallHook(args) => commands::hook::uninstall(args),
+        Command::UninstallHook(args) => commands::hook::uninstall(crate::cli::HookArgs {
+            repo: args.repo,
+            force: false,
+        }),
+        Command::Completions { shell } => print_with(|w| report::manual::completions(shell, w)),
+        Command::Man => print_with(report::manual::man),
+    }
+}
+
+/// Runs `write` on buffered standard output (completions, man page).
+fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<Exit> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match write(&mut w).and_then(|_| w.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(Exit::Clean),
     }
 }
 
@@ -63,6 +80,9 @@ pub fn finish(
             }
             Verdict::Suppressed(reason, status) => {
                 *scanned.stats.suppressed.entry(reason).or_default() += 1;
+                if reason == SuppressReason::Inline && f.inline == InlineAllow::Gitleaks {
+                    scanned.stats.inline_gitleaks += 1;
+                }
                 if common.show_suppressed {
                     judged.push(Judged {
                         finding: f,
@@ -80,9 +100,7 @@ pub fn finish(
         stats,
         rules,
         show_secrets: common.show_secrets,
-        color: to_terminal
-            && common.format == Format::Text
-            && std::env::var_os("NO_COLOR").is_none(),
+        color: report::color_enabled(common.format, to_terminal),
     };
     write_report(&report, common)?;
     let stats = &scanned.stats;
@@ -151,13 +169,16 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
     let mb = stats.bytes as f64 / 1e6;
     let mut s = String::new();
     if stats.commits > 0 {
-        s += &format!("leakscan: {} commits, ", stats.commits);
+        s += &format!(
+            "leakscan: {}, ",
+            report::count(stats.commits, "commit", "commits")
+        );
     } else {
         s += "leakscan: ";
     }
     s += &format!(
-        "scanned {} {unit} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
-        stats.scanned,
+        "scanned {} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
+        report::count(stats.scanned, unit.strip_suffix('s').unwrap_or(unit), unit),
         if secs > 0.0 { mb / secs } else { 0.0 }
     );
     let skipped = stats.skipped_total();
@@ -176,7 +197,14 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
         (SuppressReason::Allowlist, "allowlisted by config"),
     ] {
         if let Some(n) = stats.suppressed.get(&reason) {
-            parts.push(format!("{n} {label}"));
+            if reason == SuppressReason::Inline && stats.inline_gitleaks > 0 {
+                parts.push(format!(
+                    "{n} {label} ({} gitleaks:allow)",
+                    stats.inline_gitleaks
+                ));
+            } else {
+                parts.push(format!("{n} {label}"));
+            }
         }
     }
     parts.push(format!("{new} new"));

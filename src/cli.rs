@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report::Format;
+use crate::report::{ColorWhen, Format};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,6 +17,15 @@ use crate::report::Format;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,7 +45,15 @@ pub enum Command {
     /// Install a git pre-commit hook that runs `leakscan staged`.
     InstallHook(HookArgs),
     /// Remove the pre-commit hook installed by `install-hook`.
-    UninstallHook(HookArgs),
+    UninstallHook(UninstallHookArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) to standard output.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    Man,
 }
 
 /// Options shared by every scanning mode.
@@ -162,8 +179,10 @@ pub enum RulesCommand {
     },
     /// Print the active rules.
     List {
+        /// Configuration whose rules to list too.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// List only the configuration's rules.
         #[arg(long)]
         no_default_rules: bool,
     },
@@ -304,6 +323,13 @@ pub struct HookArgs {
     /// Replace an existing hook that is not ours (it is kept as pre-commit.local and chained).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UninstallHookArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
 }
 
 /// Parses `10485760`, `10M`, `10MiB`, `512K`, `1G`.

@@ -17,7 +17,14 @@ use crate::source::history::{self as source, ObjectReader, Repo, Selection};
 
 /// The repository named by `--repo`, or the one containing the current directory.
 fn repo(args: &HistoryArgs) -> Result<Repo> {
-    Repo::discover(args.repo.as_deref().unwrap_or(Path::new(".")))
+    Repo::discover(args.repo.as_deref().unwrap_or(Path::new("."))).map_err(|e| match e {
+        // Outside a repository without `--repo`: say how to name one.
+        Error::Git { repo, msg } if args.repo.is_none() => Error::Git {
+            repo,
+            msg: format!("{msg}; run inside a repository or name one with `--repo PATH`"),
+        },
+        e => e,
+    })
 }
 
 fn selection(args: &HistoryArgs) -> Result<Selection> {
