@@ -123,7 +123,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(
         h,
         "<p class=\"summary\" id=\"summary\">{} · {} · {} · {}{}</p>",
-        format_args!("scanned {}", s.scanned),
+        // History scans count blobs, the others files.
+        if history || s.commits > 0 {
+            super::count(s.scanned, "blob", "blobs")
+        } else {
+            super::count(s.scanned, "file", "files")
+        } + " scanned",
         escape(&format!("{:.1} MB", s.bytes as f64 / 1e6)),
         super::count(groups.len() as u64, "secret", "secrets"),
         format_args!("{new} new"),
@@ -326,7 +331,7 @@ td.status { font-weight: 600; white-space: nowrap; }
 tbody.new td.status { color: var(--new); }
 tbody.suppressed td.status { color: var(--sup); }
 td.count { text-align: right; }
-td.date { white-space: nowrap; }
+td.date, td.commit { white-space: nowrap; }
 .empty { padding: 2rem; text-align: center; color: var(--muted); }
 footer { margin-top: 1.5rem; font-size: 12px; }
 "#;

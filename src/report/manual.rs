@@ -24,13 +24,18 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
-    man.render_subcommands_section(out)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    // Every subcommand in this same page (not in leakscan-scan(1) and so on).
+    for sub in cmd.get_subcommands().filter(|s| shown(s)) {
         write_subcommand(out, "leakscan", sub)?;
     }
     man.render_extra_section(out)?;
     man.render_version_section(out)?;
     Ok(())
+}
+
+/// Not hidden, and not clap's own `help` subcommand.
+fn shown(sub: &clap::Command) -> bool {
+    !sub.is_hide_set() && sub.get_name() != "help"
 }
 
 /// One `.SH` section per subcommand (nested ones too): its synopsis, about
@@ -48,7 +53,7 @@ fn write_subcommand(out: &mut dyn Write, parent: &str, sub: &clap::Command) -> i
     // Nested sections become subsections of this one.
     let body = String::from_utf8_lossy(&body).replace(".SH ", ".SS ");
     out.write_all(body.as_bytes())?;
-    for nested in sub.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for nested in sub.get_subcommands().filter(|s| shown(s)) {
         write_subcommand(out, &name, nested)?;
     }
     Ok(())
