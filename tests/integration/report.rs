@@ -548,6 +548,35 @@ fn summary_says_1_file_and_1_commit() {
 }
 
 #[test]
+fn rules_check_says_1_rule_and_1_example() {
+    let t = Tree::new();
+    t.write(
+        "one.toml",
+        r#"[[rules]]
+id = "acme-key"
+description = "ACME key"
+keywords = ["acme_"]
+regex = '''\bacme_([A-Za-z0-9]{13})\b'''
+examples = ["k = acme_{alnum:13}"]
+"#,
+    );
+    let r = run(leakscan().current_dir(t.path()).args([
+        "rules",
+        "check",
+        "--config",
+        "one.toml",
+        "--no-default-rules",
+    ]))
+    .expect(0);
+    assert!(
+        r.stderr
+            .contains("1 rule, 1 example, 0 negative examples: 0 problems"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn history_outside_a_repository_hints_at_repo() {
     let t = Tree::new();
     let r = run(leakscan().current_dir(t.path()).arg("history")).expect(2);
