@@ -46,6 +46,9 @@ struct Place {
 /// One secret: every finding with the same fingerprint.
 struct Group<'a> {
     first: &'a Judged,
+    /// A finding of this secret that is new, if any (the group's status:
+    /// one unsuppressed copy makes the secret new).
+    new: Option<&'a Judged>,
     places: Vec<Place>,
 }
 
@@ -59,9 +62,13 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
             order.push(fp);
             Group {
                 first: j,
+                new: None,
                 places: Vec::new(),
             }
         });
+        if j.suppressed.is_none() && g.new.is_none() {
+            g.new = Some(j);
+        }
         g.places.push(Place {
             path: f.path.as_str_lossy().into_owned(),
             line: f.line,
@@ -189,7 +196,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 
     for g in &groups {
         let f = &g.first.finding;
-        let (status_key, status_text) = status(g.first);
+        let (status_key, status_text) = status(g.new.unwrap_or(g.first));
         let first = &g.places[0];
         let help = r
             .rules

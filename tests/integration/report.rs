@@ -308,6 +308,41 @@ fn html_report_is_self_contained_escaped_and_redacted() {
 }
 
 #[test]
+fn html_secret_with_one_unsuppressed_copy_is_new() {
+    let t = Tree::new();
+    let pat = fake::github_pat(14);
+    // The same secret in one file twice: one line allowed, one not.
+    t.write("a.env", format!("A={pat} # leakscan:allow\nB={pat}\n"));
+    let r = run(leakscan().current_dir(t.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "html",
+        "--show-suppressed",
+    ]))
+    .expect(1);
+    assert_eq!(r.stdout.matches("<tbody class=\"secret").count(), 1);
+    assert!(
+        r.stdout.contains("<tbody class=\"secret new\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("a.env:1:3") && r.stdout.contains("a.env:2:3"));
+    // With only the allowed copy left, the secret is suppressed.
+    t.write("a.env", format!("A={pat} # leakscan:allow\n"));
+    let r = run(leakscan().current_dir(t.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "html",
+        "--show-suppressed",
+    ]))
+    .expect(0);
+    assert!(r.stdout.contains("<tbody class=\"secret suppressed\""));
+    assert!(r.stdout.contains("suppressed: inline"));
+}
+
+#[test]
 fn html_history_report_says_when_and_by_whom() {
     let g = Git::init();
     g.write("a.txt", format!("t = {}\n", fake::slack_bot(13)));
