@@ -132,6 +132,52 @@ pub const FAMILIES: &[Family] = &[
         "Delete the API key (Integrations, API Access Keys) and create a new one.", 7.5),
     fam("shopify", "Shopify", "https://shopify.dev/docs/apps/build/authentication-authorization",
         "Rotate the app's access token or API secret in the Partner Dashboard or the store's app settings.", 8.5),
+    fam("alibaba", "Alibaba Cloud", "https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair",
+        "In the RAM console, create a new AccessKey pair for the user, switch consumers to it, then disable and delete the leaked one.", 9.0),
+    fam("ibm-cloud", "IBM Cloud", "https://cloud.ibm.com/docs/account?topic=account-userapikey",
+        "Delete the API key under Manage, Access (IAM), API keys, and create a new one.", 9.0),
+    fam("scaleway", "Scaleway", "https://www.scaleway.com/en/docs/iam/how-to/create-api-keys/",
+        "Delete the API key in the IAM section of the console and create a new one.", 9.0),
+    fam("circleci", "CircleCI", "https://circleci.com/docs/managing-api-tokens/",
+        "Delete the personal or project API token in CircleCI's settings and create a new one.", 8.5),
+    fam("buildkite", "Buildkite", "https://buildkite.com/docs/apis/managing-api-tokens",
+        "Revoke the API access token in Personal settings and create a new one with the scopes it needs.", 8.5),
+    fam("netlify", "Netlify", "https://docs.netlify.com/api/get-started/#authentication",
+        "Delete the personal access token under User settings, Applications, and create a new one.", 8.0),
+    fam("vercel", "Vercel", "https://vercel.com/docs/rest-api#creating-an-access-token",
+        "Delete the token in Account settings, Tokens, and create a new one with an expiry.", 8.0),
+    fam("flyio", "Fly.io", "https://fly.io/docs/security/tokens/",
+        "Revoke the token (`fly tokens revoke`) and issue a narrower one.", 8.0),
+    fam("supabase", "Supabase", "https://supabase.com/docs/guides/api/api-keys",
+        "Revoke the access token in the dashboard (Account, Access tokens), or roll the project's keys.", 8.5),
+    fam("pulumi", "Pulumi", "https://www.pulumi.com/docs/pulumi-cloud/access-management/access-tokens/",
+        "Delete the access token in Pulumi Cloud (Personal access tokens) and create a new one.", 8.0),
+    fam("tailscale", "Tailscale", "https://tailscale.com/kb/1085/auth-keys",
+        "Revoke the auth or API key in the admin console (Settings, Keys) and generate a new one.", 8.5),
+    fam("microsoft-teams", "Microsoft Teams", "https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook",
+        "Remove the incoming webhook from the channel and create a new one.", 5.5),
+    fam("mailchimp", "Mailchimp", "https://mailchimp.com/help/about-api-keys/",
+        "Disable the API key in Account, Extras, API keys, and create a new one.", 7.5),
+    fam("square", "Square", "https://developer.squareup.com/docs/build-basics/access-tokens",
+        "Replace the access token (or revoke the OAuth token) in the Developer Dashboard.", 9.0),
+    fam("hubspot", "HubSpot", "https://developers.hubspot.com/docs/api/private-apps",
+        "Rotate the private app's access token in the app's settings.", 8.0),
+    fam("asana", "Asana", "https://developers.asana.com/docs/personal-access-token",
+        "Deauthorize the personal access token in the developer console and create a new one.", 7.5),
+    fam("dropbox", "Dropbox", "https://developers.dropbox.com/oauth-guide",
+        "Revoke the token (`/2/auth/token/revoke`, or the app console) and reauthorize.", 8.0),
+    fam("airtable", "Airtable", "https://airtable.com/developers/web/guides/personal-access-tokens",
+        "Delete or regenerate the token in the developer hub and create a new one with the scopes it needs.", 7.5),
+    fam("auth0", "Auth0", "https://auth0.com/docs/get-started/applications/rotate-client-secret",
+        "Rotate the application's client secret in the Auth0 dashboard or Management API.", 9.0),
+    fam("mapbox", "Mapbox", "https://docs.mapbox.com/accounts/guides/tokens/",
+        "Delete or rotate the secret token on the account's Access tokens page.", 6.5),
+    fam("algolia", "Algolia", "https://www.algolia.com/doc/guides/security/api-keys/",
+        "Regenerate the Admin API key (or delete the key) in the dashboard's API Keys settings.", 8.5),
+    fam("databricks", "Databricks", "https://docs.databricks.com/en/dev-tools/auth/pat.html",
+        "Revoke the personal access token in User settings, Developer, Access tokens, and create a new one.", 9.0),
+    fam("notion", "Notion", "https://developers.notion.com/docs/authorization",
+        "Refresh the integration's secret in the integration settings.", 7.5),
     fam("private-key", "Private key", KEY_URL,
         "Treat the key pair as compromised: issue a new key pair, replace the public key or certificate wherever it is trusted (revoke the certificate, remove the key from authorized_keys), and retire the old one.", 9.0),
     fam("wireguard-private-key", "WireGuard", KEY_URL,
@@ -143,7 +189,7 @@ pub const FAMILIES: &[Family] = &[
     fam("jwt", "JSON Web Token", GENERIC_URL,
         "A JWT is valid until it expires: revoke the session or rotate the signing key if it is long-lived.", 6.0),
     fam("generic", "Unknown provider", GENERIC_URL,
-        "Find out which service issued this credential, revoke or change it there, and load its replacement from a secret store or the environment.", 6.0),
+        "Find out which service issued this credential and revoke or change it there.", 6.0),
 ];
 
 /// The family whose prefix is the longest match of `rule_id` at a `-`
@@ -177,16 +223,16 @@ pub struct Help {
 
 pub fn help(rule: &Rule) -> Help {
     let fam = family(&rule.id);
-    let (provider, url, revoke, severity) = match fam {
+    let (provider, url, revoke, severity): (&str, &'static str, &str, f32) = match fam {
         Some(f) => (f.provider, f.url, f.revoke, f.severity),
         None if is_database(&rule.id) => (
-            "Database or service",
+            "Database",
             GENERIC_URL,
             "Change the password of that account on the server (and any other place it is reused), then update the connection settings from a secret store.",
             8.0,
         ),
         None => (
-            "The issuing service",
+            "Issuing service",
             GENERIC_URL,
             "Revoke or regenerate the credential in the issuing service's console or API, and create a new one with the least privilege it needs.",
             if rule.generic { 6.0 } else { 8.0 },
@@ -201,10 +247,29 @@ pub fn help(rule: &Rule) -> Help {
         it has already been copied (clones, forks, CI logs, caches). Revoke it first, then remove it \
         from the code and load the replacement from a secret store or the environment; check the \
         provider's logs for use since the leak.";
-    let text = format!(
-        "{desc}.\n\nHow to fix: {revoke} {AFTER}\n\nProvider: {provider}. See {url}",
-        desc = rule.description.trim_end_matches('.'),
-    );
+    // A provider's own page, or (no such page known) general guidance.
+    let general = url == GENERIC_URL || url == KEY_URL;
+    let guide = if url == KEY_URL {
+        "OWASP Key Management Cheat Sheet"
+    } else {
+        "OWASP Secrets Management Cheat Sheet"
+    };
+    let text = if general {
+        format!(
+            "{desc}.\n\nHow to fix: {revoke} {AFTER}\n\nGeneral guidance: {guide}, {url}",
+            desc = rule.description.trim_end_matches('.'),
+        )
+    } else {
+        format!(
+            "{desc}.\n\nHow to fix: {revoke} {AFTER}\n\n{provider}: how to revoke or rotate, {url}",
+            desc = rule.description.trim_end_matches('.'),
+        )
+    };
+    let link = if general {
+        format!("General guidance: [{guide}]({url})")
+    } else {
+        format!("{provider}: [how to revoke or rotate]({url})")
+    };
     let markdown = format!(
         "**{desc}** (leakscan rule `{id}`).\n\n\
          ### How to fix\n\n\
@@ -212,7 +277,7 @@ pub fn help(rule: &Rule) -> Help {
          2. **Replace it where it is used**, loading the new value from a secret store or the environment, never from the repository.\n\
          3. **Check for misuse** in the provider's access or audit logs since the secret was committed.\n\
          4. **Then remove it** from the code. Rewriting history is optional: once revoked, the old value is useless.\n\n\
-         {provider}: [how to revoke or rotate]({url}).\n\n\
+         {link}.\n\n\
          If this is a test value or a false positive, mark the line with `leakscan:allow` \
          (or `leakscan:allow={id}`), or record it with `leakscan baseline update`.",
         desc = rule.description.trim_end_matches('.'),
