@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report::Format;
+use crate::report::{ColorWhen, Format};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,6 +17,15 @@ use crate::report::Format;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,7 +45,15 @@ pub enum Command {
     /// Install a git pre-commit hook that runs `leakscan staged`.
     InstallHook(HookArgs),
     /// Remove the pre-commit hook installed by `install-hook`.
-    UninstallHook(HookArgs),
+    UninstallHook(UninstallHookArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) to standard output.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    Man,
 }
 
 /// Options shared by every scanning mode.
@@ -162,8 +179,10 @@ pub enum RulesCommand {
     },
     /// Print the active rules.
     List {
+        /// Configuration whose rules to list too.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// List only the configuration's rules.
         #[arg(long)]
         no_default_rules: bool,
     },
@@ -306,10 +325,17 @@ pub struct HookArgs {
     pub force: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct UninstallHookArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+}
+
 /// `--format`'s values: the report formats by their command-line names.
 impl clap::ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Text, Format::Json, Format::Sarif]
+        &[Format::Text, Format::Json, Format::Sarif, Format::Html]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -317,7 +343,24 @@ impl clap::ValueEnum for Format {
             Format::Text => "text",
             Format::Json => "json",
             Format::Sarif => "sarif",
+            Format::Html => "html",
         }))
+    }
+}
+
+/// `--color`'s values.
+impl clap::ValueEnum for ColorWhen {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[ColorWhen::Auto, ColorWhen::Always, ColorWhen::Never]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            ColorWhen::Auto => clap::builder::PossibleValue::new("auto")
+                .help("On a terminal, unless NO_COLOR is set (to anything but the empty string)"),
+            ColorWhen::Always => clap::builder::PossibleValue::new("always"),
+            ColorWhen::Never => clap::builder::PossibleValue::new("never"),
+        })
     }
 }
 

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::finding::InlineAllow;
 use crate::pipeline::Scanned;
-use crate::report::{self, Format, Judged, Report};
+use crate::report::{self, Judged, Report};
 use crate::settings::{Output, Settings};
 use crate::stats::SuppressReason;
 use crate::suppress::Verdict;
@@ -37,6 +38,9 @@ pub fn finish(
             }
             Verdict::Suppressed(reason, status) => {
                 *scanned.stats.suppressed.entry(reason).or_default() += 1;
+                if reason == SuppressReason::Inline && f.inline == InlineAllow::Gitleaks {
+                    scanned.stats.inline_gitleaks += 1;
+                }
                 if output.show_suppressed {
                     judged.push(Judged {
                         finding: f,
@@ -54,9 +58,7 @@ pub fn finish(
         stats,
         rules: &settings.rules,
         show_secrets: output.show_secrets,
-        color: to_terminal
-            && output.format == Format::Text
-            && std::env::var_os("NO_COLOR").is_none(),
+        color: report::color_enabled(output.format, to_terminal),
     };
     write_report(&report, output)?;
     let stats = &scanned.stats;
@@ -125,13 +127,16 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
     let mb = stats.bytes as f64 / 1e6;
     let mut s = String::new();
     if stats.commits > 0 {
-        s += &format!("leakscan: {} commits, ", stats.commits);
+        s += &format!(
+            "leakscan: {}, ",
+            report::count(stats.commits, "commit", "commits")
+        );
     } else {
         s += "leakscan: ";
     }
     s += &format!(
-        "scanned {} {unit} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
-        stats.scanned,
+        "scanned {} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
+        report::count(stats.scanned, unit.strip_suffix('s').unwrap_or(unit), unit),
         if secs > 0.0 { mb / secs } else { 0.0 }
     );
     let skipped = stats.skipped_total();
@@ -150,7 +155,14 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
         (SuppressReason::Allowlist, "allowlisted by config"),
     ] {
         if let Some(n) = stats.suppressed.get(&reason) {
-            parts.push(format!("{n} {label}"));
+            if reason == SuppressReason::Inline && stats.inline_gitleaks > 0 {
+                parts.push(format!(
+                    "{n} {label} ({} gitleaks:allow)",
+                    stats.inline_gitleaks
+                ));
+            } else {
+                parts.push(format!("{n} {label}"));
+            }
         }
     }
     parts.push(format!("{new} new"));

@@ -58,7 +58,10 @@ impl Progress {
                 let total = c.blobs_total.load(Ordering::Relaxed);
                 let commits = c.commits.load(Ordering::Relaxed);
                 let msg = if total > 0 {
-                    format!("{commits} commits, {n}/{total} {what}, {mb:.0} MB")
+                    format!(
+                        "{}, {n}/{total} {what}, {mb:.0} MB",
+                        crate::report::count(commits, "commit", "commits")
+                    )
                 } else {
                     format!("{n} {what}, {mb:.0} MB")
                 };

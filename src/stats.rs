@@ -117,6 +117,8 @@ pub struct Stats {
     /// Non-fatal notes for the user (e.g. a shallow clone's cut-off).
     pub warnings: Vec<String>,
     pub suppressed: BTreeMap<SuppressReason, u64>,
+    /// Of the `Inline` suppressions, those by a `gitleaks:allow` marker.
+    pub inline_gitleaks: u64,
     /// Candidates dropped inside the matcher, by filter.
     pub filtered_entropy: u64,
     pub filtered_placeholder: u64,
@@ -151,6 +153,7 @@ impl Stats {
         self.filtered_placeholder += other.filtered_placeholder;
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
         self.commits += other.commits;
+        self.inline_gitleaks += other.inline_gitleaks;
     }
 
     pub fn skipped_total(&self) -> u64 {

@@ -6,16 +6,21 @@
 pub mod baseline;
 pub mod history;
 pub mod hook;
+mod manual;
 pub mod rules;
 pub mod scan;
 pub mod staged;
 
-use crate::cli::{Cli, Command, RulesCommand};
-use crate::error::Result;
+use std::io::Write;
+
+use crate::cli::{Cli, Command, HookArgs, RulesCommand};
+use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::report;
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Exit> {
+    report::set_color(cli.color);
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(RulesCommand::Check {
@@ -30,6 +35,21 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::History(args) => history::run(args),
         Command::Baseline(cmd) => baseline::run(cmd),
         Command::InstallHook(args) => hook::install(args),
-        Command::UninstallHook(args) => hook::uninstall(args),
+        Command::UninstallHook(args) => hook::uninstall(HookArgs {
+            repo: args.repo,
+            force: false,
+        }),
+        Command::Completions { shell } => print_with(|w| manual::completions(shell, w)),
+        Command::Man => print_with(manual::man),
+    }
+}
+
+/// Runs `write` on buffered standard output (completions, man page).
+fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<Exit> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match write(&mut w).and_then(|_| w.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(Exit::Clean),
     }
 }

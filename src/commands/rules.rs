@@ -27,11 +27,13 @@ pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
     }
     let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
     let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();
+    use crate::report::count;
     eprintln!(
-        "leakscan: {} rules, {examples} examples, {negatives} negative examples: {} problem{}",
-        rules.len(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        "leakscan: {}, {}, {}: {}",
+        count(rules.len() as u64, "rule", "rules"),
+        count(examples as u64, "example", "examples"),
+        count(negatives as u64, "negative example", "negative examples"),
+        count(problems.len() as u64, "problem", "problems"),
     );
     Ok(if problems.is_empty() {
         Exit::Clean

@@ -21,7 +21,8 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
-/// What a `leakscan:allow` marker on the finding's line says.
+/// What an inline marker on the finding's line says: `leakscan:allow`, or
+/// gitleaks' `gitleaks:allow` (honoured so that switching costs nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum InlineAllow {
     #[default]
@@ -30,14 +31,23 @@ pub enum InlineAllow {
     All,
     /// `leakscan:allow=a,b`: only these rules.
     Rules(Vec<String>),
+    /// `gitleaks:allow` (and no `leakscan:allow`): every rule. Counted apart
+    /// in the summary, so a migrated repository sees where its markers came from.
+    Gitleaks,
 }
 
 impl InlineAllow {
-    /// Parses the marker out of one line of text.
+    /// Parses the marker out of one line of text. A `leakscan:allow` marker
+    /// wins over a `gitleaks:allow` on the same line.
     pub fn parse(line: &[u8]) -> InlineAllow {
         const MARK: &[u8] = b"leakscan:allow";
+        const GITLEAKS: &[u8] = b"gitleaks:allow";
         let Some(i) = memchr::memmem::find(line, MARK) else {
-            return InlineAllow::None;
+            return if memchr::memmem::find(line, GITLEAKS).is_some() {
+                InlineAllow::Gitleaks
+            } else {
+                InlineAllow::None
+            };
         };
         let rest = &line[i + MARK.len()..];
         if let Some(list) = rest.strip_prefix(b"=") {
@@ -60,7 +70,7 @@ impl InlineAllow {
     pub fn allows(&self, rule: &str) -> bool {
         match self {
             InlineAllow::None => false,
-            InlineAllow::All => true,
+            InlineAllow::All | InlineAllow::Gitleaks => true,
             InlineAllow::Rules(ids) => ids.iter().any(|i| i == rule),
         }
     }
@@ -197,5 +207,17 @@ mod tests {
         );
         assert!(r.allows("aws-key-id"));
         assert!(!r.allows("jwt"));
+    }
+
+    #[test]
+    fn gitleaks_marker() {
+        let g = InlineAllow::parse(b"token = 'x' # gitleaks:allow");
+        assert_eq!(g, InlineAllow::Gitleaks);
+        assert!(g.allows("github-pat"));
+        // leakscan's own marker, with its rule list, decides when both are there.
+        let both = InlineAllow::parse(b"x # gitleaks:allow leakscan:allow=jwt");
+        assert_eq!(both, InlineAllow::Rules(vec!["jwt".into()]));
+        assert!(!both.allows("github-pat"));
+        assert_eq!(InlineAllow::parse(b"gitleaks:deny"), InlineAllow::None);
     }
 }

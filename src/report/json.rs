@@ -1,5 +1,6 @@
-//! JSON output, schema version 1 (documented in the README). Non-UTF-8 paths
-//! are written as `{"bytes": "<base64>"}`.
+//! JSON output, schema version 1 (documented in the README; JSON Schema in
+//! `schema/report.schema.json`, checked against real output by the tests).
+//! Non-UTF-8 paths are written as `{"bytes": "<base64>"}`.
 
 use std::io::{self, Write};
 
@@ -69,6 +70,7 @@ pub fn stats_value(s: &Stats) -> Value {
         "errors": s.errors.iter().map(|e| e.msg.as_str()).collect::<Vec<_>>(),
         "warnings": s.warnings,
         "suppressed": suppressed,
+        "inline_gitleaks": s.inline_gitleaks,
         "commits": s.commits,
         "elapsed_ms": s.elapsed.as_millis() as u64,
     })

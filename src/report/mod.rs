@@ -1,7 +1,9 @@
-//! Reporters: findings and stats to bytes on a writer, in text, JSON or SARIF.
-//! Findings arrive sorted and already judged; reporters only format them.
+//! Reporters: findings and stats to bytes on a writer, in text, JSON, SARIF
+//! or HTML. Findings arrive sorted and already judged; reporters only format them.
 
+mod html;
 mod json;
+pub mod rotation;
 mod sarif;
 mod text;
 
@@ -17,6 +19,51 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// One self-contained HTML page (inline CSS and JS, no network).
+    Html,
+}
+
+/// `--color`: when the text report is coloured (and grouped by path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (to anything but the empty string).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
+
+/// Records the run's `--color` choice (once, at start-up).
+pub fn set_color(when: ColorWhen) {
+    let _ = COLOR.set(when);
+}
+
+/// Whether a report in `format` is coloured: only text is; `always` and
+/// `never` decide, `auto` colours a terminal unless NO_COLOR is set.
+pub fn color_enabled(format: Format, to_terminal: bool) -> bool {
+    color_for(
+        COLOR.get().copied().unwrap_or_default(),
+        format,
+        to_terminal,
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    )
+}
+
+fn color_for(when: ColorWhen, format: Format, to_terminal: bool, no_color: bool) -> bool {
+    format == Format::Text
+        && match when {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => to_terminal && !no_color,
+        }
+}
+
+/// `1 file`, `2 files`: `n` and the noun, singular for one.
+pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
 /// A finding with the verdict on it.
@@ -54,5 +101,29 @@ pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Re
         Format::Text => text::write(report, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Html => html::write(report, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_choice() {
+        use ColorWhen::*;
+        assert!(color_for(Auto, Format::Text, true, false));
+        assert!(!color_for(Auto, Format::Text, true, true), "NO_COLOR");
+        assert!(!color_for(Auto, Format::Text, false, false));
+        assert!(color_for(Always, Format::Text, false, true));
+        assert!(!color_for(Never, Format::Text, true, false));
+        assert!(!color_for(Always, Format::Json, true, false));
+    }
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1u64, "file", "files"), "1 file");
+        assert_eq!(count(0u64, "file", "files"), "0 files");
+        assert_eq!(count(2u64, "commit", "commits"), "2 commits");
     }
 }

@@ -5,24 +5,54 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::Report;
+use super::{rotation, Report};
+
+/// The tool's home page for the driver's `informationUri`: Cargo.toml's
+/// `homepage`, else its `repository`; omitted while neither is set.
+fn information_uri() -> &'static str {
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+}
+
+/// One `reportingDescriptor`: ids, descriptions, help (what the secret is,
+/// how to revoke it), the provider's page, and GitHub's `security-severity`.
+fn rule_value(rule: &crate::rules::Rule) -> Value {
+    let help = rotation::help(rule);
+    json!({
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.description},
+        "fullDescription": {"text": format!("{} (leakscan rule `{}`)", rule.description, rule.id)},
+        "help": {"text": help.text, "markdown": help.markdown},
+        "helpUri": help.url,
+        "defaultConfiguration": {"level": "error"},
+        "properties": {
+            "tags": ["security", "secret"],
+            "precision": if rule.generic { "medium" } else { "high" },
+            "problem.severity": "error",
+            // GitHub reads a string holding a number from 0.0 to 10.0.
+            "security-severity": format!("{:.1}", help.severity),
+        },
+    })
+}
+
+fn driver_value(rules: Vec<Value>, information_uri: &str) -> Value {
+    let mut driver = json!({
+        "name": "leakscan",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    if !information_uri.is_empty() {
+        driver["informationUri"] = json!(information_uri);
+    }
+    driver
+}
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let rules: Vec<Value> = r
-        .rules
-        .rules
-        .iter()
-        .map(|rule| {
-            json!({
-                "id": rule.id,
-                "name": rule.id,
-                "shortDescription": {"text": rule.description},
-                "fullDescription": {"text": format!("{} (leakscan rule `{}`)", rule.description, rule.id)},
-                "defaultConfiguration": {"level": "error"},
-                "properties": {"tags": ["security", "secret"]},
-            })
-        })
-        .collect();
+    let rules: Vec<Value> = r.rules.rules.iter().map(rule_value).collect();
     let results: Vec<Value> = r
         .findings
         .iter()
@@ -64,11 +94,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "leakscan",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
+            "tool": {"driver": driver_value(rules, information_uri())},
             "results": results,
         }],
     });
@@ -87,4 +113,17 @@ fn uri(path: &str) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_has_information_uri_when_known() {
+        let d = driver_value(Vec::new(), "https://example.org/leakscan");
+        assert_eq!(d["informationUri"], "https://example.org/leakscan");
+        assert_eq!(d["version"], env!("CARGO_PKG_VERSION"));
+        assert!(driver_value(Vec::new(), "").get("informationUri").is_none());
+    }
 }
