@@ -2,18 +2,18 @@
 //! history. The data flows one way:
 //!
 //! ```text
-//! source::{worktree, staged, history}  → bytes + origin
-//!   → blob (decode, binary / size / LFS checks; skips counted in stats)
-//!   → matcher (keyword automaton → rule regex in windows → entropy, allowlist, placeholder filters)
-//!   → finding (rule, path, line/column, secret, fingerprint, commit)
-//!   → suppress (config allowlist → inline `leakscan:allow` → baseline)
-//!   → report (text, json, sarif) + stats → exit code
+//! commands (flags → settings::Request → Settings)
+//!   → pipeline drivers over source/ and git/ (what to read; the only threads)
+//!   → pipeline::BlobStep: blob::classify (size, LFS, UTF-16, binary)
+//!       → matcher (keyword automaton → rule regex in windows → filters)
+//!       → finding (rule, path, line/column, secret, fingerprint, commit)
+//!   → outcome: suppress (allowlist → inline → baseline) → report → exit code
 //! ```
 //!
-//! `pipeline` is the only module that starts threads; `app` glues the command
-//! line to the stages. See ARCHITECTURE.md.
+//! A module imports only modules upstream of it (scripts/check-layers.py).
+//! See ARCHITECTURE.md.
 
-// One exception, `source::pack`, maps pack files into memory (see its SAFETY
+// One exception, `git::pack`, maps pack files into memory (see its SAFETY
 // note); everything else is safe code.
 #![deny(unsafe_code)]
 
