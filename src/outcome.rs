@@ -139,6 +139,12 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
         report::count(stats.scanned, unit.strip_suffix('s').unwrap_or(unit), unit),
         if secs > 0.0 { mb / secs } else { 0.0 }
     );
+    if stats.binary > 0 {
+        s += &format!(
+            "leakscan: of which {} binary (printable runs matched with the rules that need no context)\n",
+            stats.binary
+        );
+    }
     let skipped = stats.skipped_total();
     if skipped > 0 {
         let parts: Vec<String> = stats

@@ -109,6 +109,8 @@ impl std::fmt::Display for ItemError {
 pub struct Stats {
     /// Files or blobs whose content was scanned.
     pub scanned: u64,
+    /// Of those, binary ones (matched on their printable runs).
+    pub binary: u64,
     pub bytes: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub skipped_bytes: u64,
@@ -139,6 +141,7 @@ impl Stats {
 
     pub fn merge(&mut self, other: Stats) {
         self.scanned += other.scanned;
+        self.binary += other.binary;
         self.bytes += other.bytes;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;

@@ -7,34 +7,66 @@ use std::borrow::Cow;
 
 use crate::stats::SkipReason;
 
-/// What to do with a blob.
+/// What to match in a blob.
 #[derive(Debug)]
 pub enum Class<'a> {
-    /// Text to match (decoded when the bytes were UTF-16).
+    /// Text to match with every rule (decoded when the bytes were UTF-16).
     Text(Cow<'a, [u8]>),
+    /// Binary (a NUL byte): its printable runs are matched with the rules
+    /// that need no context (`printable_view`).
+    Binary(&'a [u8]),
+    /// A UTF-16 byte-order mark on bytes with NULs: the decoded text and,
+    /// in case the mark lies, the raw bytes as binary. A two-byte prefix must
+    /// not hide a secret.
+    Both(Cow<'a, [u8]>, &'a [u8]),
     /// Not scanned, and why.
     Skip(SkipReason),
 }
 
 /// Classifies `bytes`: over `max` bytes → too large; a Git LFS pointer →
-/// skipped (the content lives elsewhere); decoded; binary → skipped.
-/// `explicit` content (named on the command line, standard input) is only
-/// decoded: the user asked for it.
+/// skipped (the content lives elsewhere); a UTF-16 byte-order mark → decoded
+/// (but bytes without a single NUL cannot be UTF-16 text with any ASCII in
+/// it, so they are scanned as they are); a NUL byte → binary. `explicit`
+/// content (named on the command line, standard input) is never skipped and
+/// never treated as binary: the user asked for it.
 pub fn classify(bytes: &[u8], max: u64, explicit: bool) -> Class<'_> {
-    if explicit {
-        return Class::Text(decode(bytes));
-    }
-    if bytes.len() as u64 > max {
+    if !explicit && bytes.len() as u64 > max {
         return Class::Skip(SkipReason::TooLarge);
     }
-    if is_lfs_pointer(bytes) {
+    if !explicit && is_lfs_pointer(bytes) {
         return Class::Skip(SkipReason::LfsPointer);
     }
-    let text = decode(bytes);
-    if is_binary(&text) {
-        return Class::Skip(SkipReason::Binary);
+    let has_nul = is_binary(bytes);
+    if has_bom(bytes) && has_nul {
+        let text = decode(bytes);
+        return if explicit || !is_binary(&text) {
+            Class::Both(text, bytes)
+        } else {
+            Class::Binary(bytes)
+        };
     }
-    Class::Text(text)
+    if has_nul && !explicit {
+        return Class::Binary(bytes);
+    }
+    Class::Text(Cow::Borrowed(bytes))
+}
+
+/// Starts with a UTF-16 byte-order mark.
+fn has_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+}
+
+/// A binary blob as text of the same length: printable ASCII, tab, CR and
+/// LF kept, every other byte a line break. Offsets are unchanged, tokens
+/// never run across binary data, and key blocks keep their lines.
+pub fn printable_view(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'\t' | b'\n' | b'\r' | 0x20..=0x7e => b,
+            _ => b'\n',
+        })
+        .collect()
 }
 
 /// Decodes UTF-16 (LE or BE, with BOM) to UTF-8; other content is returned as is.
@@ -87,14 +119,45 @@ mod tests {
         let lfs = b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 3\n";
         let skip = |b: &[u8], max| match classify(b, max, false) {
             Class::Skip(r) => Some(r),
-            Class::Text(_) => None,
+            _ => None,
         };
         assert_eq!(skip(lfs, 1 << 20), Some(SkipReason::LfsPointer));
-        assert_eq!(skip(b"a\0b", 1 << 20), Some(SkipReason::Binary));
         assert_eq!(skip(b"abcd", 3), Some(SkipReason::TooLarge));
         assert_eq!(skip(b"abc", 3), None);
-        // Named on the command line: only decoded.
+        assert!(matches!(
+            classify(b"a\0b", 1 << 20, false),
+            Class::Binary(_)
+        ));
+        // Named on the command line: never skipped, never binary.
         assert!(matches!(classify(b"a\0bcd", 3, true), Class::Text(_)));
         assert!(matches!(classify(lfs, 3, true), Class::Text(_)));
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_text() {
+        // FF FE before plain ASCII: not UTF-16 (no NUL), scanned as it is.
+        let raw = b"\xff\xfeAWS_KEY=value\n";
+        assert!(matches!(classify(raw, 1 << 20, false), Class::Text(t) if &*t == raw));
+        // Real UTF-16: decoded, and the raw bytes looked at as binary too.
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "key=1\n".encode_utf16() {
+            utf16.extend(u.to_le_bytes());
+        }
+        match classify(&utf16, 1 << 20, false) {
+            Class::Both(text, raw) => {
+                assert_eq!(&*text, b"key=1\n");
+                assert_eq!(raw, &utf16[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A mark and one NUL on ASCII: the decoding is garbage, so the bytes
+        // are also scanned as binary.
+        let odd = b"\xff\xfeghp_abc\0def";
+        assert!(matches!(classify(odd, 1 << 20, false), Class::Both(..)));
+    }
+
+    #[test]
+    fn printable_view_keeps_offsets() {
+        assert_eq!(printable_view(b"ab\0c\xffd\te\n"), b"ab\nc\nd\te\n");
     }
 }

@@ -3,15 +3,22 @@
 //! text and turn matches into findings; at the end, hand the matcher's
 //! counters and rule errors to the run's stats. One `BlobStep` per thread.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::blob::{self, Class};
 use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, RawMatch};
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
 use crate::stats::{ErrorKind, Stats};
+
+/// The most bytes the matcher looks at in one go. Larger texts are matched
+/// in chunks, so a huge keyword-dense blob cannot make the matcher's hit and
+/// window lists grow without bound.
+const CHUNK: usize = 16 << 20;
+/// How far chunks overlap: more than the widest window a rule searches
+/// (64 KiB for key blocks), so a secret that starts in a chunk is whole in it.
+const OVERLAP: usize = 128 << 10;
 
 /// One thread's matcher and limits.
 pub struct BlobStep {
@@ -40,31 +47,33 @@ impl BlobStep {
         self.matcher.rules()
     }
 
-    /// Classifies `bytes` and counts the outcome in `stats`: the text to
-    /// match, or `None` when the blob is skipped. `explicit` content (a file
-    /// named on the command line, standard input) skips the size and binary
-    /// checks.
+    /// Classifies `bytes` and counts the outcome in `stats`: what to match,
+    /// or `None` when the blob is skipped. `explicit` content (a file named
+    /// on the command line, standard input) is never skipped.
     pub fn classify<'a>(
         &self,
         bytes: &'a [u8],
         explicit: bool,
         stats: &mut Stats,
-    ) -> Option<Cow<'a, [u8]>> {
+    ) -> Option<Class<'a>> {
         let size = bytes.len() as u64;
         match blob::classify(bytes, self.max_size, explicit) {
-            Class::Text(text) => {
-                stats.scanned += 1;
-                stats.bytes += size;
-                Some(text)
-            }
             Class::Skip(reason) => {
                 stats.skip(reason, size);
                 None
             }
+            class => {
+                stats.scanned += 1;
+                stats.bytes += size;
+                if matches!(class, Class::Binary(_)) {
+                    stats.binary += 1;
+                }
+                Some(class)
+            }
         }
     }
 
-    /// `classify`, then `find` on what is to be scanned.
+    /// `classify`, then `find_in` on what is to be scanned.
     pub fn scan(
         &mut self,
         bytes: &[u8],
@@ -73,27 +82,94 @@ impl BlobStep {
         stats: &mut Stats,
     ) -> Vec<Finding> {
         match self.classify(bytes, explicit, stats) {
-            Some(text) => self.find(&text, path),
+            Some(class) => self.find_in(&class, path),
             None => Vec::new(),
         }
     }
 
-    /// Matches classified text and builds findings for `path`.
+    /// Findings in classified content: text with every rule, binary bytes'
+    /// printable runs with the rules that need no context.
+    pub fn find_in(&mut self, class: &Class<'_>, path: &PathBytes) -> Vec<Finding> {
+        match class {
+            Class::Text(text) => self.find(text, path),
+            Class::Binary(raw) => self.find_binary(raw, path),
+            Class::Both(text, raw) => {
+                let mut out = self.find(text, path);
+                out.extend(self.find_binary(raw, path));
+                out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                out.dedup_by(|b, a| a.sort_key() == b.sort_key());
+                out
+            }
+            Class::Skip(_) => Vec::new(),
+        }
+    }
+
+    /// Matches text with every rule and builds findings for `path`.
     pub fn find(&mut self, text: &[u8], path: &PathBytes) -> Vec<Finding> {
-        let matches = self.matcher.scan(text);
+        let matches = self.matches(text, |_| true);
+        self.located(text, text, matches, path)
+    }
+
+    /// Matches the printable runs of binary bytes (`blob::printable_view`)
+    /// with the rules that need no context: every rule but the generic
+    /// secret-named assignments, which binaries are full of.
+    pub fn find_binary(&mut self, raw: &[u8], path: &PathBytes) -> Vec<Finding> {
+        let view = blob::printable_view(raw);
+        let rules = self.matcher.rules().clone();
+        let matches = self.matches(&view, |m| !rules.rules[m.rule].generic);
+        self.located(&view, raw, matches, path)
+    }
+
+    /// The matcher's candidates in `text`, matched in chunks of at most
+    /// `CHUNK` bytes (cut at line ends, overlapping by `OVERLAP`) so that the
+    /// matcher's working memory stays bounded whatever the blob's size, and
+    /// kept when `keep` says so.
+    fn matches(&mut self, text: &[u8], keep: impl Fn(&RawMatch) -> bool) -> Vec<RawMatch> {
+        if text.len() <= CHUNK {
+            let mut out = self.matcher.scan(text);
+            out.retain(|m| keep(m));
+            return out;
+        }
+        let mut out = Vec::new();
+        let mut owned = 0;
+        while owned < text.len() {
+            let end = line_end(text, (owned + CHUNK).min(text.len()));
+            let from = line_start(text, owned.saturating_sub(OVERLAP));
+            let to = line_end(text, (end + OVERLAP).min(text.len()));
+            for mut m in self.matcher.scan(&text[from..to]) {
+                m.start += from;
+                m.end += from;
+                if m.start >= owned && m.start < end && keep(&m) {
+                    out.push(m);
+                }
+            }
+            owned = end;
+        }
+        out
+    }
+
+    /// Findings for matches in `text`, with lines and columns counted in
+    /// `lines` (the same bytes, or the raw bytes behind a printable view).
+    fn located(
+        &self,
+        text: &[u8],
+        lines_of: &[u8],
+        matches: Vec<RawMatch>,
+        path: &PathBytes,
+    ) -> Vec<Finding> {
         if matches.is_empty() {
             return Vec::new();
         }
         let rules = self.matcher.rules().clone();
-        let mut lines = LineIndex::new(text);
+        let mut lines = LineIndex::new(lines_of);
         let mut out = Vec::with_capacity(matches.len());
         for m in matches {
             let rule = &rules.rules[m.rule];
             let (line, column, line_start) = lines.locate(m.start);
             let full_line = line_at(text, line_start);
             let secret = &text[m.start..m.end];
-            let newlines = memchr::memchr_iter(b'\n', secret).count();
-            let (end_line, end_column) = match memchr::memrchr(b'\n', secret) {
+            let newlines = memchr::memchr_iter(b'\n', &lines_of[m.start..m.end]).count();
+            let (end_line, end_column) = match memchr::memrchr(b'\n', &lines_of[m.start..m.end]) {
                 Some(i) => (line + newlines, m.end - (m.start + i + 1) + 1),
                 None => (line, column + secret.len()),
             };
@@ -140,4 +216,18 @@ fn excerpt(line: &[u8], at: usize) -> Vec<u8> {
     }
     let start = at.saturating_sub(MAX / 4).min(line.len() - MAX);
     line[start..start + MAX].to_vec()
+}
+
+/// The start of the line holding byte `at`.
+fn line_start(text: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1)
+}
+
+/// The end of the line holding byte `at` (just past its newline), or the
+/// text's end.
+fn line_end(text: &[u8], at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1)
 }

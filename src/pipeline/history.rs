@@ -304,8 +304,6 @@ struct Intro {
 
 struct BlobEntry {
     oid: Oid,
-    /// Some introduction is a regular file (not only a symlink target).
-    file: bool,
     /// The earliest introduction: (commit, path), for messages and as the
     /// path the blob is scanned under.
     first: (u32, u32),
@@ -407,18 +405,15 @@ fn merge_chunks(
                     id
                 }
             };
-            let file = x.kind == EntryKind::File;
             let blob = *blob_ids.entry(x.oid).or_insert_with(|| {
                 counters.blobs_total.fetch_add(1, Ordering::Relaxed);
                 en.blobs.push(BlobEntry {
                     oid: x.oid,
-                    file,
                     first: (commit, path),
                 });
                 (en.blobs.len() - 1) as u32
             });
             let b = &mut en.blobs[blob as usize];
-            b.file |= file;
             if (commit, &en.paths[path as usize]) < (b.first.0, &en.paths[b.first.1 as usize]) {
                 b.first = (commit, path);
             }
@@ -474,8 +469,9 @@ fn scan_blobs(
         let mut wanted = Vec::new();
         for (b, entry) in en.blobs.iter().enumerate() {
             match packs.find(entry.oid) {
-                // Symlink targets are counted, not read: left to `read_and_scan`.
-                Some(num) if entry.file && forest.kind(num) == pack::BLOB => {
+                // Symlink targets are blobs too: a link's bytes are in the
+                // repository whatever git does with them on checkout.
+                Some(num) if forest.kind(num) == pack::BLOB => {
                     blob_of[num as usize] = b as u32;
                     wanted.push(num);
                 }
@@ -599,7 +595,7 @@ impl BlobWorker<'_> {
             .bytes
             .fetch_add(data.len() as u64, Ordering::Relaxed);
         let path = self.path(b);
-        let found = self.step.find(&text, &path);
+        let found = self.step.find_in(&text, &path);
         if !found.is_empty() {
             self.local.by_blob.push((b, found));
         }
@@ -607,13 +603,7 @@ impl BlobWorker<'_> {
 
     /// Reads blob `b` through libgit2 (its size first), then `scan`s it.
     fn read_and_scan(&mut self, reader: &Result<ObjectReader, String>, b: u32) {
-        let entry = &self.en.blobs[b as usize];
-        if !entry.file {
-            self.counters.files.fetch_add(1, Ordering::Relaxed);
-            self.local.stats.skip(SkipReason::Symlink, 0);
-            return;
-        }
-        let oid = entry.oid;
+        let oid = self.en.blobs[b as usize].oid;
         self.local.one_by_one += 1;
         let result = match reader {
             Err(e) => Err(format!("cannot open the repository: {e}")),

@@ -4,13 +4,14 @@
 //! findings on added lines whose secret the base version does not already
 //! hold are kept. Small and latency-bound: runs on the calling thread.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
-use crate::blob;
+use crate::blob::{self, Class};
 use crate::finding::Finding;
 use crate::git::staged::{Base, Changes, Repo, StagedFile};
 use crate::git::EntryKind;
@@ -47,11 +48,10 @@ pub fn scan(repo: &Repo, changes: &Changes, rules: Arc<RuleSet>, max_size: u64) 
                 out.stats.skip(SkipReason::Submodule, 0);
                 continue;
             }
-            EntryKind::Symlink => {
-                out.stats.skip(SkipReason::Symlink, 0);
-                continue;
-            }
-            EntryKind::File => {}
+            // A symlink's blob (its target text) is bytes in the repository
+            // like any other: `update-index --cacheinfo 120000,…` can stage
+            // anything there.
+            EntryKind::Symlink | EntryKind::File => {}
         }
         if let Err(msg) = scanner.file(repo, changes, file, &mut out) {
             out.stats.skip(SkipReason::Unreadable, 0);
@@ -102,19 +102,30 @@ impl Scanner {
     ) -> Result<(), String> {
         let blob = repo.read(file.id)?;
         let bytes = blob.content();
-        let Some(text) = self.step.classify(bytes, false, &mut out.stats) else {
+        let Some(class) = self.step.classify(bytes, false, &mut out.stats) else {
             return Ok(());
+        };
+        // Text is judged line by line against the base's text; the printable
+        // runs of binary bytes against the base's bytes.
+        let (text, raw) = match &class {
+            Class::Text(t) => (Some(&**t), None),
+            Class::Binary(r) => (None, Some(*r)),
+            Class::Both(t, r) => (Some(&**t), Some(*r)),
+            Class::Skip(_) => (None, None),
         };
         let found = match file.head {
             Some(head) => {
                 let old_blob = repo.read(head)?;
-                let old = blob::decode(old_blob.content());
-                let added = added_lines(&old, &text);
-                let found = self.scan_added(&text, &added, file);
-                new_only(found, &added, &old)
+                self.added_against(text, raw, old_blob.content(), file)
             }
             None => {
-                let found = self.step.find(&text, &file.path);
+                let mut found = Vec::new();
+                if let Some(t) = text {
+                    found.extend(self.step.find(t, &file.path));
+                }
+                if let Some(r) = raw {
+                    found.extend(self.step.find_binary(r, &file.path));
+                }
                 if found.is_empty() {
                     return Ok(());
                 }
@@ -123,9 +134,7 @@ impl Scanner {
                     Base::Nothing => found,
                     Base::Blob { id, .. } => {
                         let old_blob = repo.read(id)?;
-                        let old = blob::decode(old_blob.content());
-                        let added = added_lines(&old, &text);
-                        new_only(found, &added, &old)
+                        self.added_against(text, raw, old_blob.content(), file)
                     }
                 }
             }
@@ -145,6 +154,29 @@ impl Scanner {
         };
         out.findings.extend(found);
         Ok(())
+    }
+
+    /// The findings on lines that `text` (and `raw`, binary) add to `old`.
+    fn added_against(
+        &mut self,
+        text: Option<&[u8]>,
+        raw: Option<&[u8]>,
+        old: &[u8],
+        file: &StagedFile,
+    ) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if let Some(text) = text {
+            let old_text = text_of(old);
+            let added = added_lines(&old_text, text);
+            let hits = self.scan_added(text, &added, file);
+            found.extend(new_only(hits, &added, &old_text));
+        }
+        if let Some(raw) = raw {
+            let added = added_lines(old, raw);
+            let hits = self.step.find_binary(raw, &file.path);
+            found.extend(new_only(hits, &added, old));
+        }
+        found
     }
 
     /// Scans the added lines of `text` with some context; the whole text when
@@ -171,6 +203,15 @@ impl Scanner {
             }
         }
         found
+    }
+}
+
+/// A base version's text, decoded as the staged version's text would be.
+fn text_of(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match blob::classify(bytes, u64::MAX, true) {
+        Class::Text(t) | Class::Both(t, _) => t,
+        Class::Binary(b) => Cow::Borrowed(b),
+        Class::Skip(_) => Cow::Borrowed(bytes),
     }
 }
 

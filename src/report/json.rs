@@ -64,6 +64,7 @@ pub fn stats_value(s: &Stats) -> Value {
         .collect();
     json!({
         "scanned": s.scanned,
+        "binary": s.binary,
         "bytes": s.bytes,
         "skipped": skipped,
         "skipped_bytes": s.skipped_bytes,

@@ -613,7 +613,7 @@ fn submodules_are_named_and_counted_not_scanned() {
 }
 
 #[test]
-fn lfs_pointers_binary_and_huge_blobs_are_counted_not_scanned() {
+fn lfs_pointers_and_huge_blobs_are_counted_binary_blobs_are_scanned() {
     let r = TempRepo::new();
     let toks: Vec<String> = (451..455).map(fake::github_pat).collect();
     r.write(
@@ -633,14 +633,20 @@ fn lfs_pointers_binary_and_huge_blobs_are_counted_not_scanned() {
     r.write("ok.env", line(&toks[3]));
     let c1 = r.commit("add");
     let run = history(r.path(), &["--max-file-size", "1K"]).expect(1);
-    assert_eq!(found(&run), vec![row("ok.env", 1, &toks[3], c1)]);
+    // A NUL byte no longer hides a token (#9): binary blobs are matched on
+    // their printable runs.
+    assert_eq!(
+        found(&run),
+        vec![row("ok.env", 1, &toks[3], c1), row("tool", 1, &toks[1], c1)]
+    );
     assert_eq!(skipped(&run, "lfs_pointer"), 1);
-    assert_eq!(skipped(&run, "binary"), 1);
+    assert_eq!(skipped(&run, "binary"), 0);
     assert_eq!(skipped(&run, "too_large"), 1);
-    assert_eq!(stats(&run)["scanned"], 1);
+    assert_eq!(stats(&run)["scanned"], 2);
+    assert_eq!(stats(&run)["binary"], 1);
     // Without the limit the dump is scanned (the default is 10 MiB).
     let run = history(r.path(), &[]).expect(1);
-    assert_eq!(found(&run).len(), 2);
+    assert_eq!(found(&run).len(), 3);
     assert_eq!(skipped(&run, "too_large"), 0);
 }
 

@@ -9,5 +9,6 @@ mod hook;
 mod report;
 mod rules;
 mod scan;
+mod silent_passes;
 mod staged;
 mod util;

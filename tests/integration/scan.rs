@@ -57,15 +57,20 @@ fn secrets_are_redacted_unless_asked() {
 }
 
 #[test]
-fn binary_files_are_skipped_and_counted_unless_named() {
+fn binary_files_are_matched_on_their_printable_runs() {
     let t = Tree::new();
     let tok = fake::github_pat(3);
     let mut bin = b"\x00\x01\x02PK".to_vec();
     bin.extend(format!(" {tok} ").as_bytes());
+    // A secret-named assignment needs context a binary does not give: the
+    // generic rules do not run on binary bytes.
+    bin.extend(format!("\0password = \"{}{}\"\0", "Zq8#mW2", "!vR5@kT9").as_bytes());
     t.write("blob.bin", &bin);
-    let r = t.scan_json(&[]).expect(0);
-    assert_eq!(stat(&r, "binary"), 1);
-    // Named on the command line: always scanned.
+    let r = t.scan_json(&[]).expect(1);
+    assert_eq!(stat(&r, "binary"), 0);
+    assert_eq!(r.json()["stats"]["binary"], 1);
+    assert_eq!(only(&r)["secret"], tok.as_str());
+    // Named on the command line: scanned as text, with every rule.
     let r = run(leakscan().current_dir(t.path()).args([
         "scan",
         "blob.bin",
@@ -74,7 +79,9 @@ fn binary_files_are_skipped_and_counted_unless_named() {
         "--show-secrets",
     ]))
     .expect(1);
-    assert_eq!(only(&r)["secret"], tok.as_str());
+    let rules: Vec<_> = r.findings().iter().map(|f| f["rule"].clone()).collect();
+    assert_eq!(rules, ["github-pat", "generic-password"]);
+    assert_eq!(r.json()["stats"]["binary"], 0);
 }
 
 #[test]

@@ -274,7 +274,7 @@ fn staged_deleted_file_is_not_reported() {
 }
 
 #[test]
-fn staged_binary_file_is_counted_not_scanned() {
+fn staged_binary_file_is_matched_on_its_printable_runs() {
     let g = Git::init();
     g.write("a.txt", "a\n");
     g.commit_all("init");
@@ -283,10 +283,13 @@ fn staged_binary_file_is_counted_not_scanned() {
     g.write("image.bin", bin);
     g.write("a.txt", "a\nb\n");
     g.git(&["add", "-A"]);
-    let r = g.staged().expect(0);
+    let r = g.staged().expect(1);
     let s = stats(&r);
-    assert_eq!(s["skipped"]["binary"], 1, "{s}");
-    assert_eq!(s["scanned"], 1, "{s}");
+    assert_eq!(s["skipped"]["binary"], Value::Null, "{s}");
+    assert_eq!(s["binary"], 1, "{s}");
+    assert_eq!(s["scanned"], 2, "{s}");
+    assert_eq!(r.findings().len(), 1);
+    assert_eq!(r.findings()[0]["path"], "image.bin");
 }
 
 #[test]

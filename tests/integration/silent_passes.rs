@@ -1,0 +1,173 @@
+//! Issue #9: ways a secret could pass a gate with exit 0. Each test plants a
+//! fake token (built at run time) behind one trick and checks that `scan`,
+//! `staged` and `history` still report it.
+
+use crate::staged::Git;
+use crate::util::*;
+
+/// `leakscan history --all` on the repository at `g`, JSON with secrets.
+fn history(g: &Git) -> Run {
+    run(leakscan().args([
+        "history",
+        "--all",
+        "--repo",
+        g.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+}
+
+fn secrets(r: &Run) -> Vec<String> {
+    r.findings()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A UTF-16 byte-order mark (FF FE or FE FF) in front of plain text.
+fn with_bom(mark: [u8; 2], text: &str) -> Vec<u8> {
+    let mut b = mark.to_vec();
+    b.extend_from_slice(text.as_bytes());
+    b
+}
+
+#[test]
+fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
+    let tok = fake::github_pat(9101);
+    let tok2 = fake::github_pat(9102);
+    let line = format!("token = \"{tok}\"\n");
+    // A scan of the work tree.
+    let t = Tree::new();
+    t.write("a.env", with_bom([0xFF, 0xFE], &line));
+    t.write("b.env", with_bom([0xFE, 0xFF], &line));
+    assert_eq!(
+        secrets(&t.scan_json(&[]).expect(1)),
+        [tok.clone(), tok.clone()]
+    );
+    // A mark, the token, and one NUL: decoded as UTF-16 it is garbage, so
+    // the bytes are looked at as binary too.
+    let mut odd = with_bom([0xFF, 0xFE], &format!("token = \"{tok2}\"\n"));
+    odd.push(0);
+    let t = Tree::new();
+    t.write("c.env", &odd);
+    assert_eq!(secrets(&t.scan_json(&[]).expect(1)), [tok2.clone()]);
+
+    // The pre-commit hook, then history.
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    g.write("a.env", with_bom([0xFF, 0xFE], &line));
+    g.write("c.env", &odd);
+    g.git(&["add", "-A"]);
+    assert_eq!(secrets(&g.staged().expect(1)), [tok.clone(), tok2.clone()]);
+    g.commit_all("bom");
+    assert_eq!(secrets(&history(&g).expect(1)), [tok.clone(), tok2.clone()]);
+}
+
+#[test]
+fn issue9_1_real_utf16_is_still_decoded_everywhere() {
+    let tok = fake::github_pat(9111);
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in format!("first\r\nkey = \"{tok}\"\r\n").encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    g.write("win.ini", &utf16);
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(r.findings()[0]["line"], 2);
+    g.commit_all("utf16");
+    let r = history(&g).expect(1);
+    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(r.findings()[0]["line"], 2);
+}
+
+#[test]
+fn issue9_2_a_blob_staged_with_symlink_mode_is_scanned() {
+    let tok = fake::github_pat(9201);
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    // Any content can be staged as a "symlink" without a link on disk.
+    let blob_file = g.sibling("payload");
+    std::fs::write(&blob_file, format!("API_TOKEN={tok}\n")).unwrap();
+    let id = g.git(&["hash-object", "-w", blob_file.to_str().unwrap()]);
+    g.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("120000,{},.env", id.trim()),
+    ]);
+    let r = g.staged().expect(1);
+    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(r.findings()[0]["path"], ".env");
+    g.git(&["commit", "-q", "--no-verify", "-m", "link"]);
+    let r = history(&g).expect(1);
+    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(
+        r.json()["stats"]["skipped"]["symlink"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn issue9_3_one_nul_byte_does_not_hide_a_token_from_the_hook_or_history() {
+    let tok = fake::aws_key_id(9301);
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    let mut data = format!("AWS_ACCESS_KEY_ID={tok}\n").into_bytes();
+    data.push(0);
+    g.write("settings.cfg", &data);
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(r.json()["stats"]["binary"], 1);
+    g.commit_all("nul");
+    assert_eq!(secrets(&history(&g).expect(1)), [tok.clone()]);
+}
+
+#[test]
+fn issue9_12_large_files_are_matched_in_chunks_without_losing_a_boundary_secret() {
+    // 40 MiB of text (the matcher works through it in 16 MiB chunks) with
+    // tokens at the start, right across each chunk boundary, and at the end.
+    let toks: Vec<String> = (0..5).map(|i| fake::github_pat(9120 + i)).collect();
+    let filler = "the quick brown fox jumps over the lazy dog, again and again\n";
+    let target = 40usize << 20;
+    let mut text = String::with_capacity(target + 4096);
+    text.push_str(&format!("a = \"{}\"\n", toks[0]));
+    let mut next = 1;
+    while text.len() < target {
+        let boundary = next * (16 << 20);
+        if next <= 2 && text.len() + filler.len() > boundary - 20 {
+            text.push_str(&format!("b = \"{}\"\n", toks[next]));
+            next += 1;
+            continue;
+        }
+        text.push_str(filler);
+    }
+    text.push_str(&format!("c = \"{}\"\n", toks[3]));
+    text.push_str(&format!("d = \"{}\"", toks[4]));
+    let t = Tree::new();
+    t.write("big.txt", &text);
+    let r = run(leakscan().current_dir(t.path()).args([
+        "scan",
+        "big.txt",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    let found: Vec<String> = secrets(&r)
+        .into_iter()
+        .filter(|s| s.starts_with("ghp_"))
+        .collect();
+    assert_eq!(found, toks);
+    // Line numbers stay those of the whole file.
+    let last = r.findings().into_iter().last().unwrap();
+    assert_eq!(last["line"], text.lines().count());
+}
