@@ -43,7 +43,7 @@ fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
     t.write("b.env", with_bom([0xFE, 0xFF], &line));
     assert_eq!(
         secrets(&t.scan_json(&[]).expect(1)),
-        [tok.clone(), tok.clone()]
+        [tok.as_str(), tok.as_str()]
     );
     // A mark, the token, and one NUL: decoded as UTF-16 it is garbage, so
     // the bytes are looked at as binary too.
@@ -51,7 +51,7 @@ fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
     odd.push(0);
     let t = Tree::new();
     t.write("c.env", &odd);
-    assert_eq!(secrets(&t.scan_json(&[]).expect(1)), [tok2.clone()]);
+    assert_eq!(secrets(&t.scan_json(&[]).expect(1)), vec![tok2.as_str()]);
 
     // The pre-commit hook, then history.
     let g = Git::init();
@@ -60,9 +60,9 @@ fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
     g.write("a.env", with_bom([0xFF, 0xFE], &line));
     g.write("c.env", &odd);
     g.git(&["add", "-A"]);
-    assert_eq!(secrets(&g.staged().expect(1)), [tok.clone(), tok2.clone()]);
+    assert_eq!(secrets(&g.staged().expect(1)), [tok.as_str(), tok2.as_str()]);
     g.commit_all("bom");
-    assert_eq!(secrets(&history(&g).expect(1)), [tok.clone(), tok2.clone()]);
+    assert_eq!(secrets(&history(&g).expect(1)), [tok.as_str(), tok2.as_str()]);
 }
 
 #[test]
@@ -78,11 +78,11 @@ fn issue9_1_real_utf16_is_still_decoded_everywhere() {
     g.write("win.ini", &utf16);
     g.git(&["add", "-A"]);
     let r = g.staged().expect(1);
-    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(secrets(&r), vec![tok.as_str()]);
     assert_eq!(r.findings()[0]["line"], 2);
     g.commit_all("utf16");
     let r = history(&g).expect(1);
-    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(secrets(&r), vec![tok.as_str()]);
     assert_eq!(r.findings()[0]["line"], 2);
 }
 
@@ -103,11 +103,11 @@ fn issue9_2_a_blob_staged_with_symlink_mode_is_scanned() {
         &format!("120000,{},.env", id.trim()),
     ]);
     let r = g.staged().expect(1);
-    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(secrets(&r), vec![tok.as_str()]);
     assert_eq!(r.findings()[0]["path"], ".env");
     g.git(&["commit", "-q", "--no-verify", "-m", "link"]);
     let r = history(&g).expect(1);
-    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(secrets(&r), vec![tok.as_str()]);
     assert_eq!(
         r.json()["stats"]["skipped"]["symlink"],
         serde_json::Value::Null
@@ -125,10 +125,10 @@ fn issue9_3_one_nul_byte_does_not_hide_a_token_from_the_hook_or_history() {
     g.write("settings.cfg", &data);
     g.git(&["add", "-A"]);
     let r = g.staged().expect(1);
-    assert_eq!(secrets(&r), [tok.clone()]);
+    assert_eq!(secrets(&r), vec![tok.as_str()]);
     assert_eq!(r.json()["stats"]["binary"], 1);
     g.commit_all("nul");
-    assert_eq!(secrets(&history(&g).expect(1)), [tok.clone()]);
+    assert_eq!(secrets(&history(&g).expect(1)), vec![tok.as_str()]);
 }
 
 #[test]
