@@ -31,6 +31,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Baseline(cmd) => commands::baseline::run(cmd),
         Command::InstallHook(args) => commands::hook::install(args),
         Command::UninstallHook(args) => commands::hook::uninstall(args),
+        Command::PreReceive(args) => commands::push::receive::run(args),
+        Command::PrePush(args) => commands::push::client::run(args),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod history;
 pub mod hook;
+pub mod push;
 pub mod rules;
 pub mod scan;
 pub mod staged;

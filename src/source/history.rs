@@ -105,6 +105,8 @@ impl ObjectReader {
             repo: git_dir.to_path_buf(),
             msg: e.message().to_string(),
         })?;
+        // A push's objects, while a pre-receive hook runs.
+        super::objdirs::attach(&repo)?;
         Ok(ObjectReader { repo, packs: None })
     }
 

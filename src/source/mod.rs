@@ -5,6 +5,7 @@
 //! - `history`: every blob reachable from commits, deduplicated by blob id.
 
 pub mod history;
+pub mod objdirs;
 pub mod pack;
 pub mod staged;
 pub mod trees;
