@@ -53,6 +53,9 @@ pub struct Checked {
     /// Findings no allowlist, inline marker or baseline accepts.
     pub new: Vec<Finding>,
     pub suppressed: BTreeMap<SuppressReason, u64>,
+    /// Findings whose secret a parent of their commit already had at the
+    /// same path (an edit elsewhere in a file that held it before the push).
+    pub already_there: u64,
     pub stats: Stats,
     /// Where the policy came from, for the pusher.
     pub policy_note: Option<String>,
@@ -181,6 +184,13 @@ pub fn check(req: &Request) -> Result<Checked> {
         }
     }
     for f in findings {
+        // The history scan judges whole file versions: a pushed commit that
+        // edits any line of a file holding an older secret carries that
+        // secret in a new blob. It is not new if a parent had it there.
+        if in_a_parent(&repo, &f) {
+            out.already_there += 1;
+            continue;
+        }
         match prepared.suppressor.judge(&f) {
             Verdict::Report => out.new.push(f),
             Verdict::Suppressed(reason, _) => *out.suppressed.entry(reason).or_default() += 1,
@@ -188,6 +198,38 @@ pub fn check(req: &Request) -> Result<Checked> {
     }
     out.stats.elapsed = start.elapsed();
     Ok(out)
+}
+
+/// Whether a parent of the finding's commit has the same secret in its
+/// version of the same path.
+fn in_a_parent(repo: &git2::Repository, f: &Finding) -> bool {
+    let Some(commit) = f
+        .commit
+        .as_ref()
+        .and_then(|c| Oid::from_str(&c.id).ok())
+        .and_then(|id| repo.find_commit(id).ok())
+    else {
+        return false;
+    };
+    let path = path_of(&f.path.0);
+    let secret = f.secret.expose();
+    commit.parents().any(|p| {
+        p.tree()
+            .and_then(|t| t.get_path(&path))
+            .and_then(|e| repo.find_blob(e.id()))
+            .is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+    })
+}
+
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// A tag (or ref) that points at a blob: its content is scanned under the

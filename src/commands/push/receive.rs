@@ -376,7 +376,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
     if let Some(c) = checked.as_ref() {
         app::print_problems(&c.stats);
         if !args.policy.quiet {
-            let suppressed: u64 = c.suppressed.values().sum();
+            let suppressed: u64 = c.suppressed.values().sum::<u64>() + c.already_there;
             eprintln!(
                 "leakscan: no new secrets in {} new commit{} ({} blobs, {:.1} MB, {:.2} s{})",
                 c.stats.commits,
@@ -385,7 +385,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
                 c.stats.bytes as f64 / 1e6,
                 c.stats.elapsed.as_secs_f64(),
                 if suppressed > 0 {
-                    format!("; {suppressed} known findings accepted by policy")
+                    format!("; {suppressed} known findings: already there before the push, or accepted by policy")
                 } else {
                     String::new()
                 }
