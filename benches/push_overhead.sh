@@ -8,7 +8,9 @@
 #     (git sends and quarantines its objects each time);
 #  2. an initial push of the whole history (every branch) into an empty bare
 #     repository, with and without the hook (RUNS_INITIAL runs each), next to
-#     `leakscan history --all` on the mirror.
+#     `leakscan history --all` on the mirror. The benchmark history holds
+#     planted fake secrets, so the hooked push ends refused, after the whole
+#     history has been received and checked.
 #
 # Usage: benches/push_overhead.sh [REPO]     (default /work/bench-data/history-repo,
 #        built by benches/make_history_repo.py)
@@ -101,11 +103,19 @@ initial() {  # initial on|off N
         hook "$1" "$WORK/empty.git"
         local s e
         s=$(date +%s.%N)
-        git -C "$SRV" push -q "file://$WORK/empty.git" 'refs/heads/*:refs/heads/*' 2> "$WORK/initial.err" ||
-            { cat "$WORK/initial.err" >&2; echo "initial push failed" >&2; exit 1; }
+        # The benchmark history holds planted (fake) secrets, so with the hook
+        # the push is refused once the whole history has been checked: the
+        # time is that of the complete check. Any other failure stops here.
+        if ! git -C "$SRV" push -q "file://$WORK/empty.git" 'refs/heads/*:refs/heads/*' 2> "$WORK/initial.err"; then
+            if [ "$1" = off ] || ! grep -q 'leakscan: push refused: [0-9]* new secret' "$WORK/initial.err"; then
+                cat "$WORK/initial.err" >&2
+                echo "initial push failed" >&2
+                exit 1
+            fi
+        fi
         e=$(date +%s.%N)
         t+=("$(python3 -c "print(f'{$e - $s:.2f}')")")
-        grep -E 'leakscan' "$WORK/initial.err" >&2 || true
+        grep -E 'leakscan: (push refused|no new secrets)' "$WORK/initial.err" >&2 || true
     done
     echo "${t[*]}"
 }

@@ -569,6 +569,52 @@ fn push_with_a_corrupt_object_is_refused_with_a_clear_error() {
     assert!(err.contains("fail open"), "{err}");
 }
 
+#[cfg(unix)]
+#[test]
+fn push_timeout_fails_closed_unless_fail_open_is_configured() {
+    let (s, g) = setup("");
+    let before = s.rev("main");
+    g.write("data.txt", "plain\n");
+    g.commit_all("data");
+    // A check that cannot finish: the quarantine gets an `info/alternates`
+    // that is a FIFO nobody writes, so reading the pushed objects blocks
+    // until the time limit. Removed again once leakscan has answered.
+    s.hook(&format!(
+        "q=\"$GIT_QUARANTINE_PATH/info\"\n\
+         mkdir -p \"$q\" && mkfifo \"$q/alternates\" || exit 3\n\
+         '{}' pre-receive --timeout 1\n\
+         status=$?\n\
+         rm -f \"$q/alternates\"\n\
+         exit $status\n",
+        env!("CARGO_BIN_EXE_leakscan")
+    ));
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("the check did not finish within 1 s"), "{err}");
+    assert!(err.contains("fails closed"), "{err}");
+    assert_eq!(s.rev("main"), before);
+    s.git(&["config", "leakscan.failOpen", "true"]);
+    let log = s.path.parent().unwrap().join("audit.jsonl");
+    s.git(&["config", "leakscan.auditLog", log.to_str().unwrap()]);
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("WARNING: this push was NOT checked for secrets"),
+        "{err}"
+    );
+    assert_eq!(s.rev("main"), Some(head(&g)));
+    let v: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!(v["event"], "fail-open");
+    assert!(
+        v["not_checked"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish"),
+        "{v}"
+    );
+}
+
 #[test]
 fn push_message_escapes_control_characters_in_names() {
     let (_s, g) = setup("");
@@ -751,4 +797,50 @@ fn pre_push_reads_gits_input_directly() {
     )
     .expect(2);
     assert!(r.stderr.contains("pre-push input, line 1"), "{}", r.stderr);
+}
+
+#[test]
+fn pre_push_hook_keeps_and_feeds_an_existing_hook() {
+    let s = Server::new();
+    let g = client(&s);
+    g.write("a.txt", "a\n");
+    g.commit_all("a");
+    let hooks = g.path().join(".git").join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let seen = g.sibling("seen.txt");
+    let old = hooks.join("pre-push");
+    std::fs::write(&old, format!("#!/bin/sh\ncat > '{}'\n", seen.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let r = run(leakscan()
+        .current_dir(g.path())
+        .args(["install-hook", "--pre-push"]))
+    .expect(2);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    run(leakscan()
+        .current_dir(g.path())
+        .args(["install-hook", "--pre-push", "--force"]))
+    .expect(0);
+    assert!(hooks.join("pre-push.local").exists());
+    let path = path_with_leakscan();
+    g.write("k.env", secret_line(1224));
+    g.commit_all("k");
+    let (code, err) = push_env(&g, &["origin", "main"], &[("PATH", &path)]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("k.env:1:10"), "{err}");
+    // The kept hook ran first and got git's input line.
+    let input = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        input.starts_with(&format!("refs/heads/main {} refs/heads/main ", head(&g))),
+        "{input:?}"
+    );
+    assert_eq!(s.rev("main"), None);
+    run(leakscan()
+        .current_dir(g.path())
+        .args(["uninstall-hook", "--pre-push"]))
+    .expect(0);
+    assert!(std::fs::read_to_string(&old).unwrap().contains("cat >"));
 }
