@@ -178,3 +178,30 @@ fn syslog(sock: &Path, _v: Value) -> Result<()> {
         sock.display()
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_parse() {
+        let base = Path::new("/srv/repo.git");
+        assert_eq!(
+            Dest::parse("syslog", base).unwrap(),
+            Dest::Syslog("/dev/log".into())
+        );
+        assert_eq!(
+            Dest::parse("syslog:/run/log.sock", base).unwrap(),
+            Dest::Syslog("/run/log.sock".into())
+        );
+        assert_eq!(
+            Dest::parse("audit.jsonl", base).unwrap(),
+            Dest::File("/srv/repo.git/audit.jsonl".into())
+        );
+        assert_eq!(
+            Dest::parse("/var/log/a.jsonl", base).unwrap(),
+            Dest::File("/var/log/a.jsonl".into())
+        );
+        assert!(Dest::parse("  ", base).is_err());
+    }
+}
