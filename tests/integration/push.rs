@@ -338,6 +338,19 @@ fn push_tags_are_checked() {
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("release.env:1:10"), "{err}");
     assert_eq!(s.rev("refs/tags/v2"), None);
+    // A tag of a blob (as git.git's `junio-gpg-pub`): the blob itself is scanned.
+    let tmp = g.sibling("key.txt");
+    std::fs::write(&tmp, secret_line(1225)).unwrap();
+    let blob = g
+        .git(&["hash-object", "-w", tmp.to_str().unwrap()])
+        .trim()
+        .to_string();
+    g.git(&["tag", "-a", "keyblob", "-m", "a key", &blob]);
+    let (code, err) = push(&g, &["origin", "keyblob"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains(&format!("(blob {blob} of ")), "{err}");
+    assert!(err.contains("github-pat"), "{err}");
+    assert_eq!(s.rev("refs/tags/keyblob"), None);
 }
 
 #[test]

@@ -130,7 +130,11 @@ pub fn refused(checked: &Checked, side: Side, skip_allowed: bool) -> String {
     let mut s = format!(
         "leakscan: push refused: {} in {}\n",
         plural(checked.new.len(), "new secret", "new secrets"),
-        plural(commits.len(), "pushed commit", "pushed commits")
+        if commits.is_empty() {
+            "the pushed objects".to_string()
+        } else {
+            plural(commits.len(), "pushed commit", "pushed commits")
+        }
     );
     s += &findings(&checked.new);
     if let Some(note) = &checked.policy_note {
