@@ -54,6 +54,12 @@ pub enum Command {
     },
     /// Print the manual page (roff) to standard output.
     Man,
+    /// Server-side git hook: refuse a push whose new commits add secrets
+    /// (`hooks/pre-receive`: `exec leakscan pre-receive`).
+    PreReceive(PreReceiveArgs),
+    /// Client-side git hook: refuse to push commits that add secrets
+    /// (`.git/hooks/pre-push`: `exec leakscan pre-push "$@"`).
+    PrePush(PrePushArgs),
 }
 
 /// Options shared by every scanning mode.
@@ -323,6 +329,80 @@ pub struct HookArgs {
     /// Replace an existing hook that is not ours (it is kept as pre-commit.local and chained).
     #[arg(long)]
     pub force: bool,
+    /// The pre-push hook (`leakscan pre-push`) instead of the pre-commit hook.
+    #[arg(long)]
+    pub pre_push: bool,
+}
+
+/// Where a push hook's rules, allowlist and baseline come from.
+#[derive(Debug, Clone, Args)]
+pub struct PushPolicyArgs {
+    /// Configuration file to use instead of the one at the policy revision.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No `.leakscan.toml` at all.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Use only the configuration's rules, not the built-in ones.
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Ignore any baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Read the baseline and `.leakscan.toml` from this revision (pre-receive:
+    /// default HEAD, the default branch as it is before the push; pre-push:
+    /// default none, the work tree's files).
+    #[arg(long, value_name = "REV")]
+    pub baseline_from: Option<String>,
+    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed; default 10M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Say nothing when the push is clean.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PreReceiveArgs {
+    /// The repository (default: $GIT_DIR, else the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Give up after this many seconds (default: git config `leakscan.timeout`,
+    /// else 120); the push is then refused unless fail-open is configured.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Accept the push, with a loud warning, when the scan cannot finish (time
+    /// out, unreadable objects); default: git config `leakscan.failOpen`, else refuse.
+    #[arg(long)]
+    pub fail_open: bool,
+    /// Honour `git push -o leakscan.skip="reason"` (default: git config
+    /// `leakscan.allowSkip`); every bypass is logged to the audit log.
+    #[arg(long)]
+    pub allow_skip: bool,
+    /// Where bypasses are logged: a file (JSON lines), `syslog`, or
+    /// `syslog:SOCKET` (default: git config `leakscan.auditLog`).
+    #[arg(long, value_name = "DEST")]
+    pub audit_log: Option<String>,
+    #[command(flatten)]
+    pub policy: PushPolicyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PrePushArgs {
+    /// The remote's name (git passes it; the URL when pushing to a URL).
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// The remote's URL (git passes it).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PushPolicyArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -330,6 +410,9 @@ pub struct UninstallHookArgs {
     /// The repository (default: the one containing the current directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
+    /// The pre-push hook instead of the pre-commit hook.
+    #[arg(long)]
+    pub pre_push: bool,
 }
 
 /// `--format`'s values: the report formats by their command-line names.

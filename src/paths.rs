@@ -22,6 +22,19 @@ impl From<&str> for PathBytes {
     }
 }
 
+/// The path named by `bytes` (as git prints paths: raw bytes on Unix).
+pub fn from_bytes(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
 /// A path as `/`-separated bytes, losslessly (non-UTF-8 names survive).
 pub fn path_bytes(p: &Path) -> PathBytes {
     #[cfg(unix)]

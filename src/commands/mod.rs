@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod history;
 pub mod hook;
 mod manual;
+pub mod push;
 pub mod rules;
 pub mod scan;
 pub mod staged;
@@ -38,7 +39,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::UninstallHook(args) => hook::uninstall(HookArgs {
             repo: args.repo,
             force: false,
+            pre_push: args.pre_push,
         }),
+        Command::PreReceive(args) => push::receive::run(args),
+        Command::PrePush(args) => push::client::run(args),
         Command::Completions { shell } => print_with(|w| manual::completions(shell, w)),
         Command::Man => print_with(manual::man),
     }

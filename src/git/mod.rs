@@ -8,6 +8,7 @@
 pub mod dates;
 pub mod diff;
 pub mod index;
+pub mod objdirs;
 pub mod odb;
 pub mod pack;
 pub mod rev;

@@ -52,6 +52,8 @@ impl ObjectReader {
         // keeps just the trees a diff reuses.
         git2::opts::enable_caching(false);
         let repo = super::open(super::Locate::GitDir(git_dir))?;
+        // A push's objects, while a pre-receive hook runs.
+        super::objdirs::attach(&repo)?;
         Ok(ObjectReader { repo, packs: None })
     }
 

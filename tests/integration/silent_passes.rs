@@ -60,9 +60,15 @@ fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
     g.write("a.env", with_bom([0xFF, 0xFE], &line));
     g.write("c.env", &odd);
     g.git(&["add", "-A"]);
-    assert_eq!(secrets(&g.staged().expect(1)), [tok.as_str(), tok2.as_str()]);
+    assert_eq!(
+        secrets(&g.staged().expect(1)),
+        [tok.as_str(), tok2.as_str()]
+    );
     g.commit_all("bom");
-    assert_eq!(secrets(&history(&g).expect(1)), [tok.as_str(), tok2.as_str()]);
+    assert_eq!(
+        secrets(&history(&g).expect(1)),
+        [tok.as_str(), tok2.as_str()]
+    );
 }
 
 #[test]
@@ -170,4 +176,33 @@ fn issue9_12_large_files_are_matched_in_chunks_without_losing_a_boundary_secret(
     // Line numbers stay those of the whole file.
     let last = r.findings().into_iter().last().unwrap();
     assert_eq!(last["line"], text.lines().count());
+}
+
+#[test]
+fn issue9_7_the_hook_goes_where_git_runs_hooks_or_install_fails() {
+    let g = Git::init();
+    // core.hooksPath given through the environment, as CI systems do.
+    let hooks = g.sibling("env-hooks");
+    let r = run(leakscan()
+        .current_dir(g.path())
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "core.hooksPath")
+        .env("GIT_CONFIG_VALUE_0", &hooks)
+        .arg("install-hook"))
+    .expect(0);
+    assert!(hooks.join("pre-commit").is_file(), "{}", r.stderr);
+    assert!(!g.path().join(".git/hooks/pre-commit").exists());
+    // `~/hooks` with no $HOME: git cannot expand it, so it would never run
+    // a hook there; installing must fail rather than report success.
+    g.git(&["config", "core.hooksPath", "~/hooks"]);
+    let r = run(leakscan()
+        .current_dir(g.path())
+        .env_remove("HOME")
+        .arg("install-hook"))
+    .expect(2);
+    assert!(
+        r.stderr.contains("hooksPath") || r.stderr.contains("~/hooks"),
+        "{}",
+        r.stderr
+    );
 }

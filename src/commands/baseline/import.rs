@@ -63,7 +63,7 @@ impl Files<'_> {
         let root = self.root;
         let repo = self
             .repo
-            .get_or_insert_with(|| git2::Repository::discover(root).ok());
+            .get_or_insert_with(|| crate::git::open(crate::git::Locate::Discover(root)).ok());
         let Some(repo) = repo else {
             return Err(format!("{}: not a git repository", root.display()));
         };

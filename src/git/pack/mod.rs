@@ -76,17 +76,23 @@ pub struct PackSet {
 const IDX_HEADER: usize = 8 + 256 * 4;
 const IDX_MAGIC: &[u8] = b"\xfftOc\0\0\0\x02";
 
-/// `objects/pack/*.EXT` of `git_dir`, in name order.
+/// `objects/pack/*.EXT` of `git_dir`, in name order, then `pack/*.EXT` of
+/// each extra object directory (a push's quarantine, see `objdirs`).
 pub fn files(git_dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(git_dir.join("objects").join("pack"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect();
-    paths.sort();
-    paths
+    let own = git_dir.join("objects");
+    let mut all = Vec::new();
+    for dir in std::iter::once(&own).chain(super::objdirs::extra()) {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
+            .collect();
+        paths.sort();
+        all.append(&mut paths);
+    }
+    all
 }
 
 /// A version 2 pack index (SHA-1): 256 fan-out counts, the sorted ids,

@@ -1,0 +1,129 @@
+//! `leakscan pre-push`: the client's hook. git passes the remote's name and
+//! URL as arguments and one `<local-ref> <local-id> <remote-ref> <remote-id>`
+//! line per ref to push on standard input. The commits checked are those the
+//! push would send that the remote does not have yet, as far as this
+//! repository knows: reachable from a local id, from none of the remote ids
+//! we have, and from none of `refs/remotes/<remote>/*`. The policy is the
+//! work tree's (as for `leakscan history`), or `--baseline-from REV`.
+
+use git2::Oid;
+
+use super::message::{self, Side};
+use super::Request;
+use crate::cli::PrePushArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::git::Repo;
+use crate::outcome;
+
+/// One line of git's input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    pub local_ref: String,
+    pub local: Oid,
+    pub remote_ref: String,
+    pub remote: Oid,
+}
+
+pub fn parse_pushes(input: &str) -> Result<Vec<Push>> {
+    let mut out = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let what = format!("pre-push input, line {}", n + 1);
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [local_ref, local, remote_ref, remote] = parts[..] else {
+            return Err(Error::Usage(format!(
+                "{what}: expected `<local-ref> <local-id> <remote-ref> <remote-id>`, got `{}`",
+                message::escape(line.as_bytes())
+            )));
+        };
+        out.push(Push {
+            local_ref: local_ref.to_string(),
+            local: super::parse_oid(local, &what)?,
+            remote_ref: remote_ref.to_string(),
+            remote: super::parse_oid(remote, &what)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn run(args: PrePushArgs) -> Result<Exit> {
+    let input = super::read_input(std::io::stdin().lock())?;
+    let pushes = parse_pushes(&input)?;
+    let repo = Repo::discover(args.repo.as_deref().unwrap_or(std::path::Path::new(".")))?;
+    let tips: Vec<Oid> = pushes
+        .iter()
+        .filter(|p| !p.local.is_zero())
+        .map(|p| p.local)
+        .collect();
+    if tips.is_empty() {
+        return Ok(Exit::Clean);
+    }
+    let git = crate::git::open(crate::git::Locate::GitDir(&repo.git_dir))?;
+    // What the remote has: the ids it reported that we have too, and our
+    // remote-tracking refs for it (only when the remote is a named one).
+    let mut known: Vec<Oid> = pushes
+        .iter()
+        .filter(|p| !p.remote.is_zero() && git.odb().is_ok_and(|o| o.exists(p.remote)))
+        .map(|p| p.remote)
+        .collect();
+    if let Some(name) = args
+        .remote
+        .as_deref()
+        .filter(|n| git2::Remote::is_valid_name(n) && git.find_remote(n).is_ok())
+    {
+        known.extend(super::ref_targets(
+            &git,
+            Some(&format!("refs/remotes/{name}/")),
+        )?);
+    }
+    drop(git);
+    let req = Request {
+        git_dir: repo.git_dir.clone(),
+        root: repo.root().to_path_buf(),
+        tips,
+        known,
+        policy: args.policy.clone(),
+    };
+    // No time limit on the client: the pusher is watching and can interrupt.
+    let checked = super::check(&req)?;
+    outcome::print_problems(&checked.stats);
+    if !checked.new.is_empty() {
+        eprint!("{}", message::refused(&checked, Side::Client, false));
+        return Ok(Exit::Findings);
+    }
+    if !checked.stats.errors.is_empty() {
+        eprintln!(
+            "leakscan: push stopped: some objects could not be read, so the push was not fully checked \
+             (`git push --no-verify` skips this hook)"
+        );
+        return Ok(Exit::Error);
+    }
+    if !args.policy.quiet {
+        eprintln!(
+            "leakscan: no new secrets in {} commit{} to push ({:.2} s)",
+            checked.stats.commits,
+            if checked.stats.commits == 1 { "" } else { "s" },
+            checked.stats.elapsed.as_secs_f64()
+        );
+    }
+    Ok(Exit::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_parse() {
+        let z = "0".repeat(40);
+        let a = "a".repeat(40);
+        let p = parse_pushes(&format!("refs/heads/main {a} refs/heads/main {z}\n")).unwrap();
+        assert_eq!(p[0].local_ref, "refs/heads/main");
+        assert!(p[0].remote.is_zero());
+        assert!(parse_pushes("refs/heads/main x\n").is_err());
+    }
+}

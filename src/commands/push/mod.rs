@@ -1,0 +1,328 @@
+//! Push protection: `leakscan pre-receive` (the server's hook) and
+//! `leakscan pre-push` (the client's). Both turn git's list of ref updates
+//! into "scan the commits reachable from these tips and from none of those
+//! known ones", run the history scan on exactly that (`commands::history`),
+//! judge the findings with a policy the push cannot change, and print one
+//! verdict for the pusher.
+//!
+//! - `receive`: standard input, quarantine, push options, bypass, timeout;
+//! - `client`: the pre-push hook's arguments and remote-tracking refs;
+//! - `message`: the verdict text (escaped: names come from the pusher);
+//! - `audit`: the bypass log (JSON lines in a file, or syslog).
+
+pub mod audit;
+pub mod client;
+pub mod message;
+pub mod receive;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use git2::{ObjectType, Oid};
+
+use crate::cli::PushPolicyArgs;
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::git::revwalk::Selection;
+use crate::git::{objdirs, OidMap};
+use crate::paths::PathBytes;
+use crate::pipeline::BlobStep;
+use crate::report::Format;
+use crate::settings::{self, BaselineChoice, Output, Settings};
+use crate::stats::{ErrorKind, Stats, SuppressReason};
+use crate::suppress::Verdict;
+
+/// What to check: commits reachable from `tips` and from none of `known`.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub git_dir: PathBuf,
+    /// Where configuration and baseline are looked for (work tree or git dir).
+    pub root: PathBuf,
+    /// The pushed ref targets (commits, or tags to peel).
+    pub tips: Vec<Oid>,
+    /// Targets of refs the other side already has.
+    pub known: Vec<Oid>,
+    pub policy: PushPolicyArgs,
+}
+
+/// The verdict's material.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Findings no allowlist, inline marker or baseline accepts.
+    pub new: Vec<Finding>,
+    pub suppressed: BTreeMap<SuppressReason, u64>,
+    /// Findings whose secret a parent of their commit already had at the
+    /// same path (an edit elsewhere in a file that held it before the push).
+    pub already_there: u64,
+    pub stats: Stats,
+    /// Where the policy came from, for the pusher.
+    pub policy_note: Option<String>,
+}
+
+/// How a bounded check ended.
+pub enum Outcome {
+    Done(Box<Result<Checked>>),
+    TimedOut(Duration),
+}
+
+/// Runs `check` on another thread and waits at most `timeout`. On time-out
+/// the thread is left running: the caller answers and the process exits.
+pub fn check_within(req: Request, timeout: Duration) -> Outcome {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("leakscan-push-check".into())
+        .spawn(move || {
+            let _ = tx.send(check(&req));
+        });
+    if let Err(e) = spawned {
+        return Outcome::Done(Box::new(Err(Error::Usage(format!(
+            "cannot start the scan thread: {e}"
+        )))));
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(r) => Outcome::Done(Box::new(r)),
+        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::TimedOut(timeout),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Outcome::Done(Box::new(Err(Error::Usage(
+            "the scan thread stopped without a result".into(),
+        )))),
+    }
+}
+
+/// Scans what the request's tips add to the known history and judges it.
+pub fn check(req: &Request) -> Result<Checked> {
+    let start = Instant::now();
+    let repo = crate::git::open(crate::git::Locate::GitDir(&req.git_dir))?;
+    objdirs::attach(&repo)?;
+    let mut out = Checked::default();
+    let known: Vec<Oid> = {
+        let mut seen = OidMap::default();
+        for &k in &req.known {
+            if let Some(c) = peel(&repo, k)
+                .ok()
+                .filter(|(_, t)| *t == ObjectType::Commit)
+            {
+                seen.insert(c.0, ());
+            }
+        }
+        let mut v: Vec<Oid> = seen.into_keys().collect();
+        v.sort();
+        v
+    };
+    let known_set: OidMap<()> = known.iter().map(|&k| (k, ())).collect();
+    let mut commits: Vec<Oid> = Vec::new();
+    let mut blobs: Vec<(Oid, Oid)> = Vec::new();
+    for &tip in &req.tips {
+        match peel(&repo, tip) {
+            Ok((c, ObjectType::Commit)) => {
+                if !known_set.contains_key(&c) && !commits.contains(&c) {
+                    commits.push(c);
+                }
+            }
+            Ok((b, ObjectType::Blob)) => blobs.push((tip, b)),
+            Ok((t, kind)) => out.stats.error(
+                ErrorKind::Object,
+                format!("{tip} points to a {kind} ({t}), which leakscan cannot check"),
+            ),
+            Err(e) => out.stats.error(
+                ErrorKind::Object,
+                format!("object {tip} cannot be read: {e}"),
+            ),
+        }
+    }
+    if commits.is_empty() && blobs.is_empty() {
+        out.stats.elapsed = start.elapsed();
+        return Ok(out);
+    }
+    let request = settings::Request {
+        config: req.policy.config.clone(),
+        no_config: req.policy.no_config,
+        no_default_rules: req.policy.no_default_rules,
+        baseline: if req.policy.no_baseline {
+            BaselineChoice::Ignore
+        } else if let Some(rev) = &req.policy.baseline_from {
+            BaselineChoice::FromRev {
+                rev: rev.clone(),
+                file: None,
+            }
+        } else {
+            BaselineChoice::Default
+        },
+        output: Output {
+            format: Format::Text,
+            path: None,
+            show_secrets: false,
+            quiet: true,
+            show_suppressed: false,
+        },
+        threads: req.policy.threads,
+    };
+    let prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
+    let mut findings = Vec::new();
+    if !commits.is_empty() {
+        let mut revs: Vec<String> = commits.iter().map(Oid::to_string).collect();
+        revs.extend(known.iter().map(|k| format!("^{k}")));
+        let target = super::history::Target {
+            repo: Some(req.git_dir.clone()),
+            selection: Selection {
+                revs,
+                ..Selection::default()
+            },
+            all_occurrences: false,
+            max_file_size: req.policy.max_file_size,
+        };
+        let scanned = super::history::collect(&target, &prepared)?;
+        findings = scanned.findings;
+        out.stats.merge(scanned.stats);
+    }
+    if !blobs.is_empty() {
+        let max = prepared.max_file_size(req.policy.max_file_size);
+        let mut step = BlobStep::new(prepared.rules.clone(), max);
+        for (tip, b) in blobs {
+            scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
+        }
+        step.drain_into(&mut out.stats);
+    }
+    for f in findings {
+        // The history scan judges whole file versions: a pushed commit that
+        // edits any line of a file holding an older secret carries that
+        // secret in a new blob. It is not new if a parent had it there.
+        if in_a_parent(&repo, &f) {
+            out.already_there += 1;
+            continue;
+        }
+        match prepared.suppressor.judge(&f) {
+            Verdict::Report => out.new.push(f),
+            Verdict::Suppressed(reason, _) => *out.suppressed.entry(reason).or_default() += 1,
+        }
+    }
+    out.stats.elapsed = start.elapsed();
+    Ok(out)
+}
+
+/// Whether a parent of the finding's commit has the same secret in its
+/// version of the same path.
+fn in_a_parent(repo: &git2::Repository, f: &Finding) -> bool {
+    let Some(commit) = f
+        .commit
+        .as_ref()
+        .and_then(|c| Oid::from_str(&c.id).ok())
+        .and_then(|id| repo.find_commit(id).ok())
+    else {
+        return false;
+    };
+    let path = path_of(&f.path.0);
+    let secret = f.secret.expose();
+    commit.parents().any(|p| {
+        p.tree()
+            .and_then(|t| t.get_path(&path))
+            .and_then(|e| repo.find_blob(e.id()))
+            .is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+    })
+}
+
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// A tag (or ref) that points at a blob: its content is scanned under the
+/// name `<tip>` (there is no path or commit).
+fn scan_blob(
+    repo: &git2::Repository,
+    step: &mut BlobStep,
+    tip: Oid,
+    b: Oid,
+    findings: &mut Vec<Finding>,
+    stats: &mut Stats,
+) {
+    let blob = match repo.find_blob(b) {
+        Ok(blob) => blob,
+        Err(e) => {
+            stats.error(ErrorKind::Object, format!("blob {b}: {}", e.message()));
+            return;
+        }
+    };
+    let path = PathBytes(format!("(blob {b} of {tip})").into_bytes());
+    findings.extend(step.scan(blob.content(), &path, false, stats));
+}
+
+/// Peels tags: the object a ref target finally names, and its type.
+fn peel(repo: &git2::Repository, oid: Oid) -> Result<(Oid, ObjectType), String> {
+    let mut obj = repo
+        .find_object(oid, None)
+        .map_err(|e| e.message().to_string())?;
+    // Tags of tags are legal; a chain longer than this is not worth following.
+    for _ in 0..64 {
+        let Some(tag) = obj.as_tag() else {
+            let kind = obj.kind().unwrap_or(ObjectType::Any);
+            return Ok((obj.id(), kind));
+        };
+        obj = tag.target().map_err(|e| e.message().to_string())?;
+    }
+    Err(format!("{oid}: a chain of more than 64 tags"))
+}
+
+/// The commit targets of every ref of `repo` (the known history).
+pub fn ref_targets(repo: &git2::Repository, prefix: Option<&str>) -> Result<Vec<Oid>> {
+    let refs = match prefix {
+        Some(p) => repo.references_glob(&format!("{p}*")),
+        None => repo.references(),
+    }
+    .map_err(|e| Error::Git {
+        repo: repo.path().to_path_buf(),
+        msg: format!("cannot list refs: {}", e.message()),
+    })?;
+    let mut out = Vec::new();
+    for r in refs.flatten() {
+        if let Some(oid) = r.resolve().ok().and_then(|r| r.target()) {
+            out.push(oid);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Parses a full hexadecimal object id (SHA-1), naming the line on error.
+pub fn parse_oid(hex: &str, what: &str) -> Result<Oid> {
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Usage(format!(
+            "{what}: SHA-256 repositories are not supported yet"
+        )));
+    }
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Usage(format!(
+            "{what}: `{}` is not an object id",
+            message::escape(hex.as_bytes())
+        )));
+    }
+    Oid::from_str(hex).map_err(|e| Error::Usage(format!("{what}: {}", e.message())))
+}
+
+/// At most this much of git's input is read: about 600,000 ref updates.
+pub const MAX_INPUT: u64 = 64 << 20;
+
+/// Reads a hook's standard input, bounded by `MAX_INPUT`.
+pub fn read_input(r: impl std::io::Read) -> Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    r.take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("<stdin>", e))?;
+    if buf.len() as u64 > MAX_INPUT {
+        return Err(Error::Usage(format!(
+            "standard input is larger than {} MiB: not a list of ref updates",
+            MAX_INPUT >> 20
+        )));
+    }
+    String::from_utf8(buf)
+        .map_err(|_| Error::Usage("standard input is not UTF-8: not a list of ref updates".into()))
+}
