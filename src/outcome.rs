@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::finding::InlineAllow;
+use crate::paths::escape_controls;
 use crate::pipeline::Scanned;
 use crate::report::{self, Judged, Report};
 use crate::settings::{Output, Settings};
@@ -87,14 +88,15 @@ pub fn finish(
 /// The run's errors (the first 50, then how many more) and warnings, on
 /// standard error.
 pub fn print_problems(stats: &crate::stats::Stats) {
+    // Messages name files and objects: their control characters are escaped.
     for e in stats.errors.iter().take(50) {
-        eprintln!("leakscan: error: {e}");
+        eprintln!("leakscan: error: {}", escape_controls(&e.msg));
     }
     if stats.errors.len() > 50 {
         eprintln!("leakscan: … and {} more errors", stats.errors.len() - 50);
     }
     for w in &stats.warnings {
-        eprintln!("leakscan: warning: {w}");
+        eprintln!("leakscan: warning: {}", escape_controls(w));
     }
 }
 

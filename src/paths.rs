@@ -8,6 +8,14 @@ use std::path::{Component, Path, PathBuf};
 pub struct PathBytes(pub Vec<u8>);
 
 impl PathBytes {
+    /// The path for human eyes (text reports, messages on a terminal):
+    /// control characters and bytes that are not UTF-8 are written as
+    /// escapes (`\n`, `\x1b`, `\xff`), so a file name can neither drive the
+    /// terminal nor forge a line of output. JSON and SARIF keep names exact.
+    pub fn escaped(&self) -> String {
+        escape_bytes(&self.0)
+    }
+
     pub fn as_str_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.0)
     }
@@ -93,4 +101,51 @@ pub fn join(dir: &str, name: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// `bytes` as text safe to print: UTF-8 kept, control characters and
+/// invalid bytes escaped.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape_controls(chunk.valid()));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// `s` with its control characters (C0, DEL, C1) escaped.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_for_humans() {
+        let p = PathBytes(b"a\x1b[2Jb\nsrc/x.rs:1:1  fake\xff.txt".to_vec());
+        assert_eq!(p.escaped(), "a\\x1b[2Jb\\nsrc/x.rs:1:1  fake\\xff.txt");
+        assert_eq!(escape_controls("plain é"), "plain é");
+        assert_eq!(escape_controls("tab\there\u{85}"), "tab\\there\\x85");
+    }
 }

@@ -17,6 +17,8 @@ pub enum SkipReason {
     LfsPointer,
     Submodule,
     MissingObject,
+    /// Left out of a walk by `.gitignore` / `.ignore` rules or `--no-hidden`.
+    Ignored,
 }
 
 impl SkipReason {
@@ -31,6 +33,7 @@ impl SkipReason {
             SkipReason::LfsPointer => "lfs_pointer",
             SkipReason::Submodule => "submodule",
             SkipReason::MissingObject => "missing_object",
+            SkipReason::Ignored => "ignored",
         }
     }
 
@@ -45,6 +48,9 @@ impl SkipReason {
             SkipReason::LfsPointer => "Git LFS pointers",
             SkipReason::Submodule => "submodules",
             SkipReason::MissingObject => "missing objects",
+            SkipReason::Ignored => {
+                "ignored (.gitignore, .ignore, hidden; --no-ignore and --hidden scan them)"
+            }
         }
     }
 }
@@ -131,8 +137,13 @@ pub struct Stats {
 
 impl Stats {
     pub fn skip(&mut self, reason: SkipReason, bytes: u64) {
-        *self.skipped.entry(reason).or_default() += 1;
+        self.skip_n(reason, 1);
         self.skipped_bytes += bytes;
+    }
+
+    /// `n` items skipped for `reason` (their bytes unknown).
+    pub fn skip_n(&mut self, reason: SkipReason, n: u64) {
+        *self.skipped.entry(reason).or_default() += n;
     }
 
     pub fn error(&mut self, kind: ErrorKind, msg: String) {

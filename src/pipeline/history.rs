@@ -629,7 +629,7 @@ impl BlobWorker<'_> {
                 format!(
                     "blob {} ({} in commit {}): {msg}",
                     entry.oid,
-                    path.as_str_lossy(),
+                    path.escaped(),
                     self.plan.commits[entry.first.0 as usize].id
                 ),
             );

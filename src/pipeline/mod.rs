@@ -10,7 +10,7 @@ pub use blob_step::BlobStep;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ignore::WalkState;
@@ -45,10 +45,14 @@ struct Worker {
     counters: Arc<Counters>,
     single_root: Option<PathBuf>,
     max: u64,
+    /// Files (anything but directories) the walk handed over.
+    walked: u64,
+    walked_total: Arc<AtomicU64>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        self.walked_total.fetch_add(self.walked, Ordering::Relaxed);
         let mut local = std::mem::take(&mut self.local);
         self.step.drain_into(&mut local.stats);
         if let Ok(mut s) = self.sink.lock() {
@@ -73,15 +77,19 @@ impl Worker {
         if ft.is_dir() {
             return WalkState::Continue;
         }
-        if ft.is_symlink() {
+        self.walked += 1;
+        let explicit = entry.depth() == 0;
+        // A path named on the command line is read whatever it is: a FIFO,
+        // process substitution (`<(…)`, a link to a pipe), `/dev/stdin`.
+        let named = explicit && !std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if ft.is_symlink() && !named {
             self.local.stats.skip(SkipReason::Symlink, 0);
             return WalkState::Continue;
         }
-        if !ft.is_file() {
+        if !ft.is_file() && !named {
             self.local.stats.skip(SkipReason::NotRegularFile, 0);
             return WalkState::Continue;
         }
-        let explicit = entry.depth() == 0;
         let path = entry.path();
         match worktree::read_file(path, explicit, self.max, &mut self.buf) {
             FileRead::Content => {
@@ -143,6 +151,7 @@ pub fn scan_paths(
         _ => None,
     };
     let proto = BlobStep::new(rules, opts.max_file_size);
+    let walked_total = Arc::new(AtomicU64::new(0));
     worktree::build(roots, opts).run(|| {
         let mut w = Worker {
             step: proto.clone(),
@@ -152,10 +161,31 @@ pub fn scan_paths(
             counters: counters.clone(),
             single_root: single_root.clone(),
             max: opts.max_file_size,
+            walked: 0,
+            walked_total: walked_total.clone(),
         };
         Box::new(move |entry| w.visit(entry))
     });
     let mut out = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    // What the ignore rules and `--no-hidden` kept from the walk is counted
+    // too: a second walk without those filters lists every file.
+    if worktree::filters(opts) {
+        let all = AtomicU64::new(0);
+        worktree::build_unfiltered(roots, opts).run(|| {
+            Box::new(|entry| {
+                if entry.is_ok_and(|e| !e.file_type().is_some_and(|t| t.is_dir())) {
+                    all.fetch_add(1, Ordering::Relaxed);
+                }
+                WalkState::Continue
+            })
+        });
+        let ignored = all
+            .into_inner()
+            .saturating_sub(walked_total.load(Ordering::Relaxed));
+        if ignored > 0 {
+            out.stats.skip_n(SkipReason::Ignored, ignored);
+        }
+    }
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }

@@ -36,7 +36,7 @@ pub fn scan(repo: &Repo, changes: &Changes, rules: Arc<RuleSet>, max_size: u64) 
     for path in &changes.unmerged {
         out.stats.warnings.push(format!(
             "{}: unresolved merge conflict, not scanned (resolve it and `git add` it; git commits nothing until then)",
-            path.as_str_lossy()
+            path.escaped()
         ));
     }
     for note in &changes.notes {
@@ -55,10 +55,8 @@ pub fn scan(repo: &Repo, changes: &Changes, rules: Arc<RuleSet>, max_size: u64) 
         }
         if let Err(msg) = scanner.file(repo, changes, file, &mut out) {
             out.stats.skip(SkipReason::Unreadable, 0);
-            out.stats.error(
-                ErrorKind::Object,
-                format!("{}: {msg}", file.path.as_str_lossy()),
-            );
+            out.stats
+                .error(ErrorKind::Object, format!("{}: {msg}", file.path.escaped()));
         }
     }
     scanner.step.drain_into(&mut out.stats);

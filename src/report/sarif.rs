@@ -75,7 +75,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "message": {"text": format!("{}: {}", f.description, r.secret_text(f))},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.path.as_str_lossy())},
+                        "artifactLocation": {"uri": uri(&f.path.0)},
                         "region": region,
                     }
                 }],
@@ -102,10 +102,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Percent-encodes what a URI reference may not hold literally.
-fn uri(path: &str) -> String {
+/// Percent-encodes what a URI reference may not hold literally; every byte
+/// of a name that is not UTF-8 survives as its escape.
+fn uri(path: &[u8]) -> String {
     let mut s = String::with_capacity(path.len());
-    for b in path.bytes() {
+    for &b in path {
         if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
             s.push(b as char);
         } else {

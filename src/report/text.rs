@@ -15,7 +15,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut last_path = None;
     for j in r.findings {
         let f = &j.finding;
-        let secret = r.secret_text(f).replace('\n', "\\n");
+        let secret = crate::paths::escape_controls(&r.secret_text(f)).into_owned();
         let commit = f
             .commit
             .as_ref()
@@ -33,7 +33,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 if last_path.is_some() {
                     writeln!(out)?;
                 }
-                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", f.path.as_str_lossy())?;
+                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", f.path.escaped())?;
                 last_path = Some(&f.path);
             }
             writeln!(
@@ -45,7 +45,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{}:{}:{}  {}  {secret}{commit}{status}",
-                f.path.as_str_lossy(),
+                f.path.escaped(),
                 f.line,
                 f.column,
                 f.rule

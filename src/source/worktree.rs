@@ -32,10 +32,31 @@ pub fn build(roots: &[PathBuf], opts: &WalkOptions) -> WalkParallel {
         .git_global(!opts.no_ignore)
         .git_exclude(!opts.no_ignore)
         .parents(!opts.no_ignore)
-        .require_git(false)
+        // Like git and ripgrep: `.gitignore` rules need a repository. An
+        // unpacked tarball whose `.gitignore` is `/*` is scanned whole.
+        .require_git(true)
         .follow_links(opts.follow)
         .threads(opts.threads)
         // `.git/` holds objects, not the work tree; history is its own mode.
+        .filter_entry(|e| e.file_name() != ".git");
+    b.build_parallel()
+}
+
+/// Whether the walk filters anything out (ignore files, hidden files).
+pub fn filters(opts: &WalkOptions) -> bool {
+    !opts.no_ignore || !opts.hidden
+}
+
+/// The same walk without ignore files or hidden-file filtering (only `.git/`
+/// is left out): every file the filtered walk could have met.
+pub fn build_unfiltered(roots: &[PathBuf], opts: &WalkOptions) -> WalkParallel {
+    let mut b = WalkBuilder::new(&roots[0]);
+    for r in &roots[1..] {
+        b.add(r);
+    }
+    b.standard_filters(false)
+        .follow_links(opts.follow)
+        .threads(opts.threads)
         .filter_entry(|e| e.file_name() != ".git");
     b.build_parallel()
 }

@@ -206,3 +206,125 @@ fn issue9_7_the_hook_goes_where_git_runs_hooks_or_install_fails() {
         r.stderr
     );
 }
+
+#[test]
+fn issue9_5_ignore_files_need_a_repository_and_ignored_files_are_counted() {
+    let tok = fake::github_pat(9501);
+    // An unpacked tarball (no repository) whose .gitignore is `/*`, like
+    // Debian's kernel source: everything is scanned.
+    let t = Tree::new();
+    t.write(".gitignore", "/*\n");
+    t.write("src/config.env", format!("token = \"{tok}\"\n"));
+    let r = t.scan_json(&[]).expect(1);
+    assert_eq!(secrets(&r), [tok.as_str()]);
+    // In a repository the rules apply, and what they leave out is counted.
+    let g = Git::init();
+    g.write(".gitignore", "build/\n*.log\n");
+    g.write("build/a.env", format!("token = \"{tok}\"\n"));
+    g.write("build/b.txt", "b\n");
+    g.write("x.log", "x\n");
+    g.write(".hidden.env", "h\n");
+    g.write("ok.txt", "ok\n");
+    let r = run(leakscan()
+        .current_dir(g.path())
+        .args(["scan", ".", "--format", "json"]))
+    .expect(0);
+    assert_eq!(r.json()["stats"]["skipped"]["ignored"], 3, "{}", r.stderr);
+    assert!(r.stderr.contains("3 ignored"), "{}", r.stderr);
+    let r = run(leakscan().current_dir(g.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--no-hidden",
+    ]))
+    .expect(0);
+    // .gitignore and .hidden.env are hidden.
+    assert_eq!(r.json()["stats"]["skipped"]["ignored"], 5, "{}", r.stderr);
+    let r = run(leakscan().current_dir(g.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--no-ignore",
+    ]))
+    .expect(1);
+    assert_eq!(
+        r.json()["stats"]["skipped"]["ignored"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn issue9_6_a_fifo_or_standard_input_named_on_the_command_line_is_read() {
+    let tok = fake::github_pat(9601);
+    let t = Tree::new();
+    let fifo = t.join("pipe");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let line = format!("token = \"{tok}\"\n");
+    let writer = {
+        let (fifo, line) = (fifo.clone(), line.clone());
+        std::thread::spawn(move || std::fs::write(fifo, line).unwrap())
+    };
+    let r = run(leakscan().args([
+        "scan",
+        fifo.to_str().unwrap(),
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    writer.join().unwrap();
+    assert_eq!(secrets(&r), [tok.as_str()]);
+    // `/dev/stdin` is a link to a pipe here.
+    let r = run_with_stdin(
+        leakscan().args(["scan", "/dev/stdin", "--format", "json", "--show-secrets"]),
+        Some(line.as_bytes()),
+    )
+    .expect(1);
+    assert_eq!(secrets(&r), [tok.as_str()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue9_13_names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
+    use std::os::unix::ffi::OsStrExt;
+    let tok = fake::github_pat(9131);
+    let t = Tree::new();
+    let evil = b"x\x1b[2J\nfake.rs:1:1  github-pat  ghp_forged\xff.env";
+    let name = std::ffi::OsStr::from_bytes(evil);
+    std::fs::write(t.path().join(name), format!("token = \"{tok}\"\n")).unwrap();
+    let text = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(1);
+    assert!(!text.stdout.contains('\x1b'), "{:?}", text.stdout);
+    assert_eq!(text.stdout.lines().count(), 1, "{:?}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("x\\x1b[2J\\nfake.rs:1:1  github-pat  ghp_forged\\xff.env:1:"),
+        "{:?}",
+        text.stdout
+    );
+    let json = t.scan_json(&[]).expect(1);
+    let f = &json.findings()[0];
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(f["path"]["bytes"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes, evil);
+    let sarif = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "sarif"]))
+    .expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        uri,
+        "x%1B%5B2J%0Afake.rs%3A1%3A1%20%20github-pat%20%20ghp_forged%FF.env"
+    );
+}
