@@ -34,6 +34,13 @@ pub fn for_run(
         (BaselineChoice::Default, Some(p)) => (p, false),
         (BaselineChoice::Default, None) => (in_root(root), false),
     };
+    if path.is_dir() {
+        // Not a file to skip quietly: a run judged by no baseline at all.
+        return Err(Error::Baseline {
+            path,
+            msg: "is a directory, not a baseline file".into(),
+        });
+    }
     if !required && !path.is_file() {
         return Ok(None);
     }

@@ -121,6 +121,7 @@ impl Settings {
     /// `root` (the scanned directory or the repository's work tree). `repo`
     /// is the git repository, if any, used by `--baseline-from REV`.
     pub fn resolve(req: Request, root: &Path, repo: Option<&Path>) -> Result<Settings> {
+        check_output(&req.output)?;
         let choice = match &req.baseline {
             // The config must come from the same trusted revision as the
             // baseline, or a change could allowlist its own secret.
@@ -221,6 +222,19 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
                     .map_err(|msg| config_error(l, id, msg))?;
             }
         }
+        // A config rule with a built-in's id replaces it: said once, with
+        // where, so a copy-pasted rule does not quietly weaken a built-in.
+        for spec in &specs {
+            if !no_default && b.has(&spec.id) {
+                eprintln!(
+                    "leakscan: warning: {}: rule `{}` replaces the built-in rule with the same id \
+                     (rename it to add a rule; `disable = [\"{}\"]` to turn the built-in off)",
+                    location(l, &spec.id),
+                    spec.id,
+                    spec.id
+                );
+            }
+        }
         b.add_file(specs, &origin)?;
         for id in &l.config.disable {
             if !b.has(id) {
@@ -240,6 +254,24 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
         ));
     }
     Ok(Arc::new(set))
+}
+
+/// `file:line:col` of the `id = "ID"` line of a config rule (or the file's
+/// start if it cannot be found).
+fn location(l: &Loaded, id: &str) -> String {
+    let quoted = [format!("\"{id}\""), format!("'{id}'")];
+    let offset = l
+        .text
+        .match_indices(&quoted[0])
+        .chain(l.text.match_indices(&quoted[1]))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let line_start = l.text[..i].rfind('\n').map_or(0, |n| n + 1);
+            l.text[line_start..i].trim_start().starts_with("id")
+        })
+        .unwrap_or(0);
+    let (line, col) = crate::error::line_col(l.text.as_bytes(), offset);
+    format!("{}:{line}:{col}", l.path.display())
 }
 
 /// An error pointing at where `needle` first appears in the config text.
@@ -290,6 +322,31 @@ pub fn threads(flag: Option<usize>) -> usize {
                 .unwrap_or(1)
         })
         .min(MAX_THREADS)
+}
+
+/// Checks, before a scan starts, that `--output` can be written: an
+/// existing file is opened for writing (not truncated), a new one is
+/// created and removed again, so a typo costs no scan.
+pub fn check_output(output: &Output) -> Result<()> {
+    let Some(path) = &output.path else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--output {}: is a directory",
+            path.display()
+        )));
+    }
+    let result = if path.exists() {
+        std::fs::OpenOptions::new().write(true).open(path).map(drop)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|_| std::fs::remove_file(path))
+    };
+    result.map_err(|e| Error::io(path, e))
 }
 
 /// Whether `p` exists, as a friendly error for paths named on the command line.

@@ -63,7 +63,10 @@ pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
                 Status::ALL.map(Status::as_str).join(", ")
             ))
         })?;
-        let by = args.by.clone().unwrap_or_else(super::default_by);
+        let by = args
+            .by
+            .clone()
+            .unwrap_or_else(|| super::default_by(&file_dir(&args.file)));
         let date = format::today();
         for &i in &selected {
             decide(&mut b.entries[i], status, args.reason.clone(), &by, &date);
@@ -95,6 +98,14 @@ pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
+/// The directory holding the baseline file (`.` for a bare name).
+fn file_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 fn decide(e: &mut Entry, status: Status, reason: Option<String>, by: &str, date: &str) {
     e.status = status;
     e.reason = reason.filter(|r| !r.trim().is_empty());
@@ -112,7 +123,10 @@ fn interactive(args: &BaselineAuditArgs, mut b: Baseline, selected: &[usize]) ->
     };
     let rules = super::rules_for(&root, None, false)?;
     let key = b.key();
-    let by = args.by.clone().unwrap_or_else(super::default_by);
+    let by = args
+        .by
+        .clone()
+        .unwrap_or_else(|| super::default_by(&file_dir(&args.file)));
     let date = format::today();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -426,11 +426,20 @@ fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc
     settings::build_rules(cfg.as_ref(), no_default)
 }
 
-/// Who is triaging: git's `user.email`, else `$USER`, else "unknown".
-fn default_by() -> String {
-    git2::Config::open_default()
-        .and_then(|c| c.get_string("user.email"))
+/// Who is triaging: `user.email` as git sees it in the repository holding
+/// `dir` (its own config first, then the global and system ones), else the
+/// global one outside a repository, else `$USER`, else "unknown".
+fn default_by(dir: &Path) -> String {
+    let from_repo = crate::git::open(crate::git::Locate::Discover(dir))
         .ok()
+        .and_then(|r| r.config().ok())
+        .and_then(|c| c.get_string("user.email").ok());
+    from_repo
+        .or_else(|| {
+            git2::Config::open_default()
+                .and_then(|c| c.get_string("user.email"))
+                .ok()
+        })
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())

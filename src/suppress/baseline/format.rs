@@ -540,6 +540,14 @@ impl Baseline {
             .unwrap_or_else(|| DEFAULT_FILE.into());
         let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
+        // The new file keeps the old one's mode: a team that made its
+        // baseline 0600 keeps it so.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if let Err(e) = std::fs::set_permissions(&tmp, meta.permissions()) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::io(&tmp, e));
+            }
+        }
         std::fs::rename(&tmp, path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             Error::io(path, e)

@@ -51,6 +51,9 @@ pub struct Lookup {
     path_globs: HashMap<u32, GlobMatcher>,
     rule_globs: HashMap<u32, GlobMatcher>,
     hits: Vec<AtomicU32>,
+    /// Entry `i`'s hits are counted on `canon[i]`: the first entry with the
+    /// same path, rule and hash, so a duplicated entry is not stale.
+    canon: Vec<u32>,
     /// The scanned root relative to the baseline's directory, when the root
     /// is below it: finding paths are joined onto it before matching.
     prefix: Option<Vec<u8>>,
@@ -78,12 +81,15 @@ impl Lookup {
             path_globs: HashMap::new(),
             rule_globs: HashMap::new(),
             hits: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            canon: Vec::with_capacity(n),
             prefix: None,
             report_stale: true,
             baseline,
         };
+        let mut first: HashMap<(&[u8], &str, [u8; 32]), u32> = HashMap::with_capacity(n);
         for (i, e) in m.baseline.entries.iter().enumerate() {
             let i = i as u32;
+            m.canon.push(*first.entry(e.sort_key()).or_insert(i));
             // Later entries go to the front of their chain; order within a
             // chain does not matter because the first match wins and entries
             // with the same hash, path and rule were deduplicated.
@@ -156,7 +162,7 @@ impl Lookup {
             found = self.walk(self.by_sha1.get(&s.0).copied(), rule, path);
         }
         let i = found?;
-        self.hits[i].fetch_add(1, Ordering::Relaxed);
+        self.hits[self.canon[i] as usize].fetch_add(1, Ordering::Relaxed);
         Some(i)
     }
 
@@ -186,7 +192,7 @@ impl Lookup {
 
     /// Whether entry `i` matched anything so far.
     pub fn was_hit(&self, i: usize) -> bool {
-        self.hits[i].load(Ordering::Relaxed) > 0
+        self.hits[self.canon[i] as usize].load(Ordering::Relaxed) > 0
     }
 
     /// Entries that matched nothing in this run, within its scope (under
