@@ -121,6 +121,19 @@ impl Settings {
     /// `root` (the scanned directory or the repository's work tree). `repo`
     /// is the git repository, if any, used by `--baseline-from REV`.
     pub fn resolve(req: Request, root: &Path, repo: Option<&Path>) -> Result<Settings> {
+        Settings::resolve_in(req, root, root, repo)
+    }
+
+    /// `resolve` for a scan of `root` inside a project whose top directory
+    /// is `home` (the repository's work tree): the configuration and the
+    /// default baseline are looked for in `home`, and the baseline's paths
+    /// (relative to `home`) are matched against `root`'s findings.
+    pub fn resolve_in(
+        req: Request,
+        root: &Path,
+        home: &Path,
+        repo: Option<&Path>,
+    ) -> Result<Settings> {
         check_output(&req.output)?;
         let choice = match &req.baseline {
             // The config must come from the same trusted revision as the
@@ -128,13 +141,13 @@ impl Settings {
             BaselineChoice::FromRev { rev, .. } if !req.no_config && req.config.is_none() => {
                 baseline::config_from_rev(repo.unwrap_or(root), rev)?
             }
-            _ => req.config_choice(root),
+            _ => req.config_choice(home),
         };
         let config = load_config(&choice)?;
         let rules = build_rules(config.as_ref(), req.no_default_rules)?;
         let allowlist = allowlist(config.as_ref())?;
         let found =
-            baseline::for_run(&req.baseline, req.output.quiet, root, repo, config.as_ref())?;
+            baseline::for_run(&req.baseline, req.output.quiet, root, home, repo, config.as_ref())?;
         Ok(Settings {
             config,
             rules,
@@ -311,6 +324,27 @@ pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The top of the project a scan of `root` belongs to: the work tree of
+/// the git repository containing it (found as git finds it), else `root`.
+/// A scan of a subdirectory then uses the repository's `.leakscan.toml` and
+/// baseline.
+pub fn project_root(root: &Path) -> PathBuf {
+    let top = crate::git::Repo::discover(root)
+        .ok()
+        .and_then(|r| r.workdir)
+        .map(|w| crate::paths::absolute(&w));
+    match top {
+        Some(top) if crate::paths::absolute(root).starts_with(&top) => {
+            if crate::paths::absolute(root) == top {
+                root.to_path_buf()
+            } else {
+                top
+            }
+        }
+        _ => root.to_path_buf(),
+    }
 }
 
 /// Threads: the flag, else the number of CPUs; never more than `MAX_THREADS`.

@@ -33,6 +33,13 @@ fn glob(flag: &str, pattern: &str) -> Result<GlobMatcher> {
 }
 
 pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
+    // Held until the last decision is written: an `update` started meanwhile
+    // waits for nothing and is refused, rather than writing over the triage.
+    let _lock = if args.set_status.is_some() || args.interactive || std::io::stdin().is_terminal() {
+        Some(format::FileLock::acquire(&args.file)?)
+    } else {
+        None
+    };
     let mut b = Baseline::read(&args.file)?;
     let rule = args
         .rule
