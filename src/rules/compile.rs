@@ -179,7 +179,12 @@ fn allowlist_regex_error(pattern: &str, e: &regex_syntax::Error) -> String {
         other => (other.to_string(), None),
     };
     let at = span
-        .map(|s| format!(" at character {}", pattern[..s.start.offset].chars().count() + 1))
+        .map(|s| {
+            format!(
+                " at character {}",
+                pattern[..s.start.offset].chars().count() + 1
+            )
+        })
         .unwrap_or_default();
     format!(
         "allowlist regex {} does not compile{at}: {kind}",

@@ -146,8 +146,14 @@ impl Settings {
         let config = load_config(&choice)?;
         let rules = build_rules(config.as_ref(), req.no_default_rules)?;
         let allowlist = allowlist(config.as_ref())?;
-        let found =
-            baseline::for_run(&req.baseline, req.output.quiet, root, home, repo, config.as_ref())?;
+        let found = baseline::for_run(
+            &req.baseline,
+            req.output.quiet,
+            root,
+            home,
+            repo,
+            config.as_ref(),
+        )?;
         Ok(Settings {
             config,
             rules,

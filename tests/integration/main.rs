@@ -11,3 +11,4 @@ mod rules;
 mod scan;
 mod staged;
 mod util;
+mod workflow;

@@ -327,18 +327,26 @@ fn command(a: &BaselineScanArgs, sub: &str) -> String {
         s += " ";
         s += &quote(r);
     }
-    for p in &a.paths {
+    for p in a
+        .paths
+        .iter()
+        .filter(|_| !a.history && !default_paths(&a.paths))
+    {
         s += " ";
         s += &quote(&p.display().to_string());
     }
     s
 }
 
+/// No paths, or just `.` (the default).
+fn default_paths(paths: &[PathBuf]) -> bool {
+    matches!(paths, []) || matches!(paths, [one] if one.as_os_str() == ".")
+}
+
 /// Single-quotes a shell word when it needs it.
 fn quote(w: &str) -> String {
     let plain = !w.is_empty()
-        && w
-            .bytes()
+        && w.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
     if plain {
         w.to_string()
@@ -418,12 +426,13 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     // Without flags saying what to scan, scan what the baseline was
     // recorded from: a history baseline is checked against history.
     let no_scope_flags =
-        !scan.history && !scan.all && scan.revs.is_empty() && scan.paths.is_empty();
+        !scan.history && !scan.all && scan.revs.is_empty() && default_paths(&scan.paths);
     let plan = match (&current.history, no_scope_flags) {
         (Some(h), true) => {
             scan.history = true;
             scan.all = h.all;
             scan.revs = h.revs.clone();
+            scan.paths.clear();
             let mut p = plan(&scan)?;
             p.prefix = which::prefix_for(&p.root, &first.file);
             p.file = first.file.clone();
