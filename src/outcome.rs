@@ -70,6 +70,18 @@ pub fn finish(
             eprintln!("{note}");
         }
     }
+    if stats.interrupted {
+        eprintln!(
+            "leakscan: interrupted: the scan stopped early, so the report is incomplete \
+             (only what was found before Ctrl-C{})",
+            if output.format == report::Format::Json {
+                "; \"complete\": false"
+            } else {
+                ""
+            }
+        );
+        return Ok(Exit::Interrupted);
+    }
     if new > 0 {
         if let Some(a) = advice {
             eprintln!("{a}");

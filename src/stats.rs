@@ -107,6 +107,8 @@ impl std::fmt::Display for ItemError {
 
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// The run was interrupted (Ctrl-C): findings are only what was found so far.
+    pub interrupted: bool,
     /// Files or blobs whose content was scanned.
     pub scanned: u64,
     pub bytes: u64,
@@ -154,6 +156,7 @@ impl Stats {
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
         self.commits += other.commits;
         self.inline_gitleaks += other.inline_gitleaks;
+        self.interrupted |= other.interrupted;
     }
 
     pub fn skipped_total(&self) -> u64 {

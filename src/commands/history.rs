@@ -14,7 +14,7 @@ use crate::git::{ObjectReader, Repo};
 use crate::outcome;
 use crate::pipeline::history::{self as pipeline, HistoryOptions};
 use crate::pipeline::Scanned;
-use crate::progress::Progress;
+use crate::progress::{self, Phase, Progress};
 use crate::settings::{Request, Settings};
 use crate::suppress::baseline::{HistoryScope, RunScope};
 
@@ -74,6 +74,8 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
     let walk_start = Instant::now();
     let threads = settings.threads;
     let full_history = selection.is_whole_history();
+    let progress = Progress::with_phase(settings.output.progress(), "blobs", Phase::WalkingCommits);
+    let counters = progress.counters.clone();
     let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, |packs| {
         let reader = match packs {
             Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,
@@ -87,9 +89,9 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
                 plan.as_ref().map_or(0, |p| p.commits.len())
             );
         }
+        counters.set_phase(Phase::ReadingTrees);
         plan
     })?;
-    let progress = Progress::new(settings.output.progress(), "blobs");
     let opts = HistoryOptions {
         threads,
         max_file_size: settings.max_file_size(target.max_file_size),
@@ -128,6 +130,7 @@ fn run_scope(sel: &Selection) -> RunScope {
 
 pub fn run(args: HistoryArgs) -> Result<Exit> {
     let start = Instant::now();
+    progress::catch_interrupts();
     // Bad dates are usage errors before any reading.
     let target = Target::from_args(&args)?;
     let repo = target.open()?;

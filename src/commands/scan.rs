@@ -67,6 +67,7 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let start = Instant::now();
+    crate::progress::catch_interrupts();
     for p in &args.paths {
         settings::check_path(p)?;
     }

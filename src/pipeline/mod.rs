@@ -59,6 +59,10 @@ impl Drop for Worker {
 
 impl Worker {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        if crate::progress::interrupted() {
+            self.local.stats.interrupted = true;
+            return WalkState::Quit;
+        }
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -156,6 +160,7 @@ pub fn scan_paths(
         Box::new(move |entry| w.visit(entry))
     });
     let mut out = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    out.stats.interrupted |= crate::progress::interrupted();
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }

@@ -542,3 +542,111 @@ fn w9_16_update_keeps_entries_it_could_not_read() {
     assert_eq!(e.len(), 1);
     assert_eq!(e[0]["status"], "accepted-risk");
 }
+
+/// A repository of `n` commits, each adding a ~30 KB source file, made
+/// with `git fast-import`; the last file holds a secret.
+fn big_history(n: usize) -> Git {
+    use std::io::Write;
+    let g = Git::new();
+    let mut stream = Vec::new();
+    let line = b"let value = compute(alpha, beta, gamma) + another_function_call(delta);\n";
+    for i in 0..n {
+        let mut body = format!("// file {i}\n").into_bytes();
+        for _ in 0..400 {
+            body.extend_from_slice(line);
+        }
+        if i == n - 1 {
+            body.extend_from_slice(token_line(20).as_bytes());
+        }
+        write!(
+            stream,
+            "commit refs/heads/main\ncommitter T <t@example.com> {} +0000\ndata 2\nc\nM 100644 inline f{i:05}.rs\ndata {}\n",
+            1_700_000_000 + i,
+            body.len()
+        )
+        .unwrap();
+        stream.extend_from_slice(&body);
+        stream.push(b'\n');
+    }
+    let mut c = Command::new("git");
+    g.env(&mut c);
+    let mut child = c
+        .current_dir(g.path())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&stream).unwrap();
+    assert!(child.wait().unwrap().success());
+    g
+}
+
+#[cfg(unix)]
+#[test]
+fn w14_8_ctrl_c_reports_what_was_found_marked_incomplete() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let g = big_history(2000);
+    let mut c = g.ls();
+    // The trace line says the commit walk is over: the blob scan has begun.
+    c.env("LEAKSCAN_TRACE", "1")
+        .args(["history", "--all", "--format", "json", "-j", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = String::new();
+    loop {
+        let mut l = String::new();
+        assert!(
+            err.read_line(&mut l).unwrap() > 0,
+            "no trace line: {stderr}"
+        );
+        stderr += &l;
+        if l.contains("trace: walk") {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    err.read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    let stdout = out.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("leakscan: interrupted"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["complete"], Value::Bool(false), "{stdout}");
+    let scanned = report["stats"]["scanned"].as_u64().unwrap();
+    assert!(scanned < 2000, "the scan must stop early: {scanned} blobs");
+    // Uninterrupted, the same run is complete and finds the secret.
+    let r = g.run(&["history", "--all", "--format", "json"]).expect(1);
+    assert_eq!(r.json()["complete"], Value::Bool(true));
+    assert_eq!(r.json()["stats"]["scanned"], 2000);
+}
+
+#[test]
+fn w14_9_the_progress_line_names_the_phase_from_the_start() {
+    let g = big_history(300);
+    let bin = env!("CARGO_BIN_EXE_leakscan");
+    // `script` gives the run a terminal, so the progress line is drawn.
+    let mut c = Command::new("script");
+    g.env(&mut c);
+    let r = run(c
+        .current_dir(g.path())
+        .env("LEAKSCAN_PROGRESS_AFTER_MS", "0")
+        .env("NO_COLOR", "1")
+        .args(["-qec", &format!("{bin} history --all"), "/dev/null"]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("walking commits"), "{}", r.stdout);
+    assert!(r.stdout.contains("leakscan: 300 commits"), "{}", r.stdout);
+}

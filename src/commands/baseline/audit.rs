@@ -40,6 +40,12 @@ pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
     } else {
         None
     };
+    // Every decision is written as it is made, so Ctrl-C loses nothing; it
+    // must not leave the lock behind either.
+    let _ = ctrlc::set_handler(|| {
+        format::FileLock::release_all();
+        std::process::exit(130);
+    });
     let mut b = Baseline::read(&args.file)?;
     let rule = args
         .rule

@@ -34,6 +34,9 @@ use crate::suppress::Verdict;
 use super::{history, scan};
 
 pub fn run(cmd: BaselineCommand) -> Result<Exit> {
+    if matches!(cmd, BaselineCommand::Create(_) | BaselineCommand::Update(_)) {
+        crate::progress::catch_interrupts();
+    }
     match cmd {
         BaselineCommand::Create(a) => create(a),
         BaselineCommand::Update(a) => update(a),
@@ -242,6 +245,9 @@ fn create(args: BaselineCreateArgs) -> Result<Exit> {
 /// `create`'s work, also `update`'s when there is no baseline yet.
 fn write_new(plan: &BaselineRun) -> Result<Exit> {
     let found = plan.collect()?;
+    if found.stats.interrupted {
+        return Ok(interrupted(&plan.file));
+    }
     let mut b = Baseline::new();
     b.history = plan.history_scope();
     let key = b.key();
@@ -266,6 +272,12 @@ fn write_new(plan: &BaselineRun) -> Result<Exit> {
         eprintln!("{}", commit_hint(&plan.file));
     }
     Ok(exit_for(&found.stats, Exit::Clean))
+}
+
+/// A baseline is never written from part of a scan.
+fn interrupted(file: &Path) -> Exit {
+    eprintln!("leakscan: interrupted: {} was not changed", file.display());
+    Exit::Interrupted
 }
 
 fn is_a_directory(file: &Path) -> Error {
@@ -441,6 +453,9 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
         _ => first,
     };
     let found = plan.collect()?;
+    if found.stats.interrupted {
+        return Ok(interrupted(&plan.file));
+    }
     let run_scope = plan.run_scope();
     let covers = run_scope.covers(current.history.as_ref());
     let Changes {

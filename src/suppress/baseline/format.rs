@@ -648,6 +648,9 @@ impl FileLock {
             Ok(mut f) => {
                 use std::io::Write;
                 let _ = writeln!(f, "{}", std::process::id());
+                if let Ok(mut held) = HELD.lock() {
+                    held.push(path.clone());
+                }
                 Ok(FileLock { path })
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -674,6 +677,25 @@ impl FileLock {
 impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        if let Ok(mut held) = HELD.lock() {
+            held.retain(|p| p != &self.path);
+        }
+    }
+}
+
+/// Lock files this process holds, so an exit from a signal handler can
+/// remove them (`FileLock::release_all`).
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl FileLock {
+    /// Removes every lock file this process holds; for a process about to
+    /// exit without unwinding (a second Ctrl-C).
+    pub fn release_all() {
+        if let Ok(held) = HELD.lock() {
+            for p in held.iter() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
     }
 }
 
