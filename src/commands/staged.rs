@@ -18,6 +18,7 @@ use crate::git::staged::Repo;
 use crate::outcome;
 use crate::pipeline;
 use crate::settings::{Request, Settings};
+use crate::suppress::baseline::RunScope;
 
 /// Printed after the report when the staged change adds secrets.
 pub const ADVICE: &str = "\
@@ -48,11 +49,15 @@ pub fn advice() -> String {
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Repo::open(args.repo.as_deref())?;
-    let settings = Settings::resolve(
+    let mut settings = Settings::resolve(
         Request::from_cli(&args.common),
         repo.workdir(),
         Some(repo.workdir()),
     )?;
+    // The hook sees one change, never a whole scope: nothing is stale here.
+    if let Some(b) = settings.suppressor.baseline.as_mut() {
+        b.set_run_scope(RunScope::Partial);
+    }
     let changes = repo.changes()?;
     let max_size = settings.max_file_size(None);
     let scanned = pipeline::staged::scan(&repo, &changes, settings.rules.clone(), max_size);

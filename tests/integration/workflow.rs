@@ -270,6 +270,12 @@ fn w14_4_the_baseline_route_works_step_by_step() {
     );
     g.git(&["add", FILE]);
     g.run(&["staged"]).expect(0);
+    // The hook never calls an entry stale: it sees one change.
+    g.write("notes.txt", "hello\n");
+    g.git(&["add", "notes.txt"]);
+    let r = g.run(&["staged"]).expect(0);
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+    g.git(&["reset", "-q", "notes.txt"]);
     g.git(&["commit", "-q", "-m", "accepted"]);
     // In CI the baseline is read from main: a branch that adds its own
     // baseline entry still fails, and the message says what to do.
