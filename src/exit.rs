@@ -8,6 +8,8 @@ pub enum Exit {
     Clean = 0,
     Findings = 1,
     Error = 2,
+    /// Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
+    Interrupted = 130,
 }
 
 impl Exit {

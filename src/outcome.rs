@@ -71,6 +71,18 @@ pub fn finish(
             eprintln!("{note}");
         }
     }
+    if stats.interrupted {
+        eprintln!(
+            "leakscan: interrupted: the scan stopped early, so the report is incomplete \
+             (only what was found before Ctrl-C{})",
+            if output.format == report::Format::Json {
+                "; \"complete\": false"
+            } else {
+                ""
+            }
+        );
+        return Ok(Exit::Interrupted);
+    }
     if new > 0 {
         if let Some(a) = advice {
             eprintln!("{a}");
@@ -103,7 +115,7 @@ pub fn print_problems(stats: &crate::stats::Stats) {
 fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
     let result = match &output.path {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let file = create_report(path, output.show_secrets).map_err(|e| Error::io(path, e))?;
             let mut w = std::io::BufWriter::new(file);
             report::write(report, output.format, &mut w)
                 .and_then(|_| w.flush())
@@ -121,6 +133,23 @@ fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Opens `--output` for writing. A report that shows secrets is made
+/// readable by its owner only (0600), also when the file was already there.
+fn create_report(path: &std::path::Path, secret: bool) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let file = opts.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        return Ok(file);
+    }
+    let _ = secret;
+    opts.open(path)
 }
 
 /// The stderr summary: what was scanned, skipped, found and suppressed.

@@ -113,6 +113,8 @@ impl std::fmt::Display for ItemError {
 
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// The run was interrupted (Ctrl-C): findings are only what was found so far.
+    pub interrupted: bool,
     /// Files or blobs whose content was scanned.
     pub scanned: u64,
     /// Of those, binary ones (matched on their printable runs).
@@ -168,6 +170,7 @@ impl Stats {
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
         self.commits += other.commits;
         self.inline_gitleaks += other.inline_gitleaks;
+        self.interrupted |= other.interrupted;
     }
 
     pub fn skipped_total(&self) -> u64 {

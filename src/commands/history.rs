@@ -14,8 +14,9 @@ use crate::git::{ObjectReader, Repo};
 use crate::outcome;
 use crate::pipeline::history::{self as pipeline, HistoryOptions};
 use crate::pipeline::Scanned;
-use crate::progress::Progress;
+use crate::progress::{self, Phase, Progress};
 use crate::settings::{Request, Settings};
+use crate::suppress::baseline::{HistoryScope, RunScope};
 
 /// What a history run covers.
 #[derive(Debug, Clone)]
@@ -73,6 +74,8 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
     let walk_start = Instant::now();
     let threads = settings.threads;
     let full_history = selection.is_whole_history();
+    let progress = Progress::with_phase(settings.output.progress(), "blobs", Phase::WalkingCommits);
+    let counters = progress.counters.clone();
     let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, |packs| {
         let reader = match packs {
             Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,
@@ -86,9 +89,9 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
                 plan.as_ref().map_or(0, |p| p.commits.len())
             );
         }
+        counters.set_phase(Phase::ReadingTrees);
         plan
     })?;
-    let progress = Progress::new(settings.output.progress(), "blobs");
     let opts = HistoryOptions {
         threads,
         max_file_size: settings.max_file_size(target.max_file_size),
@@ -109,13 +112,53 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
     Ok(scanned)
 }
 
+/// What a selection covers, as a baseline's scope: whole histories, or part.
+fn run_scope(sel: &Selection) -> RunScope {
+    let ranged = sel
+        .revs
+        .iter()
+        .any(|r| r.contains("..") || r.starts_with('^'));
+    if sel.exclude.is_empty() && sel.since.is_none() && sel.until.is_none() && !ranged {
+        RunScope::History(HistoryScope {
+            all: sel.all,
+            revs: sel.revs.clone(),
+        })
+    } else {
+        RunScope::Partial
+    }
+}
+
 pub fn run(args: HistoryArgs) -> Result<Exit> {
     let start = Instant::now();
+    progress::catch_interrupts();
     // Bad dates are usage errors before any reading.
     let target = Target::from_args(&args)?;
     let repo = target.open()?;
     let root: PathBuf = repo.root().to_path_buf();
-    let settings = Settings::resolve(Request::from_cli(&args.common), &root, Some(&root))?;
+    let mut settings = Settings::resolve(Request::from_cli(&args.common), &root, Some(&root))?;
+    // Entries are stale only for a run that covers the history the baseline
+    // was recorded from: a pull request's range (`main..HEAD`) does not.
+    if let Some(b) = settings.suppressor.baseline.as_mut() {
+        b.set_run_scope(run_scope(&target.selection));
+    }
     let scanned = collect(&target, &settings)?;
-    outcome::finish(scanned, &settings, start, "blobs", None)
+    let exit = outcome::finish(scanned, &settings, start, "blobs", None)?;
+    if let (Exit::Findings, Some(rev), false) =
+        (exit, &args.common.baseline_from, args.common.quiet)
+    {
+        eprintln!("{}", from_rev_advice(rev));
+    }
+    Ok(exit)
+}
+
+/// Why a finding recorded in this change's own baseline still fails a run
+/// that reads the baseline from REV, and the two ways through.
+fn from_rev_advice(rev: &str) -> String {
+    format!(
+        "leakscan: the baseline and configuration were read from {rev} (--baseline-from), so \
+         entries this change adds to them do not count yet. To accept a finding: merge the \
+         baseline change into {rev} first (its own pull request, reviewed by the baseline's \
+         owners), then re-run this check; or have an owner approve this run as an exception. \
+         To fix it instead: remove the secret, rotate it, and rewrite the branch's history."
+    )
 }

@@ -67,11 +67,15 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let start = Instant::now();
+    crate::progress::catch_interrupts();
     for p in &args.paths {
         settings::check_path(p)?;
     }
     let root = settings::scan_root(&args.paths);
-    let mut settings = Settings::resolve(Request::from_cli(&args.common), &root, None)?;
+    // Inside a repository, its top directory holds the configuration and
+    // the baseline, wherever in it the scan starts.
+    let home = settings::project_root(&root);
+    let mut settings = Settings::resolve_in(Request::from_cli(&args.common), &root, &home, None)?;
     // Stale baseline entries can only be judged when the whole root is
     // scanned; single files or several paths see only part of it.
     let whole_root = matches!(args.paths.as_slice(), [one] if one.is_dir());

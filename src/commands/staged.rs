@@ -18,6 +18,7 @@ use crate::git::staged::Repo;
 use crate::outcome;
 use crate::pipeline;
 use crate::settings::{Request, Settings};
+use crate::suppress::baseline::RunScope;
 
 /// Printed after the report when the staged change adds secrets.
 pub const ADVICE: &str = "\
@@ -27,21 +28,40 @@ For each one, either:
     (revoke it and issue a new one: once typed into a file, treat it as exposed);
   - if it is a false positive, put `leakscan:allow` (or `leakscan:allow=RULE-ID`)
     in a comment on that line;
-  - if it is known and accepted, record it in the baseline: `leakscan baseline update`;
-  - only as a last resort, skip this check for one commit: `git commit --no-verify`.";
+  - if it is known and accepted, record it in the baseline: `leakscan baseline update`
+    (it creates the baseline if there is none), then `git add .leakscan-baseline.json`
+    and commit again; CI that reads the baseline from the target branch
+    (`--baseline-from main`) accepts it once the baseline change is merged there;
+  - only as a last resort, skip this check for one commit: ";
+
+/// The advice, ending with how to skip the hook the way it was installed:
+/// under the pre-commit framework (which sets `PRE_COMMIT=1`) by its `SKIP`
+/// variable, else with `--no-verify`.
+pub fn advice() -> String {
+    let skip = if std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty()) {
+        "`SKIP=leakscan git commit …`"
+    } else {
+        "`git commit --no-verify`"
+    };
+    format!("{ADVICE}{skip}.")
+}
 
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Repo::open(args.repo.as_deref())?;
-    let settings = Settings::resolve(
+    let mut settings = Settings::resolve(
         Request::from_cli(&args.common),
         repo.workdir(),
         Some(repo.workdir()),
     )?;
+    // The hook sees one change, never a whole scope: nothing is stale here.
+    if let Some(b) = settings.suppressor.baseline.as_mut() {
+        b.set_run_scope(RunScope::Partial);
+    }
     let changes = repo.changes()?;
     let max_size = settings.max_file_size(None);
     let scanned = pipeline::staged::scan(&repo, &changes, settings.rules.clone(), max_size);
-    let exit = outcome::finish(scanned, &settings, start, "files", Some(ADVICE));
+    let exit = outcome::finish(scanned, &settings, start, "files", Some(&advice()));
     // The process ends here: closing libgit2's pack maps and caches one by
     // one would cost a few percent of the run.
     std::mem::forget(repo);

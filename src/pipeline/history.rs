@@ -35,7 +35,7 @@ use crate::git::revwalk::Plan;
 use crate::git::trees::{TreePart, TreeStore, Trees};
 use crate::git::{EntryKind, ObjectReader, OidMap};
 use crate::paths::PathBytes;
-use crate::progress::Counters;
+use crate::progress::{Counters, Phase};
 use crate::rules::RuleSet;
 use crate::stats::{ErrorKind, SkipReason, Stats};
 
@@ -140,10 +140,12 @@ pub fn scan(
         Some(p) => (Some((p.packs, p.forest)), p.trees, p.took),
         None => (None, TreeStore::empty(), Duration::ZERO),
     };
+    counters.set_phase(Phase::Enumerating);
     let mut en = enumerate(git_dir, plan, &store, threads, &counters);
     en.stored_trees = store.len();
     drop(store);
     let t1 = Instant::now();
+    counters.set_phase(Phase::ScanningBlobs);
     let scanned = scan_blobs(
         git_dir,
         plan,
@@ -157,6 +159,7 @@ pub fn scan(
     drop(packed);
     let t2 = Instant::now();
     let mut out = Scanned::default();
+    out.stats.interrupted = crate::progress::interrupted();
     out.stats.commits = plan.commits.len() as u64;
     for (oid, msg) in &en.errors {
         out.stats.skip(SkipReason::MissingObject, 0);
@@ -223,7 +226,7 @@ fn decode_trees(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&root) = sel.roots.get(i) else { break };
-                        if cancel.load(Ordering::Relaxed) {
+                        if cancel.load(Ordering::Relaxed) || crate::progress::interrupted() {
                             break;
                         }
                         walker.walk(packs, forest, &sel, root, limits, &mut |num, ev| {
@@ -345,7 +348,7 @@ fn enumerate_chunks(
     let mut buf = Vec::new();
     loop {
         let c = next.fetch_add(1, Ordering::Relaxed);
-        if c >= chunks {
+        if c >= chunks || crate::progress::interrupted() {
             break;
         }
         let start = c * COMMIT_CHUNK;
@@ -510,6 +513,9 @@ fn scan_blobs(
                         loop {
                             let i = next_root.fetch_add(1, Ordering::Relaxed);
                             let Some(&root) = sel.roots.get(i) else { break };
+                            if crate::progress::interrupted() {
+                                break;
+                            }
                             walker.walk(packs, forest, sel, root, limits, &mut |num, ev| {
                                 let b = blob_of[num as usize];
                                 match ev {
@@ -523,7 +529,7 @@ fn scan_blobs(
                     let reader = ObjectReader::open(git_dir).map_err(|e| e.to_string());
                     loop {
                         let start = next_blob.fetch_add(BLOB_CHUNK, Ordering::Relaxed);
-                        if start >= one_by_one.len() {
+                        if start >= one_by_one.len() || crate::progress::interrupted() {
                             break;
                         }
                         for &b in &one_by_one[start..(start + BLOB_CHUNK).min(one_by_one.len())] {

@@ -63,6 +63,10 @@ impl Drop for Worker {
 
 impl Worker {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        if crate::progress::interrupted() {
+            self.local.stats.interrupted = true;
+            return WalkState::Quit;
+        }
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -167,9 +171,10 @@ pub fn scan_paths(
         Box::new(move |entry| w.visit(entry))
     });
     let mut out = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    out.stats.interrupted |= crate::progress::interrupted();
     // What the ignore rules and `--no-hidden` kept from the walk is counted
     // too: a second walk without those filters lists every file.
-    if worktree::filters(opts) {
+    if worktree::filters(opts) && !out.stats.interrupted {
         let all = AtomicU64::new(0);
         worktree::build_unfiltered(roots, opts).run(|| {
             Box::new(|entry| {

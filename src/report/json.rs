@@ -92,7 +92,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             Value::Object(m)
         })
         .collect();
-    let doc = json!({"version": 1, "findings": findings, "stats": stats_value(r.stats)});
+    let doc = json!({"version": 1, "complete": !r.stats.interrupted, "findings": findings, "stats": stats_value(r.stats)});
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

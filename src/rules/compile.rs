@@ -85,7 +85,7 @@ impl Allowlist {
         if !trusted {
             for r in &spec.regexes {
                 syntax::parse_with(r, &syntax_config())
-                    .map_err(|e| err(format!("allowlist regex `{r}` does not compile: {e}")))?;
+                    .map_err(|e| err(allowlist_regex_error(r, &e)))?;
             }
         }
         let regexes = spec.regexes.clone();
@@ -132,9 +132,16 @@ impl Allowlist {
         self.regexes
             .iter()
             .filter_map(|p| {
-                build_regex(p)
-                    .err()
-                    .map(|e| format!("allowlist regex `{p}` does not compile: {e}"))
+                build_regex(p).err().map(|e| {
+                    // Size limits, not syntax (that was checked when built);
+                    // the message is regex-automata's, which names no pattern.
+                    let e = e.to_string();
+                    let kind = e.lines().last().unwrap_or_default().trim();
+                    format!(
+                        "allowlist regex {} does not compile: {kind}",
+                        redacted_pattern(p)
+                    )
+                })
             })
             .collect()
     }
@@ -161,6 +168,40 @@ impl Allowlist {
     pub fn allows_path(&self, path: &str) -> bool {
         self.paths.as_ref().is_some_and(|g| g.is_match(path))
     }
+}
+
+/// An allowlist regex may hold a literal secret, so it is never echoed:
+/// only its first four characters and length, and where the error is.
+fn allowlist_regex_error(pattern: &str, e: &regex_syntax::Error) -> String {
+    let (kind, span) = match e {
+        regex_syntax::Error::Parse(a) => (a.kind().to_string(), Some(*a.span())),
+        regex_syntax::Error::Translate(t) => (t.kind().to_string(), Some(*t.span())),
+        other => (other.to_string(), None),
+    };
+    let at = span
+        .map(|s| {
+            format!(
+                " at character {}",
+                pattern[..s.start.offset].chars().count() + 1
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "allowlist regex {} does not compile{at}: {kind}",
+        redacted_pattern(pattern)
+    )
+}
+
+/// `ghp_…(40 chars)`: enough to find the pattern in the file, not enough to
+/// give away a secret written into it.
+pub fn redacted_pattern(pattern: &str) -> String {
+    let n = pattern.chars().count();
+    let head: String = pattern
+        .chars()
+        .take((n / 4).min(4))
+        .flat_map(char::escape_default)
+        .collect();
+    format!("`{head}…` ({n} chars)")
 }
 
 /// Compiles a pattern the way every rule regex is compiled: bytes, Unicode off.

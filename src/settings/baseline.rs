@@ -22,6 +22,7 @@ pub fn for_run(
     choice: &BaselineChoice,
     quiet: bool,
     root: &Path,
+    home: &Path,
     repo: Option<&Path>,
     cfg: Option<&Loaded>,
 ) -> Result<Option<Lookup>> {
@@ -32,14 +33,37 @@ pub fn for_run(
         }
         (BaselineChoice::File(p), _) => (p.clone(), true),
         (BaselineChoice::Default, Some(p)) => (p, false),
-        (BaselineChoice::Default, None) => (in_root(root), false),
+        (BaselineChoice::Default, None) => (in_root(home), false),
     };
+    if path.is_dir() {
+        // Not a file to skip quietly: a run judged by no baseline at all.
+        return Err(Error::Baseline {
+            path,
+            msg: "is a directory, not a baseline file".into(),
+        });
+    }
     if !required && !path.is_file() {
         return Ok(None);
     }
     let baseline = Baseline::read(&path)?;
     let prefix = prefix_for(root, &path);
-    Ok(Some(Lookup::new(baseline, path).with_prefix(prefix)))
+    let cmd = update_command(&baseline, (path != in_root(home)).then_some(&path));
+    let mut lookup = Lookup::new(baseline, path).with_prefix(prefix);
+    lookup.set_update_command(cmd);
+    Ok(Some(lookup))
+}
+
+/// The command that brings `baseline` up to date: its recorded scope, and
+/// `--out FILE` when it is not the default file.
+fn update_command(baseline: &Baseline, out: Option<&Path>) -> String {
+    let mut s = String::from("leakscan baseline update");
+    if let Some(h) = &baseline.history {
+        s += &h.flags();
+    }
+    if let Some(p) = out {
+        s += &format!(" --out {}", p.display());
+    }
+    s
 }
 
 /// `.leakscan-baseline.json` in `root` (without a leading `./`, for messages).
@@ -120,6 +144,14 @@ fn from_rev(
         return Ok(None);
     };
     let baseline = Baseline::parse(&bytes, &name)?;
+    let default = join(&rel_root, DEFAULT_FILE);
+    let cmd = format!(
+        "git switch {rev} && {}",
+        update_command(
+            &baseline,
+            (in_repo != default).then_some(Path::new(&in_repo))
+        )
+    );
     let dir = in_repo.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let prefix = if dir.is_empty() {
         Some(rel_root.clone())
@@ -129,9 +161,9 @@ fn from_rev(
             .and_then(|r| r.strip_prefix('/'))
             .map(str::to_string)
     };
-    Ok(Some(
-        Lookup::new(baseline, name).with_prefix(prefix.map(String::into_bytes)),
-    ))
+    let mut lookup = Lookup::new(baseline, name).with_prefix(prefix.map(String::into_bytes));
+    lookup.set_update_command(cmd);
+    Ok(Some(lookup))
 }
 
 /// `root` relative to `dir` as `/`-separated bytes, if `root` is strictly

@@ -121,19 +121,39 @@ impl Settings {
     /// `root` (the scanned directory or the repository's work tree). `repo`
     /// is the git repository, if any, used by `--baseline-from REV`.
     pub fn resolve(req: Request, root: &Path, repo: Option<&Path>) -> Result<Settings> {
+        Settings::resolve_in(req, root, root, repo)
+    }
+
+    /// `resolve` for a scan of `root` inside a project whose top directory
+    /// is `home` (the repository's work tree): the configuration and the
+    /// default baseline are looked for in `home`, and the baseline's paths
+    /// (relative to `home`) are matched against `root`'s findings.
+    pub fn resolve_in(
+        req: Request,
+        root: &Path,
+        home: &Path,
+        repo: Option<&Path>,
+    ) -> Result<Settings> {
+        check_output(&req.output)?;
         let choice = match &req.baseline {
             // The config must come from the same trusted revision as the
             // baseline, or a change could allowlist its own secret.
             BaselineChoice::FromRev { rev, .. } if !req.no_config && req.config.is_none() => {
                 baseline::config_from_rev(repo.unwrap_or(root), rev)?
             }
-            _ => req.config_choice(root),
+            _ => req.config_choice(home),
         };
         let config = load_config(&choice)?;
         let rules = build_rules(config.as_ref(), req.no_default_rules)?;
         let allowlist = allowlist(config.as_ref())?;
-        let found =
-            baseline::for_run(&req.baseline, req.output.quiet, root, repo, config.as_ref())?;
+        let found = baseline::for_run(
+            &req.baseline,
+            req.output.quiet,
+            root,
+            home,
+            repo,
+            config.as_ref(),
+        )?;
         Ok(Settings {
             config,
             rules,
@@ -221,6 +241,19 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
                     .map_err(|msg| config_error(l, id, msg))?;
             }
         }
+        // A config rule with a built-in's id replaces it: said once, with
+        // where, so a copy-pasted rule does not quietly weaken a built-in.
+        for spec in &specs {
+            if !no_default && b.has(&spec.id) {
+                eprintln!(
+                    "leakscan: warning: {}: rule `{}` replaces the built-in rule with the same id \
+                     (rename it to add a rule; `disable = [\"{}\"]` to turn the built-in off)",
+                    location(l, &spec.id),
+                    spec.id,
+                    spec.id
+                );
+            }
+        }
         b.add_file(specs, &origin)?;
         for id in &l.config.disable {
             if !b.has(id) {
@@ -240,6 +273,24 @@ pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet
         ));
     }
     Ok(Arc::new(set))
+}
+
+/// `file:line:col` of the `id = "ID"` line of a config rule (or the file's
+/// start if it cannot be found).
+fn location(l: &Loaded, id: &str) -> String {
+    let quoted = [format!("\"{id}\""), format!("'{id}'")];
+    let offset = l
+        .text
+        .match_indices(&quoted[0])
+        .chain(l.text.match_indices(&quoted[1]))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let line_start = l.text[..i].rfind('\n').map_or(0, |n| n + 1);
+            l.text[line_start..i].trim_start().starts_with("id")
+        })
+        .unwrap_or(0);
+    let (line, col) = crate::error::line_col(l.text.as_bytes(), offset);
+    format!("{}:{line}:{col}", l.path.display())
 }
 
 /// An error pointing at where `needle` first appears in the config text.
@@ -281,6 +332,27 @@ pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The top of the project a scan of `root` belongs to: the work tree of
+/// the git repository containing it (found as git finds it), else `root`.
+/// A scan of a subdirectory then uses the repository's `.leakscan.toml` and
+/// baseline.
+pub fn project_root(root: &Path) -> PathBuf {
+    let top = crate::git::Repo::discover(root)
+        .ok()
+        .and_then(|r| r.workdir)
+        .map(|w| crate::paths::absolute(&w));
+    match top {
+        Some(top) if crate::paths::absolute(root).starts_with(&top) => {
+            if crate::paths::absolute(root) == top {
+                root.to_path_buf()
+            } else {
+                top
+            }
+        }
+        _ => root.to_path_buf(),
+    }
+}
+
 /// Threads: the flag, else the number of CPUs; never more than `MAX_THREADS`.
 pub fn threads(flag: Option<usize>) -> usize {
     flag.filter(|&n| n > 0)
@@ -290,6 +362,31 @@ pub fn threads(flag: Option<usize>) -> usize {
                 .unwrap_or(1)
         })
         .min(MAX_THREADS)
+}
+
+/// Checks, before a scan starts, that `--output` can be written: an
+/// existing file is opened for writing (not truncated), a new one is
+/// created and removed again, so a typo costs no scan.
+pub fn check_output(output: &Output) -> Result<()> {
+    let Some(path) = &output.path else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--output {}: is a directory",
+            path.display()
+        )));
+    }
+    let result = if path.exists() {
+        std::fs::OpenOptions::new().write(true).open(path).map(drop)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|_| std::fs::remove_file(path))
+    };
+    result.map_err(|e| Error::io(path, e))
 }
 
 /// Whether `p` exists, as a friendly error for paths named on the command line.

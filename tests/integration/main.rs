@@ -13,3 +13,4 @@ mod scan;
 mod silent_passes;
 mod staged;
 mod util;
+mod workflow;

@@ -33,6 +33,19 @@ fn glob(flag: &str, pattern: &str) -> Result<GlobMatcher> {
 }
 
 pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
+    // Held until the last decision is written: an `update` started meanwhile
+    // waits for nothing and is refused, rather than writing over the triage.
+    let _lock = if args.set_status.is_some() || args.interactive || std::io::stdin().is_terminal() {
+        Some(format::FileLock::acquire(&args.file)?)
+    } else {
+        None
+    };
+    // Every decision is written as it is made, so Ctrl-C loses nothing; it
+    // must not leave the lock behind either.
+    let _ = ctrlc::set_handler(|| {
+        format::FileLock::release_all();
+        std::process::exit(130);
+    });
     let mut b = Baseline::read(&args.file)?;
     let rule = args
         .rule
@@ -63,7 +76,10 @@ pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
                 Status::ALL.map(Status::as_str).join(", ")
             ))
         })?;
-        let by = args.by.clone().unwrap_or_else(super::default_by);
+        let by = args
+            .by
+            .clone()
+            .unwrap_or_else(|| super::default_by(&file_dir(&args.file)));
         let date = format::today();
         for &i in &selected {
             decide(&mut b.entries[i], status, args.reason.clone(), &by, &date);
@@ -95,6 +111,14 @@ pub fn run(args: BaselineAuditArgs) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
+/// The directory holding the baseline file (`.` for a bare name).
+fn file_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 fn decide(e: &mut Entry, status: Status, reason: Option<String>, by: &str, date: &str) {
     e.status = status;
     e.reason = reason.filter(|r| !r.trim().is_empty());
@@ -112,7 +136,10 @@ fn interactive(args: &BaselineAuditArgs, mut b: Baseline, selected: &[usize]) ->
     };
     let rules = super::rules_for(&root, None, false)?;
     let key = b.key();
-    let by = args.by.clone().unwrap_or_else(super::default_by);
+    let by = args
+        .by
+        .clone()
+        .unwrap_or_else(|| super::default_by(&file_dir(&args.file)));
     let date = format::today();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -102,6 +102,7 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| crate::settings::baseline::in_root(&args.root));
+    let _lock = crate::suppress::baseline::format::FileLock::acquire(&out)?;
     let mut b = if out.is_file() {
         Baseline::read(&out)?
     } else {

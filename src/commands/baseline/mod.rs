@@ -25,13 +25,18 @@ use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::settings::{self, baseline as which, BaselineChoice, Output, Request, Settings};
 use crate::stats::{Stats, SuppressReason};
-use crate::suppress::baseline::format::{self, Key};
-use crate::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
+use crate::suppress::baseline::format::{self, FileLock, Key};
+use crate::suppress::baseline::{
+    Baseline, Entry, EntryPath, HistoryScope, Lookup, RunScope, Status,
+};
 use crate::suppress::Verdict;
 
 use super::{history, scan};
 
 pub fn run(cmd: BaselineCommand) -> Result<Exit> {
+    if matches!(cmd, BaselineCommand::Create(_) | BaselineCommand::Update(_)) {
+        crate::progress::catch_interrupts();
+    }
     match cmd {
         BaselineCommand::Create(a) => create(a),
         BaselineCommand::Update(a) => update(a),
@@ -222,15 +227,29 @@ fn exit_for(stats: &Stats, otherwise: Exit) -> Exit {
 
 fn create(args: BaselineCreateArgs) -> Result<Exit> {
     let plan = plan(&args.scan)?;
+    if plan.file.is_dir() {
+        return Err(is_a_directory(&plan.file));
+    }
+    let _lock = FileLock::acquire(&plan.file)?;
     if plan.file.exists() && !args.force {
         return Err(Error::Usage(format!(
-            "{} exists; `leakscan baseline update` refreshes it and keeps its triage \
+            "{} exists; `{}` refreshes it and keeps its triage \
              (or pass --force to replace it)",
-            plan.file.display()
+            plan.file.display(),
+            command(&args.scan, "update")
         )));
     }
+    write_new(&plan)
+}
+
+/// `create`'s work, also `update`'s when there is no baseline yet.
+fn write_new(plan: &BaselineRun) -> Result<Exit> {
     let found = plan.collect()?;
+    if found.stats.interrupted {
+        return Ok(interrupted(&plan.file));
+    }
     let mut b = Baseline::new();
+    b.history = plan.history_scope();
     let key = b.key();
     let date = format::today();
     b.entries = found
@@ -240,7 +259,7 @@ fn create(args: BaselineCreateArgs) -> Result<Exit> {
         .collect();
     b.normalize();
     b.write(&plan.file)?;
-    if !args.scan.quiet {
+    if !plan.args.quiet {
         eprintln!(
             "leakscan: {} finding{} ({}); wrote {} entr{} to {}",
             found.total,
@@ -250,29 +269,215 @@ fn create(args: BaselineCreateArgs) -> Result<Exit> {
             if b.entries.len() == 1 { "y" } else { "ies" },
             plan.file.display()
         );
+        eprintln!("{}", commit_hint(&plan.file));
     }
     Ok(exit_for(&found.stats, Exit::Clean))
 }
 
-fn update(args: BaselineUpdateArgs) -> Result<Exit> {
-    let plan = plan(&args.scan)?;
-    if !plan.file.is_file() {
-        return Err(Error::Usage(format!(
-            "no baseline at {}; create one with `leakscan baseline create`",
-            plan.file.display()
-        )));
+/// A baseline is never written from part of a scan.
+fn interrupted(file: &Path) -> Exit {
+    eprintln!("leakscan: interrupted: {} was not changed", file.display());
+    Exit::Interrupted
+}
+
+fn is_a_directory(file: &Path) -> Error {
+    Error::Baseline {
+        path: file.to_path_buf(),
+        msg: "is a directory, not a baseline file".into(),
     }
-    let before = std::fs::read(&plan.file).map_err(|e| Error::io(&plan.file, e))?;
-    let current = Baseline::parse(&before, &plan.file)?;
+}
+
+/// The next step once the baseline file changed: it judges nothing until
+/// it is committed (and, for `--baseline-from`, merged).
+fn commit_hint(file: &Path) -> String {
+    let f = quote(&file.display().to_string());
+    format!(
+        "leakscan: next: commit it (`git add {f} && git commit -m \"Update leakscan baseline\"`); \
+         CI runs that read the baseline with --baseline-from REV see it once it is on REV"
+    )
+}
+
+/// The exact `leakscan baseline SUB ...` command for these scan flags.
+fn command(a: &BaselineScanArgs, sub: &str) -> String {
+    let mut s = format!("leakscan baseline {sub}");
+    let mut flag = |f: &str, v: Option<String>| {
+        s += " ";
+        s += f;
+        if let Some(v) = v {
+            s += " ";
+            s += &quote(&v);
+        }
+    };
+    if let Some(o) = &a.out {
+        flag("--out", Some(o.display().to_string()));
+    }
+    if let Some(c) = &a.config {
+        flag("--config", Some(c.display().to_string()));
+    }
+    if a.no_config {
+        flag("--no-config", None);
+    }
+    if a.no_default_rules {
+        flag("--no-default-rules", None);
+    }
+    if a.no_ignore {
+        flag("--no-ignore", None);
+    }
+    if let Some(m) = a.max_file_size {
+        flag("--max-file-size", Some(m.to_string()));
+    }
+    if a.history {
+        flag("--history", None);
+        if let Some(r) = &a.repo {
+            flag("--repo", Some(r.display().to_string()));
+        }
+        if a.all {
+            flag("--all", None);
+        }
+    }
+    for r in &a.revs {
+        s += " ";
+        s += &quote(r);
+    }
+    for p in a
+        .paths
+        .iter()
+        .filter(|_| !a.history && !default_paths(&a.paths))
+    {
+        s += " ";
+        s += &quote(&p.display().to_string());
+    }
+    s
+}
+
+/// No paths, or just `.` (the default).
+fn default_paths(paths: &[PathBuf]) -> bool {
+    matches!(paths, []) || matches!(paths, [one] if one.as_os_str() == ".")
+}
+
+/// Single-quotes a shell word when it needs it.
+fn quote(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+impl BaselineRun {
+    /// The history this run scans, as a baseline records it.
+    fn history_scope(&self) -> Option<HistoryScope> {
+        self.args.history.then(|| HistoryScope {
+            all: self.args.all,
+            revs: self.args.revs.clone(),
+        })
+    }
+
+    /// What this run covers, to judge staleness with.
+    fn run_scope(&self) -> RunScope {
+        match self.history_scope() {
+            Some(h) => RunScope::History(h),
+            None => match self.args.paths.as_slice() {
+                [] => RunScope::Worktree,
+                [one] if one.is_dir() => RunScope::Worktree,
+                _ => RunScope::Partial,
+            },
+        }
+    }
+}
+
+/// The wider of two recorded scopes (working tree < some revisions < all).
+fn wider(cur: Option<HistoryScope>, new: Option<HistoryScope>) -> Option<HistoryScope> {
+    match (cur, new) {
+        (None, n) => n,
+        (c, None) => c,
+        (Some(c), Some(n)) if n.covers(&c) => Some(n),
+        (Some(c), Some(n)) if c.covers(&n) => Some(c),
+        (Some(c), Some(n)) => {
+            let head = || vec!["HEAD".to_string()];
+            let mut revs = if c.revs.is_empty() { head() } else { c.revs };
+            for r in if n.revs.is_empty() { head() } else { n.revs } {
+                if !revs.contains(&r) {
+                    revs.push(r);
+                }
+            }
+            Some(HistoryScope { all: false, revs })
+        }
+    }
+}
+
+fn update(args: BaselineUpdateArgs) -> Result<Exit> {
+    let mut scan = args.scan.clone();
+    let first = plan(&scan)?;
+    if first.file.is_dir() {
+        return Err(is_a_directory(&first.file));
+    }
+    let _lock = FileLock::acquire(&first.file)?;
+    if !first.file.is_file() {
+        if args.check {
+            eprintln!(
+                "leakscan: no baseline at {}; create it with `{}`",
+                first.file.display(),
+                command(&scan, "create")
+            );
+            return Ok(Exit::Findings);
+        }
+        if !scan.quiet {
+            eprintln!(
+                "leakscan: no baseline at {}; creating it",
+                first.file.display()
+            );
+        }
+        return write_new(&first);
+    }
+    let before = std::fs::read(&first.file).map_err(|e| Error::io(&first.file, e))?;
+    let current = Baseline::parse(&before, &first.file)?;
+    // Without flags saying what to scan, scan what the baseline was
+    // recorded from: a history baseline is checked against history.
+    let no_scope_flags =
+        !scan.history && !scan.all && scan.revs.is_empty() && default_paths(&scan.paths);
+    let plan = match (&current.history, no_scope_flags) {
+        (Some(h), true) => {
+            scan.history = true;
+            scan.all = h.all;
+            scan.revs = h.revs.clone();
+            scan.paths.clear();
+            let mut p = plan(&scan)?;
+            p.prefix = which::prefix_for(&p.root, &first.file);
+            p.file = first.file.clone();
+            p
+        }
+        _ => first,
+    };
     let found = plan.collect()?;
+    if found.stats.interrupted {
+        return Ok(interrupted(&plan.file));
+    }
+    let run_scope = plan.run_scope();
+    let covers = run_scope.covers(current.history.as_ref());
     let Changes {
         mut added,
-        removed,
+        mut removed,
         mut tied,
-        kept,
-        next,
-    } = changes(&plan, &current, &found);
+        mut kept,
+        mut next,
+    } = changes(&plan, &current, &found, run_scope);
+    // A file or object the scan could not read may hold what an entry
+    // records: its triage is kept, and the run still fails (exit 2).
+    let unread = if found.stats.errors.is_empty() {
+        0
+    } else {
+        let n = removed.len();
+        next.entries.extend(removed.iter().map(|e| (*e).clone()));
+        kept.append(&mut removed);
+        n
+    };
+    next.history = wider(current.history.clone(), plan.history_scope());
     let after = next.to_bytes();
+    let cmd = command(&scan, "update");
 
     added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     for e in &added {
@@ -289,15 +494,39 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
             e.status
         );
     }
-    let changed = !added.is_empty() || !removed.is_empty() || !tied.is_empty();
+    let widened = next.history != current.history;
+    let changed = !added.is_empty() || !removed.is_empty() || !tied.is_empty() || widened;
     let reformatted = !changed && after != before;
     let name = plan.file.display();
+    if !scan.quiet {
+        if unread > 0 {
+            eprintln!(
+                "leakscan: kept {unread} entr{} that matched nothing: the scan could not read \
+                 everything (errors above), so they may be in what it missed",
+                if unread == 1 { "y" } else { "ies" }
+            );
+        }
+        if !covers {
+            let recorded = match &current.history {
+                Some(h) => format!("history ({})", h.flags().trim_start()),
+                None => "the working tree".into(),
+            };
+            let full = match &current.history {
+                Some(h) => format!("leakscan baseline update{}", h.flags()),
+                None => "leakscan baseline update".into(),
+            };
+            eprintln!(
+                "leakscan: note: {name} was recorded from {recorded}; this scan does not cover \
+                 all of it, so no entry is called stale (`{full}` checks them all)"
+            );
+        }
+    }
     if args.check {
-        if !args.scan.quiet {
+        if !scan.quiet {
             if changed {
                 eprintln!(
-                    "leakscan: {name} is out of date: {} new finding{}, {} stale entr{}{}; \
-                     run `leakscan baseline update`",
+                    "leakscan: {name} is out of date: {} new finding{}, {} stale entr{}{}{}; \
+                     run `{cmd}`",
                     added.len(),
                     if added.len() == 1 { "" } else { "s" },
                     removed.len(),
@@ -307,11 +536,12 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
                     } else {
                         format!(", {} imported to tie", tied.len())
                     },
+                    if widened { ", scope widened" } else { "" },
                 );
             } else if reformatted {
                 eprintln!(
                     "leakscan: {name} is not in canonical form (sorted, formatted); \
-                     run `leakscan baseline update`"
+                     run `{cmd}`"
                 );
             } else {
                 eprintln!(
@@ -330,7 +560,7 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     if after != before {
         next.write(&plan.file)?;
     }
-    if !args.scan.quiet {
+    if !scan.quiet {
         eprintln!(
             "leakscan: {name}: {} added, {} removed, {} tied, {} kept ({} finding{}; {})",
             added.len(),
@@ -341,6 +571,9 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
             if found.total == 1 { "" } else { "s" },
             suppressed_words(&found.stats)
         );
+        if after != before {
+            eprintln!("{}", commit_hint(&plan.file));
+        }
     }
     Ok(exit_for(&found.stats, Exit::Clean))
 }
@@ -356,8 +589,14 @@ struct Changes<'a> {
     next: Baseline,
 }
 
-fn changes<'a>(plan: &BaselineRun, current: &'a Baseline, found: &Collected) -> Changes<'a> {
-    let lookup = Lookup::new(current.clone(), &plan.file).with_prefix(plan.prefix.clone());
+fn changes<'a>(
+    plan: &BaselineRun,
+    current: &'a Baseline,
+    found: &Collected,
+    run: RunScope,
+) -> Changes<'a> {
+    let mut lookup = Lookup::new(current.clone(), &plan.file).with_prefix(plan.prefix.clone());
+    lookup.set_run_scope(run);
     let key = current.key();
     let date = format::today();
     let mut added: Vec<Entry> = Vec::new();
@@ -402,6 +641,7 @@ fn changes<'a>(plan: &BaselineRun, current: &'a Baseline, found: &Collected) -> 
     let mut next = Baseline {
         version: format::VERSION,
         salt: current.salt.clone(),
+        history: current.history.clone(),
         entries: kept.iter().map(|e| (*e).clone()).collect(),
     };
     next.entries.extend(added.iter().cloned());
@@ -426,11 +666,20 @@ fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc
     settings::build_rules(cfg.as_ref(), no_default)
 }
 
-/// Who is triaging: git's `user.email`, else `$USER`, else "unknown".
-fn default_by() -> String {
-    git2::Config::open_default()
-        .and_then(|c| c.get_string("user.email"))
+/// Who is triaging: `user.email` as git sees it in the repository holding
+/// `dir` (its own config first, then the global and system ones), else the
+/// global one outside a repository, else `$USER`, else "unknown".
+fn default_by(dir: &Path) -> String {
+    let from_repo = crate::git::open(crate::git::Locate::Discover(dir))
         .ok()
+        .and_then(|r| r.config().ok())
+        .and_then(|c| c.get_string("user.email").ok());
+    from_repo
+        .or_else(|| {
+            git2::Config::open_default()
+                .and_then(|c| c.get_string("user.email"))
+                .ok()
+        })
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())

@@ -450,12 +450,83 @@ impl Entry {
     }
 }
 
+/// The history a baseline was recorded from (`baseline create --history`):
+/// `{"all": true}` for every ref, `{"revs": [...]}` for some, `{}` for HEAD.
+/// A baseline without it was recorded from the working tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryScope {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revs: Vec<String>,
+}
+
+impl HistoryScope {
+    /// Whether a history scan of `self` sees every commit a scan of `other`
+    /// sees: `--all` covers everything; otherwise the same revisions.
+    pub fn covers(&self, other: &HistoryScope) -> bool {
+        self.all || (!other.all && self.revs_sorted() == other.revs_sorted())
+    }
+
+    fn revs_sorted(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.revs.iter().map(String::as_str).collect();
+        if v.is_empty() {
+            v.push("HEAD");
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The flags that select this history: ` --history --all`, ` --history main`.
+    pub fn flags(&self) -> String {
+        let mut s = String::from(" --history");
+        if self.all {
+            s += " --all";
+        }
+        for r in &self.revs {
+            s += " ";
+            s += r;
+        }
+        s
+    }
+}
+
+/// What a run scanned, compared with what a baseline was recorded from:
+/// staleness means something only when the run covers the baseline's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunScope {
+    /// The whole working tree under the scanned root.
+    Worktree,
+    /// Whole histories (no ranges, exclusions or dates).
+    History(HistoryScope),
+    /// Part of something (a range, some files, the staged change).
+    Partial,
+}
+
+impl RunScope {
+    /// Whether this run sees everything a baseline recorded under `recorded`
+    /// (`None`: the working tree) could match.
+    pub fn covers(&self, recorded: Option<&HistoryScope>) -> bool {
+        match (self, recorded) {
+            (RunScope::Worktree, None) => true,
+            (RunScope::History(run), Some(rec)) => run.covers(rec),
+            _ => false,
+        }
+    }
+}
+
 /// A whole baseline file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub version: u64,
     pub salt: Salt,
+    /// Recorded from history rather than the working tree; the widest
+    /// history `create` and `update` have scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryScope>,
     #[serde(default)]
     pub entries: Vec<Entry>,
 }
@@ -472,6 +543,7 @@ impl Baseline {
         Baseline {
             version: VERSION,
             salt: Salt::generate(),
+            history: None,
             entries: Vec::new(),
         }
     }
@@ -540,10 +612,90 @@ impl Baseline {
             .unwrap_or_else(|| DEFAULT_FILE.into());
         let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
+        // The new file keeps the old one's mode: a team that made its
+        // baseline 0600 keeps it so.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if let Err(e) = std::fs::set_permissions(&tmp, meta.permissions()) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::io(&tmp, e));
+            }
+        }
         std::fs::rename(&tmp, path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             Error::io(path, e)
         })
+    }
+}
+
+/// `FILE.lock` beside a baseline, held while a command reads, changes and
+/// writes it, so `update` and `audit` running at once cannot lose each
+/// other's changes. Created exclusively; removed when dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    path: PathBuf,
+}
+
+impl FileLock {
+    pub fn acquire(file: &Path) -> Result<FileLock> {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                let _ = writeln!(f, "{}", std::process::id());
+                if let Ok(mut held) = HELD.lock() {
+                    held.push(path.clone());
+                }
+                Ok(FileLock { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .map(|pid| format!(" (process {pid})"))
+                    .unwrap_or_default();
+                Err(Error::Baseline {
+                    path: file.to_path_buf(),
+                    msg: format!(
+                        "in use by another leakscan{holder}: {} exists; try again when it \
+                         has finished, or remove that file if no leakscan is running",
+                        path.display()
+                    ),
+                })
+            }
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Ok(mut held) = HELD.lock() {
+            held.retain(|p| p != &self.path);
+        }
+    }
+}
+
+/// Lock files this process holds, so an exit from a signal handler can
+/// remove them (`FileLock::release_all`).
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl FileLock {
+    /// Removes every lock file this process holds; for a process about to
+    /// exit without unwinding (a second Ctrl-C).
+    pub fn release_all() {
+        if let Ok(held) = HELD.lock() {
+            for p in held.iter() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use super::format::{self, Baseline, Entry, Hex, Key};
+use super::format::{self, Baseline, Entry, Hex, Key, RunScope};
 
 /// No further entry in a chain.
 const END: u32 = u32::MAX;
@@ -51,10 +51,18 @@ pub struct Lookup {
     path_globs: HashMap<u32, GlobMatcher>,
     rule_globs: HashMap<u32, GlobMatcher>,
     hits: Vec<AtomicU32>,
+    /// Entry `i`'s hits are counted on `canon[i]`: the first entry with the
+    /// same path, rule and hash, so a duplicated entry is not stale.
+    canon: Vec<u32>,
     /// The scanned root relative to the baseline's directory, when the root
     /// is below it: finding paths are joined onto it before matching.
     prefix: Option<Vec<u8>>,
     report_stale: bool,
+    /// What this run scans; entries are called stale only when it covers
+    /// the baseline's recorded scope.
+    run: RunScope,
+    /// The exact command that prunes stale entries (see `set_update_command`).
+    update_command: String,
 }
 
 fn glob(pattern: &str) -> GlobMatcher {
@@ -78,12 +86,17 @@ impl Lookup {
             path_globs: HashMap::new(),
             rule_globs: HashMap::new(),
             hits: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            canon: Vec::with_capacity(n),
             prefix: None,
             report_stale: true,
+            run: RunScope::Worktree,
+            update_command: String::new(),
             baseline,
         };
+        let mut first: HashMap<(&[u8], &str, [u8; 32]), u32> = HashMap::with_capacity(n);
         for (i, e) in m.baseline.entries.iter().enumerate() {
             let i = i as u32;
+            m.canon.push(*first.entry(e.sort_key()).or_insert(i));
             // Later entries go to the front of their chain; order within a
             // chain does not matter because the first match wins and entries
             // with the same hash, path and rule were deduplicated.
@@ -114,6 +127,24 @@ impl Lookup {
     /// the tree by design (the pre-commit hook).
     pub fn set_report_stale(&mut self, on: bool) {
         self.report_stale = on;
+    }
+
+    /// What this run scans (default: the whole working tree under the root).
+    pub fn set_run_scope(&mut self, run: RunScope) {
+        self.run = run;
+    }
+
+    /// Whether this run covers the baseline's scope, so entries that matched
+    /// nothing are really gone.
+    pub fn judges_staleness(&self) -> bool {
+        self.run.covers(self.baseline.history.as_ref())
+    }
+
+    /// The command printed with the stale note, e.g.
+    /// `leakscan baseline update --history --all --out ci/b.json`; without
+    /// it, one is built from the baseline's scope and name.
+    pub fn set_update_command(&mut self, cmd: String) {
+        self.update_command = cmd;
     }
 
     pub fn name(&self) -> &Path {
@@ -156,7 +187,7 @@ impl Lookup {
             found = self.walk(self.by_sha1.get(&s.0).copied(), rule, path);
         }
         let i = found?;
-        self.hits[i].fetch_add(1, Ordering::Relaxed);
+        self.hits[self.canon[i] as usize].fetch_add(1, Ordering::Relaxed);
         Some(i)
     }
 
@@ -186,7 +217,7 @@ impl Lookup {
 
     /// Whether entry `i` matched anything so far.
     pub fn was_hit(&self, i: usize) -> bool {
-        self.hits[i].load(Ordering::Relaxed) > 0
+        self.hits[self.canon[i] as usize].load(Ordering::Relaxed) > 0
     }
 
     /// Entries that matched nothing in this run, within its scope (under
@@ -198,9 +229,12 @@ impl Lookup {
             .collect()
     }
 
-    /// Whether entry `i` is in this run's scope and matched nothing.
+    /// Whether entry `i` is in this run's scope and matched nothing. Always
+    /// false when the run does not cover the scope the baseline was
+    /// recorded from (a history baseline seen by a working-tree scan, a
+    /// pull request's range).
     pub fn is_stale(&self, i: usize) -> bool {
-        !self.was_hit(i) && self.in_scope(&self.baseline.entries[i])
+        self.judges_staleness() && !self.was_hit(i) && self.in_scope(&self.baseline.entries[i])
     }
 
     fn in_scope(&self, e: &Entry) -> bool {
@@ -221,8 +255,19 @@ impl Lookup {
         }
         let n = self.stale().len();
         (n > 0).then(|| {
+            let cmd = if self.update_command.is_empty() {
+                let scope = self
+                    .baseline
+                    .history
+                    .as_ref()
+                    .map(|h| h.flags())
+                    .unwrap_or_default();
+                format!("leakscan baseline update{scope}")
+            } else {
+                self.update_command.clone()
+            };
             format!(
-                "leakscan: {n} baseline entr{} in {} matched nothing (stale); `leakscan baseline update` prunes them",
+                "leakscan: {n} baseline entr{} in {} matched nothing (stale); `{cmd}` prunes them",
                 if n == 1 { "y" } else { "ies" },
                 self.name.display()
             )
@@ -261,6 +306,7 @@ mod tests {
         let mut b = Baseline {
             version: 1,
             salt: Salt(vec![7; 16]),
+            history: None,
             entries: vec![],
         };
         b.entries = vec![
@@ -285,6 +331,7 @@ mod tests {
         let mut b = Baseline {
             version: 1,
             salt: Salt(vec![1; 16]),
+            history: None,
             entries: vec![],
         };
         b.entries = vec![

@@ -14,5 +14,5 @@
 pub mod foreign;
 pub mod format;
 mod lookup;
-pub use format::{Baseline, Entry, EntryPath, Status, DEFAULT_FILE};
+pub use format::{Baseline, Entry, EntryPath, HistoryScope, RunScope, Status, DEFAULT_FILE};
 pub use lookup::Lookup;
