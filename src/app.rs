@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Baseline(cmd) => commands::baseline::run(cmd),
         Command::InstallHook(args) => commands::hook::install(args),
         Command::UninstallHook(args) => commands::hook::uninstall(args),
+        Command::Sweep(cmd) => commands::sweep::run(cmd),
     }
 }
 

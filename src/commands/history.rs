@@ -74,6 +74,7 @@ pub fn collect(args: &HistoryArgs, prepared: &super::Prepared) -> Result<Scanned
         threads,
         max_file_size: settings::max_file_size(args.max_file_size, prepared.config.as_ref()),
         all_occurrences: args.all_occurrences,
+        cache: None,
     };
     let mut scanned = pipeline::scan(
         &repo.git_dir,

@@ -7,6 +7,7 @@ pub mod hook;
 pub mod rules;
 pub mod scan;
 pub mod staged;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

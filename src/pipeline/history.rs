@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use git2::Oid;
@@ -63,6 +63,46 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// List every commit and path that introduced a copy of each secret.
     pub all_occurrences: bool,
+    /// Blob outcomes shared between scans of several repositories (`sweep`):
+    /// a blob found here is not read again.
+    pub cache: Option<Arc<BlobCache>>,
+}
+
+/// What scanning a blob gave, by blob id, kept across the repositories of a
+/// sweep (forks and mirrors share most blobs): consulted before a blob is
+/// read, filled after. Matching does not depend on the path, so findings
+/// made under one repository's path apply to every other's (attribution
+/// sets the path). Unreadable blobs are not kept: another repository may
+/// hold them intact.
+#[derive(Default)]
+pub struct BlobCache {
+    map: Mutex<OidMap<Outcome>>,
+    /// Blobs taken from the cache instead of being read.
+    pub hits: AtomicU64,
+}
+
+impl std::fmt::Debug for BlobCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobCache({} hits)", self.hits.load(Ordering::Relaxed))
+    }
+}
+
+/// A scanned blob's size and findings, or why it was not scanned.
+#[derive(Clone)]
+enum Outcome {
+    Scanned(u64, Arc<[Finding]>),
+    Skipped(SkipReason, u64),
+}
+
+impl BlobCache {
+    /// Distinct blobs held.
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The pack files read ahead of the blob scan: their delta forest and
@@ -468,6 +508,8 @@ struct BlobScan {
     by_blob: Vec<(u32, Vec<Finding>)>,
     /// Blobs read through libgit2 rather than from the delta forest.
     one_by_one: u64,
+    /// What each blob gave, for `HistoryOptions::cache` (kept only with one).
+    outcomes: Option<Vec<(u32, Outcome)>>,
 }
 
 /// Phase 2: decodes and matches each distinct blob once. With the pack
@@ -487,6 +529,23 @@ fn scan_blobs(
     counters: &Counters,
 ) -> BlobScan {
     let proto = Matcher::new(rules);
+    // Blobs another repository's scan already gave (sweep), replayed below.
+    let mut cached: Vec<(u32, Outcome)> = Vec::new();
+    if let Some(cache) = &opts.cache {
+        let map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+        for (b, entry) in en.blobs.iter().enumerate() {
+            if let Some(o) = map.get(&entry.oid).filter(|_| entry.file) {
+                cached.push((b as u32, o.clone()));
+            }
+        }
+    }
+    let is_cached = {
+        let mut set = vec![false; en.blobs.len()];
+        for (b, _) in &cached {
+            set[*b as usize] = true;
+        }
+        set
+    };
     let mut one_by_one: Vec<u32> = Vec::new();
     // Pack object number → blob index.
     let mut blob_of: Vec<u32> = Vec::new();
@@ -494,6 +553,9 @@ fn scan_blobs(
         blob_of = vec![u32::MAX; forest.len()];
         let mut wanted = Vec::new();
         for (b, entry) in en.blobs.iter().enumerate() {
+            if is_cached[b] {
+                continue;
+            }
             match packs.find(entry.oid) {
                 // Symlink targets are counted, not read: left to `read_and_scan`.
                 Some(num) if entry.file && forest.kind(num) == pack::BLOB => {
@@ -509,6 +571,7 @@ fn scan_blobs(
     });
     if packed.is_none() {
         one_by_one = reading_order(git_dir, en);
+        one_by_one.retain(|&b| !is_cached[b as usize]);
     }
     let limits = Limits {
         max_size: opts.max_file_size,
@@ -521,6 +584,7 @@ fn scan_blobs(
                 let mut w = BlobWorker {
                     matcher: proto.clone(),
                     local: BlobScan::default(),
+                    outcomes: opts.cache.as_ref().map(|_| Vec::new()),
                     plan,
                     en,
                     max: opts.max_file_size,
@@ -539,7 +603,7 @@ fn scan_blobs(
                                 let b = blob_of[num as usize];
                                 match ev {
                                     Event::Object { data, .. } => w.scan(b, data),
-                                    Event::TooLarge(size) => w.too_large(size),
+                                    Event::TooLarge(size) => w.too_large(b, size),
                                     Event::Failed(_) => failed.push(b),
                                 }
                             });
@@ -575,10 +639,34 @@ fn scan_blobs(
             .collect()
     });
     let mut out = BlobScan::default();
-    for r in results {
+    for (b, outcome) in cached {
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Scanned(size, found) => {
+                out.stats.scanned += 1;
+                out.stats.bytes += size;
+                if !found.is_empty() {
+                    out.by_blob.push((b, found.to_vec()));
+                }
+            }
+            Outcome::Skipped(reason, size) => out.stats.skip(reason, size),
+        }
+        if let Some(cache) = &opts.cache {
+            cache.hits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let mut fresh = Vec::new();
+    for mut r in results {
         out.stats.merge(r.stats);
         out.by_blob.extend(r.by_blob);
         out.one_by_one += r.one_by_one;
+        fresh.extend(r.outcomes.take().unwrap_or_default());
+    }
+    if let Some(cache) = &opts.cache {
+        let mut map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+        for (b, o) in fresh {
+            map.insert(en.blobs[b as usize].oid, o);
+        }
     }
     // Each worker reports a broken rule or an unopenable repository once.
     out.stats.errors.sort();
@@ -591,6 +679,8 @@ fn scan_blobs(
 struct BlobWorker<'a> {
     matcher: Matcher,
     local: BlobScan,
+    /// (blob, outcome) for the cache, when there is one.
+    outcomes: Option<Vec<(u32, Outcome)>>,
     plan: &'a Plan,
     en: &'a Enumerated,
     max: u64,
@@ -603,30 +693,40 @@ impl BlobWorker<'_> {
         PathBytes(self.en.paths[entry.first.1 as usize].to_vec())
     }
 
-    fn too_large(&mut self, size: u64) {
+    fn too_large(&mut self, b: u32, size: u64) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
-        self.local.stats.skip(SkipReason::TooLarge, size);
+        self.skipped(b, SkipReason::TooLarge, size);
+    }
+
+    fn skipped(&mut self, b: u32, reason: SkipReason, size: u64) {
+        self.local.stats.skip(reason, size);
+        if let Some(o) = &mut self.outcomes {
+            o.push((b, Outcome::Skipped(reason, size)));
+        }
     }
 
     /// Classifies and matches the content of blob `b`.
     fn scan(&mut self, b: u32, data: &[u8]) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
         let size = data.len() as u64;
-        let stats = &mut self.local.stats;
         if blob::is_lfs_pointer(data) {
-            stats.skip(SkipReason::LfsPointer, size);
+            self.skipped(b, SkipReason::LfsPointer, size);
             return;
         }
         let decoded = blob::decode(data);
         if blob::is_binary(&decoded) {
-            stats.skip(SkipReason::Binary, size);
+            self.skipped(b, SkipReason::Binary, size);
             return;
         }
+        let stats = &mut self.local.stats;
         stats.scanned += 1;
         stats.bytes += size;
         self.counters.bytes.fetch_add(size, Ordering::Relaxed);
         let path = self.path(b);
         let found = blob::scan_bytes(&mut self.matcher, &decoded, &path);
+        if let Some(o) = &mut self.outcomes {
+            o.push((b, Outcome::Scanned(size, found.as_slice().into())));
+        }
         if !found.is_empty() {
             self.local.by_blob.push((b, found));
         }
@@ -647,7 +747,7 @@ impl BlobWorker<'_> {
             Ok(r) => match r.size(oid) {
                 Err(e) => Err(e.0),
                 Ok(size) if size > self.max => {
-                    self.too_large(size);
+                    self.too_large(b, size);
                     return;
                 }
                 Ok(_) => r
@@ -671,6 +771,7 @@ impl BlobWorker<'_> {
     }
 
     fn finish(mut self) -> BlobScan {
+        self.local.outcomes = self.outcomes.take();
         self.local
             .stats
             .take_matcher_counters(&self.matcher.counters);
