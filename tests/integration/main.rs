@@ -9,4 +9,5 @@ mod hook;
 mod rules;
 mod scan;
 mod staged;
+mod sweep;
 mod util;
