@@ -743,3 +743,97 @@ fn bad_arguments_are_usage_errors() {
     let empty = sweep_json(r.path(), &[]).expect(0);
     assert_eq!(empty.json()["stats"]["repos"], 0);
 }
+
+/// Per repository: key → (at_head, first, commits), and (commits, blobs, bytes).
+type Swept = BTreeMap<String, (BTreeMap<String, Value>, (u64, u64, u64))>;
+
+fn per_repo(doc: &Value, rename: &dyn Fn(&str) -> String) -> Swept {
+    let mut out: Swept = BTreeMap::new();
+    for x in doc["repos"].as_array().unwrap() {
+        let counts = (
+            x["commits"].as_u64().unwrap(),
+            x["blobs"].as_u64().unwrap(),
+            x["bytes"].as_u64().unwrap(),
+        );
+        out.insert(
+            rename(x["repo"].as_str().unwrap()),
+            (BTreeMap::new(), counts),
+        );
+    }
+    for row in doc["secrets"].as_array().unwrap() {
+        for x in row["repos"].as_array().unwrap() {
+            let mut entry = x.clone();
+            entry.as_object_mut().unwrap().remove("repo");
+            out.get_mut(&rename(x["repo"].as_str().unwrap()))
+                .unwrap()
+                .0
+                .insert(row["key"].as_str().unwrap().to_string(), entry);
+        }
+    }
+    out
+}
+
+#[test]
+fn blobs_shared_by_forks_are_read_once_with_the_same_results() {
+    let (r, _, _) = acme();
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    // Loose objects read one by one, then packs read through the pack reader.
+    for packed in [false, true] {
+        if packed {
+            for repo in ["api", "forks/web-fork", "mirrors/web.git", "web"] {
+                r.git(repo, &["repack", "-adq"]);
+            }
+        }
+        let mode = if packed { "on" } else { "off" };
+        let together = run(leakscan()
+            .env("LEAKSCAN_PACK_READER", mode)
+            .arg("sweep")
+            .arg(r.path())
+            .args(["--format", "json", "--key-file", k]))
+        .expect(1);
+        let saved: u64 = {
+            let s = &together.stderr;
+            let at = s.find(" blob reads saved").expect("summary");
+            s[s[..at].rfind(' ').unwrap() + 1..at].parse().unwrap()
+        };
+        let doc = together.json();
+        let blobs = |name: &str| {
+            doc["repos"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["repo"] == name)
+                .unwrap()["blobs"]
+                .as_u64()
+                .unwrap()
+        };
+        assert!(blobs("web") >= 6);
+        // Repositories go by name: the clone (web's blobs and one of its
+        // own) is read first; the mirror and web itself then take every
+        // blob from the sweep's cache.
+        assert_eq!(saved, blobs("web") * 2, "{}", together.stderr);
+        assert_eq!(blobs("forks/web-fork"), blobs("web") + 1);
+        // Each repository swept alone (nothing shared) gives the same entries.
+        let mut alone: Swept = BTreeMap::new();
+        for name in ["api", "forks/web-fork", "mirrors/web.git", "web"] {
+            let list = r.path().with_extension("one");
+            std::fs::write(&list, format!("{}\n", r.join(name).display())).unwrap();
+            let one = run(leakscan()
+                .env("LEAKSCAN_PACK_READER", mode)
+                .args([
+                    "sweep",
+                    "--format",
+                    "json",
+                    "-q",
+                    "--key-file",
+                    k,
+                    "--repo-list",
+                ])
+                .arg(&list))
+            .expect(1);
+            alone.extend(per_repo(&one.json(), &|_| name.to_string()));
+        }
+        assert_eq!(per_repo(&doc, &|n| n.to_string()), alone);
+    }
+}
