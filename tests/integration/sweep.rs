@@ -386,8 +386,25 @@ fn repo_list_and_a_corrupt_repository_that_fails_alone() {
     perms.set_readonly(false);
     std::fs::set_permissions(&obj, perms).unwrap();
     std::fs::write(&obj, b"not zlib").unwrap();
-    // And one whose .git points nowhere.
+    // One whose .git points nowhere.
     r.write("gone/.git", "gitdir: /nonexistent/leakscan-test\n");
+    // One in the SHA-256 object format.
+    std::fs::create_dir_all(r.join("sha256")).unwrap();
+    r.git("sha256", &["init", "-q", "--object-format=sha256"]);
+    r.write("sha256/a.txt", "a\n");
+    r.commit("sha256", "a");
+    // A shallow clone: its history is cut.
+    r.git(
+        ".",
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", r.join("web").display()),
+            "shallow",
+        ],
+    );
     let swept = sweep(r.path(), &["--format", "json"]).expect(2);
     let doc = swept.json();
     let status: BTreeMap<&str, &str> = doc["repos"]
@@ -398,9 +415,11 @@ fn repo_list_and_a_corrupt_repository_that_fails_alone() {
         .collect();
     assert_eq!(status["broken"], "failed");
     assert_eq!(status["gone"], "failed");
+    assert_eq!(status["sha256"], "failed");
+    assert_eq!(status["shallow"], "failed");
     assert_eq!(status["web"], "ok");
     assert_eq!(status["api"], "ok");
-    assert_eq!(doc["stats"]["failed"], 2);
+    assert_eq!(doc["stats"]["failed"], 4);
     let err = |name: &str| {
         doc["repos"]
             .as_array()
@@ -414,10 +433,12 @@ fn repo_list_and_a_corrupt_repository_that_fails_alone() {
     };
     assert!(err("broken").contains(&blob), "{}", err("broken"));
     assert!(!err("gone").is_empty());
-    // The others were swept in full.
+    assert!(err("sha256").contains("sha256"), "{}", err("sha256"));
+    assert!(err("shallow").contains("shallow"), "{}", err("shallow"));
+    // The others were swept in full (the shallow clone's HEAD adds nothing new).
     assert_eq!(doc["stats"]["secrets"], 5);
     assert!(
-        swept.stderr.contains("2 repositories failed"),
+        swept.stderr.contains("4 repositories failed"),
         "{}",
         swept.stderr
     );
