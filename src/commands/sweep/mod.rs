@@ -224,7 +224,7 @@ fn progress_bar(out: &SweepOutput, total: u64) -> Option<ProgressBar> {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} repositories, ETA {eta}  {msg}",
+            "{elapsed_precise} [{bar:24}] {pos}/{len} repositories, ETA {eta}  {wide_msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
