@@ -858,3 +858,37 @@ fn blobs_shared_by_forks_are_read_once_with_the_same_results() {
         assert_eq!(per_repo(&doc, &|n| n.to_string()), alone);
     }
 }
+
+#[test]
+fn merge_reads_odd_reports_without_panicking() {
+    let r = Root::new();
+    let bad = r.join("bad.json");
+    std::fs::write(&bad, "{\"version\": 1, \"secrets\": [").unwrap();
+    let run1 = run(leakscan().args(["sweep", "merge"]).arg(&bad)).expect(2);
+    assert!(run1.stderr.contains("bad.json"), "{}", run1.stderr);
+    // Hand-edited fields: a commit id that is not ASCII, a repository the
+    // repos list lacks.
+    let doc = serde_json::json!({
+        "version": 1,
+        "sweep": {"leakscan": "0.1.0", "rules": "r", "key_id": "k", "show_secrets": false, "shard": null},
+        "secrets": [{"rule": "x", "secret": "ab…(9)", "key": "ff", "repos": [
+            {"repo": "a", "at_head": true, "commits": 1,
+             "first": {"commit": "ééééééééééééééé", "author": "", "email": "", "date": "", "path": "p", "line": 1}}]}],
+        "repos": [{"repo": "a", "status": "ok", "error": null, "commits": 1, "blobs": 1, "bytes": 1}],
+        "outside": {"files": 0, "paths": []},
+        "stats": {}
+    });
+    let odd = r.join("odd.json");
+    std::fs::write(&odd, doc.to_string()).unwrap();
+    let text = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(1);
+    assert!(
+        text.stdout.contains("commit éééééééééééé ("),
+        "{}",
+        text.stdout
+    );
+    let mut orphan = doc.clone();
+    orphan["repos"] = serde_json::json!([]);
+    std::fs::write(&odd, orphan.to_string()).unwrap();
+    let run3 = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(2);
+    assert!(run3.stderr.contains("not listed"), "{}", run3.stderr);
+}

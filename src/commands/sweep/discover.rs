@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 /// How many files outside any repository are named (all are counted).
 pub const OUTSIDE_NAMED: usize = 100;
 
+/// `--repo-list` files larger than this are refused (read whole).
+const MAX_LIST: u64 = 64 << 20;
+
 /// A repository to sweep.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -66,6 +69,16 @@ pub fn discover(roots: &[PathBuf], list: Option<&Path>) -> Result<Discovered> {
         walk(root, prefix.as_deref(), &mut out);
     }
     if let Some(list) = list {
+        let size = std::fs::metadata(list)
+            .map_err(|e| Error::io(list, e))?
+            .len();
+        if size > MAX_LIST {
+            return Err(Error::Usage(format!(
+                "{}: larger than {} MiB; not a list of repositories",
+                list.display(),
+                MAX_LIST >> 20
+            )));
+        }
         let text = std::fs::read_to_string(list).map_err(|e| Error::io(list, e))?;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();

@@ -16,6 +16,9 @@ use crate::cli::SweepMergeArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 
+/// Shard reports larger than this are refused (read whole).
+const MAX_REPORT: u64 = 4 << 30;
+
 pub fn run(args: SweepMergeArgs) -> Result<Exit> {
     let start = Instant::now();
     let mut meta: Option<(Meta, String)> = None;
@@ -53,6 +56,15 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
             };
             (m, results, state.load_outside(), plain)
         } else {
+            let size = std::fs::metadata(input)
+                .map_err(|e| Error::io(input, e))?
+                .len();
+            if size > MAX_REPORT {
+                return Err(Error::Usage(format!(
+                    "{name}: larger than {} GiB; not a sweep report",
+                    MAX_REPORT >> 30
+                )));
+            }
             let text = std::fs::read_to_string(input).map_err(|e| Error::io(input, e))?;
             let parsed =
                 report::parse(&text).map_err(|msg| Error::Usage(format!("{name}: {msg}")))?;

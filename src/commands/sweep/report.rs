@@ -366,7 +366,7 @@ impl Report {
                 if r.at_head() { "AT HEAD  " } else { "" },
                 r.rule,
                 self.secret_text(r),
-                &r.key[..16.min(r.key.len())],
+                prefix(&r.key, 16),
                 r.repos.len(),
                 if r.repos.len() == 1 { "y" } else { "ies" }
             )?;
@@ -378,7 +378,7 @@ impl Report {
                     if x.at_head { " [at HEAD]" } else { "" },
                     x.first.path,
                     x.first.line,
-                    &x.first.commit[..12.min(x.first.commit.len())],
+                    prefix(&x.first.commit, 12),
                     x.first.date,
                     x.first.author,
                     x.first.email,
@@ -475,6 +475,11 @@ struct JsonStatsOut {
     blobs: u64,
     bytes: u64,
     elapsed_ms: u64,
+}
+
+/// The first `n` characters of `s` (ids read from a merged file need not be ASCII).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
 /// A report read back (a shard's JSON report): its results and how it was made.

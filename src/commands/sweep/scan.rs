@@ -71,13 +71,29 @@ pub fn tips(path: &Path) -> Result<Vec<(String, String)>, String> {
 }
 
 /// What identifies a repository's history for sharding: the root commit
-/// reached by first parents from HEAD (forks and mirrors share it), else
-/// the repository's name. First-parent chains are short next to whole
+/// reached by first parents from HEAD (or from the first ref, by name, when
+/// HEAD leads nowhere); forks and mirrors share it. Without any commit, the
+/// repository's name. First-parent chains are short next to whole
 /// histories (merges fold most commits in).
 pub fn identity(path: &Path, name: &str) -> String {
     let walk = || -> Option<String> {
         let repo = open(path).ok()?;
-        let mut c = repo.head().ok()?.peel_to_commit().ok()?;
+        // HEAD, else (a mirror whose HEAD names a missing branch) the first
+        // ref by name that leads to a commit.
+        let start = match repo.head().ok().and_then(|h| h.peel_to_commit().ok()) {
+            Some(c) => c,
+            None => {
+                let mut refs: Vec<(Vec<u8>, Oid)> = repo
+                    .references()
+                    .ok()?
+                    .flatten()
+                    .filter_map(|r| Some((r.name_bytes().to_vec(), r.peel_to_commit().ok()?.id())))
+                    .collect();
+                refs.sort();
+                repo.find_commit(refs.first()?.1).ok()?
+            }
+        };
+        let mut c = start;
         loop {
             match c.parent(0) {
                 Ok(p) => c = p,
