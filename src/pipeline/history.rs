@@ -173,15 +173,39 @@ pub fn scan(
     opts: &HistoryOptions,
     counters: Arc<Counters>,
 ) -> Scanned {
+    scan_sharing(git_dir, plan, packed, None, false, rules, opts, counters).0
+}
+
+/// `scan` for a sweep, whose forks share most trees: without `packed`, the
+/// enumeration uses `shared` (trees decoded for an earlier repository;
+/// tree ids name their content, so any repository's store serves; trees it
+/// lacks are read one by one). With `keep`, the trees used are handed back
+/// instead of being dropped before the blob scan.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_sharing(
+    git_dir: &Path,
+    plan: &Plan,
+    packed: Option<Packed>,
+    shared: Option<Arc<TreeStore>>,
+    keep: bool,
+    rules: Arc<RuleSet>,
+    opts: &HistoryOptions,
+    counters: Arc<Counters>,
+) -> (Scanned, Option<Arc<TreeStore>>) {
     let threads = opts.threads.max(1);
     let t0 = Instant::now();
     let (packed, store, packs_took) = match packed {
-        Some(p) => (Some((p.packs, p.forest)), p.trees, p.took),
-        None => (None, TreeStore::empty(), Duration::ZERO),
+        Some(p) => (Some((p.packs, p.forest)), Arc::new(p.trees), p.took),
+        None => (
+            None,
+            shared.unwrap_or_else(|| Arc::new(TreeStore::empty())),
+            Duration::ZERO,
+        ),
     };
     let mut en = enumerate(git_dir, plan, &store, threads, &counters);
     en.stored_trees = store.len();
-    drop(store);
+    // Dropped here unless kept: the blob scan does not need it.
+    let kept = keep.then_some(store);
     let t1 = Instant::now();
     let scanned = scan_blobs(
         git_dir,
@@ -236,7 +260,7 @@ pub fn scan(
             &out.stats,
         );
     }
-    out
+    (out, kept)
 }
 
 /// Whether to decode objects from the pack files in one pass (`source::pack`)

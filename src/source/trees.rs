@@ -378,6 +378,12 @@ impl TreeStore {
         self.trees.len()
     }
 
+    /// Whether the store holds tree `oid` (a sweep asks before reusing a
+    /// store decoded for another repository).
+    pub fn holds(&self, oid: &Oid) -> bool {
+        self.tree(oid).is_some()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.trees.is_empty()
     }

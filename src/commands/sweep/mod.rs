@@ -107,10 +107,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     if let Some(s) = &state {
         s.save_outside(&outside)?;
     }
-    let mut repos = found.repos;
-    if let Some((i, n)) = shard {
-        repos = shard::select(repos, i, n);
-    }
+    let repos = shard::select(found.repos, shard);
     let out = &args.out;
     let sweeper = Sweeper {
         rules,
@@ -121,6 +118,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         show_secrets: out.show_secrets,
         cache: Arc::new(BlobCache::default()),
         counters: Arc::new(Counters::default()),
+        trees: Default::default(),
     };
     let bar = progress_bar(out, repos.len() as u64);
     let (mut reused, mut scanned) = (0usize, 0usize);

@@ -17,6 +17,8 @@ use crate::pipeline::history::{self as pipeline, BlobCache, HistoryOptions};
 use crate::progress::Counters;
 use crate::rules::{Allowlist, RuleSet};
 use crate::source::history::{self as source, ObjectReader, Plan, Selection};
+use crate::source::pack::PackSet;
+use crate::source::trees::TreeStore;
 use crate::stats::SkipReason;
 
 /// Errors quoted in a failed repository's `error`.
@@ -32,6 +34,36 @@ pub struct Sweeper {
     pub show_secrets: bool,
     pub cache: Arc<BlobCache>,
     pub counters: Arc<Counters>,
+    /// The trees decoded from the last repository read through its packs:
+    /// the next repository reuses them when it shares recent history
+    /// (`related`) instead of decoding its own packs' trees.
+    pub trees: std::sync::Mutex<Option<Arc<TreeStore>>>,
+}
+
+/// First-parent ancestors of HEAD whose trees are looked up in a kept store.
+const RELATED_DEPTH: usize = 16;
+
+/// Whether `store` holds the tree of HEAD or of one of its recent
+/// first-parent ancestors: a clone, mirror or fork of the repository the
+/// store was decoded for. Only speed depends on the answer (trees the store
+/// lacks are read one by one).
+fn related(git_dir: &Path, store: &TreeStore) -> bool {
+    let Ok(repo) = open(git_dir) else {
+        return false;
+    };
+    let Some(mut c) = repo.head().ok().and_then(|h| h.peel_to_commit().ok()) else {
+        return false;
+    };
+    for _ in 0..=RELATED_DEPTH {
+        if store.holds(&c.tree_id()) {
+            return true;
+        }
+        match c.parent(0) {
+            Ok(p) => c = p,
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 fn open(path: &Path) -> Result<Repository, String> {
@@ -158,34 +190,74 @@ impl Sweeper {
             all: true,
             ..Selection::default()
         };
-        let loaded = pipeline::plan_and_load(&git_dir, true, self.threads, |packs| {
-            let reader = match packs {
-                Some(p) => ObjectReader::with_packs(&git_dir, p)?,
-                None => ObjectReader::open(&git_dir)?,
-            };
-            source::plan(&reader, &selection)
-        });
-        let (plan, packed) = match loaded {
-            Ok(x) => x,
-            Err(e) => {
-                errors.push(e.to_string());
-                return errors;
-            }
-        };
+        let kept = self
+            .trees
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|s| related(&git_dir, s));
         let opts = HistoryOptions {
             threads: self.threads,
             max_file_size: self.max_file_size,
             all_occurrences: true,
             cache: Some(self.cache.clone()),
         };
-        let scanned = pipeline::scan(
-            &git_dir,
-            &plan,
-            packed,
-            self.rules.clone(),
-            &opts,
-            self.counters.clone(),
-        );
+        let (plan, scanned) = if let Some(store) = kept {
+            // A fork of the last repository: its trees are (nearly) all in
+            // the store; commits are read from the packs, blobs the cache
+            // lacks one by one.
+            let packs = Arc::new(PackSet::open(&git_dir));
+            let plan = match ObjectReader::with_packs(&git_dir, packs)
+                .and_then(|r| source::plan(&r, &selection))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    return errors;
+                }
+            };
+            let (scanned, _) = pipeline::scan_sharing(
+                &git_dir,
+                &plan,
+                None,
+                Some(store),
+                false,
+                self.rules.clone(),
+                &opts,
+                self.counters.clone(),
+            );
+            (plan, scanned)
+        } else {
+            // Not related: free the kept trees before decoding new ones.
+            *self.trees.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            let loaded = pipeline::plan_and_load(&git_dir, true, self.threads, |packs| {
+                let reader = match packs {
+                    Some(p) => ObjectReader::with_packs(&git_dir, p)?,
+                    None => ObjectReader::open(&git_dir)?,
+                };
+                source::plan(&reader, &selection)
+            });
+            let (plan, packed) = match loaded {
+                Ok(x) => x,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    return errors;
+                }
+            };
+            let decoded = packed.is_some();
+            let (scanned, store) = pipeline::scan_sharing(
+                &git_dir,
+                &plan,
+                packed,
+                None,
+                decoded,
+                self.rules.clone(),
+                &opts,
+                self.counters.clone(),
+            );
+            *self.trees.lock().unwrap_or_else(|e| e.into_inner()) = store.filter(|s| !s.is_empty());
+            (plan, scanned)
+        };
         errors.extend(plan.errors.iter().cloned());
         errors.extend(scanned.stats.errors.iter().cloned());
         let stats = &scanned.stats;

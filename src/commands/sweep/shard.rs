@@ -15,15 +15,26 @@ fn bucket(identity: &str, n: u32) -> u32 {
     (x % u64::from(n)) as u32
 }
 
-/// The repositories of shard `i` of `n`, forks next to each other.
-pub fn select(repos: Vec<Found>, i: u32, n: u32) -> Vec<Found> {
+/// The repositories in sweeping order: by identity, so forks and mirrors of
+/// one project are read one after the other (they then share decoded trees
+/// as well as blobs), then by name.
+pub fn order(repos: Vec<Found>) -> Vec<(String, Found)> {
     let mut keyed: Vec<(String, Found)> = repos
         .into_iter()
         .map(|f| (scan::identity(&f.path, &f.name), f))
-        .filter(|(id, _)| bucket(id, n) == i)
         .collect();
     keyed.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
-    keyed.into_iter().map(|(_, f)| f).collect()
+    keyed
+}
+
+/// The repositories of shard `i` of `n` (all of them without a shard), in
+/// sweeping order.
+pub fn select(repos: Vec<Found>, shard: Option<(u32, u32)>) -> Vec<Found> {
+    order(repos)
+        .into_iter()
+        .filter(|(id, _)| shard.map_or(true, |(i, n)| bucket(id, n) == i))
+        .map(|(_, f)| f)
+        .collect()
 }
 
 #[cfg(test)]
