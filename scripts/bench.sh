@@ -44,6 +44,19 @@
 #       prints the commit count, unique blob bytes (every blob in the object
 #       store counted once) and MB/s of unique blob bytes. With --peers, also
 #       times the peers' git-history modes (kingfisher, betterleaks).
+#   scripts/bench.sh [--runs N] [--peers] sweep-forks SRC FORKS
+#       The sweep's fork figure (#11): times (median of 3 unless --runs)
+#         leakscan history --repo SRC --all          (one repository)
+#         leakscan sweep FORKS                       (FORKS from benches/make_forks.py SRC FORKS:
+#                                                     three clones with a commit each + a mirror)
+#       both --format json --quiet --output /dev/null, with peak RSS, and
+#       prints the ratio sweep/history (the bar is 2x, RSS <= 2 GiB). With
+#       --peers, also times kingfisher scanning the FORKS directory.
+#   scripts/bench.sh [--runs N] sweep-many DIR
+#       Times `leakscan sweep` on DIR/g0 (a tenth of the repositories) and on
+#       DIR (all of them; DIR from benches/make_many_repos.py DIR 1000), with
+#       repositories per second and peak RSS of each, to show that memory
+#       does not grow with the number of repositories.
 #
 # Peer invocations used (from their --help; validation/network off):
 #   directory  kingfisher scan DIR --git-history none --no-validate --no-update-check
@@ -534,6 +547,59 @@ cmd_history() {
     done
 }
 
+count_repos() {
+    find "$1" -name HEAD -path '*/.git/HEAD' -o -name HEAD -path '*.git/HEAD' | wc -l
+}
+
+cmd_sweep_forks() {
+    [[ $# -eq 2 ]] || die "usage: bench.sh [--peers] sweep-forks SRC FORKS"
+    require_subcommand sweep
+    local src forks runs=${RUNS:-3} hist_median hist_rss sweep_rss
+    src=$(cd "$1" && pwd); forks=$(cd "$2" && pwd)
+    local hist=("$LEAKSCAN" history --repo "$src" --all --format json --quiet --output /dev/null)
+    local sweep=("$LEAKSCAN" sweep "$forks" --format json --quiet --output /dev/null)
+    note "warm-up runs"
+    run_checked 0,1 "${hist[@]}"
+    run_checked 0,1 "${sweep[@]}"
+    time_cmd sweep history-one "$runs" 0 0,1 "${hist[@]}"
+    hist_median=$MEDIAN
+    hist_rss=$(peak_rss_mb "${hist[@]}")
+    time_cmd sweep sweep-forks "$runs" 0 0,1 "${sweep[@]}"
+    sweep_rss=$(peak_rss_mb "${sweep[@]}")
+    echo "$forks: $(count_repos "$forks") repositories sharing $src's history"
+    echo "  leakscan history --all (one): median $(fmt_s "$hist_median") s, peak RSS $hist_rss MB"
+    echo "  leakscan sweep (all four):    median $(fmt_s "$MEDIAN") s, peak RSS $sweep_rss MB, sweep/history $(awk -v a="$MEDIAN" -v b="$hist_median" 'BEGIN { printf "%.2fx", a / b }')"
+    [[ $HISTORY_PEERS -eq 1 ]] || return 0
+    local bin
+    bin=$(peer_bin kingfisher)
+    if [[ -z $bin ]]; then echo "  kingfisher: skipped, not installed"; return 0; fi
+    local pcmd=("$bin" scan "$forks" --git-history full --no-validate --no-update-check --quiet --format json --output "$TMP/kingfisher.json")
+    local rc=0
+    timeout "$PEER_MAX_SECONDS" "${pcmd[@]}" >/dev/null 2>"$TMP/stderr" || rc=$?
+    if [[ $rc -eq 124 ]]; then echo "  kingfisher: warm-up exceeded ${PEER_MAX_SECONDS}s, not timed"; return 0; fi
+    if [[ ",$(peer_ok_codes kingfisher)," != *",$rc,"* ]]; then
+        tail -n 5 "$TMP/stderr" >&2; echo "  kingfisher: failed with exit code $rc"; return 0
+    fi
+    time_cmd sweep kingfisher-forks "$runs" 0 "$(peer_ok_codes kingfisher)" "${pcmd[@]}"
+    echo "  kingfisher scan FORKS:        median $(fmt_s "$MEDIAN") s, peak RSS $(peak_rss_mb "${pcmd[@]}") MB"
+}
+
+cmd_sweep_many() {
+    [[ $# -eq 1 ]] || die "usage: bench.sh sweep-many DIR"
+    require_subcommand sweep
+    local dir runs=${RUNS:-3} part n rss
+    dir=$(cd "$1" && pwd)
+    [[ -d $dir/g0 ]] || die "$dir/g0 missing: make DIR with benches/make_many_repos.py"
+    for part in "$dir/g0" "$dir"; do
+        n=$(count_repos "$part")
+        local cmd=("$LEAKSCAN" sweep "$part" --format json --quiet --output /dev/null)
+        run_checked 0,1 "${cmd[@]}"
+        time_cmd sweep "many-$n" "$runs" 0 0,1 "${cmd[@]}"
+        rss=$(peak_rss_mb "${cmd[@]}")
+        echo "  leakscan sweep, $n repositories: median $(fmt_s "$MEDIAN") s, $(awk -v n="$n" -v s="$MEDIAN" 'BEGIN { printf "%.0f", n / s }') repositories/s, peak RSS $rss MB"
+    done
+}
+
 # ------------------------------------------------------------------- main
 
 while [[ $# -gt 0 ]]; do
@@ -558,5 +624,7 @@ peers) cmd_peers "$@" ;;
 startup) cmd_startup "$@" ;;
 staged) cmd_staged "$@" ;;
 history) cmd_history "$@" ;;
-*) die "unknown subcommand '$sub' (tree, peers, startup, staged, history)" ;;
+sweep-forks) cmd_sweep_forks "$@" ;;
+sweep-many) cmd_sweep_many "$@" ;;
+*) die "unknown subcommand '$sub' (tree, peers, startup, staged, history, sweep-forks, sweep-many)" ;;
 esac

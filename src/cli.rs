@@ -60,6 +60,9 @@ pub enum Command {
     /// Client-side git hook: refuse to push commits that add secrets
     /// (`.git/hooks/pre-push`: `exec leakscan pre-push "$@"`).
     PrePush(PrePushArgs),
+    /// Scan the whole history of every repository under the roots: one row
+    /// per unique secret across all of them (`sweep merge` combines shards).
+    Sweep(SweepCommand),
 }
 
 /// Options shared by every scanning mode.
@@ -445,6 +448,95 @@ impl clap::ValueEnum for ColorWhen {
             ColorWhen::Never => clap::builder::PossibleValue::new("never"),
         })
     }
+}
+
+/// `leakscan sweep ROOT...`, or `leakscan sweep merge FILE|DIR...`.
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SweepCommand {
+    #[command(subcommand)]
+    pub merge: Option<SweepSub>,
+    #[command(flatten)]
+    pub args: SweepArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SweepSub {
+    /// Combine shard reports (JSON) or state directories into the report a
+    /// single-machine sweep gives.
+    Merge(SweepMergeArgs),
+}
+
+/// Output of a sweep or a merge.
+#[derive(Debug, Clone, Args)]
+pub struct SweepOutput {
+    /// Output format: text (summary first), JSON, or CSV (one row per secret
+    /// and repository).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SweepFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full (they are redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// No progress bar and no summary on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SweepFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Directories to search for repositories (work trees and bare
+    /// repositories, at any depth).
+    #[arg(value_name = "ROOT")]
+    pub roots: Vec<PathBuf>,
+    /// Also sweep the repositories listed in FILE (one path per line; `#`
+    /// starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub repo_list: Option<PathBuf>,
+    /// Keep one result file per repository here; a rerun skips repositories
+    /// whose refs and rules did not change.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// The HMAC key (the file's bytes), to share one key across shards and
+    /// machines (default: random, kept in the state directory).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Take only share I of N (0-based; forks stay together).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Configuration file for rules and allowlist (repositories' own
+    /// `.leakscan.toml` files are not read).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use only the configuration's rules, not the built-in ones.
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Skip blobs larger than this many bytes (default 10M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub out: SweepOutput,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SweepMergeArgs {
+    /// Shard reports (`--format json`) and state directories.
+    #[arg(value_name = "FILE|DIR", required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub out: SweepOutput,
 }
 
 /// Parses `10485760`, `10M`, `10MiB`, `512K`, `1G`.

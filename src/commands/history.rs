@@ -96,6 +96,7 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
         threads,
         max_file_size: settings.max_file_size(target.max_file_size),
         all_occurrences: target.all_occurrences,
+        cache: None,
     };
     let mut scanned = pipeline::scan(
         &repo.git_dir,

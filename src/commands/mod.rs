@@ -11,6 +11,7 @@ pub mod push;
 pub mod rules;
 pub mod scan;
 pub mod staged;
+pub mod sweep;
 
 use std::io::Write;
 
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }),
         Command::PreReceive(args) => push::receive::run(args),
         Command::PrePush(args) => push::client::run(args),
+        Command::Sweep(cmd) => sweep::run(cmd),
         Command::Completions { shell } => print_with(|w| manual::completions(shell, w)),
         Command::Man => print_with(manual::man),
     }

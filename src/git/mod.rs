@@ -83,7 +83,8 @@ pub enum Locate<'a> {
     /// The one git's environment names (`GIT_DIR`, `GIT_WORK_TREE`, as a hook
     /// sees them), else the one containing the current directory.
     FromEnv,
-    /// Exactly this git directory.
+    /// Exactly this repository (its git directory or work tree), without
+    /// searching upward.
     GitDir(&'a Path),
 }
 

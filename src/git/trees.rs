@@ -374,8 +374,18 @@ impl TreeStore {
         self.trees.len()
     }
 
-    #[cfg(test)]
+    /// Whether the store holds tree `oid` (a sweep asks before reusing a
+    /// store decoded for another repository).
+    pub fn holds(&self, oid: &Oid) -> bool {
+        self.tree(oid).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trees.is_empty()
+    }
+
     /// Distinct entries and entry references.
+    #[cfg(test)]
     pub fn sizes(&self) -> (usize, usize) {
         (self.entries.recs.len(), self.ids.len())
     }

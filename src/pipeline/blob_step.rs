@@ -10,7 +10,7 @@ use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
 use crate::matcher::{Matcher, RawMatch};
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
-use crate::stats::{ErrorKind, Stats};
+use crate::stats::{ErrorKind, SkipReason, Stats};
 
 /// The most bytes the matcher looks at in one go. Larger texts are matched
 /// in chunks, so a huge keyword-dense blob cannot make the matcher's hit and
@@ -48,19 +48,19 @@ impl BlobStep {
     }
 
     /// Classifies `bytes` and counts the outcome in `stats`: what to match,
-    /// or `None` when the blob is skipped. `explicit` content (a file named
+    /// or why the blob is skipped. `explicit` content (a file named
     /// on the command line, standard input) is never skipped.
     pub fn classify<'a>(
         &self,
         bytes: &'a [u8],
         explicit: bool,
         stats: &mut Stats,
-    ) -> Option<Class<'a>> {
+    ) -> Result<Class<'a>, SkipReason> {
         let size = bytes.len() as u64;
         match blob::classify(bytes, self.max_size, explicit) {
             Class::Skip(reason) => {
                 stats.skip(reason, size);
-                None
+                Err(reason)
             }
             class => {
                 stats.scanned += 1;
@@ -68,7 +68,7 @@ impl BlobStep {
                 if matches!(class, Class::Binary(_)) {
                     stats.binary += 1;
                 }
-                Some(class)
+                Ok(class)
             }
         }
     }
@@ -82,8 +82,8 @@ impl BlobStep {
         stats: &mut Stats,
     ) -> Vec<Finding> {
         match self.classify(bytes, explicit, stats) {
-            Some(class) => self.find_in(&class, path),
-            None => Vec::new(),
+            Ok(class) => self.find_in(&class, path),
+            Err(_) => Vec::new(),
         }
     }
 

@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use git2::Oid;
@@ -40,6 +40,7 @@ use crate::rules::RuleSet;
 use crate::stats::{ErrorKind, SkipReason, Stats};
 
 use super::{BlobStep, Scanned};
+use crate::blob::Class;
 
 /// Commits per unit of enumeration work: long runs, so a commit's parent
 /// trees are usually in the same worker's tree cache (on the bench repo, 64
@@ -64,6 +65,43 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// List every commit and path that introduced a copy of each secret.
     pub all_occurrences: bool,
+    /// Blob outcomes shared between scans of several repositories (`sweep`):
+    /// a blob found here is not read again.
+    pub cache: Option<Arc<BlobCache>>,
+}
+
+/// What scanning a blob gave, by blob id, kept across the repositories of a
+/// sweep (forks and mirrors share most blobs): consulted before a blob is
+/// read, filled after. Matching does not depend on the path, so findings
+/// made under one repository's path apply to every other's (attribution
+/// sets the path). Unreadable blobs are not kept: another repository may
+/// hold them intact.
+#[derive(Default)]
+pub struct BlobCache {
+    map: Mutex<OidMap<Outcome>>,
+    /// Blobs taken from the cache instead of being read.
+    pub hits: AtomicU64,
+}
+
+impl std::fmt::Debug for BlobCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobCache({} hits)", self.hits.load(Ordering::Relaxed))
+    }
+}
+
+/// A scanned blob's size and findings, or why it was not scanned.
+#[derive(Clone)]
+enum Outcome {
+    /// Scanned: size, whether binary, findings.
+    Scanned(u64, bool, Arc<[Finding]>),
+    Skipped(SkipReason, u64),
+}
+
+impl BlobCache {
+    /// Distinct blobs held.
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
 }
 
 /// The pack files read ahead of the blob scan: their delta forest and
@@ -134,16 +172,40 @@ pub fn scan(
     opts: &HistoryOptions,
     counters: Arc<Counters>,
 ) -> Scanned {
+    scan_sharing(git_dir, plan, packed, None, false, rules, opts, counters).0
+}
+
+/// `scan` for a sweep, whose forks share most trees: without `packed`, the
+/// enumeration uses `shared` (trees decoded for an earlier repository;
+/// tree ids name their content, so any repository's store serves; trees it
+/// lacks are read one by one). With `keep`, the trees used are handed back
+/// instead of being dropped before the blob scan.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_sharing(
+    git_dir: &Path,
+    plan: &Plan,
+    packed: Option<Packed>,
+    shared: Option<Arc<TreeStore>>,
+    keep: bool,
+    rules: Arc<RuleSet>,
+    opts: &HistoryOptions,
+    counters: Arc<Counters>,
+) -> (Scanned, Option<Arc<TreeStore>>) {
     let threads = opts.threads.max(1);
     let t0 = Instant::now();
     let (packed, store, packs_took) = match packed {
-        Some(p) => (Some((p.packs, p.forest)), p.trees, p.took),
-        None => (None, TreeStore::empty(), Duration::ZERO),
+        Some(p) => (Some((p.packs, p.forest)), Arc::new(p.trees), p.took),
+        None => (
+            None,
+            shared.unwrap_or_else(|| Arc::new(TreeStore::empty())),
+            Duration::ZERO,
+        ),
     };
     counters.set_phase(Phase::Enumerating);
     let mut en = enumerate(git_dir, plan, &store, threads, &counters);
     en.stored_trees = store.len();
-    drop(store);
+    // Dropped here unless kept: the blob scan does not need it.
+    let kept = keep.then_some(store);
     let t1 = Instant::now();
     counters.set_phase(Phase::ScanningBlobs);
     let scanned = scan_blobs(
@@ -201,7 +263,7 @@ pub fn scan(
             &out.stats,
         );
     }
-    out
+    (out, kept)
 }
 
 /// Phase 0: every tree of the packs, decoded once, in a shared store.
@@ -445,6 +507,8 @@ struct BlobScan {
     by_blob: Vec<(u32, Vec<Finding>)>,
     /// Blobs read through libgit2 rather than from the delta forest.
     one_by_one: u64,
+    /// What each blob gave, for `HistoryOptions::cache` (kept only with one).
+    outcomes: Option<Vec<(u32, Outcome)>>,
 }
 
 /// Phase 2: decodes and matches each distinct blob once. With the pack
@@ -464,6 +528,23 @@ fn scan_blobs(
     counters: &Counters,
 ) -> BlobScan {
     let proto = BlobStep::new(rules, opts.max_file_size);
+    // Blobs another repository's scan already gave (sweep), replayed below.
+    let mut cached: Vec<(u32, Outcome)> = Vec::new();
+    if let Some(cache) = &opts.cache {
+        let map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+        for (b, entry) in en.blobs.iter().enumerate() {
+            if let Some(o) = map.get(&entry.oid) {
+                cached.push((b as u32, o.clone()));
+            }
+        }
+    }
+    let is_cached = {
+        let mut set = vec![false; en.blobs.len()];
+        for (b, _) in &cached {
+            set[*b as usize] = true;
+        }
+        set
+    };
     let mut one_by_one: Vec<u32> = Vec::new();
     // Pack object number → blob index.
     let mut blob_of: Vec<u32> = Vec::new();
@@ -471,6 +552,9 @@ fn scan_blobs(
         blob_of = vec![u32::MAX; forest.len()];
         let mut wanted = Vec::new();
         for (b, entry) in en.blobs.iter().enumerate() {
+            if is_cached[b] {
+                continue;
+            }
             match packs.find(entry.oid) {
                 // Symlink targets are blobs too: a link's bytes are in the
                 // repository whatever git does with them on checkout.
@@ -487,6 +571,7 @@ fn scan_blobs(
     });
     if packed.is_none() {
         one_by_one = reading_order(git_dir, en);
+        one_by_one.retain(|&b| !is_cached[b as usize]);
     }
     let limits = Limits {
         max_size: opts.max_file_size,
@@ -499,6 +584,7 @@ fn scan_blobs(
                 let mut w = BlobWorker {
                     step: proto.clone(),
                     local: BlobScan::default(),
+                    outcomes: opts.cache.as_ref().map(|_| Vec::new()),
                     plan,
                     en,
                     max: opts.max_file_size,
@@ -520,7 +606,7 @@ fn scan_blobs(
                                 let b = blob_of[num as usize];
                                 match ev {
                                     Event::Object { data, .. } => w.scan(b, data),
-                                    Event::TooLarge(size) => w.too_large(size),
+                                    Event::TooLarge(size) => w.too_large(b, size),
                                     Event::Failed(_) => failed.push(b),
                                 }
                             });
@@ -558,10 +644,35 @@ fn scan_blobs(
             .collect()
     });
     let mut out = BlobScan::default();
-    for r in results {
+    for (b, outcome) in cached {
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Scanned(size, binary, found) => {
+                out.stats.scanned += 1;
+                out.stats.binary += u64::from(binary);
+                out.stats.bytes += size;
+                if !found.is_empty() {
+                    out.by_blob.push((b, found.to_vec()));
+                }
+            }
+            Outcome::Skipped(reason, size) => out.stats.skip(reason, size),
+        }
+        if let Some(cache) = &opts.cache {
+            cache.hits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let mut fresh = Vec::new();
+    for mut r in results {
         out.stats.merge(r.stats);
         out.by_blob.extend(r.by_blob);
         out.one_by_one += r.one_by_one;
+        fresh.extend(r.outcomes.take().unwrap_or_default());
+    }
+    if let Some(cache) = &opts.cache {
+        let mut map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+        for (b, o) in fresh {
+            map.insert(en.blobs[b as usize].oid, o);
+        }
     }
     // Each worker reports a broken rule or an unopenable repository once.
     out.stats.errors.sort_by(|a, b| a.msg.cmp(&b.msg));
@@ -574,6 +685,8 @@ fn scan_blobs(
 struct BlobWorker<'a> {
     step: BlobStep,
     local: BlobScan,
+    /// (blob, outcome) for the cache, when there is one.
+    outcomes: Option<Vec<(u32, Outcome)>>,
     plan: &'a Plan,
     en: &'a Enumerated,
     max: u64,
@@ -586,22 +699,38 @@ impl BlobWorker<'_> {
         PathBytes(self.en.paths[entry.first.1 as usize].to_vec())
     }
 
-    fn too_large(&mut self, size: u64) {
+    fn too_large(&mut self, b: u32, size: u64) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
-        self.local.stats.skip(SkipReason::TooLarge, size);
+        self.skipped(b, SkipReason::TooLarge, size);
+    }
+
+    fn skipped(&mut self, b: u32, reason: SkipReason, size: u64) {
+        self.local.stats.skip(reason, size);
+        if let Some(o) = &mut self.outcomes {
+            o.push((b, Outcome::Skipped(reason, size)));
+        }
     }
 
     /// Classifies and matches the content of blob `b`.
     fn scan(&mut self, b: u32, data: &[u8]) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
-        let Some(text) = self.step.classify(data, false, &mut self.local.stats) else {
-            return;
+        let size = data.len() as u64;
+        let class = match self.step.classify(data, false, &mut self.local.stats) {
+            Ok(class) => class,
+            Err(reason) => {
+                if let Some(o) = &mut self.outcomes {
+                    o.push((b, Outcome::Skipped(reason, size)));
+                }
+                return;
+            }
         };
-        self.counters
-            .bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(size, Ordering::Relaxed);
         let path = self.path(b);
-        let found = self.step.find_in(&text, &path);
+        let found = self.step.find_in(&class, &path);
+        if let Some(o) = &mut self.outcomes {
+            let binary = matches!(class, Class::Binary(_));
+            o.push((b, Outcome::Scanned(size, binary, found.as_slice().into())));
+        }
         if !found.is_empty() {
             self.local.by_blob.push((b, found));
         }
@@ -616,7 +745,7 @@ impl BlobWorker<'_> {
             Ok(r) => match r.size(oid) {
                 Err(e) => Err(e.0),
                 Ok(size) if size > self.max => {
-                    self.too_large(size);
+                    self.too_large(b, size);
                     return;
                 }
                 Ok(_) => r
@@ -643,6 +772,7 @@ impl BlobWorker<'_> {
     }
 
     fn finish(mut self) -> BlobScan {
+        self.local.outcomes = self.outcomes.take();
         self.step.drain_into(&mut self.local.stats);
         self.local
     }

@@ -100,7 +100,7 @@ impl Scanner {
     ) -> Result<(), String> {
         let blob = repo.read(file.id)?;
         let bytes = blob.content();
-        let Some(class) = self.step.classify(bytes, false, &mut out.stats) else {
+        let Ok(class) = self.step.classify(bytes, false, &mut out.stats) else {
             return Ok(());
         };
         // Text is judged line by line against the base's text; the printable

@@ -317,7 +317,7 @@ pub fn allowlist(cfg: Option<&Loaded>) -> Result<Allowlist> {
 }
 
 /// The walk size limit: command line, then config, then the default.
-fn max_file_size(cli: Option<u64>, cfg: Option<&Loaded>) -> u64 {
+pub fn max_file_size(cli: Option<u64>, cfg: Option<&Loaded>) -> u64 {
     cli.or(cfg.and_then(|l| l.config.max_file_size))
         .unwrap_or(DEFAULT_MAX_FILE_SIZE)
 }

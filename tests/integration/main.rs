@@ -12,5 +12,6 @@ mod rules;
 mod scan;
 mod silent_passes;
 mod staged;
+mod sweep;
 mod util;
 mod workflow;

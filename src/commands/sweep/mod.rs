@@ -1,0 +1,290 @@
+//! `leakscan sweep`: the incident-response sweep of many repositories. Finds
+//! every repository under the roots (`discover`), scans each one's whole
+//! history through the history pipeline (`scan`; a blob shared by forks is
+//! read once per sweep), keys each secret by HMAC under the sweep's key
+//! (`key`), keeps one result file per repository (`state`), takes a stable
+//! share with `--shard` (`shard`), and builds one report with one row per
+//! unique secret (`report`); `sweep merge` combines shards (`merge`).
+
+mod discover;
+mod key;
+mod merge;
+mod report;
+mod scan;
+mod shard;
+mod state;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::cli::{SweepArgs, SweepCommand, SweepFormat, SweepOutput, SweepSub};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::pipeline::history::BlobCache;
+use crate::progress::Counters;
+use crate::settings::{self, ConfigChoice};
+
+use key::Key;
+use report::{Meta, Outside, Report, Status};
+use scan::Sweeper;
+use state::{Entry, State};
+
+pub fn run(cmd: SweepCommand) -> Result<Exit> {
+    match cmd.merge {
+        Some(SweepSub::Merge(args)) => merge::run(args),
+        None => sweep(cmd.args),
+    }
+}
+
+/// The digest that names the rule set and every setting that changes what a
+/// scan finds: results made under different digests are never mixed.
+fn rules_digest(
+    config: Option<&crate::config::Loaded>,
+    no_default: bool,
+    max_file_size: u64,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(b"leakscan-sweep-rules-v1\0");
+    if !no_default {
+        h.update(crate::rules::DEFAULT_RULES.as_bytes());
+    }
+    h.update([0]);
+    if let Some(l) = config {
+        h.update(l.text.as_bytes());
+    }
+    h.update([0]);
+    h.update(max_file_size.to_le_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+fn sweep(args: SweepArgs) -> Result<Exit> {
+    let start = Instant::now();
+    if args.roots.is_empty() && args.repo_list.is_none() {
+        return Err(Error::Usage(
+            "sweep needs at least one ROOT directory or --repo-list FILE".into(),
+        ));
+    }
+    let shard = match &args.shard {
+        None => None,
+        Some(s) => Some(report::parse_shard(s).ok_or_else(|| {
+            Error::Usage(format!(
+                "--shard `{s}`: expected I/N with 0 <= I < N (e.g. 0/4)"
+            ))
+        })?),
+    };
+    let choice = match &args.config {
+        Some(p) => ConfigChoice::File(p.clone()),
+        None => ConfigChoice::None,
+    };
+    let config = settings::load_config(&choice)?;
+    let rules = settings::build_rules(config.as_ref(), args.no_default_rules)?;
+    let allowlist = settings::allowlist(config.as_ref())?;
+    let max_file_size = settings::max_file_size(args.max_file_size, config.as_ref());
+    let state = args.state.as_deref().map(State::open).transpose()?;
+    let key = match (&args.key_file, &state) {
+        (Some(f), _) => Key::from_file(f)?,
+        (None, Some(s)) => Key::in_state(s.dir())?,
+        (None, None) => Key::random()?,
+    };
+    let meta = Meta {
+        leakscan: env!("CARGO_PKG_VERSION").to_string(),
+        rules: rules_digest(config.as_ref(), args.no_default_rules, max_file_size),
+        key_id: key.id(),
+    };
+    let found = discover::discover(&args.roots, args.repo_list.as_deref())?;
+    for e in &found.errors {
+        eprintln!("leakscan: warning: {e}");
+    }
+    let outside = Outside {
+        files: found.outside_files,
+        paths: found.outside_named.iter().cloned().collect(),
+    };
+    if let Some(s) = &state {
+        s.save_outside(&outside)?;
+    }
+    let repos = shard::select(found.repos, shard);
+    let out = &args.out;
+    let sweeper = Sweeper {
+        rules,
+        allowlist,
+        key,
+        threads: settings::threads(args.threads),
+        max_file_size,
+        show_secrets: out.show_secrets,
+        cache: Arc::new(BlobCache::default()),
+        counters: Arc::new(Counters::default()),
+        trees: Default::default(),
+    };
+    let bar = progress_bar(out, repos.len() as u64);
+    let (mut reused, mut scanned) = (0usize, 0usize);
+    let mut results = Vec::with_capacity(repos.len());
+    for found in &repos {
+        if let Some(b) = &bar {
+            let mb = sweeper
+                .counters
+                .bytes
+                .load(std::sync::atomic::Ordering::Relaxed) as f64
+                / 1e6;
+            b.set_message(format!("{mb:.0} MB  {}", found.name));
+        }
+        let tips = scan::tips(&found.path);
+        let previous = match (&state, &tips) {
+            (Some(s), Ok(tips)) => s
+                .load(&found.name)
+                .filter(|e| e.reusable(&meta, tips, out.show_secrets)),
+            _ => None,
+        };
+        let result = match previous {
+            Some(e) => {
+                reused += 1;
+                e.result
+            }
+            None => {
+                scanned += 1;
+                let result = sweeper.scan(&found.name, &found.path);
+                if let Some(s) = &state {
+                    let entry = Entry {
+                        meta: meta.clone(),
+                        show_secrets: out.show_secrets,
+                        path: found.path.display().to_string(),
+                        tips: tips.clone().unwrap_or_default(),
+                        result: result.clone(),
+                    };
+                    s.save(&entry)?;
+                }
+                result
+            }
+        };
+        if result.status == Status::Failed && !out.quiet {
+            if let Some(b) = &bar {
+                b.suspend(|| failed_note(&result));
+            } else {
+                failed_note(&result);
+            }
+        }
+        results.push(result);
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut report = Report::build(meta, out.show_secrets, shard, results, outside);
+    report.elapsed_ms = start.elapsed().as_millis() as u64;
+    write(&report, out)?;
+    if !out.quiet {
+        let hits = sweeper
+            .cache
+            .hits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "leakscan: sweep: {} repositor{} ({} scanned, {} unchanged since the saved state, {} failed); {} blob \
+             reads saved by sharing between repositories ({} distinct blobs), {:.1} MB scanned, {:.2} s",
+            report.repos.len(),
+            if report.repos.len() == 1 { "y" } else { "ies" },
+            scanned,
+            reused,
+            report.failed(),
+            hits,
+            sweeper.cache.len(),
+            sweeper
+                .counters
+                .bytes
+                .load(std::sync::atomic::Ordering::Relaxed) as f64
+                / 1e6,
+            start.elapsed().as_secs_f64()
+        );
+        summary(&report);
+    }
+    Ok(exit(&report))
+}
+
+fn failed_note(r: &report::RepoResult) {
+    eprintln!(
+        "leakscan: error: {}: {}",
+        r.repo,
+        r.error.as_deref().unwrap_or("failed")
+    );
+}
+
+/// Repositories done / total, bytes, the current repository, ETA — on a
+/// terminal only.
+fn progress_bar(out: &SweepOutput, total: u64) -> Option<ProgressBar> {
+    if out.quiet || out.format != SweepFormat::Text || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:24}] {pos}/{len} repositories, ETA {eta}  {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+/// The headline and reminders on standard error.
+fn summary(report: &Report) {
+    eprintln!("leakscan: {}", report.headline());
+    if report.outside.files > 0 {
+        eprintln!(
+            "leakscan: not in any repository: {} file{}; scan them with `leakscan scan`",
+            report.outside.files,
+            if report.outside.files == 1 { "" } else { "s" }
+        );
+    }
+    if report.missing_plaintext() {
+        eprintln!(
+            "leakscan: warning: some secrets were swept without --show-secrets and are shown redacted"
+        );
+    }
+    let failed = report.failed();
+    if failed > 0 {
+        eprintln!(
+            "leakscan: {failed} repositor{} failed (exit code 2)",
+            if failed == 1 { "y" } else { "ies" }
+        );
+    }
+}
+
+fn exit(report: &Report) -> Exit {
+    if report.failed() > 0 {
+        Exit::Error
+    } else if report.secrets() > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+/// Writes the report in the chosen format to `--output` or standard output.
+fn write(report: &Report, out: &SweepOutput) -> Result<()> {
+    let emit = |w: &mut dyn Write| -> std::io::Result<()> {
+        match out.format {
+            SweepFormat::Text => report.write_text(w),
+            SweepFormat::Json => report.write_json(w),
+            SweepFormat::Csv => report.write_csv(w),
+        }?;
+        w.flush()
+    };
+    let result = match &out.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            emit(&mut std::io::BufWriter::new(file)).map_err(|e| Error::io(path, e))
+        }
+        None => emit(&mut std::io::BufWriter::new(std::io::stdout().lock()))
+            .map_err(|e| Error::io(PathBuf::from("<stdout>"), e)),
+    };
+    match result {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

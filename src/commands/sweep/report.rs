@@ -1,0 +1,626 @@
+//! The sweep's results and report. Every report — a single-machine sweep, a
+//! shard, a merge of shards or of state directories — is built by
+//! `Report::build` from per-repository results (`RepoResult`), so the same
+//! results give the same rows in the same order, whatever machine found them.
+//!
+//! JSON shape (version 1, documented in the README and docs/sweep.md):
+//! `{"version", "sweep": {...}, "secrets": [...], "repos": [...], "outside": {...}, "stats": {...}}`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::redact;
+use crate::git::dates::parse_date;
+
+/// What every input of a merge must agree on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// leakscan's version.
+    pub leakscan: String,
+    /// Digest of the rules and scan settings.
+    pub rules: String,
+    /// Names the HMAC key (`Key::id`).
+    pub key_id: String,
+}
+
+/// The commit that introduced a secret in one repository: the earliest in
+/// topological order, as `history` attributes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct First {
+    pub commit: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339.
+    pub date: String,
+    /// `/`-separated; not valid UTF-8 paths are written lossily.
+    pub path: String,
+    pub line: u64,
+}
+
+/// One secret in one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    pub rule: String,
+    /// HMAC-SHA256 of the secret, hex.
+    pub key: String,
+    /// The redacted secret (`ghp_…(40)`).
+    pub redacted: String,
+    /// The secret itself: only when the scan ran with `--show-secrets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plaintext: Option<String>,
+    /// In the tree of the repository's HEAD today.
+    pub at_head: bool,
+    pub first: First,
+    /// Commits that introduced it (at any path).
+    pub commits: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+/// What sweeping one repository gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoResult {
+    pub repo: String,
+    pub status: Status,
+    /// Why it failed (the first errors), for `Status::Failed`.
+    pub error: Option<String>,
+    pub commits: u64,
+    /// Distinct blobs in its history, and the bytes of those scanned.
+    pub blobs: u64,
+    pub bytes: u64,
+    /// Sorted by key.
+    pub secrets: Vec<Hit>,
+}
+
+/// Files under the roots that belong to no repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outside {
+    pub files: u64,
+    /// The first names, sorted.
+    pub paths: Vec<String>,
+}
+
+/// One repository's entry in a row.
+#[derive(Debug, Clone)]
+struct RowRepo {
+    repo: String,
+    at_head: bool,
+    first: First,
+    commits: u64,
+}
+
+/// One unique secret across the sweep.
+#[derive(Debug, Clone)]
+struct Row {
+    rule: String,
+    key: String,
+    redacted: String,
+    plaintext: Option<String>,
+    repos: Vec<RowRepo>,
+}
+
+impl Row {
+    fn at_head(&self) -> bool {
+        self.repos.iter().any(|r| r.at_head)
+    }
+
+    /// The newest introduction (Unix seconds), for ordering.
+    fn newest(&self) -> i64 {
+        self.repos
+            .iter()
+            .filter_map(|r| parse_date(&r.first.date, false))
+            .max()
+            .unwrap_or(i64::MIN)
+    }
+}
+
+/// A whole report.
+pub struct Report {
+    pub meta: Meta,
+    /// Plaintext secrets are shown (and were kept by the scans).
+    pub show_secrets: bool,
+    /// `I/N` for a shard's report.
+    pub shard: Option<(u32, u32)>,
+    rows: Vec<Row>,
+    pub repos: Vec<RepoResult>,
+    pub outside: Outside,
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Groups per-repository results into rows: still at HEAD first, then by
+    /// how many repositories hold the secret, then newest first (then by key,
+    /// so the order is total).
+    pub fn build(
+        meta: Meta,
+        show_secrets: bool,
+        shard: Option<(u32, u32)>,
+        mut repos: Vec<RepoResult>,
+        outside: Outside,
+    ) -> Report {
+        repos.sort_by(|a, b| a.repo.cmp(&b.repo));
+        let mut by_key: BTreeMap<String, Row> = BTreeMap::new();
+        for r in &repos {
+            for h in &r.secrets {
+                let row = by_key.entry(h.key.clone()).or_insert_with(|| Row {
+                    rule: h.rule.clone(),
+                    key: h.key.clone(),
+                    redacted: h.redacted.clone(),
+                    plaintext: None,
+                    repos: Vec::new(),
+                });
+                if h.rule < row.rule {
+                    row.rule = h.rule.clone();
+                }
+                if row.plaintext.is_none() {
+                    row.plaintext = h.plaintext.clone();
+                }
+                row.repos.push(RowRepo {
+                    repo: r.repo.clone(),
+                    at_head: h.at_head,
+                    first: h.first.clone(),
+                    commits: h.commits,
+                });
+            }
+        }
+        let mut rows: Vec<Row> = by_key.into_values().collect();
+        for row in &mut rows {
+            row.repos
+                .sort_by(|a, b| b.at_head.cmp(&a.at_head).then_with(|| a.repo.cmp(&b.repo)));
+        }
+        rows.sort_by_cached_key(|r| {
+            (
+                !r.at_head(),
+                std::cmp::Reverse(r.repos.len()),
+                std::cmp::Reverse(r.newest()),
+                r.key.clone(),
+            )
+        });
+        Report {
+            meta,
+            show_secrets,
+            shard,
+            rows,
+            repos,
+            outside,
+            elapsed_ms: 0,
+        }
+    }
+
+    pub fn failed(&self) -> usize {
+        self.repos
+            .iter()
+            .filter(|r| r.status == Status::Failed)
+            .count()
+    }
+
+    pub fn secrets(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn at_head(&self) -> usize {
+        self.rows.iter().filter(|r| r.at_head()).count()
+    }
+
+    /// Repositories holding at least one secret.
+    pub fn leaking_repos(&self) -> usize {
+        self.repos.iter().filter(|r| !r.secrets.is_empty()).count()
+    }
+
+    /// Whether `--show-secrets` was asked for but some secret was swept
+    /// without it (it is shown redacted).
+    pub fn missing_plaintext(&self) -> bool {
+        self.show_secrets && self.rows.iter().any(|r| r.plaintext.is_none())
+    }
+
+    fn secret_text(&self, row: &Row) -> String {
+        match (&row.plaintext, self.show_secrets) {
+            (Some(p), true) => p.clone(),
+            _ => row.redacted.clone(),
+        }
+    }
+
+    /// The summary line: N unique secrets in M repositories, K still at HEAD.
+    pub fn headline(&self) -> String {
+        let n = self.secrets();
+        let k = self.at_head();
+        let mut s = format!(
+            "{n} unique secret{} in {} of {} repositor{}",
+            if n == 1 { "" } else { "s" },
+            self.leaking_repos(),
+            self.repos.len(),
+            if self.repos.len() == 1 { "y" } else { "ies" }
+        );
+        if n > 0 {
+            s += &format!(", {k} still at HEAD");
+            if k > 0 {
+                s += " — rotate those first";
+            }
+        }
+        s
+    }
+
+    /// The JSON document (fields in the documented order).
+    pub fn to_json(&self) -> JsonOut<'_> {
+        let sum = |f: fn(&RepoResult) -> u64| self.repos.iter().map(f).sum::<u64>();
+        JsonOut {
+            version: 1,
+            sweep: JsonSweepOut {
+                leakscan: &self.meta.leakscan,
+                rules: &self.meta.rules,
+                key_id: &self.meta.key_id,
+                show_secrets: self.show_secrets && !self.missing_plaintext(),
+                shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
+            },
+            secrets: self
+                .rows
+                .iter()
+                .map(|r| JsonRowOut {
+                    rule: &r.rule,
+                    secret: self.secret_text(r),
+                    key: &r.key,
+                    repos: r
+                        .repos
+                        .iter()
+                        .map(|x| JsonRowRepoOut {
+                            repo: &x.repo,
+                            at_head: x.at_head,
+                            first: &x.first,
+                            commits: x.commits,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            repos: self
+                .repos
+                .iter()
+                .map(|r| JsonRepoOut {
+                    repo: &r.repo,
+                    status: r.status,
+                    error: r.error.as_deref(),
+                    commits: r.commits,
+                    blobs: r.blobs,
+                    bytes: r.bytes,
+                })
+                .collect(),
+            outside: &self.outside,
+            stats: JsonStatsOut {
+                repos: self.repos.len(),
+                failed: self.failed(),
+                secrets: self.secrets(),
+                at_head: self.at_head(),
+                commits: sum(|r| r.commits),
+                blobs: sum(|r| r.blobs),
+                bytes: sum(|r| r.bytes),
+                elapsed_ms: self.elapsed_ms,
+            },
+        }
+    }
+
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &self.to_json())?;
+        writeln!(out)
+    }
+
+    /// One row per secret and repository.
+    pub fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "key", "rule", "secret", "repo", "at_head", "commit", "author", "email", "date",
+            "path", "line", "commits", "repos",
+        ])?;
+        for r in &self.rows {
+            let secret = self.secret_text(r);
+            let n = r.repos.len().to_string();
+            for x in &r.repos {
+                w.write_record([
+                    r.key.as_str(),
+                    &r.rule,
+                    &secret,
+                    &x.repo,
+                    if x.at_head { "true" } else { "false" },
+                    &x.first.commit,
+                    &x.first.author,
+                    &x.first.email,
+                    &x.first.date,
+                    &x.first.path,
+                    &x.first.line.to_string(),
+                    &x.commits.to_string(),
+                    &n,
+                ])?;
+            }
+        }
+        w.flush()
+    }
+
+    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", self.headline())?;
+        let failed = self.failed();
+        if failed > 0 {
+            writeln!(
+                out,
+                "{failed} repositor{} could not be read completely (listed below)",
+                if failed == 1 { "y" } else { "ies" }
+            )?;
+        }
+        if self.outside.files > 0 {
+            writeln!(
+                out,
+                "not in any repository: {} file{}; scan them with `leakscan scan`",
+                self.outside.files,
+                if self.outside.files == 1 { "" } else { "s" }
+            )?;
+        }
+        for r in &self.rows {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}{}  {}  key {}  in {} repositor{}",
+                if r.at_head() { "AT HEAD  " } else { "" },
+                r.rule,
+                self.secret_text(r),
+                prefix(&r.key, 16),
+                r.repos.len(),
+                if r.repos.len() == 1 { "y" } else { "ies" }
+            )?;
+            for x in &r.repos {
+                writeln!(
+                    out,
+                    "    {}{}  {}:{}  commit {} ({}, {} <{}>), {} commit{}",
+                    x.repo,
+                    if x.at_head { " [at HEAD]" } else { "" },
+                    x.first.path,
+                    x.first.line,
+                    prefix(&x.first.commit, 12),
+                    x.first.date,
+                    x.first.author,
+                    x.first.email,
+                    x.commits,
+                    if x.commits == 1 { "" } else { "s" }
+                )?;
+            }
+        }
+        if failed > 0 {
+            writeln!(out)?;
+            writeln!(out, "Failed repositories:")?;
+            for r in self.repos.iter().filter(|r| r.status == Status::Failed) {
+                writeln!(
+                    out,
+                    "    {}: {}",
+                    r.repo,
+                    r.error.as_deref().unwrap_or("unknown error")
+                )?;
+            }
+        }
+        if self.outside.files > 0 {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Not in any repository ({} file{}{}):",
+                self.outside.files,
+                if self.outside.files == 1 { "" } else { "s" },
+                if (self.outside.paths.len() as u64) < self.outside.files {
+                    format!(", first {}", self.outside.paths.len())
+                } else {
+                    String::new()
+                }
+            )?;
+            for p in &self.outside.paths {
+                writeln!(out, "    {p}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsonOut<'a> {
+    version: u32,
+    sweep: JsonSweepOut<'a>,
+    secrets: Vec<JsonRowOut<'a>>,
+    repos: Vec<JsonRepoOut<'a>>,
+    outside: &'a Outside,
+    stats: JsonStatsOut,
+}
+
+#[derive(Serialize)]
+struct JsonSweepOut<'a> {
+    leakscan: &'a str,
+    rules: &'a str,
+    key_id: &'a str,
+    show_secrets: bool,
+    shard: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonRowOut<'a> {
+    rule: &'a str,
+    secret: String,
+    key: &'a str,
+    repos: Vec<JsonRowRepoOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRowRepoOut<'a> {
+    repo: &'a str,
+    at_head: bool,
+    first: &'a First,
+    commits: u64,
+}
+
+#[derive(Serialize)]
+struct JsonRepoOut<'a> {
+    repo: &'a str,
+    status: Status,
+    error: Option<&'a str>,
+    commits: u64,
+    blobs: u64,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct JsonStatsOut {
+    repos: usize,
+    failed: usize,
+    secrets: usize,
+    at_head: usize,
+    commits: u64,
+    blobs: u64,
+    bytes: u64,
+    elapsed_ms: u64,
+}
+
+/// The first `n` characters of `s` (ids read from a merged file need not be ASCII).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// A report read back (a shard's JSON report): its results and how it was made.
+pub struct Parsed {
+    pub meta: Meta,
+    pub shard: Option<(u32, u32)>,
+    pub repos: Vec<RepoResult>,
+    pub outside: Outside,
+}
+
+#[derive(Deserialize)]
+struct JsonReport {
+    version: u32,
+    sweep: JsonSweep,
+    secrets: Vec<JsonRow>,
+    repos: Vec<JsonRepo>,
+    #[serde(default)]
+    outside: Outside,
+}
+
+#[derive(Deserialize)]
+struct JsonSweep {
+    leakscan: String,
+    rules: String,
+    key_id: String,
+    #[serde(default)]
+    show_secrets: bool,
+    shard: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JsonRow {
+    rule: String,
+    secret: String,
+    key: String,
+    repos: Vec<JsonRowRepo>,
+}
+
+#[derive(Deserialize)]
+struct JsonRowRepo {
+    repo: String,
+    at_head: bool,
+    first: First,
+    commits: u64,
+}
+
+#[derive(Deserialize)]
+struct JsonRepo {
+    repo: String,
+    status: Status,
+    error: Option<String>,
+    commits: u64,
+    blobs: u64,
+    bytes: u64,
+}
+
+/// Parses `I/N` with `I < N`.
+pub fn parse_shard(s: &str) -> Option<(u32, u32)> {
+    let (i, n) = s.split_once('/')?;
+    let (i, n): (u32, u32) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
+    (n > 0 && i < n).then_some((i, n))
+}
+
+/// Reads a JSON sweep report back into per-repository results.
+pub fn parse(text: &str) -> Result<Parsed, String> {
+    let doc: JsonReport = serde_json::from_str(text)
+        .map_err(|e| format!("not a sweep report in JSON (`leakscan sweep --format json`): {e}"))?;
+    if doc.version != 1 {
+        return Err(format!("report version {} is not supported", doc.version));
+    }
+    let shard = match &doc.sweep.shard {
+        None => None,
+        Some(s) => Some(parse_shard(s).ok_or_else(|| format!("bad shard `{s}`"))?),
+    };
+    let mut repos: BTreeMap<String, RepoResult> = BTreeMap::new();
+    for r in doc.repos {
+        let name = r.repo.clone();
+        let result = RepoResult {
+            repo: r.repo,
+            status: r.status,
+            error: r.error,
+            commits: r.commits,
+            blobs: r.blobs,
+            bytes: r.bytes,
+            secrets: Vec::new(),
+        };
+        if repos.insert(name.clone(), result).is_some() {
+            return Err(format!("repository `{name}` is listed twice"));
+        }
+    }
+    let show = doc.sweep.show_secrets;
+    for row in doc.secrets {
+        for x in row.repos {
+            let r = repos.get_mut(&x.repo).ok_or_else(|| {
+                format!(
+                    "a secret names repository `{}`, which is not listed",
+                    x.repo
+                )
+            })?;
+            r.secrets.push(Hit {
+                rule: row.rule.clone(),
+                key: row.key.clone(),
+                redacted: if show {
+                    redact(row.secret.as_bytes())
+                } else {
+                    row.secret.clone()
+                },
+                plaintext: show.then(|| row.secret.clone()),
+                at_head: x.at_head,
+                first: x.first,
+                commits: x.commits,
+            });
+        }
+    }
+    let mut repos: Vec<RepoResult> = repos.into_values().collect();
+    for r in &mut repos {
+        r.secrets.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(Parsed {
+        meta: Meta {
+            leakscan: doc.sweep.leakscan,
+            rules: doc.sweep.rules,
+            key_id: doc.sweep.key_id,
+        },
+        shard,
+        repos,
+        outside: doc.outside,
+    })
+}
+
+/// Combines the `outside` parts of several inputs (each shard lists the
+/// same files; state directories list none).
+pub fn merge_outside(parts: impl IntoIterator<Item = Outside>, keep: usize) -> Outside {
+    let mut files = 0;
+    let mut names = BTreeSet::new();
+    for p in parts {
+        files = files.max(p.files);
+        names.extend(p.paths);
+    }
+    Outside {
+        files,
+        paths: names.into_iter().take(keep).collect(),
+    }
+}

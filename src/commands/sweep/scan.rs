@@ -1,0 +1,476 @@
+//! Sweeping one repository: its whole history (`history --all` with every
+//! occurrence) through the history pipeline, with the sweep's shared blob
+//! cache, turned into one `Hit` per distinct secret. Also the few git reads
+//! the sweep needs besides the pipeline: ref tips (for `--state`), the
+//! repository's identity (for `--shard`) and what is in HEAD's tree today.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use git2::{Oid, Repository};
+
+use super::key::Key;
+use super::report::{First, Hit, RepoResult, Status};
+use crate::finding::{Finding, Secret};
+use crate::git::pack::PackSet;
+use crate::git::revwalk::{self, Plan, Selection};
+use crate::git::trees::TreeStore;
+use crate::git::{ObjectReader, Repo};
+use crate::pipeline::history::{self as pipeline, BlobCache, HistoryOptions};
+use crate::progress::Counters;
+use crate::rules::{Allowlist, RuleSet};
+use crate::stats::SkipReason;
+
+/// Errors quoted in a failed repository's `error`.
+const ERRORS_QUOTED: usize = 3;
+
+/// Everything that is the same for every repository of a sweep.
+pub struct Sweeper {
+    pub rules: Arc<RuleSet>,
+    pub allowlist: Allowlist,
+    pub key: Key,
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub show_secrets: bool,
+    pub cache: Arc<BlobCache>,
+    pub counters: Arc<Counters>,
+    /// The trees decoded from the last repository read through its packs:
+    /// the next repository reuses them when it shares recent history
+    /// (`related`) instead of decoding its own packs' trees.
+    pub trees: std::sync::Mutex<Option<Arc<TreeStore>>>,
+}
+
+/// First-parent ancestors of HEAD whose trees are looked up in a kept store.
+const RELATED_DEPTH: usize = 16;
+
+/// Whether `store` holds the tree of HEAD or of one of its recent
+/// first-parent ancestors: a clone, mirror or fork of the repository the
+/// store was decoded for. Only speed depends on the answer (trees the store
+/// lacks are read one by one).
+fn related(git_dir: &Path, store: &TreeStore) -> bool {
+    let Ok(repo) = open(git_dir) else {
+        return false;
+    };
+    let Some(mut c) = repo.head().ok().and_then(|h| h.peel_to_commit().ok()) else {
+        return false;
+    };
+    for _ in 0..=RELATED_DEPTH {
+        if store.holds(&c.tree_id()) {
+            return true;
+        }
+        match c.parent(0) {
+            Ok(p) => c = p,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+fn open(path: &Path) -> Result<Repository, String> {
+    crate::git::open(crate::git::Locate::GitDir(path)).map_err(|e| match e {
+        crate::error::Error::Git { msg, .. } => msg,
+        other => other.to_string(),
+    })
+}
+
+/// `(ref name, target)` for HEAD and every ref, sorted: what a rerun
+/// compares to decide whether the history changed.
+pub fn tips(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let repo = open(path)?;
+    let mut out = Vec::new();
+    if let Ok(head) = repo.find_reference("HEAD") {
+        let target = match head.symbolic_target_bytes() {
+            Some(t) => String::from_utf8_lossy(t).into_owned(),
+            None => head.target().map(|o| o.to_string()).unwrap_or_default(),
+        };
+        let id = repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .map(|o| o.to_string())
+            .unwrap_or_default();
+        out.push(("HEAD".to_string(), format!("{target} {id}")));
+    }
+    let refs = repo.references().map_err(|e| e.message().to_string())?;
+    for r in refs {
+        let r = r.map_err(|e| e.message().to_string())?;
+        let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+        let target = match r.symbolic_target_bytes() {
+            Some(t) => String::from_utf8_lossy(t).into_owned(),
+            None => r.target().map(|o| o.to_string()).unwrap_or_default(),
+        };
+        out.push((name, target));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What identifies a repository's history for sharding: the root commit
+/// reached by first parents from HEAD (or from the first ref, by name, when
+/// HEAD leads nowhere); forks and mirrors share it. Without any commit, the
+/// repository's name. First-parent chains are short next to whole
+/// histories (merges fold most commits in).
+pub fn identity(path: &Path, name: &str) -> String {
+    let walk = || -> Option<String> {
+        let repo = open(path).ok()?;
+        // HEAD, else (a mirror whose HEAD names a missing branch) the first
+        // ref by name that leads to a commit.
+        let start = match repo.head().ok().and_then(|h| h.peel_to_commit().ok()) {
+            Some(c) => c,
+            None => {
+                let mut refs: Vec<(Vec<u8>, Oid)> = repo
+                    .references()
+                    .ok()?
+                    .flatten()
+                    .filter_map(|r| Some((r.name_bytes().to_vec(), r.peel_to_commit().ok()?.id())))
+                    .collect();
+                refs.sort();
+                repo.find_commit(refs.first()?.1).ok()?
+            }
+        };
+        let mut c = start;
+        loop {
+            match c.parent(0) {
+                Ok(p) => c = p,
+                // No parent, or a shallow or damaged cut: that is the root seen.
+                Err(_) => return Some(c.id().to_string()),
+            }
+        }
+    };
+    walk().unwrap_or_else(|| format!("name:{name}"))
+}
+
+impl Sweeper {
+    /// Sweeps one repository; never fails (problems become `Status::Failed`).
+    pub fn scan(&self, name: &str, path: &Path) -> RepoResult {
+        let mut result = RepoResult {
+            repo: name.to_string(),
+            status: Status::Ok,
+            error: None,
+            commits: 0,
+            blobs: 0,
+            bytes: 0,
+            secrets: Vec::new(),
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.scan_inner(path, &mut result)
+        }));
+        let errors = match caught {
+            Ok(errors) => errors,
+            Err(_) => vec!["internal error: the scan panicked".to_string()],
+        };
+        if !errors.is_empty() {
+            result.status = Status::Failed;
+            let mut msg = errors[..errors.len().min(ERRORS_QUOTED)].join("; ");
+            if errors.len() > ERRORS_QUOTED {
+                msg += &format!(" (and {} more errors)", errors.len() - ERRORS_QUOTED);
+            }
+            result.error = Some(msg);
+        }
+        result
+    }
+
+    /// Fills `result`; returns the errors.
+    fn scan_inner(&self, path: &Path, result: &mut RepoResult) -> Vec<String> {
+        let repo = match Repo::discover(path) {
+            // `discover` would find an enclosing repository for a plain
+            // directory: only a repository at `path` itself counts.
+            Ok(r) if same_dir(r.root(), path) || same_dir(&r.git_dir, path) => r,
+            Ok(_) => return vec!["not a git repository".into()],
+            Err(e) => return vec![e.to_string()],
+        };
+        let git_dir = repo.git_dir.clone();
+        let mut errors = Vec::new();
+        match open(&git_dir) {
+            Ok(r) if r.is_shallow() => errors.push(
+                "shallow clone: its history is cut, older commits are not in it (unshallow it and sweep again)"
+                    .to_string(),
+            ),
+            Ok(_) => {}
+            Err(e) => return vec![e],
+        }
+        let selection = Selection {
+            all: true,
+            ..Selection::default()
+        };
+        let kept = self
+            .trees
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|s| related(&git_dir, s));
+        let opts = HistoryOptions {
+            threads: self.threads,
+            max_file_size: self.max_file_size,
+            all_occurrences: true,
+            cache: Some(self.cache.clone()),
+        };
+        let (plan, scanned) = if let Some(store) = kept {
+            // A fork of the last repository: its trees are (nearly) all in
+            // the store; commits are read from the packs, blobs the cache
+            // lacks one by one.
+            let packs = Arc::new(PackSet::open(&git_dir));
+            let plan = match ObjectReader::with_packs(&git_dir, packs)
+                .and_then(|r| revwalk::plan(&r, &selection))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    return errors;
+                }
+            };
+            let (scanned, _) = pipeline::scan_sharing(
+                &git_dir,
+                &plan,
+                None,
+                Some(store),
+                false,
+                self.rules.clone(),
+                &opts,
+                self.counters.clone(),
+            );
+            (plan, scanned)
+        } else {
+            // Not related: free the kept trees before decoding new ones.
+            *self.trees.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            let loaded = pipeline::plan_and_load(&git_dir, true, self.threads, |packs| {
+                let reader = match packs {
+                    Some(p) => ObjectReader::with_packs(&git_dir, p)?,
+                    None => ObjectReader::open(&git_dir)?,
+                };
+                revwalk::plan(&reader, &selection)
+            });
+            let (plan, packed) = match loaded {
+                Ok(x) => x,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    return errors;
+                }
+            };
+            let decoded = packed.is_some();
+            let (scanned, store) = pipeline::scan_sharing(
+                &git_dir,
+                &plan,
+                packed,
+                None,
+                decoded,
+                self.rules.clone(),
+                &opts,
+                self.counters.clone(),
+            );
+            *self.trees.lock().unwrap_or_else(|e| e.into_inner()) = store.filter(|s| !s.is_empty());
+            (plan, scanned)
+        };
+        errors.extend(plan.errors.iter().map(|e| e.msg.clone()));
+        errors.extend(scanned.stats.errors.iter().map(|e| e.msg.clone()));
+        let stats = &scanned.stats;
+        result.commits = plan.commits.len() as u64;
+        let submodules = stats
+            .skipped
+            .get(&SkipReason::Submodule)
+            .copied()
+            .unwrap_or(0);
+        result.blobs = stats.scanned + stats.skipped_total() - submodules;
+        result.bytes = stats.bytes;
+        let findings: Vec<Finding> = scanned
+            .findings
+            .into_iter()
+            .filter(|f| {
+                !(self.allowlist.allows_path(&f.path.as_str_lossy())
+                    || self.allowlist.allows_secret(f.secret.expose()))
+            })
+            .collect();
+        result.secrets = self.hits(&git_dir, &plan, findings, &mut errors);
+        errors
+    }
+
+    /// One `Hit` per distinct secret (by key): its earliest introduction,
+    /// how many commits introduced it, whether HEAD holds it.
+    fn hits(
+        &self,
+        git_dir: &Path,
+        plan: &Plan,
+        findings: Vec<Finding>,
+        errors: &mut Vec<String>,
+    ) -> Vec<Hit> {
+        if findings.is_empty() {
+            return Vec::new();
+        }
+        // Topological position of each attributed commit.
+        let wanted: BTreeSet<Oid> = findings
+            .iter()
+            .filter_map(|f| f.commit.as_ref())
+            .filter_map(|c| Oid::from_str(&c.id).ok())
+            .collect();
+        let position: HashMap<Oid, usize> = plan
+            .commits
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| wanted.contains(&c.id))
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        let mut head = match HeadTree::open(git_dir) {
+            Ok(h) => h,
+            Err(e) => {
+                errors.push(format!("cannot read HEAD's tree: {e}"));
+                HeadTree::none()
+            }
+        };
+        struct Acc {
+            rule: String,
+            secret: Secret,
+            first: (usize, Finding),
+            commits: BTreeSet<String>,
+            at_head: bool,
+        }
+        let mut by_key: BTreeMap<String, Acc> = BTreeMap::new();
+        for f in findings {
+            let key = self.key.digest(f.secret.expose());
+            let pos = f
+                .commit
+                .as_ref()
+                .and_then(|c| Oid::from_str(&c.id).ok())
+                .and_then(|o| position.get(&o).copied())
+                .unwrap_or(usize::MAX);
+            let at_head = f
+                .occurrences
+                .iter()
+                .any(|o| head.holds(&o.commit, &o.path.0));
+            let commits: Vec<String> = f.occurrences.iter().map(|o| o.commit.clone()).collect();
+            match by_key.get_mut(&key) {
+                Some(acc) => {
+                    if f.rule < acc.rule {
+                        acc.rule = f.rule.clone();
+                    }
+                    acc.at_head |= at_head;
+                    acc.commits.extend(commits);
+                    let cand = (pos, &f.path, f.line);
+                    let cur = (acc.first.0, &acc.first.1.path, acc.first.1.line);
+                    if cand < cur {
+                        acc.first = (pos, f);
+                    }
+                }
+                None => {
+                    by_key.insert(
+                        key,
+                        Acc {
+                            rule: f.rule.clone(),
+                            secret: f.secret.clone(),
+                            commits: commits.into_iter().collect(),
+                            at_head,
+                            first: (pos, f),
+                        },
+                    );
+                }
+            }
+        }
+        by_key
+            .into_iter()
+            .map(|(key, acc)| {
+                let f = acc.first.1;
+                let c = f
+                    .commit
+                    .clone()
+                    .unwrap_or_else(|| crate::finding::CommitInfo {
+                        id: String::new(),
+                        author: String::new(),
+                        email: String::new(),
+                        date: String::new(),
+                        summary: String::new(),
+                    });
+                Hit {
+                    rule: acc.rule,
+                    key,
+                    redacted: acc.secret.redacted(),
+                    plaintext: self
+                        .show_secrets
+                        .then(|| String::from_utf8_lossy(acc.secret.expose()).into_owned()),
+                    at_head: acc.at_head,
+                    first: First {
+                        commit: c.id,
+                        author: c.author,
+                        email: c.email,
+                        date: c.date,
+                        path: f.path.as_str_lossy().into_owned(),
+                        line: f.line as u64,
+                    },
+                    commits: acc.commits.len() as u64,
+                }
+            })
+            .collect()
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// HEAD's tree, to tell whether a blob introduced at (commit, path) is
+/// still there: HEAD holds a secret exactly when, at one of the paths that
+/// introduced it, HEAD has the same blob as the introducing commit.
+struct HeadTree {
+    repo: Option<Repository>,
+    head: Option<Oid>,
+    /// (commit, path) → whether HEAD has the same blob there.
+    memo: HashMap<(String, Vec<u8>), bool>,
+}
+
+impl HeadTree {
+    fn none() -> HeadTree {
+        HeadTree {
+            repo: None,
+            head: None,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn open(git_dir: &Path) -> Result<HeadTree, String> {
+        let repo = open(git_dir)?;
+        let head = match repo.head() {
+            Ok(h) => Some(h.peel_to_tree().map_err(|e| e.message().to_string())?.id()),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+            Err(e) => return Err(e.message().to_string()),
+        };
+        Ok(HeadTree {
+            repo: Some(repo),
+            head,
+            memo: HashMap::new(),
+        })
+    }
+
+    fn holds(&mut self, commit: &str, path: &[u8]) -> bool {
+        let (Some(repo), Some(head)) = (&self.repo, self.head) else {
+            return false;
+        };
+        let k = (commit.to_string(), path.to_vec());
+        if let Some(&v) = self.memo.get(&k) {
+            return v;
+        }
+        let v = (|| -> Option<bool> {
+            let p = path_of(path)?;
+            let at_head = repo.find_tree(head).ok()?.get_path(p).ok()?.id();
+            let c = repo.find_commit(Oid::from_str(commit).ok()?).ok()?;
+            let then = c.tree().ok()?.get_path(p).ok()?.id();
+            Some(at_head == then)
+        })()
+        .unwrap_or(false);
+        self.memo.insert(k, v);
+        v
+    }
+}
+
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> Option<&Path> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> Option<&Path> {
+    std::str::from_utf8(bytes).ok().map(Path::new)
+}

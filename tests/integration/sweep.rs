@@ -1,0 +1,907 @@
+//! `leakscan sweep` (#11) on directories of repositories built with the `git`
+//! command line: forks, a bare mirror, secrets removed from HEAD, on an
+//! unmerged branch, behind an annotated tag only, added and deleted at once;
+//! one row per unique secret; a corrupt repository that fails alone; the
+//! state directory (reuse, resume after a kill); shards merged into exactly
+//! the single-machine report.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::staged::git_command;
+use crate::util::*;
+
+/// A directory of repositories, with commits dated one day apart.
+struct Root {
+    dir: TempDir,
+    day: Cell<i64>,
+}
+
+impl Root {
+    fn new() -> Root {
+        Root {
+            dir: tempfile::Builder::new()
+                .prefix("leakscan-sweep")
+                .tempdir()
+                .unwrap(),
+            day: Cell::new(0),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn join(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    /// `git ARGS` in `dir` (relative to the root); panics unless it succeeds.
+    fn git(&self, dir: &str, args: &[&str]) -> String {
+        let date = format!("{} +0000", 1_704_067_200 + self.day.get() * 86_400);
+        let out = git_command(&self.join(dir))
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} in {dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn init(&self, name: &str) {
+        std::fs::create_dir_all(self.join(name)).unwrap();
+        self.git(name, &["init", "-q", "-b", "main"]);
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        let p = self.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    /// Commits everything in `repo`'s work tree; returns the commit id.
+    fn commit(&self, repo: &str, msg: &str) -> String {
+        self.day.set(self.day.get() + 1);
+        self.git(repo, &["add", "-A"]);
+        self.git(repo, &["commit", "-q", "--allow-empty", "-m", msg]);
+        self.git(repo, &["rev-parse", "HEAD"])
+    }
+}
+
+/// The fixture's secrets, built at run time.
+struct Secrets {
+    shared: String,
+    fork: String,
+    branch: String,
+    tag: String,
+    flash: String,
+}
+
+/// The fixture's commits that introduce them.
+struct Commits {
+    shared_web: String,
+    shared_api: String,
+    fork: String,
+}
+
+/// `acme/`: `web` (a work tree), `forks/web-fork` (a clone with one more
+/// secret), `mirrors/web.git` (a bare mirror), `api` (an unrelated
+/// repository still holding the shared secret at HEAD), and a file in no
+/// repository.
+fn acme() -> (Root, Secrets, Commits) {
+    let s = Secrets {
+        shared: fake::github_pat(11),
+        fork: fake::github_pat(12),
+        branch: fake::stripe_live(13),
+        tag: fake::slack_bot(14),
+        flash: fake::github_pat(15),
+    };
+    let r = Root::new();
+    r.init("web");
+    r.write("web/README", "web\n");
+    r.commit("web", "start");
+    r.write(
+        "web/app/config.py",
+        &format!("x = 1\ntoken = \"{}\"\n", s.shared),
+    );
+    let shared_web = r.commit("web", "add config");
+    r.write("web/app/config.py", "x = 1\ntoken = os.environ['TOKEN']\n");
+    r.commit("web", "read the token from the environment");
+    // Only on an unmerged branch.
+    r.git("web", &["checkout", "-q", "-b", "feature"]);
+    r.write("web/pay.py", &format!("stripe_key = \"{}\"\n", s.branch));
+    r.commit("web", "payments");
+    r.git("web", &["checkout", "-q", "main"]);
+    // Only reachable through an annotated tag.
+    r.git("web", &["checkout", "-q", "--detach"]);
+    r.write("web/release.env", &format!("SLACK_TOKEN=\"{}\"\n", s.tag));
+    r.commit("web", "release build");
+    r.git("web", &["tag", "-a", "v1.0", "-m", "release"]);
+    r.git("web", &["checkout", "-q", "main"]);
+    // Added and deleted in the next commit.
+    r.write("web/oops.txt", &format!("token = \"{}\"\n", s.flash));
+    r.commit("web", "oops");
+    std::fs::remove_file(r.join("web/oops.txt")).unwrap();
+    r.commit("web", "remove oops");
+
+    std::fs::create_dir_all(r.join("forks")).unwrap();
+    r.git("forks", &["clone", "-q", "../web", "web-fork"]);
+    r.write(
+        "forks/web-fork/deploy.sh",
+        &format!("export GH=\"{}\"\n", s.fork),
+    );
+    let fork = r.commit("forks/web-fork", "deploy script");
+
+    std::fs::create_dir_all(r.join("mirrors")).unwrap();
+    r.git("mirrors", &["clone", "-q", "--mirror", "../web", "web.git"]);
+
+    r.init("api");
+    r.write(
+        "api/settings.ini",
+        &format!("[gh]\ntoken = \"{}\"\n", s.shared),
+    );
+    let shared_api = r.commit("api", "settings");
+
+    r.write("notes.txt", "not in any repository\n");
+    (
+        r,
+        s,
+        Commits {
+            shared_web,
+            shared_api,
+            fork,
+        },
+    )
+}
+
+fn sweep(dir: &Path, args: &[&str]) -> Run {
+    run(leakscan().arg("sweep").arg(dir).args(args))
+}
+
+fn sweep_json(dir: &Path, args: &[&str]) -> Run {
+    run(leakscan()
+        .arg("sweep")
+        .arg(dir)
+        .args(["--format", "json", "-q"])
+        .args(args))
+}
+
+/// The report without its timing.
+fn untimed(text: &str) -> Value {
+    let mut v: Value = serde_json::from_str(text).unwrap();
+    v["stats"]
+        .as_object_mut()
+        .unwrap()
+        .remove("elapsed_ms")
+        .unwrap();
+    v
+}
+
+/// The row whose per-repository entries hold `secret` (found by shown text).
+fn row<'a>(doc: &'a Value, secret: &str) -> &'a Value {
+    doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["secret"] == secret)
+        .unwrap_or_else(|| panic!("no row for {}…", &secret[..6]))
+}
+
+/// repo → (at_head, first commit, path, commits) of a row.
+fn repos_of(row: &Value) -> BTreeMap<String, (bool, String, String, u64)> {
+    row["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["repo"].as_str().unwrap().to_string(),
+                (
+                    x["at_head"].as_bool().unwrap(),
+                    x["first"]["commit"].as_str().unwrap().to_string(),
+                    x["first"]["path"].as_str().unwrap().to_string(),
+                    x["commits"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn names(row: &Value) -> BTreeSet<String> {
+    repos_of(row).into_keys().collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn key_file(root: &Root) -> PathBuf {
+    let p = root.path().with_extension("key");
+    std::fs::write(&p, b"0123456789abcdef0123456789abcdef").unwrap();
+    p
+}
+
+#[test]
+fn one_row_per_unique_secret_across_forks_mirrors_and_branches() {
+    let (r, s, c) = acme();
+    let run = sweep_json(r.path(), &["--show-secrets"]).expect(1);
+    let doc = run.json();
+    let repos: Vec<(&str, &str)> = doc["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["repo"].as_str().unwrap(), x["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        repos,
+        [
+            ("api", "ok"),
+            ("forks/web-fork", "ok"),
+            ("mirrors/web.git", "ok"),
+            ("web", "ok")
+        ]
+    );
+    assert_eq!(doc["outside"]["files"], 1);
+    assert_eq!(doc["outside"]["paths"], serde_json::json!(["notes.txt"]));
+    assert_eq!(doc["stats"]["secrets"], 5, "{}", run.stdout);
+    let rows = doc["secrets"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+
+    // The shared secret: one row, four repositories, still at HEAD in `api` only.
+    let shared = row(&doc, &s.shared);
+    let m = repos_of(shared);
+    assert_eq!(
+        names(shared),
+        set(&["api", "forks/web-fork", "mirrors/web.git", "web"])
+    );
+    assert_eq!(
+        m["web"],
+        (false, c.shared_web.clone(), "app/config.py".into(), 1)
+    );
+    assert_eq!(m["forks/web-fork"].1, c.shared_web);
+    assert!(!m["forks/web-fork"].0 && !m["mirrors/web.git"].0);
+    assert_eq!(
+        m["api"],
+        (true, c.shared_api.clone(), "settings.ini".into(), 1)
+    );
+    let web = &shared["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["repo"] == "web")
+        .unwrap()["first"];
+    assert_eq!(web["author"], "Ada Tester");
+    assert_eq!(web["email"], "ada@example.com");
+    assert_eq!(web["date"], "2024-01-03T00:00:00+00:00");
+    assert_eq!(web["line"], 2);
+
+    // The fork's own secret: only there, at HEAD.
+    let fork = row(&doc, &s.fork);
+    assert_eq!(
+        repos_of(fork)["forks/web-fork"],
+        (true, c.fork.clone(), "deploy.sh".into(), 1)
+    );
+    assert_eq!(names(fork), set(&["forks/web-fork"]));
+
+    // The unmerged branch: in the origin, the mirror, and the clone (as a
+    // remote-tracking branch); never at HEAD.
+    let branch = row(&doc, &s.branch);
+    assert_eq!(
+        names(branch),
+        set(&["forks/web-fork", "mirrors/web.git", "web"])
+    );
+    assert!(repos_of(branch).values().all(|x| !x.0));
+    // Only through the annotated tag (clones fetch tags).
+    let tag = row(&doc, &s.tag);
+    assert_eq!(
+        names(tag),
+        set(&["forks/web-fork", "mirrors/web.git", "web"])
+    );
+    assert!(repos_of(tag).values().all(|x| !x.0 && x.2 == "release.env"));
+    // Added and deleted at once.
+    let flash = row(&doc, &s.flash);
+    assert_eq!(
+        names(flash),
+        set(&["forks/web-fork", "mirrors/web.git", "web"])
+    );
+    assert!(repos_of(flash).values().all(|x| !x.0 && x.2 == "oops.txt"));
+
+    // Triage order: at HEAD first (shared: 4 repositories, then the fork's
+    // own), then by repositories (all three hold 3), then newest first.
+    let order: Vec<&str> = rows.iter().map(|r| r["secret"].as_str().unwrap()).collect();
+    assert_eq!(
+        order,
+        [&s.shared, &s.fork, &s.flash, &s.tag, &s.branch].map(String::as_str)
+    );
+    // One HMAC per secret, the same in every repository.
+    let keys: BTreeSet<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 5);
+    assert!(keys.iter().all(|k| k.len() == 64));
+}
+
+#[test]
+fn no_plaintext_without_show_secrets_in_any_format() {
+    let (r, s, _) = acme();
+    let all = [&s.shared, &s.fork, &s.branch, &s.tag, &s.flash];
+    for format in ["text", "json", "csv"] {
+        let run = sweep(r.path(), &["--format", format]).expect(1);
+        for secret in all {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "{format} shows a secret"
+            );
+        }
+    }
+    let run = sweep(r.path(), &["--format", "csv", "--show-secrets"]).expect(1);
+    assert!(all.iter().all(|s| run.stdout.contains(s.as_str())));
+}
+
+#[test]
+fn text_summary_first_and_csv_one_row_per_secret_and_repository() {
+    let (r, _, _) = acme();
+    let text = sweep(r.path(), &[]).expect(1);
+    let first = text.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "5 unique secrets in 4 of 4 repositories, 2 still at HEAD — rotate those first"
+    );
+    assert!(text
+        .stdout
+        .contains("not in any repository: 1 file; scan them with `leakscan scan`"));
+    assert!(text.stdout.contains("notes.txt"));
+    let csv = sweep(r.path(), &["--format", "csv"]).expect(1);
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert!(lines[0].starts_with("key,rule,secret,repo,at_head,commit"));
+    // 4 + 1 + 3 + 3 + 3 (secret, repository) pairs.
+    assert_eq!(lines.len() - 1, 14);
+    assert_eq!(lines.iter().filter(|l| l.contains(",api,true,")).count(), 1);
+}
+
+#[test]
+fn repo_list_and_a_corrupt_repository_that_fails_alone() {
+    let (r, s, _) = acme();
+    // A repository whose blob holding a secret is damaged.
+    r.init("broken");
+    r.write(
+        "broken/a.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(20)),
+    );
+    r.commit("broken", "a");
+    let blob = r.git("broken", &["rev-parse", "HEAD:a.txt"]);
+    let obj = r.join(&format!(
+        "broken/.git/objects/{}/{}",
+        &blob[..2],
+        &blob[2..]
+    ));
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not zlib").unwrap();
+    // One whose .git points nowhere.
+    r.write("gone/.git", "gitdir: /nonexistent/leakscan-test\n");
+    // One in the SHA-256 object format.
+    std::fs::create_dir_all(r.join("sha256")).unwrap();
+    r.git("sha256", &["init", "-q", "--object-format=sha256"]);
+    r.write("sha256/a.txt", "a\n");
+    r.commit("sha256", "a");
+    // A shallow clone: its history is cut.
+    r.git(
+        ".",
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", r.join("web").display()),
+            "shallow",
+        ],
+    );
+    let swept = sweep(r.path(), &["--format", "json"]).expect(2);
+    let doc = swept.json();
+    let status: BTreeMap<&str, &str> = doc["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["repo"].as_str().unwrap(), x["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(status["broken"], "failed");
+    assert_eq!(status["gone"], "failed");
+    assert_eq!(status["sha256"], "failed");
+    assert_eq!(status["shallow"], "failed");
+    assert_eq!(status["web"], "ok");
+    assert_eq!(status["api"], "ok");
+    assert_eq!(doc["stats"]["failed"], 4);
+    let err = |name: &str| {
+        doc["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["repo"] == name)
+            .unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(err("broken").contains(&blob), "{}", err("broken"));
+    assert!(!err("gone").is_empty());
+    assert!(err("sha256").contains("sha256"), "{}", err("sha256"));
+    assert!(err("shallow").contains("shallow"), "{}", err("shallow"));
+    // The others were swept in full (the shallow clone's HEAD adds nothing new).
+    assert_eq!(doc["stats"]["secrets"], 5);
+    assert!(
+        swept.stderr.contains("4 repositories failed"),
+        "{}",
+        swept.stderr
+    );
+
+    // A list file names repositories anywhere, under the names it gives.
+    let list = r.path().with_extension("list");
+    std::fs::write(
+        &list,
+        format!(
+            "# two of them\n{}\n{}/\n",
+            r.join("api").display(),
+            r.join("mirrors/web.git").display()
+        ),
+    )
+    .unwrap();
+    let listed = run(leakscan()
+        .args([
+            "sweep",
+            "--format",
+            "json",
+            "--show-secrets",
+            "-q",
+            "--repo-list",
+        ])
+        .arg(&list))
+    .expect(1);
+    let doc = listed.json();
+    assert_eq!(doc["repos"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        names(row(&doc, &s.shared)),
+        set(&[
+            &r.join("api").display().to_string(),
+            &r.join("mirrors/web.git").display().to_string()
+        ])
+    );
+}
+
+/// Parses `(N scanned, M unchanged` from the sweep's summary.
+fn scanned_reused(stderr: &str) -> (u64, u64) {
+    let at = stderr.find(" scanned, ").expect("summary line");
+    let before = &stderr[..at];
+    let n = before[before.rfind('(').unwrap() + 1..].parse().unwrap();
+    let rest = &stderr[at + " scanned, ".len()..];
+    let m = rest[..rest.find(' ').unwrap()].parse().unwrap();
+    (n, m)
+}
+
+fn state_results(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir.join("repos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            !n.starts_with('.') && n.ends_with(".json")
+        })
+        .map(|p| {
+            let v: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            v["result"]["repo"].as_str().unwrap().to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn state_skips_unchanged_repositories_and_rebuilds_the_report() {
+    let (r, s, _) = acme();
+    let state = r.path().with_extension("state");
+    let st = state.to_str().unwrap();
+    let first = sweep_json(r.path(), &["--state", st]).expect(1);
+    assert_eq!(
+        scanned_reused(&sweep(r.path(), &["--state", st, "--format", "json"]).stderr),
+        (0, 4)
+    );
+    // The state holds no plaintext.
+    for e in std::fs::read_dir(state.join("repos")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!text.contains(&s.shared) && !text.contains(&s.fork));
+    }
+    assert!(state.join("key").is_file());
+    // A new commit in one repository: only it is scanned again.
+    r.write("api/more.txt", "nothing\n");
+    r.commit("api", "more");
+    let again = sweep(r.path(), &["--state", st, "--format", "json"]).expect(1);
+    assert_eq!(scanned_reused(&again.stderr), (1, 3));
+    assert_eq!(
+        untimed(&again.stdout)["secrets"],
+        untimed(&first.stdout)["secrets"]
+    );
+    // Other rules: everything again.
+    let cfg = r.path().with_extension("toml");
+    std::fs::write(&cfg, "disable = [\"generic-api-key\"]\n").unwrap();
+    let other = sweep(
+        r.path(),
+        &[
+            "--state",
+            st,
+            "--format",
+            "json",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(scanned_reused(&other.stderr), (4, 0), "{}", other.stderr);
+    // The report rebuilt from the state alone is the sweep's.
+    let rebuilt = run(leakscan()
+        .args(["sweep", "merge", "--format", "json", "-q"])
+        .arg(&state))
+    .expect(1);
+    let mut a = untimed(&rebuilt.stdout);
+    let mut b = untimed(&other.stdout);
+    a["sweep"]["shard"] = Value::Null;
+    b["sweep"]["shard"] = Value::Null;
+    assert_eq!(a, b);
+}
+
+#[cfg(unix)]
+#[test]
+fn resume_after_a_kill_redoes_only_the_missing_repositories() {
+    use std::io::Write;
+    let r = Root::new();
+    for name in ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"] {
+        r.init(name);
+        r.write(
+            &format!("{name}/k.txt"),
+            &format!(
+                "token = \"{}\"\n",
+                fake::github_pat(name.len() as u64 * 7 + name.as_bytes()[0] as u64)
+            ),
+        );
+        r.commit(name, "k");
+    }
+    // `m-hang`'s blob is a FIFO: reading it blocks until a writer opens it,
+    // as a stalled disk or network mount would.
+    let blob = r.git("m-hang", &["rev-parse", "HEAD:k.txt"]);
+    let obj = r.join(&format!(
+        "m-hang/.git/objects/{}/{}",
+        &blob[..2],
+        &blob[2..]
+    ));
+    let saved = std::fs::read(&obj).unwrap();
+    std::fs::remove_file(&obj).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&obj)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let key = key_file(&r);
+    let state = r.path().with_extension("state");
+    let mut child = leakscan()
+        .arg("sweep")
+        .arg(r.path())
+        .args(["-j", "1", "-q", "--format", "json", "--state"])
+        .arg(&state)
+        .arg("--key-file")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Opening the FIFO for writing returns once the sweep has opened it to
+    // read: the sweep is then inside `m-hang`. Kill it there.
+    let fifo = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(fifo);
+    // Repositories are swept by identity (each one's root commit, here its
+    // only commit), then name: those before `m-hang` are saved, no other.
+    let names = ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"];
+    let id = |n: &str| (r.git(n, &["rev-parse", "HEAD"]), n.to_string());
+    let hang = id("m-hang");
+    let before: Vec<String> = names
+        .iter()
+        .filter(|n| id(n) < hang)
+        .map(|n| n.to_string())
+        .collect();
+    assert!(!before.is_empty() && before.len() < 5, "{before:?}");
+    assert_eq!(state_results(&state), before);
+    // Repair the repository and run again: only the three missing ones.
+    std::fs::remove_file(&obj).unwrap();
+    std::fs::File::create(&obj)
+        .unwrap()
+        .write_all(&saved)
+        .unwrap();
+    let resumed = run(leakscan()
+        .arg("sweep")
+        .arg(r.path())
+        .args(["--format", "json", "--state"])
+        .arg(&state)
+        .arg("--key-file")
+        .arg(&key))
+    .expect(1);
+    let done = before.len() as u64;
+    assert_eq!(scanned_reused(&resumed.stderr), (6 - done, done));
+    let fresh = sweep_json(r.path(), &["--key-file", key.to_str().unwrap()]).expect(1);
+    assert_eq!(untimed(&resumed.stdout), untimed(&fresh.stdout));
+    assert_eq!(untimed(&fresh.stdout)["stats"]["secrets"], 6);
+}
+
+#[test]
+fn shards_merge_into_exactly_the_single_machine_report() {
+    let (r, _, _) = acme();
+    for i in 0..6 {
+        let name = format!("more/svc{i}");
+        r.init(&name);
+        r.write(
+            &format!("{name}/env"),
+            &format!("token = \"{}\"\n", fake::github_pat(100 + i)),
+        );
+        r.commit(&name, "env");
+    }
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    let single = sweep_json(r.path(), &["--key-file", k]).expect(1);
+    let single_text = sweep(r.path(), &["--key-file", k]).expect(1);
+    let dir = r.path().with_extension("shards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut sizes = Vec::new();
+    for i in 0..4 {
+        let out = dir.join(format!("{i}.json"));
+        let run = sweep_json(
+            r.path(),
+            &[
+                "--key-file",
+                k,
+                "--shard",
+                &format!("{i}/4"),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+        let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(doc["sweep"]["shard"], format!("{i}/4"));
+        let repos: Vec<String> = doc["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["repo"].as_str().unwrap().to_string())
+            .collect();
+        // Forks and mirrors of `web` stay together.
+        let webs = repos.iter().filter(|n| n.contains("web")).count();
+        assert!(webs == 0 || webs == 3, "{repos:?}");
+        sizes.push(repos.len());
+        files.push(out);
+    }
+    assert_eq!(sizes.iter().sum::<usize>(), 10);
+    let merged = run(leakscan()
+        .args(["sweep", "merge", "--format", "json", "-q"])
+        .args(&files))
+    .expect(1);
+    assert_eq!(untimed(&merged.stdout), untimed(&single.stdout));
+    // Byte for byte, but for the one timing line.
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("elapsed_ms"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&merged.stdout), strip(&single.stdout));
+    let merged_text = run(leakscan().args(["sweep", "merge", "-q"]).args(&files)).expect(1);
+    assert_eq!(merged_text.stdout, single_text.stdout);
+
+    // A missing shard, a shard given twice, another key, other rules: refused.
+    let three = run(leakscan().args(["sweep", "merge", "-q"]).args(&files[..3])).expect(2);
+    assert!(three.stderr.contains("missing: 3/4"), "{}", three.stderr);
+    let twice = run(leakscan()
+        .args(["sweep", "merge", "-q"])
+        .args(&files)
+        .arg(&files[0]))
+    .expect(2);
+    assert!(twice.stderr.contains("given twice"), "{}", twice.stderr);
+    let other_key = dir.join("other-key.json");
+    sweep_json(
+        r.path(),
+        &["--shard", "0/4", "-o", other_key.to_str().unwrap()],
+    );
+    let refused = run(leakscan()
+        .args(["sweep", "merge", "-q"])
+        .args(&files[1..])
+        .arg(&other_key))
+    .expect(2);
+    assert!(
+        refused.stderr.contains("different key"),
+        "{}",
+        refused.stderr
+    );
+    let cfg = r.path().with_extension("toml");
+    std::fs::write(&cfg, "disable = [\"generic-api-key\"]\n").unwrap();
+    let other_rules = dir.join("other-rules.json");
+    sweep_json(
+        r.path(),
+        &[
+            "--key-file",
+            k,
+            "--shard",
+            "0/4",
+            "--config",
+            cfg.to_str().unwrap(),
+            "-o",
+            other_rules.to_str().unwrap(),
+        ],
+    );
+    let refused = run(leakscan()
+        .args(["sweep", "merge", "-q"])
+        .args(&files[1..])
+        .arg(&other_rules))
+    .expect(2);
+    assert!(
+        refused.stderr.contains("different rules"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let r = Root::new();
+    let run1 = run(leakscan().arg("sweep")).expect(2);
+    assert!(run1.stderr.contains("ROOT"), "{}", run1.stderr);
+    let run2 = sweep(r.path(), &["--shard", "4/4"]).expect(2);
+    assert!(run2.stderr.contains("--shard"), "{}", run2.stderr);
+    let short = r.path().with_extension("key");
+    std::fs::write(&short, b"short").unwrap();
+    let run3 = sweep(r.path(), &["--key-file", short.to_str().unwrap()]).expect(2);
+    assert!(run3.stderr.contains("at least 16 bytes"), "{}", run3.stderr);
+    let run4 = run(leakscan().args(["sweep", "merge"]).arg(r.path())).expect(2);
+    assert!(
+        run4.stderr.contains("not a sweep state directory"),
+        "{}",
+        run4.stderr
+    );
+    // An empty root: nothing found, exit 0.
+    let empty = sweep_json(r.path(), &[]).expect(0);
+    assert_eq!(empty.json()["stats"]["repos"], 0);
+}
+
+/// Per repository: key → (at_head, first, commits), and (commits, blobs, bytes).
+type Swept = BTreeMap<String, (BTreeMap<String, Value>, (u64, u64, u64))>;
+
+fn per_repo(doc: &Value, rename: &dyn Fn(&str) -> String) -> Swept {
+    let mut out: Swept = BTreeMap::new();
+    for x in doc["repos"].as_array().unwrap() {
+        let counts = (
+            x["commits"].as_u64().unwrap(),
+            x["blobs"].as_u64().unwrap(),
+            x["bytes"].as_u64().unwrap(),
+        );
+        out.insert(
+            rename(x["repo"].as_str().unwrap()),
+            (BTreeMap::new(), counts),
+        );
+    }
+    for row in doc["secrets"].as_array().unwrap() {
+        for x in row["repos"].as_array().unwrap() {
+            let mut entry = x.clone();
+            entry.as_object_mut().unwrap().remove("repo");
+            out.get_mut(&rename(x["repo"].as_str().unwrap()))
+                .unwrap()
+                .0
+                .insert(row["key"].as_str().unwrap().to_string(), entry);
+        }
+    }
+    out
+}
+
+#[test]
+fn blobs_shared_by_forks_are_read_once_with_the_same_results() {
+    let (r, _, _) = acme();
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    // Loose objects read one by one, then packs read through the pack reader.
+    for packed in [false, true] {
+        if packed {
+            for repo in ["api", "forks/web-fork", "mirrors/web.git", "web"] {
+                r.git(repo, &["repack", "-adq"]);
+            }
+        }
+        let mode = if packed { "on" } else { "off" };
+        let together = run(leakscan()
+            .env("LEAKSCAN_PACK_READER", mode)
+            .arg("sweep")
+            .arg(r.path())
+            .args(["--format", "json", "--key-file", k]))
+        .expect(1);
+        let saved: u64 = {
+            let s = &together.stderr;
+            let at = s.find(" blob reads saved").expect("summary");
+            s[s[..at].rfind(' ').unwrap() + 1..at].parse().unwrap()
+        };
+        let doc = together.json();
+        let blobs = |name: &str| {
+            doc["repos"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["repo"] == name)
+                .unwrap()["blobs"]
+                .as_u64()
+                .unwrap()
+        };
+        assert!(blobs("web") >= 6);
+        // web's clone, mirror and web itself share an identity (their root
+        // commit) and go by name: the clone (web's blobs and one of its
+        // own) is read first; the mirror and web itself then take every
+        // blob from the sweep's cache (and, packed, the clone's trees).
+        assert_eq!(saved, blobs("web") * 2, "{}", together.stderr);
+        assert_eq!(blobs("forks/web-fork"), blobs("web") + 1);
+        // Each repository swept alone (nothing shared) gives the same entries.
+        let mut alone: Swept = BTreeMap::new();
+        for name in ["api", "forks/web-fork", "mirrors/web.git", "web"] {
+            let list = r.path().with_extension("one");
+            std::fs::write(&list, format!("{}\n", r.join(name).display())).unwrap();
+            let one = run(leakscan()
+                .env("LEAKSCAN_PACK_READER", mode)
+                .args([
+                    "sweep",
+                    "--format",
+                    "json",
+                    "-q",
+                    "--key-file",
+                    k,
+                    "--repo-list",
+                ])
+                .arg(&list))
+            .expect(1);
+            alone.extend(per_repo(&one.json(), &|_| name.to_string()));
+        }
+        assert_eq!(per_repo(&doc, &|n| n.to_string()), alone);
+    }
+}
+
+#[test]
+fn merge_reads_odd_reports_without_panicking() {
+    let r = Root::new();
+    let bad = r.join("bad.json");
+    std::fs::write(&bad, "{\"version\": 1, \"secrets\": [").unwrap();
+    let run1 = run(leakscan().args(["sweep", "merge"]).arg(&bad)).expect(2);
+    assert!(run1.stderr.contains("bad.json"), "{}", run1.stderr);
+    // Hand-edited fields: a commit id that is not ASCII, a repository the
+    // repos list lacks.
+    let doc = serde_json::json!({
+        "version": 1,
+        "sweep": {"leakscan": "0.1.0", "rules": "r", "key_id": "k", "show_secrets": false, "shard": null},
+        "secrets": [{"rule": "x", "secret": "ab…(9)", "key": "ff", "repos": [
+            {"repo": "a", "at_head": true, "commits": 1,
+             "first": {"commit": "ééééééééééééééé", "author": "", "email": "", "date": "", "path": "p", "line": 1}}]}],
+        "repos": [{"repo": "a", "status": "ok", "error": null, "commits": 1, "blobs": 1, "bytes": 1}],
+        "outside": {"files": 0, "paths": []},
+        "stats": {}
+    });
+    let odd = r.join("odd.json");
+    std::fs::write(&odd, doc.to_string()).unwrap();
+    let text = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(1);
+    assert!(
+        text.stdout.contains("commit éééééééééééé ("),
+        "{}",
+        text.stdout
+    );
+    let mut orphan = doc.clone();
+    orphan["repos"] = serde_json::json!([]);
+    std::fs::write(&odd, orphan.to_string()).unwrap();
+    let run3 = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(2);
+    assert!(run3.stderr.contains("not listed"), "{}", run3.stderr);
+}
