@@ -39,41 +39,10 @@ done
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cargo=${CARGO:-cargo}
-cargo_home=${CARGO_HOME:-$HOME/.cargo}
-cargo_home=$(cd "$cargo_home" && pwd -P)
 target_dir=${LEAKSCAN_RELEASE_TARGET_DIR:-$root/target/release-build}
-mkdir -p "$target_dir" "$outdir"
-target_dir=$(cd "$target_dir" && pwd -P)
-
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)
-fi
-export SOURCE_DATE_EPOCH
-# Fixed, path-free settings for anything that reads them.
-export TZ=UTC LC_ALL=C
-unset CARGO_INCREMENTAL RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER
-
-# Path maps: rustc, GCC and Clang all apply the last matching map, so the
-# most specific prefix (the target directory) comes last.
-remap_rust=""
-remap_c=""
-add_map() { # FROM TO
-  remap_rust="$remap_rust --remap-path-prefix=$1=$2"
-  remap_c="$remap_c -ffile-prefix-map=$1=$2"
-}
-add_map "$cargo_home" /cargo
-add_map "$root" /build/leakscan
-add_map "$target_dir" /build/target
-
-case "$cargo_home$root$target_dir" in
-  *[[:space:]]*)
-    echo "build-release: the checkout, CARGO_HOME and target paths must not contain spaces" >&2
-    exit 2 ;;
-esac
-export RUSTFLAGS="${RUSTFLAGS:-}$remap_rust"
-export CFLAGS="${CFLAGS:-} $remap_c"
-export CXXFLAGS="${CXXFLAGS:-} $remap_c"
-unset CARGO_ENCODED_RUSTFLAGS
+mkdir -p "$outdir"
+# shellcheck source=scripts/release-env.sh
+. "$root/scripts/release-env.sh"
 
 build=(build)
 if [ "${LEAKSCAN_NO_AUDITABLE:-0}" != 1 ]; then

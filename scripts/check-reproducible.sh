@@ -5,8 +5,11 @@
 # one after the other (so at different times, with separate target
 # directories), and compares the two binaries byte for byte.
 #
-# Usage: scripts/check-reproducible.sh [--target TRIPLE] [--keep DIR]
-#   --keep DIR  copy the first build's binary to DIR (e.g. to package it).
+# Usage: scripts/check-reproducible.sh [--target TRIPLE] [--keep DIR] [--wheel DIR]
+#   --keep DIR   copy the first build's binary to DIR.
+#   --wheel DIR  package the first build as the leakscan-bin wheel into DIR
+#                (packaging/build-wheel.sh, in the first clone, which checks
+#                that the wheel carries that very binary); needs maturin.
 # Uncommitted changes are not part of the check: commit first.
 # Prints both SHA-256 hashes; exits 0 when they are equal, 1 when not (with
 # the first differing bytes), 2 on a build error.
@@ -14,11 +17,13 @@ set -euo pipefail
 
 target_args=()
 keep=""
+wheel=""
 while [ $# -gt 0 ]; do
   case $1 in
     --target) target_args=(--target "$2"); shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    *) echo "usage: $0 [--target TRIPLE] [--keep DIR]" >&2; exit 2 ;;
+    --wheel) wheel=$2; shift 2 ;;
+    *) echo "usage: $0 [--target TRIPLE] [--keep DIR] [--wheel DIR]" >&2; exit 2 ;;
   esac
 done
 
@@ -38,10 +43,15 @@ done
 build() { # CHECKOUT OUT
   local start=$SECONDS
   echo "check-reproducible: building $commit in $1" >&2
-  "$1/scripts/build-release.sh" "$2" "${target_args[@]}" >&2 || exit 2
+  "$1/scripts/build-release.sh" "$2" ${target_args[@]+"${target_args[@]}"} >&2 || exit 2
   echo "check-reproducible: built in $((SECONDS - start)) s" >&2
 }
 build "$one" "$work/out-one"
+if [ -n "$wheel" ]; then
+  mkdir -p "$wheel"
+  wheel=$(cd "$wheel" && pwd -P)
+  "$one/packaging/build-wheel.sh" "$wheel" --binary-dir "$work/out-one" ${target_args[@]+"${target_args[@]}"} >&2 || exit 2
+fi
 # Different times: the second build starts at least a second later anyway,
 # but make it explicit for very fast machines.
 sleep 1
