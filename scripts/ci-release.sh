@@ -59,7 +59,7 @@ zizmor --offline .github/workflows .github/dependabot.yml action.yml
 shellcheck scripts/build-release.sh scripts/check-reproducible.sh scripts/release-env.sh \
   scripts/ci-release.sh packaging/build-wheel.sh packaging/test-pre-commit.sh
 # The action's run: scripts, as bash (actionlint reads workflows only).
-python3 - <<'PY'
+"$tools/bin/python" - <<'PY'
 import subprocess, sys, yaml
 steps = yaml.safe_load(open("action.yml"))["runs"]["steps"]
 scripts = [s["run"] for s in steps if "run" in s]
