@@ -7,7 +7,8 @@
 #   3. workflows and the action: every `uses:` pinned to a commit
 #      (scripts/lint-workflows.py and its tests), actionlint, zizmor,
 #      and our release scripts checked by shellcheck;
-#   4. the GitHub Action's job summary tests (with the built binary);
+#   4. the GitHub Action: its own shell steps run with real git and the
+#      built binary, and the job summary;
 #   5. the reproducible build: scripts/check-reproducible.sh (two clones at
 #      different paths, built and compared), whose first build is also
 #      packaged as the leakscan-bin wheel;
@@ -71,11 +72,12 @@ for i, text in enumerate(scripts):
 print(f"action.yml: {len(scripts)} run steps pass shellcheck")
 PY
 
-step "GitHub Action job summary"
+step "GitHub Action: its shell steps and the job summary"
 LEAKSCAN_BIN="${CARGO_TARGET_DIR:-target}/release/leakscan"
 [ -x "$LEAKSCAN_BIN" ] || cargo build --release --locked
+# The tools' python has PyYAML (to read action.yml's steps).
 LEAKSCAN_BIN=$(cd "$(dirname "$LEAKSCAN_BIN")" && pwd -P)/leakscan \
-  python3 -m unittest discover -s packaging/github-action -p 'test_*.py'
+  "$tools/bin/python" -m unittest discover -s packaging/github-action -p 'test_*.py'
 
 step "reproducible build (two clones at different paths) and the wheel"
 wheels="$root/target/ci-wheels"
