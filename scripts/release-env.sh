@@ -28,9 +28,15 @@ add_map() { # FROM TO
   remap_rust="$remap_rust --remap-path-prefix=$1=$2"
   remap_c="$remap_c -ffile-prefix-map=$1=$2"
 }
-add_map "$cargo_home" /cargo
-add_map "$root" /build/leakscan
-add_map "$target_dir" /build/target
+# Under Git Bash on Windows, rustc sees native paths (C:/...), not /c/...
+native() { if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s' "$1"; fi; }
+add_map "$(native "$cargo_home")" /cargo
+add_map "$(native "$root")" /build/leakscan
+add_map "$(native "$target_dir")" /build/target
+# MSVC's cl.exe has no -ffile-prefix-map (and warns about it): the C maps
+# are for GCC and Clang only. Windows builds are not claimed reproducible.
+case "${target:-}" in *-msvc) remap_c="" ;; esac
+if [ -z "${target:-}" ] && command -v cygpath >/dev/null 2>&1; then remap_c=""; fi
 
 case "$cargo_home$root$target_dir" in
   *[[:space:]]*)
