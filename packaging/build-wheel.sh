@@ -59,7 +59,7 @@ done
 [ -n "$wheel" ] || { echo "build-wheel: maturin made no new wheel in $outdir" >&2; exit 2; }
 
 # The wheel must carry the release binary, byte for byte.
-python3 - "$wheel" "$bindir/$exe" "$exe" <<'PY'
+"${PYTHON:-python3}" - "$wheel" "$bindir/$exe" "$exe" <<'PY'
 import hashlib, sys, zipfile
 wheel, binary, exe = sys.argv[1:]
 with zipfile.ZipFile(wheel) as z:
