@@ -53,11 +53,12 @@ echo "zizmor $(zizmor --version | awk '{print $2}'), actionlint $(actionlint --v
 step "cargo deny check licenses bans sources"
 cargo-deny --locked check licenses bans sources
 
-step "workflows: pins, actionlint, zizmor, shellcheck"
+step "workflows: pins, actionlint, zizmor; hook manifests; shellcheck"
 python3 scripts/lint-workflows.py
 python3 -m unittest discover -s scripts -p 'test_lint_workflows.py'
 actionlint -shellcheck "$(command -v shellcheck)"
 zizmor --offline .github/workflows .github/dependabot.yml action.yml
+pre-commit validate-manifest .pre-commit-hooks.yaml packaging/pre-commit-hooks/.pre-commit-hooks.yaml
 shellcheck scripts/build-release.sh scripts/check-reproducible.sh scripts/release-env.sh \
   scripts/ci-release.sh packaging/build-wheel.sh packaging/test-pre-commit.sh
 # The action's run: scripts, as bash (actionlint reads workflows only).
