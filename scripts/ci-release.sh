@@ -91,8 +91,21 @@ if [ "${LEAKSCAN_CI_REPRO:-1}" = 0 ]; then
   packaging/build-wheel.sh "$wheels" --binary-dir "$root/target/ci-release-bin"
 else
   step "reproducible build (two clones at different paths) and the wheel"
-  scripts/check-reproducible.sh --wheel "$wheels"
+  scripts/check-reproducible.sh --wheel "$wheels" --keep "$root/target/ci-release-bin"
 fi
+# cargo auditable: the dependency list is in the binary (section .dep-v0,
+# zlib-compressed JSON), and it is this crate's.
+python3 - "$root/target/ci-release-bin/leakscan" <<'PY'
+import json, subprocess, sys, tempfile, zlib, os
+with tempfile.TemporaryDirectory() as d:
+    sec = os.path.join(d, "dep-v0")
+    subprocess.run(["objcopy", "--dump-section", ".dep-v0=" + sec, sys.argv[1], os.path.join(d, "scratch")],
+                   check=True, capture_output=True)
+    deps = json.loads(zlib.decompress(open(sec, "rb").read()))["packages"]
+names = {p["name"] for p in deps}
+assert {"leakscan", "git2", "regex"} <= names, sorted(names)
+print(f"cargo auditable: {len(deps)} packages embedded in the release binary")
+PY
 
 step "pre-commit framework from the wheel"
 packaging/test-pre-commit.sh "$wheels"
