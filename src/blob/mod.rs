@@ -40,7 +40,7 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
 
 /// Scans decoded bytes and builds findings for `path`.
 pub fn scan_bytes(matcher: &mut Matcher, bytes: &[u8], path: &PathBytes) -> Vec<Finding> {
-    let matches = matcher.scan(bytes);
+    let matches = matcher.scan_path(bytes, &path.0);
     if matches.is_empty() {
         return Vec::new();
     }

@@ -51,6 +51,10 @@ pub struct Matcher {
     windows: Vec<Vec<(usize, usize)>>,
     touched: Vec<usize>,
     hits: Vec<Hit>,
+    /// Per rule: true if the rule is path-scoped.
+    scoped: Vec<bool>,
+    /// The path-scoped rules that apply to the file being scanned (sorted).
+    path_ok: Vec<u32>,
     pub counters: MatchCounters,
     /// Rules whose regex failed to compile: (rule index, message), reported once.
     pub rule_errors: Vec<(usize, String)>,
@@ -65,12 +69,15 @@ impl Clone for Matcher {
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> Matcher {
         let n = rules.len();
+        let scoped = rules.rules.iter().map(|r| !r.paths.is_empty()).collect();
         Matcher {
             rules,
             caches: (0..n).map(|_| None).collect(),
             windows: vec![Vec::new(); n],
             touched: Vec::new(),
             hits: Vec::new(),
+            scoped,
+            path_ok: Vec::new(),
             counters: MatchCounters::default(),
             rule_errors: Vec::new(),
         }
@@ -81,7 +88,23 @@ impl Matcher {
     }
 
     /// Finds every candidate secret in `hay`, sorted by position then rule.
+    /// Path-scoped rules do not run (there is no path to match).
     pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
+        self.path_ok.clear();
+        self.scan_selected(hay)
+    }
+
+    /// Like [`Matcher::scan`], for the content of the file at `path`
+    /// (relative, `/`-separated): path-scoped rules whose globs match it run
+    /// too, those without keywords on the whole content.
+    pub fn scan_path(&mut self, hay: &[u8], path: &[u8]) -> Vec<RawMatch> {
+        let mut ok = std::mem::take(&mut self.path_ok);
+        self.rules.path_rules_matching(path, &mut ok);
+        self.path_ok = ok;
+        self.scan_selected(hay)
+    }
+
+    fn scan_selected(&mut self, hay: &[u8]) -> Vec<RawMatch> {
         let rules = self.rules.clone();
         // 1. Keyword hits → per-rule windows. Hits come in order of their end;
         //    windows start at line starts, so they arrive (nearly) sorted.
@@ -89,6 +112,9 @@ impl Matcher {
         rules.keyword_hits(hay, &mut hits);
         for h in &hits {
             for &r in rules.pattern_rules(h.pattern as usize) {
+                if self.scoped[r as usize] && self.path_ok.binary_search(&r).is_err() {
+                    continue;
+                }
                 let r = r as usize;
                 let w = window(hay, h.start, h.end, rules.rules[r].multiline);
                 let list = &mut self.windows[r];
@@ -105,6 +131,17 @@ impl Matcher {
             }
         }
         self.hits = hits;
+        // Path-scoped rules without keywords: the whole file, when the path matches.
+        for &r in rules.keywordless_rules() {
+            if self.path_ok.binary_search(&r).is_ok() && !hay.is_empty() {
+                let r = r as usize;
+                if self.windows[r].is_empty() {
+                    self.touched.push(r);
+                }
+                self.windows[r].clear();
+                self.windows[r].push((0, hay.len()));
+            }
+        }
         // 2. Run each touched rule's regex in its windows.
         let mut out = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();

@@ -23,6 +23,8 @@ pub struct Rule {
     pub allowlist: Allowlist,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+    /// Path globs of a path-scoped rule (empty: every file).
+    pub paths: Vec<String>,
     /// Where the rule was defined: the built-in file or a config path.
     pub origin: String,
     regex: OnceLock<std::result::Result<meta::Regex, String>>,
@@ -282,8 +284,14 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
             "id must be non-empty lowercase letters, digits, `-` or `_`".into(),
         ));
     }
-    if spec.keywords.is_empty() {
-        return Err(err("`keywords` must name at least one literal".into()));
+    if spec.keywords.is_empty() && spec.paths.is_empty() {
+        return Err(err(
+            "`keywords` must name at least one literal (only a rule with `paths` may have none)"
+                .into(),
+        ));
+    }
+    for p in &spec.paths {
+        path_glob(p).map_err(|e| err(format!("path glob `{p}`: {e}")))?;
     }
     for k in &spec.keywords {
         if k.len() < 3 {
@@ -313,15 +321,28 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
         allowlist,
         examples: spec.examples.clone(),
         negative_examples: spec.negative_examples.clone(),
+        paths: spec.paths.clone(),
         origin: origin.to_string(),
         regex: OnceLock::new(),
     })
+}
+
+/// A rule's path glob: `*` stays within one path component, `**/` spans
+/// directories, matched against the relative `/`-separated path.
+fn path_glob(p: &str) -> std::result::Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(p).literal_separator(true).build()
 }
 
 /// All active rules and the keyword search that selects them.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Every path glob of every path-scoped rule, one set (matched once per file).
+    path_globs: GlobSet,
+    /// For each glob of `path_globs`: its rule.
+    glob_rule: Vec<u32>,
+    /// Path-scoped rules without keywords: they run on the whole file.
+    keywordless: Vec<u32>,
     /// For each pattern: the rules it triggers.
     pattern_rules: Vec<Vec<u32>>,
     /// Finds every keyword occurrence (none when there are no keywords).
@@ -348,8 +369,31 @@ impl RuleSet {
         }
         let keywords = KeywordSearch::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
+        let mut globs = GlobSetBuilder::new();
+        let mut glob_rule = Vec::new();
+        let mut keywordless = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for p in &r.paths {
+                let g = path_glob(p).map_err(|e| Error::Rule {
+                    origin: r.origin.clone(),
+                    id: r.id.clone(),
+                    msg: format!("path glob `{p}`: {e}"),
+                })?;
+                globs.add(g);
+                glob_rule.push(i as u32);
+            }
+            if r.keywords.is_empty() {
+                keywordless.push(i as u32);
+            }
+        }
+        let path_globs = globs
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot build the rule path globs: {e}")))?;
         Ok(RuleSet {
             rules,
+            path_globs,
+            glob_rule,
+            keywordless,
             pattern_rules,
             keywords,
         })
@@ -359,6 +403,32 @@ impl RuleSet {
     /// in order of end offset.
     pub fn keyword_hits(&self, hay: &[u8], out: &mut Vec<Hit>) {
         self.keywords.find_all(hay, out);
+    }
+
+    /// True if any rule is path-scoped.
+    pub fn has_path_rules(&self) -> bool {
+        !self.glob_rule.is_empty()
+    }
+
+    /// The path-scoped rules whose globs match `path` (relative,
+    /// `/`-separated), sorted, into `out`.
+    pub fn path_rules_matching(&self, path: &[u8], out: &mut Vec<u32>) {
+        out.clear();
+        if self.glob_rule.is_empty() {
+            return;
+        }
+        let path = String::from_utf8_lossy(path);
+        let path = path.strip_prefix("./").unwrap_or(&path);
+        for g in self.path_globs.matches(path) {
+            out.push(self.glob_rule[g]);
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Path-scoped rules that have no keywords (they run on whole files).
+    pub fn keywordless_rules(&self) -> &[u32] {
+        &self.keywordless
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {

@@ -37,6 +37,11 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Path-scoped rule: it runs only on files whose path (relative,
+    /// `/`-separated) matches one of these globs. With no keywords, it runs
+    /// on the whole of every such file.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.
