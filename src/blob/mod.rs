@@ -71,6 +71,7 @@ pub fn scan_bytes(matcher: &mut Matcher, bytes: &[u8], path: &PathBytes) -> Vec<
             inline: InlineAllow::parse(full_line),
             line_text: excerpt(full_line, column - 1),
             occurrences: Vec::new(),
+            encoding: m.encoding,
         });
     }
     out

@@ -6,6 +6,7 @@
 //!
 //! A `Matcher` holds per-thread scratch space; clone one per worker thread.
 
+pub mod decode;
 pub mod entropy;
 pub mod placeholder;
 
@@ -33,6 +34,9 @@ pub struct RawMatch {
     pub end: usize,
     /// Shannon entropy of the secret, bits per byte.
     pub entropy: f64,
+    /// The encoding the secret was found under (`"base64"`), if any: the
+    /// span is the encoded text, the rule the one that matched the decoded text.
+    pub encoding: Option<&'static str>,
 }
 
 /// Why a rule's match was dropped inside the matcher (counted in stats).
@@ -55,6 +59,11 @@ pub struct Matcher {
     scoped: Vec<bool>,
     /// The path-scoped rules that apply to the file being scanned (sorted).
     path_ok: Vec<u32>,
+    /// Nesting of decoded-text scans (decoded text is not decoded again).
+    depth: u8,
+    /// The file may be a YAML manifest (no path, or a YAML/template name):
+    /// only then are Kubernetes `Secret` values looked for.
+    yaml_hint: bool,
     pub counters: MatchCounters,
     /// Rules whose regex failed to compile: (rule index, message), reported once.
     pub rule_errors: Vec<(usize, String)>,
@@ -78,6 +87,8 @@ impl Matcher {
             hits: Vec::new(),
             scoped,
             path_ok: Vec::new(),
+            depth: 0,
+            yaml_hint: true,
             counters: MatchCounters::default(),
             rule_errors: Vec::new(),
         }
@@ -91,6 +102,7 @@ impl Matcher {
     /// Path-scoped rules do not run (there is no path to match).
     pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
         self.path_ok.clear();
+        self.yaml_hint = true;
         self.scan_selected(hay)
     }
 
@@ -101,7 +113,14 @@ impl Matcher {
         let mut ok = std::mem::take(&mut self.path_ok);
         self.rules.path_rules_matching(path, &mut ok);
         self.path_ok = ok;
-        self.scan_selected(hay)
+        self.yaml_hint = [&b".yaml"[..], b".yml", b".tpl", b".j2", b".yaml.gotmpl"]
+            .iter()
+            .any(|ext| {
+                path.len() >= ext.len() && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
+            });
+        let found = self.scan_selected(hay);
+        self.yaml_hint = true;
+        found
     }
 
     fn scan_selected(&mut self, hay: &[u8]) -> Vec<RawMatch> {
@@ -158,7 +177,116 @@ impl Matcher {
         self.touched = touched;
         // 3. Resolve overlaps.
         self.resolve(&mut out, &mut claimed);
+        // 4. Encoded secrets (one level deep).
+        if self.depth == 0 {
+            self.decode_pass(hay, &mut out);
+        }
         out
+    }
+
+    /// Scans decoded text (no path, no further decoding).
+    fn scan_decoded(&mut self, text: &[u8]) -> Vec<RawMatch> {
+        self.depth += 1;
+        let found = self.scan(text);
+        self.depth -= 1;
+        found
+    }
+
+    /// Decodes base64 where it hides credentials and judges or re-reports
+    /// what is inside; see [`decode`].
+    fn decode_pass(&mut self, hay: &[u8], out: &mut Vec<RawMatch>) {
+        let rules = self.rules.clone();
+        let yaml = self.yaml_hint;
+        let mut budget = decode::MAX_DECODES;
+        let mut dropped = vec![false; out.len()];
+        let mut extra: Vec<RawMatch> = Vec::new();
+        // Rules whose secret is base64 text (basic credentials, Docker auth).
+        for (i, m) in out.iter_mut().enumerate() {
+            let rule = &rules.rules[m.rule];
+            if !rule.decode_base64 || budget == 0 {
+                continue;
+            }
+            budget -= 1;
+            let Some(text) = decode::base64_text(&hay[m.start..m.end]) else {
+                continue;
+            };
+            m.encoding = Some("base64");
+            let inner = self.scan_decoded(&text);
+            if let Some(x) = inner.iter().find(|x| !rules.rules[x.rule].generic) {
+                m.rule = x.rule;
+                m.entropy = x.entropy;
+                continue;
+            }
+            if let Some(c) = memchr::memchr(b':', &text) {
+                let pw = &text[c + 1..];
+                let ent = entropy::shannon(pw);
+                if pw.is_empty()
+                    || placeholder::is_placeholder(pw, true, false)
+                    || rule.entropy.is_some_and(|min| ent < min)
+                {
+                    dropped[i] = true;
+                    self.counters.placeholder += 1;
+                }
+            }
+        }
+        // Kubernetes Secret `data:` values, scanned as `key: decoded` so
+        // secret-named rules see the key.
+        let manifests = if yaml {
+            decode::k8s_secret_values(hay)
+        } else {
+            Vec::new()
+        };
+        for v in manifests {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let Some(text) = decode::base64_text(&hay[v.start..v.end]) else {
+                continue;
+            };
+            let mut ctx = v.key.to_vec();
+            ctx.extend_from_slice(b": ");
+            ctx.extend_from_slice(&text);
+            ctx.push(b'\n');
+            let found = self.scan_decoded(&ctx);
+            let best = found
+                .iter()
+                .find(|x| !rules.rules[x.rule].generic)
+                .or(found.first());
+            match best {
+                Some(x) => extra.push(RawMatch {
+                    rule: x.rule,
+                    start: v.start,
+                    end: v.end,
+                    entropy: x.entropy,
+                    encoding: Some("base64"),
+                }),
+                // Nothing credible inside: a generic finding on the encoded
+                // text was judged on the wrong text; drop it.
+                None => {
+                    for (i, m) in out.iter().enumerate() {
+                        if m.start == v.start && m.end == v.end && rules.rules[m.rule].generic {
+                            dropped[i] = true;
+                            self.counters.placeholder += 1;
+                        }
+                    }
+                }
+            }
+        }
+        if dropped.iter().any(|&d| d) {
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                !dropped[i - 1]
+            });
+        }
+        if !extra.is_empty() {
+            for e in &extra {
+                out.retain(|m| !(m.start < e.end && e.start < m.end));
+            }
+            out.extend(extra);
+            out.sort_by_key(|m| (m.start, m.end, m.rule));
+        }
     }
 
     fn run_rule(
@@ -222,6 +350,7 @@ impl Matcher {
                     start: span.start,
                     end: span.end,
                     entropy: ent,
+                    encoding: None,
                 });
             }
         }

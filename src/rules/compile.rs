@@ -20,6 +20,8 @@ pub struct Rule {
     pub entropy: Option<f64>,
     pub multiline: bool,
     pub generic: bool,
+    /// The secret is base64 text to decode (`decode = "base64"`).
+    pub decode_base64: bool,
     pub allowlist: Allowlist,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
@@ -290,6 +292,13 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
                 .into(),
         ));
     }
+    if let Some(d) = &spec.decode {
+        if d != "base64" {
+            return Err(err(format!(
+                "decode = \"{d}\" is not supported (only \"base64\")"
+            )));
+        }
+    }
     for p in &spec.paths {
         path_glob(p).map_err(|e| err(format!("path glob `{p}`: {e}")))?;
     }
@@ -318,6 +327,7 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
         entropy: spec.entropy,
         multiline: spec.multiline,
         generic: spec.generic,
+        decode_base64: spec.decode.is_some(),
         allowlist,
         examples: spec.examples.clone(),
         negative_examples: spec.negative_examples.clone(),

@@ -31,6 +31,11 @@ pub struct RuleSpec {
     pub multiline: bool,
     #[serde(default)]
     pub generic: bool,
+    /// The reported text is encoded (`"base64"`): the engine decodes it,
+    /// reports a known token found inside under that token's rule, and
+    /// judges a decoded `user:password` by the password.
+    #[serde(default)]
+    pub decode: Option<String>,
     #[serde(default)]
     pub allowlist: AllowlistSpec,
     #[serde(default)]
