@@ -130,3 +130,96 @@ examples = ["{alnum:20}"]
         r.stderr
     );
 }
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[test]
+fn base64_encoded_secrets_are_decoded_and_judged() {
+    let t = Tree::new();
+    let gh = fake::github_pat(11);
+    let pw = fake::password(12);
+    let enc_gh = b64(&gh);
+    let enc_pw = b64(&pw);
+    t.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {enc_gh}\n  DB_PASSWORD: {enc_pw}\n  username: {}\n",
+            b64("admin")
+        ),
+    );
+    let enc_auth = b64(&format!("deploy:{pw}"));
+    let placeholder_auth = b64("alice:secret-passwd");
+    t.write(
+        "scripts/fetch.sh",
+        format!(
+            "curl -H \"Authorization: Basic {placeholder_auth}\" https://git.acme.io/\ncurl -H \"Authorization: Basic {enc_auth}\" https://git.acme.io/\n"
+        ),
+    );
+    let enc_docker = b64(&format!("ada:{gh}"));
+    t.write(
+        "docker/config.json",
+        format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{enc_docker}\"}}}}}}\n"),
+    );
+    let r = t.scan_json(&[]).expect(1);
+    let mut got: Vec<(String, u64, String, String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        got,
+        vec![
+            (
+                s("docker/config.json"),
+                1,
+                s("github-pat"),
+                enc_docker,
+                s("base64")
+            ),
+            (
+                s("k8s/secret.yaml"),
+                7,
+                s("github-pat"),
+                enc_gh.clone(),
+                s("base64")
+            ),
+            (
+                s("k8s/secret.yaml"),
+                8,
+                s("generic-password-unquoted"),
+                enc_pw,
+                s("base64")
+            ),
+            (
+                s("scripts/fetch.sh"),
+                2,
+                s("generic-basic-auth-header"),
+                enc_auth,
+                s("base64")
+            ),
+        ]
+    );
+    // Without --show-secrets the encoded text is redacted like any secret.
+    let r = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "json"]))
+    .expect(1);
+    assert!(!r.stdout.contains(&enc_gh), "{}", r.stdout);
+}
