@@ -59,6 +59,9 @@ pub struct Matcher {
     scoped: Vec<bool>,
     /// The path-scoped rules that apply to the file being scanned (sorted).
     path_ok: Vec<u32>,
+    /// The path of the file being scanned, until its wildcard globs have
+    /// been matched (only done when a rule that needs it is hit).
+    pending_path: Option<Vec<u8>>,
     /// Nesting of decoded-text scans (decoded text is not decoded again).
     depth: u8,
     /// The file may be a YAML manifest (no path, or a YAML/template name):
@@ -87,6 +90,7 @@ impl Matcher {
             hits: Vec::new(),
             scoped,
             path_ok: Vec::new(),
+            pending_path: None,
             depth: 0,
             yaml_hint: true,
             counters: MatchCounters::default(),
@@ -102,6 +106,7 @@ impl Matcher {
     /// Path-scoped rules do not run (there is no path to match).
     pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
         self.path_ok.clear();
+        self.pending_path = None;
         self.yaml_hint = true;
         self.scan_selected(hay)
     }
@@ -111,7 +116,18 @@ impl Matcher {
     /// too, those without keywords on the whole content.
     pub fn scan_path(&mut self, hay: &[u8], path: &[u8]) -> Vec<RawMatch> {
         let mut ok = std::mem::take(&mut self.path_ok);
-        self.rules.path_rules_matching(path, &mut ok);
+        self.rules.path_rules_by_name(path, &mut ok);
+        let rules = self.rules.clone();
+        if rules
+            .keywordless_rules()
+            .iter()
+            .any(|&r| rules.has_wild_globs(r as usize))
+        {
+            rules.path_rules_by_glob(path, &mut ok);
+            self.pending_path = None;
+        } else {
+            self.pending_path = Some(path.to_vec());
+        }
         self.path_ok = ok;
         self.yaml_hint = [&b".yaml"[..], b".yml", b".tpl", b".j2", b".yaml.gotmpl"]
             .iter()
@@ -132,7 +148,15 @@ impl Matcher {
         for h in &hits {
             for &r in rules.pattern_rules(h.pattern as usize) {
                 if self.scoped[r as usize] && self.path_ok.binary_search(&r).is_err() {
-                    continue;
+                    if !rules.has_wild_globs(r as usize) {
+                        continue;
+                    }
+                    if let Some(p) = self.pending_path.take() {
+                        rules.path_rules_by_glob(&p, &mut self.path_ok);
+                    }
+                    if self.path_ok.binary_search(&r).is_err() {
+                        continue;
+                    }
                 }
                 let r = r as usize;
                 let w = window(hay, h.start, h.end, rules.rules[r].multiline);

@@ -347,10 +347,14 @@ fn path_glob(p: &str) -> std::result::Result<Glob, globset::Error> {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// Every path glob of every path-scoped rule, one set (matched once per file).
-    path_globs: GlobSet,
-    /// For each glob of `path_globs`: its rule.
-    glob_rule: Vec<u32>,
+    /// Path globs of the form `**/name` or `**/dir/name` (no wildcard after
+    /// `**/`), by file name: (the path suffix with its leading `/`, rule).
+    by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>>,
+    /// The other path globs, compiled into one set on first use.
+    wild_globs: Vec<(String, u32)>,
+    wild_set: OnceLock<GlobSet>,
+    /// Per rule: true if it has globs in `wild_globs`.
+    has_wild: Vec<bool>,
     /// Path-scoped rules without keywords: they run on the whole file.
     keywordless: Vec<u32>,
     /// For each pattern: the rules it triggers.
@@ -379,30 +383,40 @@ impl RuleSet {
         }
         let keywords = KeywordSearch::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
-        let mut globs = GlobSetBuilder::new();
-        let mut glob_rule = Vec::new();
+        let mut by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>> =
+            Default::default();
+        let mut wild_globs = Vec::new();
+        let mut has_wild = vec![false; rules.len()];
         let mut keywordless = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             for p in &r.paths {
-                let g = path_glob(p).map_err(|e| Error::Rule {
-                    origin: r.origin.clone(),
-                    id: r.id.clone(),
-                    msg: format!("path glob `{p}`: {e}"),
-                })?;
-                globs.add(g);
-                glob_rule.push(i as u32);
+                let literal = p
+                    .strip_prefix("**/")
+                    .filter(|rest| !rest.contains(['*', '?', '[', ']', '{', '}', '\\']));
+                match literal {
+                    Some(rest) => {
+                        let name = rest.rsplit('/').next().unwrap_or(rest);
+                        by_name
+                            .entry(name.as_bytes().to_vec())
+                            .or_default()
+                            .push((format!("/{rest}").into_bytes(), i as u32));
+                    }
+                    None => {
+                        wild_globs.push((p.clone(), i as u32));
+                        has_wild[i] = true;
+                    }
+                }
             }
             if r.keywords.is_empty() {
                 keywordless.push(i as u32);
             }
         }
-        let path_globs = globs
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot build the rule path globs: {e}")))?;
         Ok(RuleSet {
             rules,
-            path_globs,
-            glob_rule,
+            by_name,
+            wild_globs,
+            wild_set: OnceLock::new(),
+            has_wild,
             keywordless,
             pattern_rules,
             keywords,
@@ -415,25 +429,60 @@ impl RuleSet {
         self.keywords.find_all(hay, out);
     }
 
-    /// True if any rule is path-scoped.
-    pub fn has_path_rules(&self) -> bool {
-        !self.glob_rule.is_empty()
-    }
-
-    /// The path-scoped rules whose globs match `path` (relative,
-    /// `/`-separated), sorted, into `out`.
-    pub fn path_rules_matching(&self, path: &[u8], out: &mut Vec<u32>) {
+    /// The path-scoped rules whose `**/name` globs match `path` (relative,
+    /// `/`-separated; a file-name lookup), sorted, into `out`.
+    pub fn path_rules_by_name(&self, path: &[u8], out: &mut Vec<u32>) {
         out.clear();
-        if self.glob_rule.is_empty() {
+        if self.by_name.is_empty() {
             return;
         }
-        let path = String::from_utf8_lossy(path);
-        let path = path.strip_prefix("./").unwrap_or(&path);
-        for g in self.path_globs.matches(path) {
-            out.push(self.glob_rule[g]);
+        let path = path.strip_prefix(b"./").unwrap_or(path);
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        if let Some(list) = self.by_name.get(name) {
+            for (suffix, r) in list {
+                if path.ends_with(suffix) || path == &suffix[1..] {
+                    out.push(*r);
+                }
+            }
         }
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// True if rule `r` has globs with wildcards past `**/`.
+    pub fn has_wild_globs(&self, r: usize) -> bool {
+        self.has_wild[r]
+    }
+
+    /// Adds to `out` (kept sorted) the rules whose wildcard globs match
+    /// `path`; the glob set is compiled on first use.
+    pub fn path_rules_by_glob(&self, path: &[u8], out: &mut Vec<u32>) {
+        if self.wild_globs.is_empty() {
+            return;
+        }
+        let set = self.wild_set.get_or_init(|| {
+            let mut b = GlobSetBuilder::new();
+            for (p, _) in &self.wild_globs {
+                // Validated when the rule was built.
+                if let Ok(g) = path_glob(p) {
+                    b.add(g);
+                }
+            }
+            b.build().unwrap_or_else(|_| GlobSet::empty())
+        });
+        let path = String::from_utf8_lossy(path);
+        let path = path.strip_prefix("./").unwrap_or(&path);
+        for g in set.matches(path) {
+            out.push(self.wild_globs[g].1);
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// The path-scoped rules matching `path`, by name and by glob.
+    pub fn path_rules_matching(&self, path: &[u8], out: &mut Vec<u32>) {
+        self.path_rules_by_name(path, out);
+        self.path_rules_by_glob(path, out);
     }
 
     /// Path-scoped rules that have no keywords (they run on whole files).
