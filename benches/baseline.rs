@@ -34,6 +34,7 @@ fn finding(path: &str, secret: Vec<u8>) -> Finding {
         inline: InlineAllow::None,
         line_text: Vec::new(),
         occurrences: Vec::new(),
+        encoding: None,
     }
 }
 

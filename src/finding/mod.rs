@@ -98,6 +98,9 @@ pub struct Finding {
     pub line_text: Vec<u8>,
     /// Where else the same secret occurs (history `--all-occurrences`).
     pub occurrences: Vec<Occurrence>,
+    /// The encoding the secret was found under (`"base64"`): the location
+    /// and secret are the encoded text.
+    pub encoding: Option<&'static str>,
 }
 
 /// A further place a secret was seen (history scans).

@@ -6,6 +6,7 @@
 //!
 //! A `Matcher` holds per-thread scratch space; clone one per worker thread.
 
+pub mod decode;
 pub mod entropy;
 pub mod placeholder;
 pub mod selftest;
@@ -34,6 +35,9 @@ pub struct RawMatch {
     pub end: usize,
     /// Shannon entropy of the secret, bits per byte.
     pub entropy: f64,
+    /// The encoding the secret was found under (`"base64"`), if any: the
+    /// span is the encoded text, the rule the one that matched the decoded text.
+    pub encoding: Option<&'static str>,
 }
 
 /// Why a rule's match was dropped inside the matcher (counted in stats).
@@ -52,6 +56,18 @@ pub struct Matcher {
     windows: Vec<Vec<(usize, usize)>>,
     touched: Vec<usize>,
     hits: Vec<Hit>,
+    /// Per rule: true if the rule is path-scoped.
+    scoped: Vec<bool>,
+    /// The path-scoped rules that apply to the file being scanned (sorted).
+    path_ok: Vec<u32>,
+    /// The path of the file being scanned, until its wildcard globs have
+    /// been matched (only done when a rule that needs it is hit).
+    pending_path: Option<Vec<u8>>,
+    /// Nesting of decoded-text scans (decoded text is not decoded again).
+    depth: u8,
+    /// The file may be a YAML manifest (no path, or a YAML/template name):
+    /// only then are Kubernetes `Secret` values looked for.
+    yaml_hint: bool,
     pub counters: MatchCounters,
     /// Rules whose regex failed to compile: (rule index, message), reported once.
     pub rule_errors: Vec<(usize, String)>,
@@ -66,12 +82,18 @@ impl Clone for Matcher {
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> Matcher {
         let n = rules.len();
+        let scoped = rules.rules.iter().map(|r| !r.paths.is_empty()).collect();
         Matcher {
             rules,
             caches: (0..n).map(|_| None).collect(),
             windows: vec![Vec::new(); n],
             touched: Vec::new(),
             hits: Vec::new(),
+            scoped,
+            path_ok: Vec::new(),
+            pending_path: None,
+            depth: 0,
+            yaml_hint: true,
             counters: MatchCounters::default(),
             rule_errors: Vec::new(),
         }
@@ -82,7 +104,43 @@ impl Matcher {
     }
 
     /// Finds every candidate secret in `hay`, sorted by position then rule.
+    /// Path-scoped rules do not run (there is no path to match).
     pub fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
+        self.path_ok.clear();
+        self.pending_path = None;
+        self.yaml_hint = true;
+        self.scan_selected(hay)
+    }
+
+    /// Like [`Matcher::scan`], for the content of the file at `path`
+    /// (relative, `/`-separated): path-scoped rules whose globs match it run
+    /// too, those without keywords on the whole content.
+    pub fn scan_path(&mut self, hay: &[u8], path: &[u8]) -> Vec<RawMatch> {
+        let mut ok = std::mem::take(&mut self.path_ok);
+        self.rules.path_rules_by_name(path, &mut ok);
+        let rules = self.rules.clone();
+        if rules
+            .keywordless_rules()
+            .iter()
+            .any(|&r| rules.has_wild_globs(r as usize))
+        {
+            rules.path_rules_by_glob(path, &mut ok);
+            self.pending_path = None;
+        } else {
+            self.pending_path = Some(path.to_vec());
+        }
+        self.path_ok = ok;
+        self.yaml_hint = [&b".yaml"[..], b".yml", b".tpl", b".j2", b".yaml.gotmpl"]
+            .iter()
+            .any(|ext| {
+                path.len() >= ext.len() && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
+            });
+        let found = self.scan_selected(hay);
+        self.yaml_hint = true;
+        found
+    }
+
+    fn scan_selected(&mut self, hay: &[u8]) -> Vec<RawMatch> {
         let rules = self.rules.clone();
         // 1. Keyword hits → per-rule windows. Hits come in order of their end;
         //    windows start at line starts, so they arrive (nearly) sorted.
@@ -90,6 +148,17 @@ impl Matcher {
         rules.keyword_hits(hay, &mut hits);
         for h in &hits {
             for &r in rules.pattern_rules(h.pattern as usize) {
+                if self.scoped[r as usize] && self.path_ok.binary_search(&r).is_err() {
+                    if !rules.has_wild_globs(r as usize) {
+                        continue;
+                    }
+                    if let Some(p) = self.pending_path.take() {
+                        rules.path_rules_by_glob(&p, &mut self.path_ok);
+                    }
+                    if self.path_ok.binary_search(&r).is_err() {
+                        continue;
+                    }
+                }
                 let r = r as usize;
                 let w = window(hay, h.start, h.end, rules.rules[r].multiline);
                 let list = &mut self.windows[r];
@@ -106,6 +175,17 @@ impl Matcher {
             }
         }
         self.hits = hits;
+        // Path-scoped rules without keywords: the whole file, when the path matches.
+        for &r in rules.keywordless_rules() {
+            if self.path_ok.binary_search(&r).is_ok() && !hay.is_empty() {
+                let r = r as usize;
+                if self.windows[r].is_empty() {
+                    self.touched.push(r);
+                }
+                self.windows[r].clear();
+                self.windows[r].push((0, hay.len()));
+            }
+        }
         // 2. Run each touched rule's regex in its windows.
         let mut out = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();
@@ -122,7 +202,116 @@ impl Matcher {
         self.touched = touched;
         // 3. Resolve overlaps.
         self.resolve(&mut out, &mut claimed);
+        // 4. Encoded secrets (one level deep).
+        if self.depth == 0 {
+            self.decode_pass(hay, &mut out);
+        }
         out
+    }
+
+    /// Scans decoded text (no path, no further decoding).
+    fn scan_decoded(&mut self, text: &[u8]) -> Vec<RawMatch> {
+        self.depth += 1;
+        let found = self.scan(text);
+        self.depth -= 1;
+        found
+    }
+
+    /// Decodes base64 where it hides credentials and judges or re-reports
+    /// what is inside; see [`decode`].
+    fn decode_pass(&mut self, hay: &[u8], out: &mut Vec<RawMatch>) {
+        let rules = self.rules.clone();
+        let yaml = self.yaml_hint;
+        let mut budget = decode::MAX_DECODES;
+        let mut dropped = vec![false; out.len()];
+        let mut extra: Vec<RawMatch> = Vec::new();
+        // Rules whose secret is base64 text (basic credentials, Docker auth).
+        for (i, m) in out.iter_mut().enumerate() {
+            let rule = &rules.rules[m.rule];
+            if !rule.decode_base64 || budget == 0 {
+                continue;
+            }
+            budget -= 1;
+            let Some(text) = decode::base64_text(&hay[m.start..m.end]) else {
+                continue;
+            };
+            m.encoding = Some("base64");
+            let inner = self.scan_decoded(&text);
+            if let Some(x) = inner.iter().find(|x| !rules.rules[x.rule].generic) {
+                m.rule = x.rule;
+                m.entropy = x.entropy;
+                continue;
+            }
+            if let Some(c) = memchr::memchr(b':', &text) {
+                let pw = &text[c + 1..];
+                let ent = entropy::shannon(pw);
+                if pw.is_empty()
+                    || placeholder::is_placeholder(pw, true, false)
+                    || rule.entropy.is_some_and(|min| ent < min)
+                {
+                    dropped[i] = true;
+                    self.counters.placeholder += 1;
+                }
+            }
+        }
+        // Kubernetes Secret `data:` values, scanned as `key: decoded` so
+        // secret-named rules see the key.
+        let manifests = if yaml {
+            decode::k8s_secret_values(hay)
+        } else {
+            Vec::new()
+        };
+        for v in manifests {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let Some(text) = decode::base64_text(&hay[v.start..v.end]) else {
+                continue;
+            };
+            let mut ctx = v.key.to_vec();
+            ctx.extend_from_slice(b": ");
+            ctx.extend_from_slice(&text);
+            ctx.push(b'\n');
+            let found = self.scan_decoded(&ctx);
+            let best = found
+                .iter()
+                .find(|x| !rules.rules[x.rule].generic)
+                .or(found.first());
+            match best {
+                Some(x) => extra.push(RawMatch {
+                    rule: x.rule,
+                    start: v.start,
+                    end: v.end,
+                    entropy: x.entropy,
+                    encoding: Some("base64"),
+                }),
+                // Nothing credible inside: a generic finding on the encoded
+                // text was judged on the wrong text; drop it.
+                None => {
+                    for (i, m) in out.iter().enumerate() {
+                        if m.start == v.start && m.end == v.end && rules.rules[m.rule].generic {
+                            dropped[i] = true;
+                            self.counters.placeholder += 1;
+                        }
+                    }
+                }
+            }
+        }
+        if dropped.iter().any(|&d| d) {
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                !dropped[i - 1]
+            });
+        }
+        if !extra.is_empty() {
+            for e in &extra {
+                out.retain(|m| !(m.start < e.end && e.start < m.end));
+            }
+            out.extend(extra);
+            out.sort_by_key(|m| (m.start, m.end, m.rule));
+        }
     }
 
     fn run_rule(
@@ -186,6 +375,7 @@ impl Matcher {
                     start: span.start,
                     end: span.end,
                     entropy: ent,
+                    encoding: None,
                 });
             }
         }

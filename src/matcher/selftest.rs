@@ -30,6 +30,20 @@ pub fn expand_example(rule_id: &str, index: usize, template: &str) -> String {
     )
 }
 
+/// A path that a path-scoped rule's first glob matches (`**/` and `*`
+/// filled in), used to prove its examples; `None` for other rules.
+pub fn example_path(rule: &crate::rules::Rule) -> Option<String> {
+    let glob = rule.paths.first()?;
+    Some(
+        glob.replace("**/", "")
+            .replace("**", "x")
+            .replace(['*', '?'], "x"),
+    )
+}
+
+/// A path no built-in path-scoped rule matches.
+const UNRELATED_PATH: &str = "leakscan-selftest/unrelated.txt";
+
 pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for e in rules.compile_all() {
@@ -52,13 +66,37 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
         if rule.examples.is_empty() {
             problem("has no examples".into());
         }
+        let path = example_path(rule);
+        let scan = |m: &mut Matcher, text: &str| match &path {
+            Some(p) => m.scan_path(text.as_bytes(), p.as_bytes()),
+            None => m.scan(text.as_bytes()),
+        };
+        if let (Some(p), Some(ex)) = (&path, rule.examples.first()) {
+            let text = expand_example(&rule.id, 0, ex);
+            let mut probe = |path: &str| {
+                matcher
+                    .scan_path(text.as_bytes(), path.as_bytes())
+                    .iter()
+                    .any(|m| m.rule == ri)
+            };
+            if !probe(p) {
+                problem(format!(
+                    "example 1 is not reported in a file named {p:?} (its first path glob)"
+                ));
+            } else if probe(UNRELATED_PATH) {
+                problem(format!(
+                    "example 1 is reported in {UNRELATED_PATH:?}, which none of its paths match"
+                ));
+            }
+        }
         for (i, ex) in rule.examples.iter().enumerate() {
             let text = expand_example(&rule.id, i, ex);
             let lower = text.to_ascii_lowercase();
-            if !rule
-                .keywords
-                .iter()
-                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            if !rule.keywords.is_empty()
+                && !rule
+                    .keywords
+                    .iter()
+                    .any(|k| lower.contains(&k.to_ascii_lowercase()))
             {
                 problem(format!(
                     "example {} contains none of the keywords {:?}: {ex:?}",
@@ -67,7 +105,7 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
                 ));
                 continue;
             }
-            if !matcher.scan(text.as_bytes()).iter().any(|m| m.rule == ri) {
+            if !scan(&mut matcher, &text).iter().any(|m| m.rule == ri) {
                 problem(format!(
                     "example {} is not reported: {ex:?} (expanded: {text:?})",
                     i + 1
@@ -76,7 +114,7 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {
             let text = expand_example(&rule.id, 1000 + i, ex);
-            if let Some(m) = matcher.scan(text.as_bytes()).iter().find(|m| m.rule == ri) {
+            if let Some(m) = scan(&mut matcher, &text).iter().find(|m| m.rule == ri) {
                 problem(format!(
                     "negative example {} is reported (secret {:?}): {ex:?}",
                     i + 1,

@@ -106,7 +106,7 @@ impl BlobStep {
 
     /// Matches text with every rule and builds findings for `path`.
     pub fn find(&mut self, text: &[u8], path: &PathBytes) -> Vec<Finding> {
-        let matches = self.matches(text, |_| true);
+        let matches = self.matches(text, path, |_| true);
         self.located(text, text, matches, path)
     }
 
@@ -116,7 +116,7 @@ impl BlobStep {
     pub fn find_binary(&mut self, raw: &[u8], path: &PathBytes) -> Vec<Finding> {
         let view = blob::printable_view(raw);
         let rules = self.matcher.rules().clone();
-        let matches = self.matches(&view, |m| !rules.rules[m.rule].generic);
+        let matches = self.matches(&view, path, |m| !rules.rules[m.rule].generic);
         self.located(&view, raw, matches, path)
     }
 
@@ -124,9 +124,14 @@ impl BlobStep {
     /// `CHUNK` bytes (cut at line ends, overlapping by `OVERLAP`) so that the
     /// matcher's working memory stays bounded whatever the blob's size, and
     /// kept when `keep` says so.
-    fn matches(&mut self, text: &[u8], keep: impl Fn(&RawMatch) -> bool) -> Vec<RawMatch> {
+    fn matches(
+        &mut self,
+        text: &[u8],
+        path: &PathBytes,
+        keep: impl Fn(&RawMatch) -> bool,
+    ) -> Vec<RawMatch> {
         if text.len() <= CHUNK {
-            let mut out = self.matcher.scan(text);
+            let mut out = self.matcher.scan_path(text, &path.0);
             out.retain(|m| keep(m));
             return out;
         }
@@ -136,7 +141,7 @@ impl BlobStep {
             let end = line_end(text, (owned + CHUNK).min(text.len()));
             let from = line_start(text, owned.saturating_sub(OVERLAP));
             let to = line_end(text, (end + OVERLAP).min(text.len()));
-            for mut m in self.matcher.scan(&text[from..to]) {
+            for mut m in self.matcher.scan_path(&text[from..to], &path.0) {
                 m.start += from;
                 m.end += from;
                 if m.start >= owned && m.start < end && keep(&m) {
@@ -187,6 +192,7 @@ impl BlobStep {
                 inline: InlineAllow::parse(full_line),
                 line_text: excerpt(full_line, column - 1),
                 occurrences: Vec::new(),
+                encoding: m.encoding,
             });
         }
         out

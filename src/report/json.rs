@@ -34,6 +34,9 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
         "entropy".into(),
         json!((f.entropy * 1000.0).round() / 1000.0),
     );
+    if let Some(e) = f.encoding {
+        m.insert("encoding".into(), json!(e));
+    }
     if let Some(c) = &f.commit {
         m.insert(
             "commit".into(),

@@ -20,9 +20,13 @@ pub struct Rule {
     pub entropy: Option<f64>,
     pub multiline: bool,
     pub generic: bool,
+    /// The secret is base64 text to decode (`decode = "base64"`).
+    pub decode_base64: bool,
     pub allowlist: Allowlist,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+    /// Path globs of a path-scoped rule (empty: every file).
+    pub paths: Vec<String>,
     /// Where the rule was defined: the built-in file or a config path.
     pub origin: String,
     regex: OnceLock<std::result::Result<meta::Regex, String>>,
@@ -323,8 +327,21 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
             "id must be non-empty lowercase letters, digits, `-` or `_`".into(),
         ));
     }
-    if spec.keywords.is_empty() {
-        return Err(err("`keywords` must name at least one literal".into()));
+    if spec.keywords.is_empty() && spec.paths.is_empty() {
+        return Err(err(
+            "`keywords` must name at least one literal (only a rule with `paths` may have none)"
+                .into(),
+        ));
+    }
+    if let Some(d) = &spec.decode {
+        if d != "base64" {
+            return Err(err(format!(
+                "decode = \"{d}\" is not supported (only \"base64\")"
+            )));
+        }
+    }
+    for p in &spec.paths {
+        path_glob(p).map_err(|e| err(format!("path glob `{p}`: {e}")))?;
     }
     for k in &spec.keywords {
         if k.len() < 3 {
@@ -351,18 +368,36 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
         entropy: spec.entropy,
         multiline: spec.multiline,
         generic: spec.generic,
+        decode_base64: spec.decode.is_some(),
         allowlist,
         examples: spec.examples.clone(),
         negative_examples: spec.negative_examples.clone(),
+        paths: spec.paths.clone(),
         origin: origin.to_string(),
         regex: OnceLock::new(),
     })
+}
+
+/// A rule's path glob: `*` stays within one path component, `**/` spans
+/// directories, matched against the relative `/`-separated path.
+fn path_glob(p: &str) -> std::result::Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(p).literal_separator(true).build()
 }
 
 /// All active rules and the keyword search that selects them.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Path globs of the form `**/name` or `**/dir/name` (no wildcard after
+    /// `**/`), by file name: (the path suffix with its leading `/`, rule).
+    by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>>,
+    /// The other path globs, compiled into one set on first use.
+    wild_globs: Vec<(String, u32)>,
+    wild_set: OnceLock<GlobSet>,
+    /// Per rule: true if it has globs in `wild_globs`.
+    has_wild: Vec<bool>,
+    /// Path-scoped rules without keywords: they run on the whole file.
+    keywordless: Vec<u32>,
     /// For each pattern: the rules it triggers.
     pattern_rules: Vec<Vec<u32>>,
     /// Finds every keyword occurrence (none when there are no keywords).
@@ -389,8 +424,41 @@ impl RuleSet {
         }
         let keywords = KeywordSearch::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
+        let mut by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>> =
+            Default::default();
+        let mut wild_globs = Vec::new();
+        let mut has_wild = vec![false; rules.len()];
+        let mut keywordless = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for p in &r.paths {
+                let literal = p
+                    .strip_prefix("**/")
+                    .filter(|rest| !rest.contains(['*', '?', '[', ']', '{', '}', '\\']));
+                match literal {
+                    Some(rest) => {
+                        let name = rest.rsplit('/').next().unwrap_or(rest);
+                        by_name
+                            .entry(name.as_bytes().to_vec())
+                            .or_default()
+                            .push((format!("/{rest}").into_bytes(), i as u32));
+                    }
+                    None => {
+                        wild_globs.push((p.clone(), i as u32));
+                        has_wild[i] = true;
+                    }
+                }
+            }
+            if r.keywords.is_empty() {
+                keywordless.push(i as u32);
+            }
+        }
         Ok(RuleSet {
             rules,
+            by_name,
+            wild_globs,
+            wild_set: OnceLock::new(),
+            has_wild,
+            keywordless,
             pattern_rules,
             keywords,
         })
@@ -400,6 +468,67 @@ impl RuleSet {
     /// in order of end offset.
     pub fn keyword_hits(&self, hay: &[u8], out: &mut Vec<Hit>) {
         self.keywords.find_all(hay, out);
+    }
+
+    /// The path-scoped rules whose `**/name` globs match `path` (relative,
+    /// `/`-separated; a file-name lookup), sorted, into `out`.
+    pub fn path_rules_by_name(&self, path: &[u8], out: &mut Vec<u32>) {
+        out.clear();
+        if self.by_name.is_empty() {
+            return;
+        }
+        let path = path.strip_prefix(b"./").unwrap_or(path);
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        if let Some(list) = self.by_name.get(name) {
+            for (suffix, r) in list {
+                if path.ends_with(suffix) || path == &suffix[1..] {
+                    out.push(*r);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// True if rule `r` has globs with wildcards past `**/`.
+    pub fn has_wild_globs(&self, r: usize) -> bool {
+        self.has_wild[r]
+    }
+
+    /// Adds to `out` (kept sorted) the rules whose wildcard globs match
+    /// `path`; the glob set is compiled on first use.
+    pub fn path_rules_by_glob(&self, path: &[u8], out: &mut Vec<u32>) {
+        if self.wild_globs.is_empty() {
+            return;
+        }
+        let set = self.wild_set.get_or_init(|| {
+            let mut b = GlobSetBuilder::new();
+            for (p, _) in &self.wild_globs {
+                // Validated when the rule was built.
+                if let Ok(g) = path_glob(p) {
+                    b.add(g);
+                }
+            }
+            b.build().unwrap_or_else(|_| GlobSet::empty())
+        });
+        let path = String::from_utf8_lossy(path);
+        let path = path.strip_prefix("./").unwrap_or(&path);
+        for g in set.matches(path) {
+            out.push(self.wild_globs[g].1);
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// The path-scoped rules matching `path`, by name and by glob.
+    pub fn path_rules_matching(&self, path: &[u8], out: &mut Vec<u32>) {
+        self.path_rules_by_name(path, out);
+        self.path_rules_by_glob(path, out);
+    }
+
+    /// Path-scoped rules that have no keywords (they run on whole files).
+    pub fn keywordless_rules(&self) -> &[u32] {
+        &self.keywordless
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {

@@ -31,12 +31,22 @@ pub struct RuleSpec {
     pub multiline: bool,
     #[serde(default)]
     pub generic: bool,
+    /// The reported text is encoded (`"base64"`): the engine decodes it,
+    /// reports a known token found inside under that token's rule, and
+    /// judges a decoded `user:password` by the password.
+    #[serde(default)]
+    pub decode: Option<String>,
     #[serde(default)]
     pub allowlist: AllowlistSpec,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Path-scoped rule: it runs only on files whose path (relative,
+    /// `/`-separated) matches one of these globs. With no keywords, it runs
+    /// on the whole of every such file.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.

@@ -318,6 +318,7 @@ mod tests {
             inline: InlineAllow::None,
             line_text: Vec::new(),
             occurrences: Vec::new(),
+            encoding: None,
         }
     }
 

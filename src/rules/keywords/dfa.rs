@@ -18,6 +18,8 @@ pub struct GramDfa {
     classes: [u8; 256],
     /// `trans[state + class]` = next state; states are premultiplied.
     trans: Table,
+    /// Stored ids are premultiplied ids shifted right by this (0 to 3).
+    shift: u32,
     /// States at or above this are match states.
     first_match: u32,
     stride: u32,
@@ -27,9 +29,10 @@ pub struct GramDfa {
     max_len: usize,
 }
 
-/// The transition table in u16 when every premultiplied id fits (the usual
-/// case: the built-in rules' automaton is 1,310 states × 50 classes), which
-/// halves its cache footprint; u32 otherwise.
+/// The transition table in u16 when every stored id fits (premultiplied ids
+/// shifted right by up to 3: the built-in rules' automaton is about 2,100
+/// states × 50 classes, stored with a shift of 1), which halves its cache
+/// footprint; u32 otherwise.
 enum Table {
     U16(Vec<u16>),
     U32(Vec<u32>),
@@ -111,13 +114,22 @@ impl GramDfa {
         let mut order: Vec<usize> = bfs.iter().copied().filter(|&s| out[s].is_empty()).collect();
         let first_match = order.len();
         order.extend(bfs.iter().copied().filter(|&s| !out[s].is_empty()));
-        if n.saturating_mul(stride) > u32::MAX as usize {
+        // Row length and shift of the stored ids: a stored id is the
+        // premultiplied id shifted right by `shift`, and a step reads
+        // `trans[(id << shift) + class]`. The smallest shift that keeps every
+        // stored id in a u16 is used (rows padded to a multiple of
+        // `1 << shift`), so larger keyword sets keep the compact table.
+        let (row, shift) = (0..=3u32)
+            .map(|sh| (stride.div_ceil(1 << sh) << sh, sh))
+            .find(|&(row, sh)| (n - 1).saturating_mul(row) <= (usize::from(u16::MAX) << sh))
+            .unwrap_or((stride, 0));
+        if n.saturating_mul(row) > u32::MAX as usize {
             return Err("the keyword automaton is too large".into());
         }
         for (i, &s) in order.iter().enumerate() {
-            renum[s] = (i * stride) as u32;
+            renum[s] = (i * row) as u32;
         }
-        let mut trans = vec![0u32; n * stride];
+        let mut trans = vec![0u32; n * row];
         for &s in &order {
             let from = renum[s] as usize;
             for c in 0..stride {
@@ -128,17 +140,22 @@ impl GramDfa {
             .iter()
             .map(|&s| std::mem::take(&mut out[s]))
             .collect();
-        let trans = match trans.iter().map(|&t| u16::try_from(t).ok()).collect() {
-            Some(small) => Table::U16(small),
-            None => Table::U32(trans),
+        let small: Option<Vec<u16>> = trans
+            .iter()
+            .map(|&t| u16::try_from(t >> shift).ok())
+            .collect();
+        let (trans, shift) = match small {
+            Some(small) => (Table::U16(small), shift),
+            None => (Table::U32(trans), 0),
         };
         Ok(GramDfa {
             classes,
             trans,
-            first_match: (first_match * stride) as u32,
-            stride: stride as u32,
+            shift,
+            first_match: ((first_match * row) >> shift) as u32,
+            stride: (row >> shift) as u32,
             matches,
-            start: renum[0],
+            start: renum[0] >> shift,
             max_len: grams.iter().map(|g| g.len()).max().unwrap_or(1),
         })
     }
@@ -146,17 +163,25 @@ impl GramDfa {
     /// Calls `f(gram, end)` for every gram occurrence in `hay` (end is
     /// exclusive). Order: by stream, then by end.
     pub fn for_each(&self, hay: &[u8], mut f: impl FnMut(u32, usize)) {
-        match &self.trans {
-            Table::U16(t) => self.run(t, hay, &mut f),
-            Table::U32(t) => self.run(t, hay, &mut f),
+        match (&self.trans, self.shift) {
+            (Table::U16(t), 0) => self.run::<u16, 0>(t, hay, &mut f),
+            (Table::U16(t), 1) => self.run::<u16, 1>(t, hay, &mut f),
+            (Table::U16(t), 2) => self.run::<u16, 2>(t, hay, &mut f),
+            (Table::U16(t), _) => self.run::<u16, 3>(t, hay, &mut f),
+            (Table::U32(t), _) => self.run::<u32, 0>(t, hay, &mut f),
         }
     }
 
-    fn run<T: Copy + Into<u32>>(&self, trans: &[T], hay: &[u8], f: &mut impl FnMut(u32, usize)) {
+    fn run<T: Copy + Into<u32>, const SH: u32>(
+        &self,
+        trans: &[T],
+        hay: &[u8],
+        f: &mut impl FnMut(u32, usize),
+    ) {
         if hay.len() < MIN_INTERLEAVED {
-            self.walk(trans, hay, f);
+            self.walk::<T, SH>(trans, hay, f);
         } else {
-            self.walk_interleaved(trans, hay, f);
+            self.walk_interleaved::<T, SH>(trans, hay, f);
         }
     }
 
@@ -168,18 +193,23 @@ impl GramDfa {
     }
 
     /// One stream over all of `hay`.
-    fn walk<T: Copy + Into<u32>>(&self, trans: &[T], hay: &[u8], f: &mut impl FnMut(u32, usize)) {
+    fn walk<T: Copy + Into<u32>, const SH: u32>(
+        &self,
+        trans: &[T],
+        hay: &[u8],
+        f: &mut impl FnMut(u32, usize),
+    ) {
         let (classes, first) = (&self.classes, self.first_match);
         let mut s = self.start;
         for (i, &b) in hay.iter().enumerate() {
-            s = trans[s as usize + usize::from(classes[usize::from(b)])].into();
+            s = trans[((s as usize) << SH) + usize::from(classes[usize::from(b)])].into();
             if s >= first {
                 self.emit(s, i + 1, f);
             }
         }
     }
 
-    fn walk_interleaved<T: Copy + Into<u32>>(
+    fn walk_interleaved<T: Copy + Into<u32>, const SH: u32>(
         &self,
         trans: &[T],
         hay: &[u8],
@@ -210,7 +240,9 @@ impl GramDfa {
             &hay[pos[3]..pos[3] + steps],
         );
         let (mut s0, mut s1, mut s2, mut s3) = (self.start, self.start, self.start, self.start);
-        let step = |s: u32, b: u8| trans[s as usize + usize::from(classes[usize::from(b)])].into();
+        let step = |s: u32, b: u8| {
+            trans[((s as usize) << SH) + usize::from(classes[usize::from(b)])].into()
+        };
         for (i, (((&b0, &b1), &b2), &b3)) in h0.iter().zip(h1).zip(h2).zip(h3).enumerate() {
             s0 = step(s0, b0);
             s1 = step(s1, b1);

@@ -1,0 +1,225 @@
+//! Detection breadth through the binary: path-scoped credential-file rules
+//! report the secrets inside files such as `.pgpass` or `.htpasswd`, and the
+//! same content elsewhere is not reported; user rules can be path-scoped too.
+
+use crate::util::*;
+
+/// `(rule, secret)` of every finding in `path`.
+fn found_in(r: &Run, path: &str) -> Vec<(String, String)> {
+    r.findings()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().trim_start_matches("./") == path)
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn credential_files_are_recognised_by_path() {
+    let t = Tree::new();
+    let pg = fake::password(1);
+    let hash = fake::token("{alnum:8}${alnum:22}", 2);
+    let master = fake::token("{hex:32}", 3);
+    let fz = fake::token("{b64:24}", 4);
+    let shadow = fake::token("{alnum:16}${alnum:86}", 5);
+    t.write(
+        "home/ada/.pgpass",
+        format!("# comment\ndb.acme.io:5432:app:app_user:{pg}\n"),
+    );
+    t.write("site/.htpasswd", format!("admin:$apr1${hash}\n"));
+    t.write("app/config/master.key", format!("{master}\n"));
+    t.write(
+        "ftp/sitemanager.xml",
+        format!("<Server><Host>ftp.acme.io</Host><Pass encoding=\"base64\">{fz}</Pass></Server>\n"),
+    );
+    t.write(
+        "backup/etc/shadow",
+        format!("root:$6${shadow}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"),
+    );
+    // The same lines in files of other names are not credential files.
+    t.write(
+        "notes/pgpass.txt",
+        format!("db.acme.io:5432:app:app_user:{pg}\n"),
+    );
+    t.write("notes/users.txt", format!("admin:$apr1${hash}\n"));
+    t.write("notes/key.txt", format!("{master}\n"));
+    let r = t.scan_json(&[]).expect(1);
+    assert_eq!(
+        found_in(&r, "home/ada/.pgpass"),
+        vec![("pgpass-password".to_string(), pg.clone())]
+    );
+    assert_eq!(
+        found_in(&r, "site/.htpasswd"),
+        vec![("htpasswd-hash".to_string(), hash.clone())]
+    );
+    assert_eq!(
+        found_in(&r, "app/config/master.key"),
+        vec![("rails-master-key".to_string(), master.clone())]
+    );
+    assert_eq!(
+        found_in(&r, "ftp/sitemanager.xml"),
+        vec![("filezilla-password".to_string(), fz)]
+    );
+    assert_eq!(
+        found_in(&r, "backup/etc/shadow"),
+        vec![("shadow-password-hash".to_string(), shadow)]
+    );
+    for other in ["notes/pgpass.txt", "notes/users.txt", "notes/key.txt"] {
+        assert_eq!(found_in(&r, other), vec![], "{other}");
+    }
+}
+
+#[test]
+fn user_rules_can_be_path_scoped() {
+    let t = Tree::new();
+    let v = fake::token("{alnum:20}", 7);
+    t.write(
+        ".leakscan.toml",
+        r#"
+[[rules]]
+id = "acme-secrets-file"
+description = "every line of an .acme-secrets file"
+paths = ["**/.acme-secrets"]
+keywords = []
+regex = '''(?m)^(?P<secret>[A-Za-z0-9]{20})$'''
+examples = ["{alnum:20}"]
+"#,
+    );
+    t.write("deploy/.acme-secrets", format!("{v}\n"));
+    t.write("deploy/readme.txt", format!("{v}\n"));
+    let r = t.scan_json(&[]).expect(1);
+    assert_eq!(
+        found_in(&r, "deploy/.acme-secrets"),
+        vec![("acme-secrets-file".to_string(), v)]
+    );
+    assert_eq!(found_in(&r, "deploy/readme.txt"), vec![]);
+    // `rules check` proves a path-scoped rule in a file its glob names, and
+    // fails it when it also fires elsewhere.
+    let r = run(leakscan()
+        .args(["rules", "check", "--no-default-rules", "--config"])
+        .arg(t.join(".leakscan.toml")))
+    .expect(0);
+    assert!(r.stderr.contains("0 problems"), "{}", r.stderr);
+}
+
+#[test]
+fn a_rule_without_keywords_needs_paths() {
+    let t = Tree::new();
+    t.write(
+        "bad.toml",
+        r#"
+[[rules]]
+id = "no-keywords"
+description = "demo"
+keywords = []
+regex = '''x{20}'''
+examples = ["{alnum:20}"]
+"#,
+    );
+    let r = run(leakscan()
+        .args(["rules", "check", "--no-default-rules", "--config"])
+        .arg(t.join("bad.toml")));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("only a rule with `paths`"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[test]
+fn base64_encoded_secrets_are_decoded_and_judged() {
+    let t = Tree::new();
+    let gh = fake::github_pat(11);
+    let pw = fake::password(12);
+    let enc_gh = b64(&gh);
+    let enc_pw = b64(&pw);
+    t.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {enc_gh}\n  DB_PASSWORD: {enc_pw}\n  username: {}\n",
+            b64("admin")
+        ),
+    );
+    let enc_auth = b64(&format!("deploy:{pw}"));
+    let placeholder_auth = b64("alice:secret-passwd");
+    t.write(
+        "scripts/fetch.sh",
+        format!(
+            "curl -H \"Authorization: Basic {placeholder_auth}\" https://git.acme.io/\ncurl -H \"Authorization: Basic {enc_auth}\" https://git.acme.io/\n"
+        ),
+    );
+    let enc_docker = b64(&format!("ada:{gh}"));
+    t.write(
+        "docker/config.json",
+        format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{enc_docker}\"}}}}}}\n"),
+    );
+    let r = t.scan_json(&[]).expect(1);
+    let mut got: Vec<(String, u64, String, String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        got,
+        vec![
+            (
+                s("docker/config.json"),
+                1,
+                s("github-pat"),
+                enc_docker,
+                s("base64")
+            ),
+            (
+                s("k8s/secret.yaml"),
+                7,
+                s("github-pat"),
+                enc_gh.clone(),
+                s("base64")
+            ),
+            (
+                s("k8s/secret.yaml"),
+                8,
+                s("generic-password-unquoted"),
+                enc_pw,
+                s("base64")
+            ),
+            (
+                s("scripts/fetch.sh"),
+                2,
+                s("generic-basic-auth-header"),
+                enc_auth,
+                s("base64")
+            ),
+        ]
+    );
+    // Without --show-secrets the encoded text is redacted like any secret.
+    let r = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "json"]))
+    .expect(1);
+    assert!(!r.stdout.contains(&enc_gh), "{}", r.stdout);
+}
