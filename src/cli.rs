@@ -135,6 +135,11 @@ pub struct ScanArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StagedArgs {
+    /// Only these files (as the pre-commit framework passes them): their
+    /// staged changes, and, for a file the change does not touch (e.g.
+    /// `pre-commit run --all-files`), the whole file.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// The repository (default: the one containing the current directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,

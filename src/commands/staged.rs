@@ -14,11 +14,19 @@ use std::time::Instant;
 use crate::cli::StagedArgs;
 use crate::error::Result;
 use crate::exit::Exit;
+use crate::git::staged::Changes;
 use crate::git::staged::Repo;
 use crate::outcome;
+use crate::paths::PathBytes;
 use crate::pipeline;
+use crate::pipeline::Scanned;
+use crate::progress::Counters;
 use crate::settings::{Request, Settings};
+use crate::source::worktree::WalkOptions;
 use crate::suppress::baseline::RunScope;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Printed after the report when the staged change adds secrets.
 pub const ADVICE: &str = "\
@@ -46,6 +54,63 @@ pub fn advice() -> String {
     format!("{ADVICE}{skip}.")
 }
 
+/// `leakscan staged FILE...` (how the pre-commit framework calls the hook,
+/// also for `pre-commit run --all-files`): findings of the staged change in
+/// the named files, and every named file that the change does not touch
+/// scanned whole from the work tree, so checking all files checks them all.
+fn only_named(
+    scanned: Scanned,
+    files: &[PathBuf],
+    changes: &Changes,
+    repo: &Repo,
+    settings: &Settings,
+) -> Result<Scanned> {
+    let top = crate::paths::absolute(repo.workdir());
+    let rel = |f: &PathBuf| {
+        let abs = crate::paths::absolute(f);
+        let inside = abs.strip_prefix(&top).map(Path::to_path_buf).unwrap_or(abs);
+        crate::paths::path_bytes(&inside)
+    };
+    let named: HashSet<PathBytes> = files.iter().map(rel).collect();
+    let staged: HashSet<&PathBytes> = changes.files.iter().map(|f| &f.path).collect();
+    let mut out = Scanned {
+        findings: scanned
+            .findings
+            .into_iter()
+            .filter(|f| named.contains(&f.path))
+            .collect(),
+        stats: scanned.stats,
+    };
+    let others: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !staged.contains(&rel(f)))
+        .map(|f| repo.workdir().join(rel(f).as_str_lossy().as_ref()))
+        .collect();
+    if !others.is_empty() {
+        let opts = WalkOptions {
+            no_ignore: true,
+            hidden: true,
+            follow: false,
+            threads: settings.threads,
+            max_file_size: settings.max_file_size(None),
+        };
+        let whole = pipeline::scan_paths(
+            &others,
+            &opts,
+            settings.rules.clone(),
+            Arc::new(Counters::default()),
+        );
+        for mut f in whole.findings {
+            let shown = crate::paths::from_bytes(&f.path.0);
+            f.path = rel(&shown);
+            out.findings.push(f);
+        }
+        out.stats.merge(whole.stats);
+        out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+    Ok(out)
+}
+
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Repo::open(args.repo.as_deref())?;
@@ -59,8 +124,13 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
         b.set_run_scope(RunScope::Partial);
     }
     let changes = repo.changes()?;
-    let max_size = settings.max_file_size(None);
-    let scanned = pipeline::staged::scan(&repo, &changes, settings.rules.clone(), max_size);
+    // No size limit in the hook: a large staged file is matched in bounded
+    // chunks rather than let through unscanned (`max_file_size` is for walks
+    // and history).
+    let mut scanned = pipeline::staged::scan(&repo, &changes, settings.rules.clone(), u64::MAX);
+    if !args.files.is_empty() {
+        scanned = only_named(scanned, &args.files, &changes, &repo, &settings)?;
+    }
     let exit = outcome::finish(scanned, &settings, start, "files", Some(&advice()));
     // The process ends here: closing libgit2's pack maps and caches one by
     // one would cost a few percent of the run.

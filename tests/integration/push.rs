@@ -813,6 +813,41 @@ fn pre_push_reads_gits_input_directly() {
 }
 
 #[test]
+fn pre_push_under_the_pre_commit_framework_reads_its_environment() {
+    // pre-commit consumes git's input and passes the push in PRE_COMMIT_*
+    // variables; empty input must not mean "nothing to check".
+    let g = Git::init();
+    g.write("a.txt", "a\n");
+    g.commit_all("a");
+    let base = head(&g);
+    g.write("k.env", secret_line(1231));
+    g.commit_all("k");
+    let tip = head(&g);
+    let r = run_with_stdin(
+        leakscan()
+            .current_dir(g.path())
+            .env("PRE_COMMIT_FROM_REF", &base)
+            .env("PRE_COMMIT_TO_REF", &tip)
+            .env("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
+            .env("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
+            .args(["pre-push"]),
+        Some(b""),
+    )
+    .expect(1);
+    assert!(r.stderr.contains("k.env:1:10"), "{}", r.stderr);
+    // Only what the remote lacks: from the tip to itself is nothing new.
+    run_with_stdin(
+        leakscan()
+            .current_dir(g.path())
+            .env("PRE_COMMIT_FROM_REF", &tip)
+            .env("PRE_COMMIT_TO_REF", &tip)
+            .args(["pre-push"]),
+        Some(b""),
+    )
+    .expect(0);
+}
+
+#[test]
 fn pre_push_hook_keeps_and_feeds_an_existing_hook() {
     let s = Server::new();
     let g = client(&s);

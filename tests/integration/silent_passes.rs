@@ -328,3 +328,46 @@ fn issue9_13_names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
         "x%1B%5B2J%0Afake.rs%3A1%3A1%20%20github-pat%20%20ghp_forged%FF.env"
     );
 }
+
+#[test]
+fn issue9_3_the_hook_never_skips_a_staged_file_for_its_size() {
+    let tok = fake::github_pat(9302);
+    let g = Git::init();
+    g.write(".leakscan.toml", "max_file_size = 1024\n");
+    g.commit_all("init");
+    let mut big = "filler line\n".repeat(400);
+    big.push_str(&format!("token = \"{tok}\"\n"));
+    g.write("dump.sql", &big);
+    g.git(&["add", "-A"]);
+    let r = g.staged().expect(1);
+    assert_eq!(secrets(&r), [tok.as_str()]);
+    assert_eq!(
+        r.json()["stats"]["skipped"]["too_large"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn issue14_6_staged_with_file_names_checks_the_files_it_is_given() {
+    let old = fake::github_pat(1461);
+    let g = Git::init();
+    g.write("old.env", format!("token = \"{old}\"\n"));
+    g.write("a.txt", "a\n");
+    g.commit_all("init");
+    g.write("a.txt", "a\nb\n");
+    g.git(&["add", "-A"]);
+    // As for a commit: only the staged files, only added lines.
+    g.staged_in(g.path(), &["a.txt"]).expect(0);
+    // As for `pre-commit run --all-files`: a given file the change does not
+    // touch is scanned whole.
+    let r = g.staged_in(g.path(), &["a.txt", "old.env"]).expect(1);
+    assert_eq!(secrets(&r), [old.as_str()]);
+    assert_eq!(r.findings()[0]["path"], "old.env");
+    // Findings of the staged change are kept only in the files given.
+    let new = fake::github_pat(1462);
+    g.write("b.env", format!("token = \"{new}\"\n"));
+    g.git(&["add", "-A"]);
+    g.staged_in(g.path(), &["a.txt"]).expect(0);
+    let r = g.staged_in(g.path(), &["b.env"]).expect(1);
+    assert_eq!(secrets(&r), [new.as_str()]);
+}

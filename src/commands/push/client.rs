@@ -50,9 +50,42 @@ pub fn parse_pushes(input: &str) -> Result<Vec<Push>> {
     Ok(out)
 }
 
+/// The push as the pre-commit framework describes it (`PRE_COMMIT_TO_REF`:
+/// the local commit; `PRE_COMMIT_FROM_REF`: what the remote has, or where
+/// a new branch leaves known history), when it runs this as a pre-push hook.
+fn from_pre_commit_env() -> Result<Option<Push>> {
+    let Ok(to) = std::env::var("PRE_COMMIT_TO_REF") else {
+        return Ok(None);
+    };
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let from = var("PRE_COMMIT_FROM_REF");
+    let local = super::parse_oid(to.trim(), "PRE_COMMIT_TO_REF")?;
+    let remote = if from.trim().is_empty() {
+        Oid::zero()
+    } else {
+        super::parse_oid(from.trim(), "PRE_COMMIT_FROM_REF")?
+    };
+    Ok(Some(Push {
+        local_ref: var("PRE_COMMIT_LOCAL_BRANCH"),
+        local,
+        remote_ref: var("PRE_COMMIT_REMOTE_BRANCH"),
+        remote,
+    }))
+}
+
 pub fn run(args: PrePushArgs) -> Result<Exit> {
     let input = super::read_input(std::io::stdin().lock())?;
-    let pushes = parse_pushes(&input)?;
+    let mut pushes = parse_pushes(&input)?;
+    // The pre-commit framework reads git's input itself and hands its hooks
+    // the push in environment variables instead: without them the hook
+    // would see nothing to check and pass every push.
+    if pushes.is_empty() {
+        pushes.extend(from_pre_commit_env()?);
+    }
+    let remote_name = args
+        .remote
+        .clone()
+        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
     let repo = Repo::discover(args.repo.as_deref().unwrap_or(std::path::Path::new(".")))?;
     let tips: Vec<Oid> = pushes
         .iter()
@@ -70,8 +103,7 @@ pub fn run(args: PrePushArgs) -> Result<Exit> {
         .filter(|p| !p.remote.is_zero() && git.odb().is_ok_and(|o| o.exists(p.remote)))
         .map(|p| p.remote)
         .collect();
-    if let Some(name) = args
-        .remote
+    if let Some(name) = remote_name
         .as_deref()
         .filter(|n| git2::Remote::is_valid_name(n) && git.find_remote(n).is_ok())
     {
