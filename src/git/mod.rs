@@ -7,6 +7,7 @@
 
 pub mod dates;
 pub mod diff;
+pub mod guard;
 pub mod index;
 pub mod odb;
 pub mod pack;

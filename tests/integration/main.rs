@@ -6,6 +6,7 @@ mod gitrepo;
 mod history;
 mod history_pack;
 mod hook;
+mod hostile;
 mod report;
 mod rules;
 mod scan;
