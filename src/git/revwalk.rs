@@ -314,8 +314,8 @@ fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan)
                     kind.str()
                 ),
             )),
-            Ok((kind, o)) => plan.warnings.push(format!(
-                "{name} points to {} {o}, not a commit: not scanned",
+            Ok((kind, _)) => plan.warnings.push(format!(
+                "{name} points to a {}, not a commit: not scanned",
                 kind.str()
             )),
             Err(e) => plan
