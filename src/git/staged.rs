@@ -179,10 +179,11 @@ impl Repo {
                 if let Some(Err(e)) = commit.map(|c| self.guard.check(c)) {
                     return Err(self.git_error(format!("HEAD: {e}")));
                 }
+                // The tree's id only: `read_tree` checks it before reading.
                 Some(
-                    r.peel_to_tree()
+                    r.peel_to_commit()
                         .map_err(|e| self.git_error(format!("HEAD: {}", e.message())))?
-                        .id(),
+                        .tree_id(),
                 )
             }
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,

@@ -448,3 +448,21 @@ fn hostile_loose_object_claiming_4_gib() {
         damaged_but_scanned(&r, &format!("history, reader {reader}"), &victim, &secret);
     }
 }
+
+// Item 11 in the hook: HEAD's root tree truncated.
+#[test]
+fn hostile_truncated_head_root_tree_in_staged() {
+    let h = Hostile::new();
+    h.write("a.txt", "some text\n".repeat(30));
+    h.commit("one");
+    let root = h.git(&["rev-parse", "HEAD^{tree}"]);
+    let p = h.loose(&root);
+    let raw = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &raw[..raw.len() / 2]).unwrap();
+    h.write("new.env", format!("TOKEN={}\n", fake::github_pat(913)));
+    h.git(&["add", "new.env"]);
+    let r = h.staged();
+    assert_eq!(r.code, 2, "staged: want exit 2\n{}", r.stderr);
+    assert!(r.stderr.contains(&root), "staged: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
