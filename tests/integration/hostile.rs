@@ -466,3 +466,33 @@ fn hostile_truncated_head_root_tree_in_staged() {
     assert!(r.stderr.contains(&root), "staged: {}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Every crash the fuzzers found (`fuzz/regressions/TARGET/*`) replayed
+/// through the same entry point as its fuzz target: none may panic or abort.
+#[test]
+fn fuzz_regressions_replay() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let targets: [(&str, fn(&[u8])); 9] = [
+        ("index", leakscan::fuzzing::index),
+        ("pack_index", leakscan::fuzzing::pack_index),
+        ("pack_entry", leakscan::fuzzing::pack_entry),
+        ("loose_object", leakscan::fuzzing::loose_object),
+        ("delta", leakscan::fuzzing::delta),
+        ("tree", leakscan::fuzzing::tree),
+        ("config", leakscan::fuzzing::config),
+        ("baseline", leakscan::fuzzing::baseline),
+        ("matcher", leakscan::fuzzing::matcher),
+    ];
+    let mut replayed = 0;
+    for (name, f) in targets {
+        let Ok(dir) = std::fs::read_dir(root.join(name)) else {
+            continue;
+        };
+        for e in dir {
+            let data = std::fs::read(e.unwrap().path()).unwrap();
+            f(&data);
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "no regression files under {}", root.display());
+}
