@@ -472,7 +472,8 @@ fn hostile_truncated_head_root_tree_in_staged() {
 #[test]
 fn fuzz_regressions_replay() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-    let targets: [(&str, fn(&[u8])); 9] = [
+    type Target = (&'static str, fn(&[u8]));
+    let targets: [Target; 9] = [
         ("index", leakscan::fuzzing::index),
         ("pack_index", leakscan::fuzzing::pack_index),
         ("pack_entry", leakscan::fuzzing::pack_entry),
