@@ -118,7 +118,7 @@ replay() {
       echo "fuzz: $t crashes on its corpus or regressions (${dirs[*]})" >&2
       exit 1
     fi
-    echo "fuzz: replayed $t: $(echo "$out" | grep -c '^Running:' || true) files, $(echo "$out" | grep -o 'Executed [0-9]* inputs' | tail -1 || echo 'all inputs')"
+    echo "fuzz: replayed $t: $(echo "$out" | grep -o 'seed corpus: files: [0-9]*' | grep -o '[0-9]*$') inputs, no crash"
   done
 }
 
