@@ -90,20 +90,31 @@ impl Guard {
         None
     }
 
-    /// Checks that libgit2 can read `oid` safely: a loose copy inflates
-    /// whole to the size it declares, with a known type; in every pack that
-    /// holds it, the index offset lies inside the pack and each entry of the
-    /// delta chain has a known type and a size the pack can hold.
+    /// Checks that libgit2 can read `oid` safely: in every pack that holds
+    /// it, the index offset lies inside the pack and each entry of the delta
+    /// chain has a known type and a size the pack can hold; an object in no
+    /// pack must have a loose copy that inflates whole to the size it
+    /// declares, with a known type.
     pub fn check(&self, oid: Oid) -> Result<(), ReadError> {
-        if let Some(r) = self.read_loose(oid) {
-            return r.map(|_| ());
+        if !self.check_packed(oid)? {
+            if let Some(r) = self.read_loose(oid) {
+                return r.map(|_| ());
+            }
         }
+        Ok(())
+    }
+
+    /// The pack half of `check` (packs first, as libgit2 reads them, and
+    /// without a system call): whether any pack holds `oid`.
+    pub fn check_packed(&self, oid: Oid) -> Result<bool, ReadError> {
         let packs = self.packs();
+        let mut found = false;
         for (i, p) in packs.iter().enumerate() {
             let Ok(index) = Index::new(&p.idx) else {
                 continue;
             };
             if let Some(pos) = index.position(oid.as_bytes()) {
+                found = true;
                 let loose_base = check_chain(packs, i, pos)
                     .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
                 if let Some(Err(e)) = loose_base.and_then(|b| self.read_loose(b)) {
@@ -111,7 +122,7 @@ impl Guard {
                 }
             }
         }
-        Ok(())
+        Ok(found)
     }
 }
 

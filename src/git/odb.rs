@@ -95,11 +95,12 @@ impl ObjectReader {
         // Loose objects are read (and checked) here; packed ones are
         // checked before libgit2 reads them, which also keeps git2's
         // `kind()` from meeting a type it would panic on.
-        if let Some(loose) = self.guard.read_loose(oid) {
-            let (kind, data) = loose?;
-            return Ok(f(kind, &data));
+        if !self.guard.check_packed(oid)? {
+            if let Some(loose) = self.guard.read_loose(oid) {
+                let (kind, data) = loose?;
+                return Ok(f(kind, &data));
+            }
         }
-        self.guard.check(oid)?;
         let odb = self.repo.odb()?;
         let obj = odb.read(oid).map_err(|e| named(oid, e))?;
         Ok(f(obj.kind(), obj.data()))
@@ -107,10 +108,11 @@ impl ObjectReader {
 
     /// An object's size without reading its content.
     pub fn size(&self, oid: Oid) -> Result<u64, ReadError> {
-        if let Some(loose) = self.guard.read_loose(oid) {
-            return Ok(loose?.1.len() as u64);
+        if !self.guard.check_packed(oid)? {
+            if let Some(loose) = self.guard.read_loose(oid) {
+                return Ok(loose?.1.len() as u64);
+            }
         }
-        self.guard.check(oid)?;
         let odb = self.repo.odb()?;
         Ok(odb.read_header(oid).map_err(|e| named(oid, e))?.0 as u64)
     }

@@ -285,16 +285,17 @@ impl Repo {
         ))
     }
 
-    /// A blob from the object database: read here when loose, else
-    /// checked (see `guard`) and read through libgit2.
+    /// A blob from the object database: packed ones checked (see `guard`)
+    /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
-        if let Some(loose) = self.guard.read_loose(id) {
-            return match loose.map_err(|e| e.0)? {
-                (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
-                (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
-            };
+        if !self.guard.check_packed(id).map_err(|e| e.0)? {
+            if let Some(loose) = self.guard.read_loose(id) {
+                return match loose.map_err(|e| e.0)? {
+                    (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
+                    (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
+                };
+            }
         }
-        self.guard.check(id).map_err(|e| e.0)?;
         self.repo
             .find_blob(id)
             .map(StoredBlob::Git)
