@@ -41,3 +41,135 @@ pub mod settings;
 pub(crate) mod source;
 pub(crate) mod stats;
 pub mod suppress;
+
+/// Thin entry points for the fuzz targets in `fuzz/` (not an API: hidden,
+/// and free to change). Each takes untrusted bytes and must never panic,
+/// hang or allocate beyond what the input can justify.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::Path;
+    use std::sync::{Arc, OnceLock};
+
+    /// Parses a git index file's bytes (written to a scratch file: the
+    /// reader streams from a file) and visits every entry and the cache tree.
+    pub fn index(data: &[u8]) {
+        thread_local! {
+            static SCRATCH: std::path::PathBuf = std::env::temp_dir()
+                .join(format!("leakscan-fuzz-index-{}", std::process::id()));
+        }
+        SCRATCH.with(|p| {
+            if std::fs::write(p, data).is_err() {
+                return;
+            }
+            use crate::git::index::{Entries, IndexError, IndexFile, Step};
+            if let Ok(Some(ix)) = IndexFile::open(p) {
+                let entries = Entries::File(ix);
+                if let Some(t) = entries.tree() {
+                    if let Some(r) = t.root() {
+                        let _ = (t.id(r), t.entries(r), t.child(r, b"a"));
+                    }
+                }
+                let _ = entries.for_each(|_, e| -> Result<Step, IndexError> {
+                    std::hint::black_box((e.path, e.mode, e.id));
+                    Ok(Step::Next)
+                });
+            }
+        });
+    }
+
+    /// A pack index (`.idx`): header, lookups and offsets.
+    pub fn pack_index(data: &[u8]) {
+        if let Ok(ix) = crate::git::pack::Index::new(data) {
+            let n = ix.len().min(64);
+            for pos in 0..n {
+                let id = ix.id_at(pos);
+                let _ = ix.position(id);
+                let _ = ix.offset(pos);
+            }
+            let _ = ix.position(&[0x5a; 20]);
+        }
+    }
+
+    /// A pack entry header at each offset of the first bytes, then the
+    /// entry's stream inflated to the size it claims.
+    pub fn pack_entry(data: &[u8]) {
+        let mut inflater = crate::git::pack::Inflater::default();
+        let mut out = Vec::new();
+        for off in 0..data.len().min(8) {
+            if let Ok(h) = crate::git::pack::parse_header(data, off) {
+                let stream = &data[h.data..];
+                if h.size <= crate::git::pack::max_inflated(stream.len()) {
+                    let _ = inflater.inflate(stream, h.size as usize, &mut out);
+                }
+            }
+        }
+    }
+
+    /// A loose object file (zlib stream of `TYPE SIZE\0content`).
+    pub fn loose_object(data: &[u8]) {
+        let _ = crate::git::guard::parse_loose(data);
+    }
+
+    /// A delta applied to a base: the first byte splits the input.
+    pub fn delta(data: &[u8]) {
+        let Some((&split, rest)) = data.split_first() else {
+            return;
+        };
+        let at = (usize::from(split) * rest.len()) / 256;
+        let (base, delta) = rest.split_at(at);
+        let mut out = Vec::new();
+        if crate::git::pack::delta::apply(base, delta, &mut out).is_ok() {
+            let (_, target, _) = crate::git::pack::delta::sizes(delta).expect("applied");
+            assert_eq!(out.len() as u64, target, "target size as announced");
+        }
+    }
+
+    /// A tree object's entries, iterated and interned.
+    pub fn tree(data: &[u8]) {
+        for e in crate::git::trees::Entries::new(data) {
+            std::hint::black_box(&e);
+        }
+        let mut interner = crate::git::trees::Interner::new(0);
+        let mut out = Vec::new();
+        interner.parse(data, &mut out);
+    }
+
+    /// A commit object's header.
+    pub fn commit(data: &[u8]) {
+        let _ = crate::git::odb::parse_commit(data);
+    }
+
+    /// A `.leakscan.toml`.
+    pub fn config(data: &[u8]) {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = crate::config::parse(text, Path::new(".leakscan.toml"));
+        }
+    }
+
+    /// A baseline file, ours or a foreign (gitleaks / detect-secrets) one.
+    pub fn baseline(data: &[u8]) {
+        let name = Path::new("baseline.json");
+        if let Ok(b) = crate::suppress::baseline::Baseline::parse(data, name) {
+            let _ = b.to_bytes();
+        }
+        let _ = crate::suppress::baseline::foreign::parse(data, name);
+    }
+
+    /// The built-in rules' matcher over arbitrary bytes.
+    pub fn matcher(data: &[u8]) {
+        static RULES: OnceLock<Arc<crate::rules::RuleSet>> = OnceLock::new();
+        let rules = RULES.get_or_init(|| {
+            let mut b = crate::rules::RuleSetBuilder::new();
+            b.add_file(
+                crate::rules::parse_builtin().expect("built-in rules"),
+                crate::rules::DEFAULT_RULES_NAME,
+            )
+            .expect("built-in rules");
+            Arc::new(b.build().expect("built-in rules"))
+        });
+        let mut m = crate::matcher::Matcher::new(rules.clone());
+        for r in m.scan(data) {
+            std::hint::black_box(&r);
+        }
+    }
+}

@@ -2,11 +2,14 @@
 //! does), objects (`odb`, and `pack` for whole pack files), trees (`trees`,
 //! compact and interned), which commits a run covers (`revwalk`), what each
 //! commit introduces (`diff`), the index against HEAD (`index`, `staged`),
-//! files as of a revision (`rev`) and dates. Nothing here knows about rules,
+//! files as of a revision (`rev`) and dates. `guard` checks every object
+//! before libgit2 reads it (damaged data is an error naming the object, never
+//! a crash, hang or huge allocation). Nothing here knows about rules,
 //! findings or threads.
 
 pub mod dates;
 pub mod diff;
+pub mod guard;
 pub mod index;
 pub mod objdirs;
 pub mod odb;

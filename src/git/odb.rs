@@ -11,6 +11,7 @@ use git2::{ObjectType, Oid, Repository};
 
 use crate::error::Result;
 
+use super::guard::Guard;
 use super::pack::{self, Inflater, PackSet};
 
 /// A problem reading one object; the scan records it and goes on.
@@ -33,6 +34,8 @@ impl From<git2::Error> for ReadError {
 /// not): open one per thread.
 pub struct ObjectReader {
     repo: Repository,
+    /// Checks every object before libgit2 reads it (and reads loose ones).
+    guard: Guard,
     /// Pack files to read whole objects from first (`with_packs`).
     packs: Option<(Arc<PackSet>, RefCell<PackScratch>)>,
 }
@@ -54,7 +57,12 @@ impl ObjectReader {
         let repo = super::open(super::Locate::GitDir(git_dir))?;
         // A push's objects, while a pre-receive hook runs.
         super::objdirs::attach(&repo)?;
-        Ok(ObjectReader { repo, packs: None })
+        let guard = Guard::new(repo.commondir());
+        Ok(ObjectReader {
+            repo,
+            guard,
+            packs: None,
+        })
     }
 
     /// A reader that takes objects stored whole in `packs` from there
@@ -86,20 +94,35 @@ impl ObjectReader {
                 return Ok(f(kind, buf));
             }
         }
+        // Loose objects are read (and checked) here; packed ones are
+        // checked before libgit2 reads them, which also keeps git2's
+        // `kind()` from meeting a type it would panic on.
+        if !self.guard.check_packed(oid)? {
+            if let Some(loose) = self.guard.read_loose(oid) {
+                let (kind, data) = loose?;
+                return Ok(f(kind, &data));
+            }
+        }
         let odb = self.repo.odb()?;
-        let obj = odb.read(oid)?;
+        let obj = odb.read(oid).map_err(|e| named(oid, e))?;
         Ok(f(obj.kind(), obj.data()))
     }
 
     /// An object's size without reading its content.
     pub fn size(&self, oid: Oid) -> Result<u64, ReadError> {
+        if !self.guard.check_packed(oid)? {
+            if let Some(loose) = self.guard.read_loose(oid) {
+                return Ok(loose?.1.len() as u64);
+            }
+        }
         let odb = self.repo.odb()?;
-        Ok(odb.read_header(oid)?.0 as u64)
+        Ok(odb.read_header(oid).map_err(|e| named(oid, e))?.0 as u64)
     }
 
     /// Who wrote commit `oid`, when, and its summary line.
     pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, ReadError> {
-        let c = self.repo.find_commit(oid)?;
+        self.guard.check(oid)?;
+        let c = self.repo.find_commit(oid).map_err(|e| named(oid, e))?;
         let author = c.author();
         let when = author.when();
         Ok(CommitMeta {
@@ -116,6 +139,16 @@ impl ObjectReader {
 
     pub(crate) fn repo(&self) -> &Repository {
         &self.repo
+    }
+}
+
+/// A libgit2 error about `oid`, naming it unless libgit2 did.
+fn named(oid: Oid, e: git2::Error) -> ReadError {
+    let msg = e.message();
+    if msg.contains(&oid.to_string()) {
+        ReadError(msg.to_string())
+    } else {
+        ReadError(format!("object {oid}: {msg}"))
     }
 }
 

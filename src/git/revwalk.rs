@@ -74,18 +74,24 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
     let mut plan = Plan::default();
     let mut tips: Vec<(Oid, bool)> = Vec::new();
     for spec in &sel.revs {
-        resolve(repo, spec, &mut tips)?;
+        resolve(reader, spec, &mut tips)?;
     }
     for spec in &sel.exclude {
-        let oid = peel_rev(repo, spec)?;
+        let oid = peel_rev(reader, spec)?;
         tips.push((oid, true));
     }
     if sel.all {
-        all_refs(repo, &mut tips, &mut plan)?;
+        all_refs(reader, &mut tips, &mut plan)?;
     }
     if !sel.all && !tips.iter().any(|&(_, neg)| !neg) {
-        match repo.head().and_then(|h| h.peel_to_commit()) {
-            Ok(c) => tips.push((c.id(), false)),
+        match repo.head().and_then(|h| h.resolve()) {
+            Ok(h) => {
+                let id = h.target().unwrap_or_else(Oid::zero);
+                tips.push((
+                    peel_commit(reader, "HEAD", id).map_err(|e| git_error(repo, e))?,
+                    false,
+                ))
+            }
             Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
                 plan.warnings
                     .push("HEAD has no commits yet: nothing to scan".into());
@@ -158,7 +164,7 @@ fn git_error(repo: &Repository, msg: String) -> Error {
 }
 
 /// One command-line revision argument: `REV`, `^REV`, `A..B`, `A...B`.
-fn resolve(repo: &Repository, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Result<()> {
+fn resolve(repo: &ObjectReader, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Result<()> {
     if let Some(neg) = spec.strip_prefix('^') {
         tips.push((peel_rev(repo, neg)?, true));
         return Ok(());
@@ -168,7 +174,7 @@ fn resolve(repo: &Repository, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Result
         let b = peel_rev(repo, if b.is_empty() { "HEAD" } else { b })?;
         tips.push((a, false));
         tips.push((b, false));
-        if let Ok(bases) = repo.merge_bases(a, b) {
+        if let Ok(bases) = repo.repo().merge_bases(a, b) {
             tips.extend(bases.iter().map(|&o| (o, true)));
         }
         return Ok(());
@@ -186,20 +192,83 @@ fn resolve(repo: &Repository, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Result
 }
 
 /// A revision peeled to a commit.
-fn peel_rev(repo: &Repository, spec: &str) -> Result<Oid> {
-    let obj = repo
-        .revparse_single(spec)
-        .map_err(|e| git_error(repo, format!("unknown revision `{spec}`: {}", e.message())))?;
-    let commit = obj
-        .peel_to_commit()
-        .map_err(|_| git_error(repo, format!("`{spec}` does not name a commit")))?;
-    Ok(commit.id())
+fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
+    let repo = reader.repo();
+    // A ref name resolves without reading any object; anything else goes
+    // through libgit2's revision parser.
+    let id = match repo.resolve_reference_from_short_name(spec) {
+        Ok(r) => r.resolve().ok().and_then(|r| r.target()),
+        Err(_) => None,
+    };
+    let id = match id {
+        Some(id) => id,
+        None => repo
+            .revparse_single(spec)
+            .map_err(|e| git_error(repo, format!("unknown revision `{spec}`: {}", e.message())))?
+            .id(),
+    };
+    peel_commit(reader, &format!("`{spec}`"), id).map_err(|e| git_error(repo, e))
 }
 
-/// `--all`: HEAD and every ref under `refs/` that leads to a commit.
-fn all_refs(repo: &Repository, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> Result<()> {
-    if let Ok(c) = repo.head().and_then(|h| h.peel_to_commit()) {
-        tips.push((c.id(), false));
+/// Follows annotated tags from `id` to a commit, reading every object
+/// through the checked reader. A damaged object, or a non-commit at the
+/// end, is an error naming `what` and the object.
+fn peel_commit(reader: &ObjectReader, what: &str, id: Oid) -> std::result::Result<Oid, String> {
+    match peel(reader, id) {
+        Ok((ObjectType::Commit, c)) => Ok(c),
+        Ok((kind, o)) => Err(format!(
+            "{what} points to {} {o}, not a commit (a damaged repository?)",
+            kind.str()
+        )),
+        Err(e) => Err(format!("{what}: {e}")),
+    }
+}
+
+/// Follows annotated tags from `id`: the type and id of the object at the
+/// end.
+fn peel(reader: &ObjectReader, mut id: Oid) -> std::result::Result<(ObjectType, Oid), ReadError> {
+    for _ in 0..64 {
+        let (kind, target) = reader.with_object(id, |kind, data| {
+            let target = (kind == ObjectType::Tag)
+                .then(|| data.strip_prefix(b"object "))
+                .flatten()
+                .and_then(|rest| rest.get(..40))
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| Oid::from_str(hex).ok());
+            (kind, target)
+        })?;
+        match (kind, target) {
+            (ObjectType::Tag, Some(t)) => id = t,
+            (ObjectType::Tag, None) => {
+                return Err(ReadError(format!("tag {id}: no `object` line")));
+            }
+            (kind, _) => return Ok((kind, id)),
+        }
+    }
+    Err(ReadError(format!("tag {id}: a chain of more than 64 tags")))
+}
+
+/// `--all`: HEAD and every ref under `refs/` that leads to a commit. A
+/// branch (or HEAD, or a remote branch) that leads to anything else, or to
+/// an unreadable object, is an error: git keeps only commits there, so it
+/// means damage (a corrupt `.idx` resolves an id to the wrong entry). A tag
+/// may name a tree or a blob (the kernel's v2.6.11 does): a warning.
+fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> Result<()> {
+    let repo = reader.repo();
+    match repo.head().and_then(|h| h.resolve()) {
+        Ok(h) => match peel_commit(reader, "HEAD", h.target().unwrap_or_else(Oid::zero)) {
+            Ok(c) => tips.push((c, false)),
+            Err(e) => plan.errors.push(ItemError::new(ErrorKind::Object, e)),
+        },
+        Err(e)
+            if matches!(
+                e.code(),
+                git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+            ) => {}
+        Err(e) => plan.errors.push(ItemError::new(
+            ErrorKind::Repository,
+            format!("HEAD: {}", e.message()),
+        )),
     }
     let refs = repo
         .references()
@@ -217,22 +286,41 @@ fn all_refs(repo: &Repository, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> 
             }
         };
         let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
-        match r.resolve().and_then(|r| r.peel(ObjectType::Any)) {
-            Ok(obj) => match obj.kind() {
-                Some(ObjectType::Commit) => names.push((name, obj.id())),
-                _ => plan.warnings.push(format!(
-                    "{name} points to a {}, not a commit: not scanned",
-                    obj.kind().map_or("object", |k| k.str())
-                )),
-            },
+        let target = match r.resolve() {
+            Ok(t) => t.target(),
             // A symbolic ref to a branch that does not exist yet is harmless.
             Err(e)
                 if e.code() == git2::ErrorCode::NotFound
-                    && r.kind() == Some(git2::ReferenceType::Symbolic) => {}
-            Err(e) => plan.errors.push(ItemError::new(
-                ErrorKind::Repository,
-                format!("{name}: {}", e.message()),
+                    && r.kind() == Some(git2::ReferenceType::Symbolic) =>
+            {
+                continue
+            }
+            Err(e) => {
+                plan.errors.push(ItemError::new(
+                    ErrorKind::Repository,
+                    format!("{name}: {}", e.message()),
+                ));
+                continue;
+            }
+        };
+        let Some(target) = target else { continue };
+        let branch = name.starts_with("refs/heads/") || name.starts_with("refs/remotes/");
+        match peel(reader, target) {
+            Ok((ObjectType::Commit, c)) => names.push((name, c)),
+            Ok((kind, o)) if branch => plan.errors.push(ItemError::new(
+                ErrorKind::Object,
+                format!(
+                    "{name} points to {} {o}, not a commit (a damaged repository?)",
+                    kind.str()
+                ),
             )),
+            Ok((kind, _)) => plan.warnings.push(format!(
+                "{name} points to a {}, not a commit: not scanned",
+                kind.str()
+            )),
+            Err(e) => plan
+                .errors
+                .push(ItemError::new(ErrorKind::Object, format!("{name}: {e}"))),
         }
     }
     names.sort();

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Blob, ErrorCode, Oid, Repository};
+use git2::{Blob, ErrorCode, ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
 use crate::paths::PathBytes;
@@ -84,6 +84,8 @@ pub struct Changes {
 /// A non-bare repository whose index is about to be committed.
 pub struct Repo {
     repo: Repository,
+    /// Checks objects before libgit2 reads them (and reads loose ones).
+    guard: super::guard::Guard,
     workdir: PathBuf,
     index_path: PathBuf,
     /// During a merge, the other parents (MERGE_HEAD): what they hold is
@@ -124,6 +126,7 @@ impl Repo {
             .filter_map(|l| Oid::from_str(l.trim()).ok())
             .collect();
         Ok(Repo {
+            guard: super::guard::Guard::new(repo.commondir()),
             repo,
             workdir,
             index_path,
@@ -142,11 +145,14 @@ impl Repo {
         let rel = as_path(&path.0);
         self.merge_heads.iter().any(|&id| {
             let blob = self
-                .repo
-                .find_commit(id)
+                .guard
+                .check(id)
+                .map_err(|e| git2::Error::from_str(&e.0))
+                .and_then(|()| self.repo.find_commit(id))
                 .and_then(|c| c.tree())
                 .and_then(|t| t.get_path(&rel))
-                .and_then(|e| self.repo.find_blob(e.id()));
+                .map_err(|e| e.message().to_string())
+                .and_then(|e| self.read(e.id()));
             blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
         })
     }
@@ -168,11 +174,18 @@ impl Repo {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
         let head = match self.repo.head() {
-            Ok(r) => Some(
-                r.peel_to_tree()
-                    .map_err(|e| self.git_error(format!("HEAD: {}", e.message())))?
-                    .id(),
-            ),
+            Ok(r) => {
+                let commit = r.resolve().ok().and_then(|r| r.target());
+                if let Some(Err(e)) = commit.map(|c| self.guard.check(c)) {
+                    return Err(self.git_error(format!("HEAD: {e}")));
+                }
+                // The tree's id only: `read_tree` checks it before reading.
+                Some(
+                    r.peel_to_commit()
+                        .map_err(|e| self.git_error(format!("HEAD: {}", e.message())))?
+                        .tree_id(),
+                )
+            }
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
             Err(e) => return Err(self.git_error(format!("HEAD: {}", e.message()))),
         };
@@ -187,7 +200,7 @@ impl Repo {
         let Some(entries) = entries else {
             // No index: nothing is staged (but HEAD's files would be deleted).
             if let Some(h) = head {
-                let mut walk = IndexWalk::new(&self.repo, None, &mut changes);
+                let mut walk = IndexWalk::new((&self.repo, &self.guard), None, &mut changes);
                 walk.deleted_tree(Vec::new(), h)
                     .map_err(|e| self.git_error(e))?;
             }
@@ -226,7 +239,7 @@ impl Repo {
         out: &mut Changes,
     ) -> Result<(), WalkError> {
         let cache = entries.tree();
-        let mut walk = IndexWalk::new(&self.repo, cache, out);
+        let mut walk = IndexWalk::new((&self.repo, &self.guard), cache, out);
         walk.jumps = jumps;
         walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
         entries.for_each(|i, e| walk.entry(i, e))?;
@@ -272,10 +285,20 @@ impl Repo {
         ))
     }
 
-    /// A blob from the object database.
-    pub fn read(&self, id: Oid) -> Result<Blob<'_>, String> {
+    /// A blob from the object database: packed ones checked (see `guard`)
+    /// and read through libgit2, loose ones read here.
+    pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
+        if !self.guard.check_packed(id).map_err(|e| e.0)? {
+            if let Some(loose) = self.guard.read_loose(id) {
+                return match loose.map_err(|e| e.0)? {
+                    (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
+                    (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
+                };
+            }
+        }
         self.repo
             .find_blob(id)
+            .map(StoredBlob::Git)
             .map_err(|e| format!("object {id}: {}", e.message()))
     }
 
@@ -326,7 +349,11 @@ impl Repo {
         let new = LineSet::new(content);
         let mut best: Option<(f64, usize)> = None;
         for (i, (_, id, _)) in sources.iter().enumerate() {
-            let old = self.read(*id)?;
+            // An unreadable candidate is no source (its own read reports
+            // the damage when it is scanned).
+            let Ok(old) = self.read(*id) else {
+                continue;
+            };
             let score = new.similarity(&LineSet::new(old.content()));
             let better = match best {
                 None => score >= MIN_SIMILARITY,
@@ -508,6 +535,7 @@ struct Pending {
 /// with HEAD's trees, one open directory per level.
 struct IndexWalk<'a> {
     repo: &'a Repository,
+    guard: &'a super::guard::Guard,
     cache: Option<&'a CacheTree>,
     out: &'a mut Changes,
     /// The innermost open directory's path, `/`-terminated (empty at the top).
@@ -525,12 +553,13 @@ struct IndexWalk<'a> {
 
 impl<'a> IndexWalk<'a> {
     fn new(
-        repo: &'a Repository,
+        (repo, guard): (&'a Repository, &'a super::guard::Guard),
         cache: Option<&'a CacheTree>,
         out: &'a mut Changes,
     ) -> IndexWalk<'a> {
         IndexWalk {
             repo,
+            guard,
             cache,
             out,
             prefix: Vec::new(),
@@ -716,6 +745,12 @@ impl<'a> IndexWalk<'a> {
                 e.message()
             )
         };
+        self.guard.check(id).map_err(|e| {
+            format!(
+                "HEAD tree `{}`: {e}",
+                String::from_utf8_lossy(dir).trim_end_matches('/')
+            )
+        })?;
         let tree = self.repo.find_tree(id).map_err(err)?;
         Ok(tree
             .iter()
@@ -778,6 +813,21 @@ impl LineSet {
 
 /// One hasher for all `LineSet`s of a run, so their hashes compare.
 static LINE_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+
+/// A blob's bytes: libgit2's, or read here (a loose object).
+pub enum StoredBlob<'r> {
+    Git(Blob<'r>),
+    Own(Vec<u8>),
+}
+
+impl StoredBlob<'_> {
+    pub fn content(&self) -> &[u8] {
+        match self {
+            StoredBlob::Git(b) => b.content(),
+            StoredBlob::Own(v) => v,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ mod gitrepo;
 mod history;
 mod history_pack;
 mod hook;
+mod hostile;
 mod push;
 mod report;
 mod rules;

@@ -177,15 +177,6 @@ impl<'a> Index<'a> {
 impl Pack {
     fn open(pack_path: &Path) -> Result<Pack, String> {
         let idx_path = pack_path.with_extension("idx");
-        let map = |p: &Path| -> Result<memmap2::Mmap, String> {
-            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            // SAFETY: git never modifies a pack or index file once written
-            // (they are replaced under new names, and a repack unlinks old
-            // ones, which leaves an existing mapping intact).
-            #[allow(unsafe_code)]
-            let m = unsafe { memmap2::Mmap::map(&f) };
-            m.map_err(|e| format!("{}: {e}", p.display()))
-        };
         let idx = map(&idx_path)?;
         let data = map(pack_path)?;
         let index = Index::new(&idx)?;
@@ -240,59 +231,82 @@ impl Pack {
     }
 
     fn header(&self, num: usize) -> Result<Header, String> {
-        let off = self.offsets[num] as usize;
-        let end = self.end_of(num);
-        let d = &self.data[..end];
-        let mut pos = off;
-        let mut next = || -> Result<u8, String> {
-            let b = *d.get(pos).ok_or("truncated entry header")?;
-            pos += 1;
-            Ok(b)
-        };
-        let mut c = next()?;
-        let code = (c >> 4) & 7;
-        let mut size = u64::from(c & 15);
-        let mut shift = 4;
-        while c & 0x80 != 0 {
-            c = next()?;
-            if shift > 57 {
-                return Err("entry size too large".into());
-            }
-            size |= u64::from(c & 0x7f) << shift;
-            shift += 7;
-        }
-        let base = match code {
-            COMMIT | TREE | BLOB | TAG => Base::None,
-            OFS_DELTA => {
-                let mut c = next()?;
-                let mut back = u64::from(c & 0x7f);
-                while c & 0x80 != 0 {
-                    c = next()?;
-                    back = back
-                        .checked_add(1)
-                        .and_then(|b| b.checked_mul(128))
-                        .ok_or("delta base offset too large")?
-                        | u64::from(c & 0x7f);
-                }
-                if back == 0 || back > off as u64 {
-                    return Err("delta base offset out of range".into());
-                }
-                Base::Offset(off as u64 - back)
-            }
-            REF_DELTA => {
-                let id = d.get(pos..pos + 20).ok_or("truncated delta base id")?;
-                pos += 20;
-                Base::Id(Oid::from_bytes(id).expect("20 bytes"))
-            }
-            other => return Err(format!("unknown entry type {other}")),
-        };
-        Ok(Header {
-            code,
-            size,
-            data: pos,
-            base,
-        })
+        parse_header(&self.data[..self.end_of(num)], self.offsets[num] as usize)
     }
+}
+
+/// Parses the entry header at `off` of pack bytes `d` (cut where the entry
+/// must end): its type code, inflated size and base. Every code other than
+/// the four object types and the two deltas is an error, and so is a base
+/// offset outside the pack.
+pub fn parse_header(d: &[u8], off: usize) -> Result<Header, String> {
+    let mut pos = off;
+    let mut next = || -> Result<u8, String> {
+        let b = *d.get(pos).ok_or("truncated entry header")?;
+        pos += 1;
+        Ok(b)
+    };
+    let mut c = next()?;
+    let code = (c >> 4) & 7;
+    let mut size = u64::from(c & 15);
+    let mut shift = 4;
+    while c & 0x80 != 0 {
+        c = next()?;
+        if shift > 57 {
+            return Err("entry size too large".into());
+        }
+        size |= u64::from(c & 0x7f) << shift;
+        shift += 7;
+    }
+    let base = match code {
+        COMMIT | TREE | BLOB | TAG => Base::None,
+        OFS_DELTA => {
+            let mut c = next()?;
+            let mut back = u64::from(c & 0x7f);
+            while c & 0x80 != 0 {
+                c = next()?;
+                back = back
+                    .checked_add(1)
+                    .and_then(|b| b.checked_mul(128))
+                    .ok_or("delta base offset too large")?
+                    | u64::from(c & 0x7f);
+            }
+            if back == 0 || back > off as u64 {
+                return Err("delta base offset out of range".into());
+            }
+            Base::Offset(off as u64 - back)
+        }
+        REF_DELTA => {
+            let id = d.get(pos..pos + 20).ok_or("truncated delta base id")?;
+            pos += 20;
+            Base::Id(Oid::from_bytes(id).expect("20 bytes"))
+        }
+        other => return Err(format!("unknown entry type {other}")),
+    };
+    Ok(Header {
+        code,
+        size,
+        data: pos,
+        base,
+    })
+}
+
+/// Maps a pack or index file into memory.
+pub(crate) fn map(p: &Path) -> Result<memmap2::Mmap, String> {
+    let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    // SAFETY: git never modifies a pack or index file once written (they are
+    // replaced under new names, and a repack unlinks old ones, which leaves
+    // an existing mapping intact).
+    #[allow(unsafe_code)]
+    let m = unsafe { memmap2::Mmap::map(&f) };
+    m.map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// The most bytes a zlib stream of `compressed` bytes can inflate to
+/// (deflate expands at most ~1032:1): a larger claim is damage, and must
+/// not become an allocation.
+pub fn max_inflated(compressed: usize) -> u64 {
+    (compressed as u64).saturating_mul(1032).saturating_add(64)
 }
 
 fn be32(d: &[u8], at: usize) -> u32 {
@@ -363,6 +377,15 @@ impl PackSet {
     pub fn header(&self, num: u32) -> Result<(Header, Option<u32>), String> {
         let (p, n) = self.locate(num);
         let h = p.header(n)?;
+        // The zlib stream runs at most to the next entry: a size it cannot
+        // inflate to is damage (not "too large to scan").
+        let stream = p.end_of(n).saturating_sub(h.data);
+        if h.size > max_inflated(stream) {
+            return Err(format!(
+                "entry claims {} bytes, more than its {stream} compressed bytes can hold",
+                h.size
+            ));
+        }
         let base = match h.base {
             Base::None => None,
             Base::Offset(off) => {
@@ -430,7 +453,7 @@ impl Inflater {
     pub fn inflate(&mut self, input: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
         // Deflate expands at most ~1032:1: a larger claim is a damaged
         // header, and must not become a huge allocation.
-        if size > input.len().saturating_mul(1032).saturating_add(64) {
+        if size as u64 > max_inflated(input.len()) {
             return Err(format!(
                 "entry claims {size} bytes from {} compressed",
                 input.len()

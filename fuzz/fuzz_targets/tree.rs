@@ -1,0 +1,8 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    leakscan::fuzzing::tree(data);
+    leakscan::fuzzing::commit(data);
+});

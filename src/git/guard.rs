@@ -1,0 +1,283 @@
+//! Checks on damaged object stores before libgit2 reads them.
+//!
+//! libgit2 trusts what it reads: an `.idx` offset past the end of its pack
+//! crashes it (SIGSEGV), a truncated loose object can make it loop in
+//! `inflate`, an entry header claiming 4 GB becomes a 4 GB allocation, and
+//! git2 panics on an object type it does not know. So every object handed
+//! to libgit2 is checked here first, cheaply (no inflating for packed
+//! objects): loose objects are read and inflated here, with their size
+//! bounded by the file's; packed objects have their index offset and every
+//! entry header of their delta chain checked against the pack's real size.
+//! A problem is a `ReadError` naming the object; the scan goes on.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid};
+
+use super::odb::ReadError;
+use super::pack::{self, Base, Index};
+
+/// Longer delta chains than this are refused (git's default is 50; `git
+/// repack` allows 4095 at most).
+const MAX_CHAIN: usize = 10_000;
+
+/// The object directories of one repository (its own and its alternates'),
+/// with their packs mapped on first use.
+pub struct Guard {
+    dirs: Vec<PathBuf>,
+    packs: OnceCell<Vec<Mapped>>,
+}
+
+struct Mapped {
+    path: PathBuf,
+    idx: memmap2::Mmap,
+    data: memmap2::Mmap,
+}
+
+impl Guard {
+    /// The guard for the git directory `common_dir` (the common directory
+    /// of a linked work tree).
+    pub fn new(common_dir: &Path) -> Guard {
+        let objects = common_dir.join("objects");
+        let mut dirs = vec![objects.clone()];
+        if let Ok(text) = std::fs::read_to_string(objects.join("info").join("alternates")) {
+            for line in text.lines().map(str::trim) {
+                if !line.is_empty() && !line.starts_with('#') {
+                    dirs.push(objects.join(line));
+                }
+            }
+        }
+        Guard {
+            dirs,
+            packs: OnceCell::new(),
+        }
+    }
+
+    fn packs(&self) -> &[Mapped] {
+        self.packs.get_or_init(|| {
+            let mut out = Vec::new();
+            for dir in &self.dirs {
+                for p in files_in(&dir.join("pack"), "pack") {
+                    let (Ok(data), Ok(idx)) = (pack::map(&p), pack::map(&p.with_extension("idx")))
+                    else {
+                        continue;
+                    };
+                    out.push(Mapped { path: p, idx, data });
+                }
+            }
+            out
+        })
+    }
+
+    /// Reads `oid` when it is a loose object: `None` when no object
+    /// directory holds it loose.
+    pub fn read_loose(&self, oid: Oid) -> Option<Result<(ObjectType, Vec<u8>), ReadError>> {
+        let hex = oid.to_string();
+        for dir in &self.dirs {
+            let path = dir.join(&hex[..2]).join(&hex[2..]);
+            match std::fs::read(&path) {
+                Ok(raw) => {
+                    return Some(
+                        parse_loose(&raw)
+                            .map_err(|e| ReadError(format!("object {oid} (loose): {e}"))),
+                    )
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Some(Err(ReadError(format!("object {oid}: {e}")))),
+            }
+        }
+        None
+    }
+
+    /// Checks that libgit2 can read `oid` safely: in every pack that holds
+    /// it, the index offset lies inside the pack and each entry of the delta
+    /// chain has a known type and a size the pack can hold; an object in no
+    /// pack must have a loose copy that inflates whole to the size it
+    /// declares, with a known type.
+    pub fn check(&self, oid: Oid) -> Result<(), ReadError> {
+        if !self.check_packed(oid)? {
+            if let Some(r) = self.read_loose(oid) {
+                return r.map(|_| ());
+            }
+        }
+        Ok(())
+    }
+
+    /// The pack half of `check` (packs first, as libgit2 reads them, and
+    /// without a system call): whether any pack holds `oid`.
+    pub fn check_packed(&self, oid: Oid) -> Result<bool, ReadError> {
+        let packs = self.packs();
+        let mut found = false;
+        for (i, p) in packs.iter().enumerate() {
+            let Ok(index) = Index::new(&p.idx) else {
+                continue;
+            };
+            if let Some(pos) = index.position(oid.as_bytes()) {
+                found = true;
+                let loose_base = check_chain(packs, i, pos)
+                    .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
+                if let Some(Err(e)) = loose_base.and_then(|b| self.read_loose(b)) {
+                    return Err(ReadError(format!("object {oid}: delta base: {e}")));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Walks the delta chain of the entry at sorted index position `pos` of
+/// pack `i`, checking every header. A base found in no pack is returned
+/// (to be checked as a loose object).
+fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>, String> {
+    let index = Index::new(&packs[i].idx)?;
+    let mut off = index
+        .offset(pos)
+        .ok_or("the index offset points past its 64-bit offset table")?;
+    for _ in 0..MAX_CHAIN {
+        let data = &packs[i].data;
+        let end = data.len().saturating_sub(20);
+        if off < 12 || off >= end as u64 {
+            return Err(format!(
+                "entry offset {off} lies outside the pack ({} bytes)",
+                data.len()
+            ));
+        }
+        let h = pack::parse_header(&data[..end], off as usize)
+            .map_err(|e| format!("entry at offset {off}: {e}"))?;
+        if h.size > pack::max_inflated(end - h.data) {
+            return Err(format!(
+                "entry at offset {off} claims {} bytes, more than the pack can hold",
+                h.size
+            ));
+        }
+        match h.base {
+            Base::None => return Ok(None),
+            Base::Offset(o) => off = o,
+            Base::Id(id) => {
+                let found = packs.iter().enumerate().find_map(|(j, p)| {
+                    let index = Index::new(&p.idx).ok()?;
+                    let pos = index.position(id.as_bytes())?;
+                    Some((j, index.offset(pos)))
+                });
+                match found {
+                    Some((j, Some(o))) => {
+                        i = j;
+                        off = o;
+                    }
+                    Some((_, None)) => {
+                        return Err(format!("delta base {id}: bad index offset"));
+                    }
+                    None => return Ok(Some(id)),
+                }
+            }
+        }
+    }
+    Err(format!("delta chain longer than {MAX_CHAIN}"))
+}
+
+fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Parses a loose object file: a zlib stream of `TYPE SIZE\0` and the
+/// content. The declared size is bounded by what the file can hold before
+/// anything is allocated, the stream must end exactly after the content,
+/// and only the four object types are accepted.
+pub fn parse_loose(raw: &[u8]) -> Result<(ObjectType, Vec<u8>), String> {
+    let bound = pack::max_inflated(raw.len());
+    let mut inflater = libdeflater::Decompressor::new();
+    // Text inflates ~4:1; grow until the whole stream fits (at most
+    // log2(1032) rounds).
+    let mut cap = (raw.len() as u64).saturating_mul(4).saturating_add(256);
+    let mut out = Vec::new();
+    let n = loop {
+        let want = usize::try_from(cap.min(bound)).map_err(|_| "object too large")?;
+        out.resize(want, 0);
+        match inflater.zlib_decompress(raw, &mut out) {
+            Ok(n) => break n,
+            Err(libdeflater::DecompressionError::InsufficientSpace) if cap < bound => {
+                cap = cap.saturating_mul(4);
+            }
+            Err(libdeflater::DecompressionError::InsufficientSpace) => {
+                return Err("inflates to more than the file can hold".into())
+            }
+            Err(libdeflater::DecompressionError::BadData) => {
+                return Err("corrupt or truncated zlib stream".into())
+            }
+        }
+    };
+    out.truncate(n);
+    let nul = memchr::memchr(0, &out[..n.min(40)]).ok_or("no object header")?;
+    let header = std::str::from_utf8(&out[..nul]).map_err(|_| "bad object header")?;
+    let (kind, size) = header.split_once(' ').ok_or("bad object header")?;
+    let kind = match kind {
+        "commit" => ObjectType::Commit,
+        "tree" => ObjectType::Tree,
+        "blob" => ObjectType::Blob,
+        "tag" => ObjectType::Tag,
+        other => {
+            return Err(format!(
+                "unknown object type `{}`",
+                other.escape_default().take(40).collect::<String>()
+            ))
+        }
+    };
+    let size: usize = size
+        .parse()
+        .ok()
+        .filter(|s| size.bytes().all(|b| b.is_ascii_digit()) && !size.is_empty() && *s < n)
+        .ok_or("bad object size")?;
+    if nul + 1 + size != n {
+        return Err(format!("declares {size} bytes but holds {}", n - nul - 1));
+    }
+    out.drain(..=nul);
+    Ok((kind, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+        let mut out = vec![0; c.zlib_compress_bound(data.len())];
+        let n = c.zlib_compress(data, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn loose_objects() {
+        let body = b"x".repeat(100_000);
+        let mut raw = b"blob 100000\0".to_vec();
+        raw.extend_from_slice(&body);
+        let (k, d) = parse_loose(&zlib(&raw)).unwrap();
+        assert_eq!((k, d.len()), (ObjectType::Blob, 100_000));
+        assert_eq!(d, body);
+        let z = zlib(b"tree 0\0");
+        assert_eq!(parse_loose(&z).unwrap(), (ObjectType::Tree, Vec::new()));
+        let cases: [(&[u8], &str); 5] = [
+            (b"ofs-delta 3\0abc", "unknown object type"),
+            (b"blob 4\0abc", "declares 4 bytes"),
+            (b"blob 2\0abc", "declares 2 bytes"),
+            (b"blob +3\0abc", "bad object size"),
+            (b"blob 3abc", "no object header"),
+        ];
+        for (raw, want) in cases {
+            let e = parse_loose(&zlib(raw)).unwrap_err();
+            assert!(e.contains(want), "{raw:?}: {e}");
+        }
+        let z = zlib(&raw);
+        let e = parse_loose(&z[..z.len() / 2]).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+    }
+}
