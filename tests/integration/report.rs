@@ -92,6 +92,9 @@ fn sarif_validates_against_sarif_2_1_0_schema_and_rules_carry_help() {
     let driver = &doc["runs"][0]["tool"]["driver"];
     assert_eq!(driver["name"], "leakscan");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    let home = env!("CARGO_PKG_REPOSITORY");
+    assert!(home.starts_with("https://"), "Cargo.toml names the project's home");
+    assert_eq!(driver["informationUri"], home);
     let rules = driver["rules"].as_array().unwrap();
     assert!(rules.len() > 100, "all active rules are described");
     for rule in rules {
