@@ -7,7 +7,11 @@
 //! to libgit2 is checked here first, cheaply (no inflating for packed
 //! objects): loose objects are read and inflated here, with their size
 //! bounded by the file's; packed objects have their index offset and every
-//! entry header of their delta chain checked against the pack's real size.
+//! entry header of their delta chain checked against the pack's real size,
+//! and every delta's two sizes (the first bytes of its stream, the only
+//! part inflated) checked: the base size must be the size of the object
+//! below it, and the target size no more than the delta can produce (it is
+//! what libgit2 allocates before applying the delta).
 //! A problem is a `ReadError` naming the object; the scan goes on.
 
 use std::cell::OnceCell;
@@ -134,6 +138,8 @@ fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>
     let mut off = index
         .offset(pos)
         .ok_or("the index offset points past its 64-bit offset table")?;
+    // (base size, target size, offset) of each delta on the way down.
+    let mut deltas: Vec<(u64, u64, u64)> = Vec::new();
     for _ in 0..MAX_CHAIN {
         let data = &packs[i].data;
         let end = data.len().saturating_sub(20);
@@ -151,8 +157,31 @@ fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>
                 h.size
             ));
         }
+        if !matches!(h.base, Base::None) {
+            let (base, target) = delta_sizes(&data[h.data..end])
+                .map_err(|e| format!("delta at offset {off}: {e}"))?;
+            if target > pack::delta::max_target(h.size, base) {
+                return Err(format!(
+                    "delta at offset {off} claims a {target}-byte result, more than its {} bytes can produce",
+                    h.size
+                ));
+            }
+            deltas.push((base, target, off));
+        }
         match h.base {
-            Base::None => return Ok(None),
+            Base::None => {
+                // Up the chain: each delta's base is the object below it.
+                let mut below = h.size;
+                for &(base, target, at) in deltas.iter().rev() {
+                    if base != below {
+                        return Err(format!(
+                            "delta at offset {at} names a {base}-byte base, but its base has {below} bytes"
+                        ));
+                    }
+                    below = target;
+                }
+                return Ok(None);
+            }
             Base::Offset(o) => off = o,
             Base::Id(id) => {
                 let found = packs.iter().enumerate().find_map(|(j, p)| {
@@ -168,12 +197,28 @@ fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>
                     Some((_, None)) => {
                         return Err(format!("delta base {id}: bad index offset"));
                     }
+                    // A loose base: its size is checked when it is read.
                     None => return Ok(Some(id)),
                 }
             }
         }
     }
     Err(format!("delta chain longer than {MAX_CHAIN}"))
+}
+
+/// The base and target sizes at the start of a delta's zlib stream,
+/// inflating only its first bytes.
+fn delta_sizes(stream: &[u8]) -> Result<(u64, u64), String> {
+    // Two varints of at most 10 bytes each.
+    let mut head = [0u8; 20];
+    let (got, code) =
+        zlib_rs::decompress_slice(&mut head, stream, zlib_rs::InflateConfig::default());
+    use zlib_rs::ReturnCode::{BufError, Ok as Done, StreamEnd};
+    if !matches!(code, Done | StreamEnd | BufError) {
+        return Err(format!("its stream does not inflate ({code:?})"));
+    }
+    let (base, target, _) = pack::delta::sizes(got).map_err(|e| e.to_string())?;
+    Ok((base, target))
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {

@@ -2,7 +2,7 @@
 //! does), objects (`odb`, and `pack` for whole pack files), trees (`trees`,
 //! compact and interned), which commits a run covers (`revwalk`), what each
 //! commit introduces (`diff`), the index against HEAD (`index`, `staged`),
-//! files as of a revision (`rev`) and dates. `guard` checks every object
+//! revision arguments and files as of a revision (`revspec`, `rev`) and dates. `guard` checks every object
 //! before libgit2 reads it (damaged data is an error naming the object, never
 //! a crash, hang or huge allocation). Nothing here knows about rules,
 //! findings or threads.
@@ -15,6 +15,7 @@ pub mod objdirs;
 pub mod odb;
 pub mod pack;
 pub mod rev;
+pub mod revspec;
 pub mod revwalk;
 pub mod staged;
 pub mod trees;

@@ -9,7 +9,7 @@ use crate::paths::absolute;
 
 /// A repository and where the scanned root sits inside its work tree.
 pub struct RevReader {
-    repo: git2::Repository,
+    reader: super::ObjectReader,
     /// The path the repository was found from (for messages).
     shown: PathBuf,
     /// Canonical work tree, if the repository has one.
@@ -35,7 +35,7 @@ impl RevReader {
         })?;
         let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
         Ok(RevReader {
-            repo,
+            reader: super::ObjectReader::open(repo.path())?,
             shown: dir.to_path_buf(),
             workdir,
         })
@@ -52,32 +52,9 @@ impl RevReader {
     /// The bytes of `path` (repository-relative, `/`-separated) at `rev`, or
     /// `None` if the revision has no such file.
     pub fn read(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
-        let obj = self.repo.revparse_single(rev).map_err(|e| {
-            git_err(
-                &self.shown,
-                format!("--baseline-from {rev}: {}", e.message()),
-            )
-        })?;
-        let tree = obj.peel_to_tree().map_err(|e| {
-            git_err(
-                &self.shown,
-                format!("--baseline-from {rev}: {}", e.message()),
-            )
-        })?;
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(e) => e,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(git_err(
-                    &self.shown,
-                    format!("{rev}:{path}: {}", e.message()),
-                ))
-            }
-        };
-        let blob = entry
-            .to_object(&self.repo)
-            .and_then(|o| o.peel_to_blob())
-            .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {}", e.message())))?;
-        Ok(Some(blob.content().to_vec()))
+        let commit = super::revspec::commit(&self.reader, rev)
+            .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
+        super::revspec::read_path(&self.reader, commit, path)
+            .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")))
     }
 }

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::stats::{ErrorKind, ItemError};
 
 use super::odb::{parse_commit, CommitData, ObjectReader, ReadError};
+use super::revspec::{peel, peel_commit};
 use super::OidMap;
 
 // ---------------------------------------------------------------------------
@@ -174,9 +175,10 @@ fn resolve(repo: &ObjectReader, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Resu
         let b = peel_rev(repo, if b.is_empty() { "HEAD" } else { b })?;
         tips.push((a, false));
         tips.push((b, false));
-        if let Ok(bases) = repo.repo().merge_bases(a, b) {
-            tips.extend(bases.iter().map(|&o| (o, true)));
-        }
+        let git_dir = repo.repo().path().to_path_buf();
+        let common = common_frontier(repo, a, b, &read_shallow(&git_dir))
+            .map_err(|e| git_error(repo.repo(), format!("`{spec}`: {e}")))?;
+        tips.extend(common.into_iter().map(|o| (o, true)));
         return Ok(());
     }
     if let Some((a, b)) = spec.split_once("..") {
@@ -191,61 +193,59 @@ fn resolve(repo: &ObjectReader, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Resu
     Ok(())
 }
 
-/// A revision peeled to a commit.
-fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
-    let repo = reader.repo();
-    // A ref name resolves without reading any object; anything else goes
-    // through libgit2's revision parser.
-    let id = match repo.resolve_reference_from_short_name(spec) {
-        Ok(r) => r.resolve().ok().and_then(|r| r.target()),
-        Err(_) => None,
-    };
-    let id = match id {
-        Some(id) => id,
-        None => repo
-            .revparse_single(spec)
-            .map_err(|e| git_error(repo, format!("unknown revision `{spec}`: {}", e.message())))?
-            .id(),
-    };
-    peel_commit(reader, &format!("`{spec}`"), id).map_err(|e| git_error(repo, e))
-}
-
-/// Follows annotated tags from `id` to a commit, reading every object
-/// through the checked reader. A damaged object, or a non-commit at the
-/// end, is an error naming `what` and the object.
-fn peel_commit(reader: &ObjectReader, what: &str, id: Oid) -> std::result::Result<Oid, String> {
-    match peel(reader, id) {
-        Ok((ObjectType::Commit, c)) => Ok(c),
-        Ok((kind, o)) => Err(format!(
-            "{what} points to {} {o}, not a commit (a damaged repository?)",
-            kind.str()
-        )),
-        Err(e) => Err(format!("{what}: {e}")),
-    }
-}
-
-/// Follows annotated tags from `id`: the type and id of the object at the
-/// end.
-fn peel(reader: &ObjectReader, mut id: Oid) -> std::result::Result<(ObjectType, Oid), ReadError> {
-    for _ in 0..64 {
-        let (kind, target) = reader.with_object(id, |kind, data| {
-            let target = (kind == ObjectType::Tag)
-                .then(|| data.strip_prefix(b"object "))
+/// For `A...B`: the common ancestors of `a` and `b` nearest to `b` (every
+/// merge base is among them, and everything they lead to is common), so
+/// excluding them excludes exactly what git's `A...B` excludes. Read through
+/// the checked reader (libgit2's merge-base search reads unchecked).
+fn common_frontier(
+    reader: &ObjectReader,
+    a: Oid,
+    b: Oid,
+    shallow: &HashSet<Oid>,
+) -> std::result::Result<Vec<Oid>, String> {
+    let parents = |c: Oid| -> std::result::Result<Vec<Oid>, String> {
+        if shallow.contains(&c) {
+            return Ok(Vec::new());
+        }
+        match reader.with_object(c, |kind, data| {
+            (kind == ObjectType::Commit)
+                .then(|| parse_commit(data))
                 .flatten()
-                .and_then(|rest| rest.get(..40))
-                .and_then(|hex| std::str::from_utf8(hex).ok())
-                .and_then(|hex| Oid::from_str(hex).ok());
-            (kind, target)
-        })?;
-        match (kind, target) {
-            (ObjectType::Tag, Some(t)) => id = t,
-            (ObjectType::Tag, None) => {
-                return Err(ReadError(format!("tag {id}: no `object` line")));
+        }) {
+            Ok(Some(d)) => Ok(d.parents),
+            Ok(None) => Err(format!("commit {c} is damaged")),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let mut of_a: HashSet<Oid> = HashSet::from([a]);
+    let mut stack = vec![a];
+    while let Some(c) = stack.pop() {
+        for p in parents(c)? {
+            if of_a.insert(p) {
+                stack.push(p);
             }
-            (kind, _) => return Ok((kind, id)),
         }
     }
-    Err(ReadError(format!("tag {id}: a chain of more than 64 tags")))
+    let mut seen: HashSet<Oid> = HashSet::from([b]);
+    let mut stack = vec![b];
+    let mut common = Vec::new();
+    while let Some(c) = stack.pop() {
+        if of_a.contains(&c) {
+            common.push(c);
+            continue;
+        }
+        for p in parents(c)? {
+            if seen.insert(p) {
+                stack.push(p);
+            }
+        }
+    }
+    Ok(common)
+}
+
+/// A revision peeled to a commit (every object read checked).
+fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
+    super::revspec::commit(reader, spec).map_err(|e| git_error(reader.repo(), e))
 }
 
 /// `--all`: HEAD and every ref under `refs/` that leads to a commit. A

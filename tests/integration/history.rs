@@ -775,3 +775,67 @@ fn repository_is_found_from_a_subdirectory_and_its_config_applies() {
     assert_eq!(found(&run), vec![row("src/app.env", 1, &kept, c1)]);
     assert_eq!(stats(&run)["suppressed"]["allowlist"], 1);
 }
+
+/// Revision arguments are resolved by leakscan itself (ref names, ids,
+/// `~N`/`^N` steps, `A...B`): the commits scanned are exactly the ones
+/// `git rev-list` lists for the same arguments.
+#[test]
+fn revision_arguments_select_what_git_rev_list_selects() {
+    let r = TempRepo::new();
+    // One new secret per commit: the commits a run reports are the commits
+    // it scanned.
+    let mut seed = 330;
+    let mut commit = |r: &TempRepo, file: &str, msg: &str| {
+        seed += 1;
+        r.write(file, line(&fake::github_pat(seed)));
+        r.commit(msg)
+    };
+    commit(&r, "a.txt", "one");
+    commit(&r, "b.txt", "two");
+    r.branch("topic");
+    commit(&r, "c.txt", "three");
+    commit(&r, "d.txt", "four");
+    r.checkout("topic");
+    commit(&r, "t1.txt", "topic one");
+    let t2 = commit(&r, "t2.txt", "topic two");
+    r.tag("v1");
+    r.checkout("main");
+    r.merge("topic", "merge topic");
+    commit(&r, "e.txt", "five");
+    let short = &t2.to_string()[..9];
+    for args in [
+        vec!["HEAD~2..HEAD"],
+        vec!["HEAD^..HEAD"],
+        vec!["HEAD~1^2"],
+        vec!["main...topic"],
+        vec!["topic...main"],
+        vec!["v1~1..main"],
+        vec![short],
+        vec!["main", "^HEAD~3"],
+    ] {
+        let out = std::process::Command::new("git")
+            .current_dir(r.path())
+            .arg("rev-list")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git rev-list {args:?}");
+        let mut want: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let run = history(r.path(), &args);
+        let mut got: Vec<String> = found(&run).into_iter().map(|f| f.3).collect();
+        // The merge commit introduces nothing of its own.
+        let merge = r.repo().revparse_single("HEAD~1").unwrap().id().to_string();
+        want.retain(|c| *c != merge);
+        want.sort();
+        got.sort();
+        got.dedup();
+        assert_eq!(got, want, "history {args:?}\n{}", run.stderr);
+        assert!(!want.is_empty(), "{args:?} selects something");
+    }
+    history(r.path(), &["no-such-rev~2"]).expect(2);
+    history(r.path(), &["HEAD~40"]).expect(2);
+}

@@ -234,6 +234,11 @@ fn entry_header(code: u8, mut size: u64) -> Vec<u8> {
 /// Rewrites a delta-free pack (and its index) with `victim`'s entry header
 /// replaced by `header`; everything else is kept byte for byte.
 fn rewrite_pack(pack: &Path, idx: &Path, victim: &str, header: Vec<u8>) {
+    rewrite_entry(pack, idx, victim, header, None)
+}
+
+/// Like `rewrite_pack`, replacing the entry's data too when `body` is given.
+fn rewrite_entry(pack: &Path, idx: &Path, victim: &str, header: Vec<u8>, body: Option<Vec<u8>>) {
     let data = std::fs::read(pack).unwrap();
     let ix = std::fs::read(idx).unwrap();
     let (ids, offs) = read_idx(&ix);
@@ -256,10 +261,13 @@ fn rewrite_pack(pack: &Path, idx: &Path, victim: &str, header: Vec<u8>) {
         new_offs[i] = out.len() as u64;
         if hex::encode(ids[i]) == victim {
             out.extend_from_slice(&header);
+            match &body {
+                Some(b) => out.extend_from_slice(b),
+                None => out.extend_from_slice(&data[h..end]),
+            }
         } else {
-            out.extend_from_slice(&data[start..h]);
+            out.extend_from_slice(&data[start..end]);
         }
-        out.extend_from_slice(&data[h..end]);
     }
     let sum = Sha1::digest(&out);
     out.extend_from_slice(&sum);
@@ -401,6 +409,54 @@ fn hostile_entry_header_claiming_4_gib() {
     let staged_secret = stage_over_damage(&h, 907);
     let r = h.staged();
     damaged_but_scanned(&r, "staged", &victim, &staged_secret);
+}
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+// Item 12: a delta announcing a 2 GiB result was a 2 GiB allocation in
+// libgit2 before any instruction ran. The guard reads the delta's two sizes
+// (inflating its first bytes) and refuses a result its instructions could
+// not produce, and a base size that is not its base's.
+#[test]
+fn hostile_delta_claiming_a_huge_result() {
+    let base_len = 27 * 50;
+    for (seed, claim, base_claim, says) in [
+        (912, 2u64 << 30, base_len, "more than its"),
+        (914, 100, base_len + 1, "-byte base, but its base has"),
+    ] {
+        let (h, secret, victim) = two_commits(seed);
+        let base = h.git(&["rev-parse", "HEAD~1:data.txt"]);
+        let (pack, idx) = h.repack();
+        // A REF_DELTA on the first data.txt: copy its first 100 bytes.
+        let mut delta = Vec::new();
+        varint(base_claim, &mut delta);
+        varint(claim, &mut delta);
+        delta.extend_from_slice(&[0x90, 100]);
+        let mut body = hex::decode(&base).unwrap();
+        body.extend_from_slice(&zlib(&delta));
+        rewrite_entry(
+            &pack,
+            &idx,
+            &victim,
+            entry_header(7, delta.len() as u64),
+            Some(body),
+        );
+        for reader in ["on", "off"] {
+            let r = h.history(reader);
+            damaged_but_scanned(&r, &format!("history, reader {reader}"), &victim, &secret);
+            assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
+        }
+        let staged_secret = stage_over_damage(&h, seed + 1);
+        let r = h.staged();
+        damaged_but_scanned(&r, "staged", &victim, &staged_secret);
+        assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
+    }
 }
 
 // Item 9: an unknown object type made git2 panic (odb.rs) and the rest of

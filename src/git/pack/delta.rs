@@ -25,6 +25,14 @@ pub fn sizes(delta: &[u8]) -> Result<(u64, u64, usize), DeltaError> {
     Ok((base, target, pos))
 }
 
+/// The most bytes a delta of `len` bytes can produce from a base of `base`
+/// bytes: an instruction copies at most the whole base (and at most 16 MiB)
+/// and takes at least one byte; an insertion gives less than it takes. A
+/// larger announced target is damage, and must not become an allocation.
+pub fn max_target(len: u64, base: u64) -> u64 {
+    len.saturating_mul(base.clamp(1, 0x100_0000))
+}
+
 fn varint(d: &[u8], pos: &mut usize) -> Result<u64, DeltaError> {
     let mut value = 0u64;
     let mut shift = 0;

@@ -363,7 +363,15 @@ impl Walker {
             .inflate(stream, size as usize, &mut d)
             .map_err(Failure::new);
         let out = r.and_then(|()| {
-            let (_, target, _) = delta::sizes(&d).map_err(|e| Failure::new(e.to_string()))?;
+            let (base_size, target, _) =
+                delta::sizes(&d).map_err(|e| Failure::new(e.to_string()))?;
+            if base_size != base.len() as u64
+                || target > delta::max_target(d.len() as u64, base_size)
+            {
+                // Damage (left to the checked libgit2 path, which names it),
+                // not an object too large to scan.
+                return Err(Failure::new("bad delta: impossible sizes".to_string()));
+            }
             let keep = Self::has_needed_children(forest, sel, num);
             let wanted = sel.wanted[num as usize];
             if (!keep || target > limits.max_base) && target > limits.max_size {

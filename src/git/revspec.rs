@@ -1,0 +1,225 @@
+//! Revision arguments (`main`, `v1.2^{}`-free forms, `HEAD~3`, `origin/main^2`,
+//! a full or abbreviated id) resolved to commits, and files read as of a
+//! commit, with every object read through the checked `ObjectReader`.
+//!
+//! libgit2's revision parser reads the objects it walks without our checks
+//! (a damaged pack can crash it), so the common forms are resolved here: a
+//! ref name or an object id (neither reads an object), then any number of
+//! `~N` / `^N` steps over commits read and parsed by us. Only the rare forms
+//! (`@{…}`, `^{…}`, `:/text`) still go to libgit2's parser.
+
+use git2::{ObjectType, Oid};
+
+use super::odb::{parse_commit, ObjectReader, ReadError};
+use super::trees::Entries;
+use super::MODE_TREE;
+
+/// The commit `spec` names.
+pub fn commit(reader: &ObjectReader, spec: &str) -> Result<Oid, String> {
+    let (base, steps) = split(spec);
+    let id = match steps.as_ref().and_then(|_| lookup(reader, base)) {
+        Some(id) => id,
+        None => match lookup(reader, spec) {
+            Some(id) => return peel_commit(reader, &format!("`{spec}`"), id),
+            None => reader
+                .repo()
+                .revparse_single(spec)
+                .map_err(|e| format!("unknown revision `{spec}`: {}", e.message()))?
+                .id(),
+        },
+    };
+    let mut c = peel_commit(reader, &format!("`{base}`"), id)?;
+    for (kind, n) in steps.unwrap_or_default() {
+        c = step(reader, spec, c, kind, n)?;
+    }
+    Ok(c)
+}
+
+/// A ref name or an object id, resolved without reading any object: refs
+/// first, as git does.
+fn lookup(reader: &ObjectReader, name: &str) -> Option<Oid> {
+    let repo = reader.repo();
+    if let Ok(id) = repo
+        .resolve_reference_from_short_name(name)
+        .and_then(|r| r.resolve())
+        .map(|r| r.target())
+    {
+        return id;
+    }
+    if !(4..=40).contains(&name.len()) || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let short = Oid::from_str(name).ok()?;
+    if name.len() == 40 {
+        return Some(short);
+    }
+    repo.odb().ok()?.exists_prefix(short, name.len()).ok()
+}
+
+/// `~` (first parent, N times) or `^` (the N-th parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Ancestor,
+    Parent,
+}
+
+/// Splits `spec` into a base and its trailing `~N` / `^N` steps; `None`
+/// when the suffix holds anything else (left to libgit2).
+fn split(spec: &str) -> (&str, Option<Vec<(Step, u32)>>) {
+    let Some(at) = spec.find(['~', '^']).filter(|&i| i > 0) else {
+        return (spec, None);
+    };
+    let (base, mut rest) = spec.split_at(at);
+    let mut steps = Vec::new();
+    while let Some(c) = rest.chars().next() {
+        let kind = match c {
+            '~' => Step::Ancestor,
+            '^' => Step::Parent,
+            _ => return (spec, None),
+        };
+        rest = &rest[1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n = match digits {
+            0 => 1,
+            _ => match rest[..digits].parse() {
+                Ok(n) => n,
+                Err(_) => return (spec, None),
+            },
+        };
+        rest = &rest[digits..];
+        steps.push((kind, n));
+    }
+    (base, Some(steps))
+}
+
+fn step(reader: &ObjectReader, spec: &str, mut c: Oid, kind: Step, n: u32) -> Result<Oid, String> {
+    let parents = |c: Oid| -> Result<Vec<Oid>, String> {
+        let data = reader
+            .with_object(c, |kind, data| {
+                (kind == ObjectType::Commit).then(|| parse_commit(data))
+            })
+            .map_err(|e| format!("`{spec}`: {e}"))?;
+        match data {
+            Some(Some(d)) => Ok(d.parents),
+            _ => Err(format!("`{spec}`: commit {c} is damaged")),
+        }
+    };
+    match kind {
+        Step::Parent if n == 0 => Ok(c),
+        Step::Parent => parents(c)?
+            .get(n as usize - 1)
+            .copied()
+            .ok_or_else(|| format!("`{spec}`: commit {c} has no parent {n}")),
+        Step::Ancestor => {
+            for _ in 0..n {
+                c = *parents(c)?
+                    .first()
+                    .ok_or_else(|| format!("`{spec}`: commit {c} has no parent"))?;
+            }
+            Ok(c)
+        }
+    }
+}
+
+/// Follows annotated tags from `id` to a commit, reading every object
+/// through the checked reader. A damaged object, or a non-commit at the
+/// end, is an error naming `what` and the object.
+pub fn peel_commit(reader: &ObjectReader, what: &str, id: Oid) -> Result<Oid, String> {
+    match peel(reader, id) {
+        Ok((ObjectType::Commit, c)) => Ok(c),
+        Ok((kind, o)) => Err(format!(
+            "{what} points to {} {o}, not a commit (a damaged repository?)",
+            kind.str()
+        )),
+        Err(e) => Err(format!("{what}: {e}")),
+    }
+}
+
+/// Follows annotated tags from `id`: the type and id of the object at the
+/// end.
+pub fn peel(reader: &ObjectReader, mut id: Oid) -> Result<(ObjectType, Oid), ReadError> {
+    for _ in 0..64 {
+        let (kind, target) = reader.with_object(id, |kind, data| {
+            let target = (kind == ObjectType::Tag)
+                .then(|| data.strip_prefix(b"object "))
+                .flatten()
+                .and_then(|rest| rest.get(..40))
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| Oid::from_str(hex).ok());
+            (kind, target)
+        })?;
+        match (kind, target) {
+            (ObjectType::Tag, Some(t)) => id = t,
+            (ObjectType::Tag, None) => {
+                return Err(ReadError(format!("tag {id}: no `object` line")));
+            }
+            (kind, _) => return Ok((kind, id)),
+        }
+    }
+    Err(ReadError(format!("tag {id}: a chain of more than 64 tags")))
+}
+
+/// The bytes of `path` (`/`-separated) in `commit`'s tree, or `None` when
+/// there is no file there (a missing name, a directory, a submodule).
+pub fn read_path(
+    reader: &ObjectReader,
+    commit: Oid,
+    path: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    let tree = reader
+        .with_object(commit, |_, data| parse_commit(data).map(|d| d.tree))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("commit {commit} is damaged"))?;
+    let mut id = tree;
+    let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+    while let Some(name) = parts.next() {
+        let last = parts.peek().is_none();
+        let found = reader
+            .with_object(id, |kind, data| {
+                if kind != ObjectType::Tree {
+                    return Err(format!("object {id} is a {}, not a tree", kind.str()));
+                }
+                Ok(Entries::new(data)
+                    .find(|e| e.name == name.as_bytes())
+                    .map(|e| (e.mode, e.oid.to_vec())))
+            })
+            .map_err(|e| e.to_string())??;
+        let Some((mode, oid)) = found else {
+            return Ok(None);
+        };
+        let is_tree = mode & super::MODE_TYPE == MODE_TREE;
+        let is_file = mode & super::MODE_TYPE == super::MODE_FILE;
+        if last != is_file || (!last && !is_tree) {
+            return Ok(None);
+        }
+        id = Oid::from_bytes(&oid).map_err(|e| e.message().to_string())?;
+    }
+    reader
+        .with_object(id, |kind, data| match kind {
+            ObjectType::Blob => Ok(Some(data.to_vec())),
+            other => Err(format!("object {id} is a {}, not a blob", other.str())),
+        })
+        .map_err(|e| e.to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_steps() {
+        assert_eq!(split("main"), ("main", None));
+        assert_eq!(split("HEAD~3"), ("HEAD", Some(vec![(Step::Ancestor, 3)])));
+        assert_eq!(
+            split("origin/main^2~"),
+            (
+                "origin/main",
+                Some(vec![(Step::Parent, 2), (Step::Ancestor, 1)])
+            )
+        );
+        assert_eq!(split("v1^{}"), ("v1^{}", None));
+        assert_eq!(split("main@{1}"), ("main@{1}", None));
+        assert_eq!(split("^main"), ("^main", None));
+        assert_eq!(split("a~99999999999"), ("a~99999999999", None));
+    }
+}
