@@ -93,7 +93,10 @@ fn sarif_validates_against_sarif_2_1_0_schema_and_rules_carry_help() {
     assert_eq!(driver["name"], "leakscan");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     let home = env!("CARGO_PKG_REPOSITORY");
-    assert!(home.starts_with("https://"), "Cargo.toml names the project's home");
+    assert!(
+        home.starts_with("https://"),
+        "Cargo.toml names the project's home"
+    );
     assert_eq!(driver["informationUri"], home);
     let rules = driver["rules"].as_array().unwrap();
     assert!(rules.len() > 100, "all active rules are described");
