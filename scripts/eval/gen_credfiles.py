@@ -4,7 +4,10 @@ the files people commit with secrets inside (.pgpass, .my.cnf, .s3cfg,
 FileZilla, JetBrains, DBeaver, SFTP configs, .htpasswd, shadow, PHP and Rails
 and Django and Spring and .NET configs, shell profiles, .netrc,
 .git-credentials, kaggle.json, Kubernetes Secrets with base64 data, Docker
-auth, basic-auth headers), each beside hard negatives (placeholders, template
+auth, basic-auth headers; ProFTPD and Ventrilo configs, SQL dumps with
+password hashes, Salesforce/JS SDK configs, DBeaver credentials-config.json,
+Spring YAML, shell profiles, percent-encoded and escaped secrets), each
+beside hard negatives (placeholders, template
 references, environment lookups, password hashes outside credential files,
 base64 of placeholder credentials).
 
@@ -30,7 +33,8 @@ ALNUM = string.ascii_letters + string.digits
 class Gen:
     def __init__(self, seed):
         self.r = random.Random(seed)
-        self.files = {}  # path -> list of lines
+        self.files = {}  # path -> list of lines (None: see raw)
+        self.raw = {}  # path -> exact content (no trailing newline)
         self.labels = []
         self.negatives = []
 
@@ -40,6 +44,13 @@ class Gen:
             # Random strings with a digit, a letter and no run of 3.
             if (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
                     and not any(v[i] == v[i + 1] == v[i + 2] for i in range(len(v) - 2))):
+                return v
+
+    def plain(self, n, alphabet):
+        """Random string over one alphabet (letters only, digits only …), no run of 3."""
+        while True:
+            v = "".join(self.r.choice(alphabet) for _ in range(n))
+            if not any(v[i] == v[i + 1] == v[i + 2] for i in range(len(v) - 2)):
                 return v
 
     def pw(self):
@@ -178,6 +189,85 @@ def build(g, n):
               [(2, en, "placeholder")])
 
 
+def build_more(g, n):
+    """The file types added with the second round of issue #13: ProFTPD and
+    voice-server configs, SQL dumps with password hashes, Salesforce / JS SDK
+    config objects, DBeaver credentials-config.json, Spring YAML, shell
+    profiles with word-only tokens, and percent-encoded or escaped secrets."""
+    LETTERS = string.ascii_letters
+    host = lambda: f"db{g.r.randint(1, 9)}.acme-{g.s(4).lower()}.io"
+    for k in range(n):
+        d = f"proj{k}"
+        # ProFTPD mod_sql
+        p = g.pw()
+        g.add(f"{d}/etc/proftpd/sql.conf", ["<IfModule mod_sql.c>", "  SQLBackend mysql",
+              f"  SQLConnectInfo proftpd@{host()}:3306 proftpd {p}",
+              "  # SQLConnectInfo proftpd@localhost proftpd %{env:PROFTPD_DB_PASSWORD}", "</IfModule>"],
+              [(2, p, "proftpd")], [(3, "%{env:PROFTPD_DB_PASSWORD}", "env-lookup")])
+        # Ventrilo server
+        p, a = g.pw(), g.pw()
+        g.add(f"{d}/ventrilo/ventrilo_srv.ini", ["[Server]", "Name=Acme Guild", "Auth=1",
+              f"AdminPassword={a}", f"Password={p}", "SendBuffer=0"],
+              [(3, a, "ventrilo"), (4, p, "ventrilo")])
+        # SQL dump: bcrypt, sha512-crypt and phpass hashes, a token in a row;
+        # the same kind of row in a seed file is a negative (existing one).
+        bc = "$2y$10$" + g.s(53, ALNUM + "./")
+        sc = "$6$" + g.s(16, ALNUM + "./") + "$" + g.s(86, ALNUM + "./")
+        ph = "$P$B" + g.s(30, ALNUM + "./")
+        gh = "ghp_" + g.s(36)
+        g.add(f"{d}/backup/prod-dump.sql", ["-- MySQL dump 10.13  Distrib 8.0.36", "LOCK TABLES `users` WRITE;",
+              f"INSERT INTO `users` VALUES (1,'ada@acme.io','{bc}',NULL),(2,'bob@acme.io','{sc}','{gh}');",
+              f"INSERT INTO `wp_users` VALUES (1,'admin','{ph}','admin@acme.io');",
+              "-- the password column holds $2y$ bcrypt hashes", "UNLOCK TABLES;"],
+              [(2, bc, "sql-dump-hash"), (2, sc, "sql-dump-hash"), (2, gh, "github-pat"), (3, ph, "sql-dump-hash")],
+              [(4, "$2y$ bcrypt hashes", "documentation")])
+        # Salesforce / JS SDK config objects
+        cs = g.plain(19, string.digits)
+        g.add(f"{d}/src/salesforce.js", ["const jsforce = require('jsforce');", "const conn = new jsforce.Connection({",
+              "  oauth2: {", f"    clientId: '3MVG9{g.s(80)}',", f"    clientSecret: '{cs}',",
+              "    redirectUri: 'https://acme.io/oauth/callback'", "  }", "});",
+              "const other = { clientSecret: process.env.SF_CLIENT_SECRET };"],
+              [(4, cs, "salesforce-consumer-secret")], [(8, "process.env.SF_CLIENT_SECRET", "env-lookup")])
+        hx = g.s(64, "0123456789ABCDEF")
+        g.add(f"{d}/config/sfdx.properties", ["sf.loginUrl=https://login.salesforce.com", f"sf.consumer.secret={hx}",
+              "sf.consumer.key=${SF_CONSUMER_KEY}"], [(1, hx, "salesforce-consumer-secret")],
+              [(2, "${SF_CONSUMER_KEY}", "template-reference")])
+        # DBeaver credentials-config.json (AES blob: written here as 96
+        # printable bytes, one line, no newline, as the rule sees it)
+        blob = g.s(96, ALNUM + "+/")
+        g.files[f"{d}/.dbeaver/credentials-config.json"] = None
+        g.raw[f"{d}/.dbeaver/credentials-config.json"] = blob
+        g.labels.append({"path": f"{d}/.dbeaver/credentials-config.json", "line": 1, "secret": blob,
+                         "kind": "dbeaver-credentials"})
+        # Spring application.yml (nested) with a word-only password
+        p = g.plain(16, LETTERS)
+        g.add(f"{d}/src/main/resources/application.yml", ["spring:", "  datasource:",
+              f"    url: jdbc:postgresql://{host()}:5432/app", "    username: app", f"    password: {p}",
+              "  mail:", "    password: ${MAIL_PASSWORD}"], [(4, p, "spring-yaml")],
+              [(6, "${MAIL_PASSWORD}", "template-reference")])
+        # Shell profile: a word-only token (no digit, no known prefix)
+        t = g.plain(22, LETTERS)
+        g.add(f"{d}/home/ci/.bashrc", ["alias ll='ls -l'", f"export DEPLOY_TOKEN={t}",
+              "export TOKEN_FILE=/run/secrets/token", "export GITHUB_TOKEN=$(gh auth token)"],
+              [(1, t, "shell-profile")], [(2, "/run/secrets/token", "file-path"), (3, "$(gh auth token)", "template-reference")])
+        # Percent-encoded and escaped secrets
+        gh = "ghp_" + g.s(36)
+        pw = g.pw()
+        epw = pw[:7] + "%40" + pw[7:]
+        g.add(f"{d}/docs/links.txt", [f"login: https://acme.io/login?next=https%3A%2F%2Fapi.acme.io%2F%3Ftoken%3D{gh}",
+              f"DATABASE_URL=postgres://app:{epw}@{host()}/app", "DB_TEST=postgres://app:changeme%21@localhost/app",
+              'printf("%3d %2f", a, b);'],
+              [(0, gh, "percent-encoded"), (1, epw, "percent-encoded")],
+              [(2, "changeme%21", "placeholder"), (3, "%3d %2f", "printf")])
+        hook = "https:\\/\\/hooks.slack.com\\/services\\/T" + g.plain(9, string.ascii_uppercase) + "\\/B" + \
+            g.plain(9, string.ascii_uppercase) + "\\/" + g.s(24)
+        pw = g.s(10) + "-" + g.s(6)  # a camelCase-looking random word would be a generic allowlist miss
+        g.add(f"{d}/var/cache/settings.json", ['{"notify":"' + hook + '",',
+              ' "env":"{\\"db_password\\": \\"' + pw + '\\"}",',
+              ' "docs":"https:\\/\\/acme.io\\/help"}'],
+              [(0, hook, "escaped"), (1, pw, "escaped")], [(2, "https:\\/\\/acme.io\\/help", "url")])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=1)
@@ -186,12 +276,13 @@ def main():
     a = ap.parse_args()
     g = Gen(a.seed)
     build(g, a.copies)
+    build_more(g, a.copies)
     root = os.path.join(a.out, "tree")
     for path, lines in g.files.items():
         full = os.path.join(root, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "w", newline="\n") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write(g.raw[path] if lines is None else "\n".join(lines) + "\n")
     with open(os.path.join(a.out, "labels.jsonl"), "w") as f:
         for l in g.labels:
             f.write(json.dumps(l, sort_keys=True) + "\n")

@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
-use crate::rules::{Hit, RuleSet};
+use crate::rules::{Hit, Rule, RuleSet};
+
+use decode::Escape;
 
 /// Bytes searched on each side of a keyword hit when its line is longer than
 /// this (minified files): wider than any single-line credential, so a token
@@ -35,8 +37,9 @@ pub struct RawMatch {
     pub end: usize,
     /// Shannon entropy of the secret, bits per byte.
     pub entropy: f64,
-    /// The encoding the secret was found under (`"base64"`), if any: the
-    /// span is the encoded text, the rule the one that matched the decoded text.
+    /// The encoding the secret was found under (`"base64"`, `"percent"`,
+    /// `"escaped"`), if any: the span is the encoded text, the rule the one
+    /// that matched the decoded text.
     pub encoding: Option<&'static str>,
 }
 
@@ -217,12 +220,22 @@ impl Matcher {
         found
     }
 
-    /// Decodes base64 where it hides credentials and judges or re-reports
-    /// what is inside; see [`decode`].
+    /// Decodes base64, percent-encoding and string escapes where they hide
+    /// credentials and judges or re-reports what is inside; see [`decode`].
     fn decode_pass(&mut self, hay: &[u8], out: &mut Vec<RawMatch>) {
         let rules = self.rules.clone();
         let yaml = self.yaml_hint;
         let mut budget = decode::MAX_DECODES;
+        // Where percent-encoded URLs and escaped strings may hide a secret;
+        // found before any nested scan reuses `self.hits`.
+        let percent = decode::percent_regions(hay);
+        // Keywords with a `/` (`hooks.slack.com/services`, `redis://`) do not
+        // hit `\/`-escaped JSON (PHP's json_encode), so an escaped `://` is a
+        // trigger too.
+        let mut anchors: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
+        anchors.extend(memchr::memmem::find_iter(hay, br":\/\/").map(|i| (i, i + 5)));
+        anchors.sort_unstable_by_key(|a| a.1);
+        let escaped = decode::escaped_lines(hay, anchors.into_iter());
         let mut dropped = vec![false; out.len()];
         let mut extra: Vec<RawMatch> = Vec::new();
         // Rules whose secret is base64 text (basic credentials, Docker auth).
@@ -252,6 +265,27 @@ impl Matcher {
                     dropped[i] = true;
                     self.counters.placeholder += 1;
                 }
+            }
+        }
+        // Secrets written percent-encoded (a URL password's `%40`): judged
+        // on the decoded text, like a plain one.
+        for (i, m) in out.iter_mut().enumerate() {
+            let rule = &rules.rules[m.rule];
+            let secret = &hay[m.start..m.end];
+            if m.encoding.is_some()
+                || rule.multiline
+                || dropped[i]
+                || !decode::has_escape(Escape::Percent, secret)
+            {
+                continue;
+            }
+            let Some(text) = decode::unescape(Escape::Percent, secret) else {
+                continue;
+            };
+            m.encoding = Some(Escape::Percent.name());
+            match keep(&mut self.counters, rule, &text) {
+                Some(ent) => m.entropy = ent,
+                None => dropped[i] = true,
             }
         }
         // Kubernetes Secret `data:` values, scanned as `key: decoded` so
@@ -312,6 +346,59 @@ impl Matcher {
             out.extend(extra);
             out.sort_by_key(|m| (m.start, m.end, m.rule));
         }
+        // Percent-encoded URL text and escaped strings: each region decoded
+        // once and scanned; what the plain scan did not find is reported at
+        // its encoded span (a specific rule's finding replaces generic ones).
+        let regions = percent
+            .iter()
+            .map(|&r| (Escape::Percent, r))
+            .chain(escaped.iter().map(|&r| (Escape::String, r)));
+        let mut added = false;
+        for (kind, (rs, re)) in regions {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let enc = &hay[rs..re];
+            let Some(text) = decode::unescape(kind, enc) else {
+                continue;
+            };
+            for x in self.scan_decoded(&text) {
+                // A secret with `%XX` in it (a URL password in an escaped
+                // string) is judged decoded too; it is not scanned again.
+                let rule = &rules.rules[x.rule];
+                let secret = &text[x.start..x.end];
+                if !rule.multiline && decode::has_escape(Escape::Percent, secret) {
+                    if let Some(plain) = decode::unescape(Escape::Percent, secret) {
+                        if keep(&mut self.counters, rule, &plain).is_none() {
+                            continue;
+                        }
+                    }
+                }
+                let (s, e) = decode::encoded_span(kind, enc, x.start, x.end);
+                let (s, e) = (rs + s, rs + e);
+                let generic = rules.rules[x.rule].generic;
+                let overlaps = |m: &RawMatch| m.start < e && s < m.end;
+                if out
+                    .iter()
+                    .any(|m| overlaps(m) && (generic || !rules.rules[m.rule].generic))
+                {
+                    continue;
+                }
+                out.retain(|m| !overlaps(m));
+                out.push(RawMatch {
+                    rule: x.rule,
+                    start: s,
+                    end: e,
+                    entropy: x.entropy,
+                    encoding: Some(kind.name()),
+                });
+                added = true;
+            }
+        }
+        if added {
+            out.sort_by_key(|m| (m.start, m.end, m.rule));
+        }
     }
 
     fn run_rule(
@@ -357,19 +444,9 @@ impl Matcher {
                 if !rule.generic {
                     claimed.push((span.start, span.end));
                 }
-                let ent = entropy::shannon(secret);
-                if rule.entropy.is_some_and(|min| ent < min) {
-                    self.counters.low_entropy += 1;
+                let Some(ent) = keep(&mut self.counters, rule, secret) else {
                     continue;
-                }
-                if !rule.allowlist.is_empty() && rule.allowlist.allows_secret(secret) {
-                    self.counters.rule_allowlist += 1;
-                    continue;
-                }
-                if placeholder::is_placeholder(secret, rule.generic, rule.multiline) {
-                    self.counters.placeholder += 1;
-                    continue;
-                }
+                };
                 out.push(RawMatch {
                     rule: r,
                     start: span.start,
@@ -421,6 +498,26 @@ impl Matcher {
     }
 }
 
+/// The rule's filters on a secret (plain or decoded): its entropy if it
+/// passes the entropy floor, the rule's allowlist and the placeholder checks;
+/// `None` (counted) if not.
+fn keep(counters: &mut MatchCounters, rule: &Rule, secret: &[u8]) -> Option<f64> {
+    let ent = entropy::shannon(secret);
+    if rule.entropy.is_some_and(|min| ent < min) {
+        counters.low_entropy += 1;
+        return None;
+    }
+    if !rule.allowlist.is_empty() && rule.allowlist.allows_secret(secret) {
+        counters.rule_allowlist += 1;
+        return None;
+    }
+    if placeholder::is_placeholder(secret, rule.generic, rule.multiline) {
+        counters.placeholder += 1;
+        return None;
+    }
+    Some(ent)
+}
+
 /// The window searched around a keyword hit at `start..end`: its line, cut to
 /// `LINE_WINDOW` bytes each side on long lines; multiline rules reach further.
 fn window(hay: &[u8], start: usize, end: usize, multiline: bool) -> (usize, usize) {
@@ -438,4 +535,163 @@ fn window(hay: &[u8], start: usize, end: usize, multiline: bool) -> (usize, usiz
         memchr::memchr(b'\n', &hay[end..hi]).map_or(hi, |i| end + i)
     };
     (ws, we)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+    use std::sync::OnceLock;
+
+    fn builtin() -> Arc<RuleSet> {
+        static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
+        RULES
+            .get_or_init(|| {
+                let mut b = crate::rules::RuleSetBuilder::new();
+                b.add_file(crate::rules::parse_builtin().unwrap(), "built-in")
+                    .unwrap();
+                Arc::new(b.build().unwrap())
+            })
+            .clone()
+    }
+
+    /// (rule id, reported text, encoding) of every match in `hay`.
+    fn found(hay: &str) -> Vec<(String, String, Option<&'static str>)> {
+        let rules = builtin();
+        let mut m = Matcher::new(rules.clone());
+        m.scan(hay.as_bytes())
+            .into_iter()
+            .map(|x| {
+                (
+                    rules.rules[x.rule].id.clone(),
+                    hay[x.start..x.end].to_string(),
+                    x.encoding,
+                )
+            })
+            .collect()
+    }
+
+    fn fake(template: &str, seed: u64) -> String {
+        expand(template, &mut Rng::new(seed))
+    }
+
+    fn pct(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b':' | b'/' | b'?' | b'=' | b'@' | b'&' => format!("%{b:02X}"),
+                _ => (b as char).to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn percent_encoded_url_is_decoded_and_reported_at_the_encoded_text() {
+        let gh = fake("ghp_{alnum:36}", 1);
+        let hay = format!(
+            "next = \"https://acme.io/login?redirect={}\"\n",
+            pct(&format!("https://api.acme.io/?token={gh}"))
+        );
+        assert_eq!(
+            found(&hay),
+            vec![("github-pat".to_string(), gh.clone(), Some("percent"))]
+        );
+        // A whole connection URL percent-encoded inside a parameter: the
+        // password is reported as written in the file.
+        let pw = fake("{alnum:18}", 2);
+        let url = pct(&format!("mongodb://app:{pw}@db.acme.io/app"));
+        let hay = format!("x = \"{url}\"\n");
+        assert_eq!(
+            found(&hay),
+            vec![(
+                "mongodb-connection-string".to_string(),
+                pw.clone(),
+                Some("percent")
+            )]
+        );
+        // Plain text is untouched: no encoding named.
+        let hay = format!("GITHUB_TOKEN={gh}\n");
+        assert_eq!(found(&hay)[0].2, None);
+    }
+
+    #[test]
+    fn percent_encoded_passwords_are_judged_decoded() {
+        // `p%40ss...`: reported as written, naming the encoding.
+        let pw = format!("{}%40{}%21", fake("{alnum:8}", 3), fake("{alnum:6}", 4));
+        let hay = format!("DATABASE_URL=postgres://app:{pw}@db.acme.io:5432/app\n");
+        assert_eq!(
+            found(&hay),
+            vec![(
+                "postgres-connection-string".to_string(),
+                pw,
+                Some("percent")
+            )]
+        );
+        // Decoded, these are a template reference and a weak word: dropped
+        // like their plain forms.
+        for pw in ["%24%7BDB_PASSWORD%7D", "changeme%21", "password%21%21"] {
+            let hay = format!("DATABASE_URL=postgres://app:{pw}@db.acme.io:5432/app\n");
+            assert_eq!(found(&hay), vec![], "{pw}");
+        }
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() {
+        // PHP's json_encode escapes `/`: a webhook URL and a key body.
+        let hook = format!(
+            "https:\\/\\/hooks.slack.com\\/services\\/T{}\\/B{}\\/{}",
+            fake("{upper:9}", 5),
+            fake("{upper:9}", 6),
+            fake("{alnum:24}", 7)
+        );
+        let hay = format!("{{\"hook\":\"{hook}\"}}\n");
+        assert_eq!(
+            found(&hay),
+            vec![("slack-webhook-url".to_string(), hook, Some("escaped"))]
+        );
+        // The first line's `\/` comes early, so the key rule's plain match
+        // (which tolerates a stray `\` between long base64 runs) fails.
+        let mut body: Vec<String> = (0..12).map(|i| fake("{b64:64}", 10 + i)).collect();
+        body[0] = format!("MIIEow/{}", fake("{b64:57}", 9));
+        let key = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\\n{}\\n-----END RSA PRIVATE KEY-----",
+            body.join("\\n").replace('/', "\\/")
+        );
+        let hay = format!("{{\"private_key\":\"{key}\\n\"}}\n");
+        let got = found(&hay);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "private-key-rsa");
+        assert_eq!(got[0].2, Some("escaped"), "{got:?}");
+        assert!(got[0].1.starts_with("-----BEGIN RSA") && got[0].1.ends_with("KEY-----"));
+        // JSON inside a JSON string.
+        let pw = fake("{alnum:18}", 30);
+        let hay = format!("{{\"cfg\":\"{{\\\"db_password\\\": \\\"{pw}\\\"}}\"}}\n");
+        assert_eq!(
+            found(&hay),
+            vec![("generic-password".to_string(), pw, Some("escaped"))]
+        );
+        // A PEM with plain `\n` escapes is found as written (no encoding).
+        let key = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\\n{}\\n-----END RSA PRIVATE KEY-----",
+            body.join("\\n")
+        );
+        let got = found(&format!("{{\"private_key\":\"{key}\\n\"}}\n"));
+        assert_eq!(got, vec![("private-key-rsa".to_string(), key, None)]);
+    }
+
+    #[test]
+    fn decoding_is_bounded() {
+        // Decoded text is not decoded again: a doubly percent-encoded token
+        // stays hidden.
+        let gh = fake("ghp_{alnum:36}", 40);
+        let twice = pct(&pct(&format!("https://x.io/?token={gh}")).replace('%', "%25"));
+        assert!(twice.contains("%253D"));
+        assert_eq!(found(&format!("u={twice}\n")), vec![]);
+        // Lower-case `%3d` (printf) is no trigger; nothing grows past the input.
+        assert!(decode::percent_regions(b"printf(\"%3d|%2f\", a, b);").is_empty());
+        let many = "a%3Ab ".repeat(10 * decode::MAX_DECODES);
+        assert_eq!(
+            decode::percent_regions(many.as_bytes()).len(),
+            decode::MAX_DECODES
+        );
+    }
 }

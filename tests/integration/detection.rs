@@ -223,3 +223,158 @@ fn base64_encoded_secrets_are_decoded_and_judged() {
     .expect(1);
     assert!(!r.stdout.contains(&enc_gh), "{}", r.stdout);
 }
+
+#[test]
+fn percent_encoded_and_escaped_secrets_name_their_encoding() {
+    let t = Tree::new();
+    let gh = fake::github_pat(21);
+    let pw = fake::password(22);
+    let hook_tail = format!(
+        "T{}/B{}/{}",
+        fake::token("{upper:9}", 23),
+        fake::token("{upper:9}", 24),
+        fake::token("{alnum:24}", 25)
+    );
+    // A token inside a percent-encoded redirect URL, a password with `%40`.
+    let redirect = format!("https%3A%2F%2Fapi.acme.io%2F%3Ftoken%3D{gh}");
+    let enc_pw = format!("{}%40{}", &pw[..8], &pw[8..]);
+    t.write(
+        "web/links.txt",
+        format!(
+            "login: https://acme.io/login?next={redirect}\nDATABASE_URL=postgres://app:{}@db.acme.io/app\nDB2=postgres://app:changeme%21@db.acme.io/app\n",
+            enc_pw
+        ),
+    );
+    // PHP's json_encode escapes `/`.
+    let hook = format!(
+        "https:\\/\\/hooks.slack.com\\/services\\/{}",
+        hook_tail.replace('/', "\\/")
+    );
+    t.write("var/settings.json", format!("{{\"notify\":\"{hook}\"}}\n"));
+    let r = t.scan_json(&[]).expect(1);
+    let mut got: Vec<(String, u64, String, String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        got,
+        vec![
+            (
+                s("var/settings.json"),
+                1,
+                s("slack-webhook-url"),
+                hook,
+                s("escaped")
+            ),
+            (
+                s("web/links.txt"),
+                1,
+                s("github-pat"),
+                gh.clone(),
+                s("percent")
+            ),
+            (
+                s("web/links.txt"),
+                2,
+                s("postgres-connection-string"),
+                enc_pw,
+                s("percent")
+            ),
+        ]
+    );
+    // Redacted without --show-secrets, like any secret.
+    let r = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "json"]))
+    .expect(1);
+    assert!(!r.stdout.contains(&gh), "{}", r.stdout);
+}
+
+#[test]
+fn more_credential_files_are_found() {
+    let t = Tree::new();
+    let pw = fake::password(31);
+    t.write(
+        "etc/proftpd/sql.conf",
+        format!(
+            "<IfModule mod_sql.c>\n  SQLConnectInfo proftpd@db.acme.io proftpd {pw}\n</IfModule>\n"
+        ),
+    );
+    let bcrypt = fake::token("{alnum:53}", 32);
+    let phpass = fake::token("{alnum:31}", 33);
+    let sql = format!(
+        "-- MySQL dump 10.13\nINSERT INTO `users` VALUES (1,'ada@acme.io','$2y$10${bcrypt}'),(2,'bob@acme.io','$P${phpass}');\n"
+    );
+    t.write("backup/prod-dump.sql", &sql);
+    // The same hash in a seed file is not reported (hashes stay negatives
+    // outside credential files and dumps).
+    t.write("db/seeds.sql", &sql);
+    let word_token = fake::token("{lower:10}{upper:10}", 34);
+    t.write("home/ci/.bashrc", format!("export PATH=$HOME/bin:$PATH\nexport DEPLOY_TOKEN={word_token}\nexport NPM_TOKEN=\"${{NPM_TOKEN:-}}\"\n"));
+    let sf = fake::token("{digit:19}", 35);
+    t.write(
+        "src/sf.js",
+        format!("const conn = new jsforce.Connection({{ oauth2: {{ clientId: 'x', clientSecret: '{sf}' }} }});\n"),
+    );
+    let blob: Vec<u8> = fake::token("{b64:64}", 36).into_bytes();
+    t.write(".dbeaver/credentials-config.json", &blob);
+    let r = t.scan_json(&[]).expect(1);
+    let mut got: Vec<(String, String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |x: &str| x.to_string();
+    let mut want = vec![
+        (
+            s(".dbeaver/credentials-config.json"),
+            s("dbeaver-credentials-config"),
+            String::from_utf8(blob).unwrap(),
+        ),
+        (
+            s("backup/prod-dump.sql"),
+            s("sql-dump-password-hash"),
+            bcrypt,
+        ),
+        (
+            s("backup/prod-dump.sql"),
+            s("sql-dump-password-hash"),
+            phpass,
+        ),
+        (s("etc/proftpd/sql.conf"), s("proftpd-sql-password"), pw),
+        (
+            s("home/ci/.bashrc"),
+            s("shell-profile-exported-secret"),
+            word_token,
+        ),
+        (s("src/sf.js"), s("salesforce-consumer-secret"), sf),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
