@@ -187,6 +187,14 @@ fn json_report_of_scan_staged_and_history_matches_its_schema() {
         format!("k = \"{}\" # leakscan:allow\n", fake::stripe_live(4)),
     );
     t.write("blob.bin", b"\0\x01\x02binary");
+    // A token inside a percent-encoded URL: a finding with `encoding`.
+    t.write(
+        "redirect.txt",
+        format!(
+            "next = \"https://acme.example/login?to=https%3A%2F%2Fapi.acme.example%2F%3Ftoken%3D{}\"\n",
+            fake::github_pat(9)
+        ),
+    );
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -199,6 +207,14 @@ fn json_report_of_scan_staged_and_history_matches_its_schema() {
         assert_valid(&v, &doc, "scan JSON");
         assert!(doc["findings"].as_array().unwrap().len() >= 3);
         assert_eq!(doc["stats"]["binary"], 1);
+        assert!(
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["encoding"] == "percent"),
+            "an encoded finding is in the document"
+        );
     }
     let shown = t.scan_json(&["--show-suppressed"]).json();
     assert!(shown["findings"]
