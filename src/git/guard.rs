@@ -14,7 +14,7 @@
 //! what libgit2 allocates before applying the delta).
 //! A problem is a `ReadError` naming the object; the scan goes on.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid};
@@ -31,7 +31,14 @@ const MAX_CHAIN: usize = 10_000;
 pub struct Guard {
     dirs: Vec<PathBuf>,
     packs: OnceCell<Vec<Mapped>>,
+    /// Pack entries already checked, with their object's size: the walk
+    /// down a delta chain stops at the first one (successive versions of a
+    /// file or tree share most of their chain).
+    checked: RefCell<Checked>,
 }
+
+/// (pack number, entry offset) → the size of the object the entry gives.
+type Checked = std::collections::HashMap<(u32, u64), u64>;
 
 struct Mapped {
     path: PathBuf,
@@ -55,6 +62,7 @@ impl Guard {
         Guard {
             dirs,
             packs: OnceCell::new(),
+            checked: RefCell::default(),
         }
     }
 
@@ -119,7 +127,7 @@ impl Guard {
             };
             if let Some(pos) = index.position(oid.as_bytes()) {
                 found = true;
-                let loose_base = check_chain(packs, i, pos)
+                let loose_base = check_chain(packs, &mut self.checked.borrow_mut(), i, pos)
                     .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
                 if let Some(Err(e)) = loose_base.and_then(|b| self.read_loose(b)) {
                     return Err(ReadError(format!("object {oid}: delta base: {e}")));
@@ -131,16 +139,28 @@ impl Guard {
 }
 
 /// Walks the delta chain of the entry at sorted index position `pos` of
-/// pack `i`, checking every header. A base found in no pack is returned
-/// (to be checked as a loose object).
-fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>, String> {
+/// pack `i`, checking every header and every delta's sizes, down to a base
+/// that is whole or already checked. A base found in no pack is returned (to
+/// be checked as a loose object; such chains are not remembered as checked).
+fn check_chain(
+    packs: &[Mapped],
+    checked: &mut Checked,
+    mut i: usize,
+    pos: usize,
+) -> Result<Option<Oid>, String> {
     let index = Index::new(&packs[i].idx)?;
     let mut off = index
         .offset(pos)
         .ok_or("the index offset points past its 64-bit offset table")?;
-    // (base size, target size, offset) of each delta on the way down.
-    let mut deltas: Vec<(u64, u64, u64)> = Vec::new();
+    // (pack, offset, base size, target size) of each delta on the way down.
+    let mut deltas: Vec<(u32, u64, u64, u64)> = Vec::new();
+    // The size of the object at the bottom, once reached.
+    let mut below = None;
     for _ in 0..MAX_CHAIN {
+        if let Some(&size) = checked.get(&(i as u32, off)) {
+            below = Some(size);
+            break;
+        }
         let data = &packs[i].data;
         let end = data.len().saturating_sub(20);
         if off < 12 || off >= end as u64 {
@@ -166,21 +186,13 @@ fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>
                     h.size
                 ));
             }
-            deltas.push((base, target, off));
+            deltas.push((i as u32, off, base, target));
         }
         match h.base {
             Base::None => {
-                // Up the chain: each delta's base is the object below it.
-                let mut below = h.size;
-                for &(base, target, at) in deltas.iter().rev() {
-                    if base != below {
-                        return Err(format!(
-                            "delta at offset {at} names a {base}-byte base, but its base has {below} bytes"
-                        ));
-                    }
-                    below = target;
-                }
-                return Ok(None);
+                checked.insert((i as u32, off), h.size);
+                below = Some(h.size);
+                break;
             }
             Base::Offset(o) => off = o,
             Base::Id(id) => {
@@ -197,13 +209,27 @@ fn check_chain(packs: &[Mapped], mut i: usize, pos: usize) -> Result<Option<Oid>
                     Some((_, None)) => {
                         return Err(format!("delta base {id}: bad index offset"));
                     }
-                    // A loose base: its size is checked when it is read.
+                    // A loose base: its size is checked when it is read,
+                    // and libgit2 checks it against the delta's.
                     None => return Ok(Some(id)),
                 }
             }
         }
     }
-    Err(format!("delta chain longer than {MAX_CHAIN}"))
+    let Some(mut below) = below else {
+        return Err(format!("delta chain longer than {MAX_CHAIN}"));
+    };
+    // Up the chain: each delta's base is the object below it.
+    for &(p, at, base, target) in deltas.iter().rev() {
+        if base != below {
+            return Err(format!(
+                "delta at offset {at} names a {base}-byte base, but its base has {below} bytes"
+            ));
+        }
+        checked.insert((p, at), target);
+        below = target;
+    }
+    Ok(None)
 }
 
 /// The base and target sizes at the start of a delta's zlib stream,
