@@ -113,28 +113,51 @@ pub fn tips(path: &Path) -> Result<Vec<(String, String)>, String> {
 /// histories (merges fold most commits in).
 pub fn identity(path: &Path, name: &str) -> String {
     let walk = || -> Option<String> {
-        let repo = open(path).ok()?;
+        // Commits are read through the checked reader (a damaged object is
+        // the end of the chain, never a crash).
+        let reader = ObjectReader::open(path).ok()?;
+        let repo = reader.repo();
+        let commit = |id: Oid| crate::git::revspec::peel_commit(&reader, "", id).ok();
+        let parents = |c: Oid| -> Option<Vec<Oid>> {
+            reader
+                .with_object(c, |kind, data| {
+                    (kind == git2::ObjectType::Commit)
+                        .then(|| crate::git::odb::parse_commit(data))
+                        .flatten()
+                })
+                .ok()?
+                .map(|d| d.parents)
+        };
         // HEAD, else (a mirror whose HEAD names a missing branch) the first
         // ref by name that leads to a commit.
-        let start = match repo.head().ok().and_then(|h| h.peel_to_commit().ok()) {
+        let head = repo.head().ok().and_then(|h| h.target()).and_then(commit);
+        let start = match head {
             Some(c) => c,
             None => {
                 let mut refs: Vec<(Vec<u8>, Oid)> = repo
                     .references()
                     .ok()?
                     .flatten()
-                    .filter_map(|r| Some((r.name_bytes().to_vec(), r.peel_to_commit().ok()?.id())))
+                    .filter_map(|r| {
+                        Some((
+                            r.name_bytes().to_vec(),
+                            commit(r.resolve().ok()?.target()?)?,
+                        ))
+                    })
                     .collect();
                 refs.sort();
-                repo.find_commit(refs.first()?.1).ok()?
+                refs.first()?.1
             }
         };
-        let mut c = start;
+        let (mut c, mut up) = (start, parents(start)?);
         loop {
-            match c.parent(0) {
-                Ok(p) => c = p,
-                // No parent, or a shallow or damaged cut: that is the root seen.
-                Err(_) => return Some(c.id().to_string()),
+            // No parent, or a shallow or damaged cut: that is the root seen.
+            let Some(&p) = up.first() else {
+                return Some(c.to_string());
+            };
+            match parents(p) {
+                Some(next) => (c, up) = (p, next),
+                None => return Some(c.to_string()),
             }
         }
     };
