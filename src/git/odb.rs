@@ -119,6 +119,17 @@ impl ObjectReader {
         Ok(odb.read_header(oid).map_err(|e| named(oid, e))?.0 as u64)
     }
 
+    /// The header of commit `oid` (tree, parents, date), read through the
+    /// checks; an object of another type or a malformed commit is an error.
+    pub fn commit(&self, oid: Oid) -> Result<CommitData, ReadError> {
+        self.with_object(oid, |kind, data| match kind {
+            ObjectType::Commit => {
+                parse_commit(data).ok_or_else(|| ReadError("malformed commit".into()))
+            }
+            other => Err(ReadError(format!("expected a commit, found a {other}"))),
+        })?
+    }
+
     /// Who wrote commit `oid`, when, and its summary line.
     pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, ReadError> {
         self.guard.check(oid)?;

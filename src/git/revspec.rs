@@ -10,7 +10,7 @@
 
 use git2::{ObjectType, Oid};
 
-use super::odb::{parse_commit, ObjectReader, ReadError};
+use super::odb::{ObjectReader, ReadError};
 use super::trees::Entries;
 use super::MODE_TREE;
 
@@ -94,15 +94,10 @@ fn split(spec: &str) -> (&str, Option<Vec<(Step, u32)>>) {
 
 fn step(reader: &ObjectReader, spec: &str, mut c: Oid, kind: Step, n: u32) -> Result<Oid, String> {
     let parents = |c: Oid| -> Result<Vec<Oid>, String> {
-        let data = reader
-            .with_object(c, |kind, data| {
-                (kind == ObjectType::Commit).then(|| parse_commit(data))
-            })
-            .map_err(|e| format!("`{spec}`: {e}"))?;
-        match data {
-            Some(Some(d)) => Ok(d.parents),
-            _ => Err(format!("`{spec}`: commit {c} is damaged")),
-        }
+        reader
+            .commit(c)
+            .map(|d| d.parents)
+            .map_err(|e| format!("`{spec}`: commit {c}: {e}"))
     };
     match kind {
         Step::Parent if n == 0 => Ok(c),
@@ -166,11 +161,10 @@ pub fn read_path(
     commit: Oid,
     path: &str,
 ) -> Result<Option<Vec<u8>>, String> {
-    let tree = reader
-        .with_object(commit, |_, data| parse_commit(data).map(|d| d.tree))
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("commit {commit} is damaged"))?;
-    let mut id = tree;
+    let mut id = reader
+        .commit(commit)
+        .map_err(|e| format!("commit {commit}: {e}"))?
+        .tree;
     let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
     while let Some(name) = parts.next() {
         let last = parts.peek().is_none();

@@ -11,7 +11,7 @@ use git2::{ObjectType, Oid, Repository};
 use crate::error::{Error, Result};
 use crate::stats::{ErrorKind, ItemError};
 
-use super::odb::{parse_commit, CommitData, ObjectReader, ReadError};
+use super::odb::{CommitData, ObjectReader};
 use super::revspec::{peel, peel_commit};
 use super::OidMap;
 
@@ -207,15 +207,10 @@ fn common_frontier(
         if shallow.contains(&c) {
             return Ok(Vec::new());
         }
-        match reader.with_object(c, |kind, data| {
-            (kind == ObjectType::Commit)
-                .then(|| parse_commit(data))
-                .flatten()
-        }) {
-            Ok(Some(d)) => Ok(d.parents),
-            Ok(None) => Err(format!("commit {c} is damaged")),
-            Err(e) => Err(e.to_string()),
-        }
+        reader
+            .commit(c)
+            .map(|d| d.parents)
+            .map_err(|e| format!("commit {c}: {e}"))
     };
     let mut of_a: HashSet<Oid> = HashSet::from([a]);
     let mut stack = vec![a];
@@ -385,13 +380,7 @@ impl<'r> Walk<'r> {
             }
             return;
         }
-        let read = self.reader.with_object(oid, |kind, data| match kind {
-            ObjectType::Commit => {
-                parse_commit(data).ok_or_else(|| ReadError("malformed commit".into()))
-            }
-            other => Err(ReadError(format!("expected a commit, found a {other}"))),
-        });
-        let mut data = match read.and_then(|r| r) {
+        let mut data = match self.reader.commit(oid) {
             Ok(d) => d,
             Err(e) => {
                 let whose = child.map_or(String::new(), |c| format!(" (parent of {c})"));

@@ -164,24 +164,7 @@ fn base64_encoded_secrets_are_decoded_and_judged() {
         format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{enc_docker}\"}}}}}}\n"),
     );
     let r = t.scan_json(&[]).expect(1);
-    let mut got: Vec<(String, u64, String, String, String)> = r
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["path"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("./")
-                    .to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule"].as_str().unwrap().to_string(),
-                f["secret"].as_str().unwrap().to_string(),
-                f["encoding"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = encoded_rows(&r);
     let s = |x: &str| x.to_string();
     assert_eq!(
         got,
@@ -224,6 +207,29 @@ fn base64_encoded_secrets_are_decoded_and_judged() {
     assert!(!r.stdout.contains(&enc_gh), "{}", r.stdout);
 }
 
+/// (path, line, rule, secret, encoding) of every finding, sorted.
+fn encoded_rows(r: &Run) -> Vec<(String, u64, String, String, String)> {
+    let mut rows: Vec<_> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[test]
 fn percent_encoded_and_escaped_secrets_name_their_encoding() {
     let t = Tree::new();
@@ -252,24 +258,7 @@ fn percent_encoded_and_escaped_secrets_name_their_encoding() {
     );
     t.write("var/settings.json", format!("{{\"notify\":\"{hook}\"}}\n"));
     let r = t.scan_json(&[]).expect(1);
-    let mut got: Vec<(String, u64, String, String, String)> = r
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["path"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("./")
-                    .to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule"].as_str().unwrap().to_string(),
-                f["secret"].as_str().unwrap().to_string(),
-                f["encoding"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = encoded_rows(&r);
     let s = |x: &str| x.to_string();
     assert_eq!(
         got,

@@ -118,16 +118,7 @@ pub fn identity(path: &Path, name: &str) -> String {
         let reader = ObjectReader::open(path).ok()?;
         let repo = reader.repo();
         let commit = |id: Oid| crate::git::revspec::peel_commit(&reader, "", id).ok();
-        let parents = |c: Oid| -> Option<Vec<Oid>> {
-            reader
-                .with_object(c, |kind, data| {
-                    (kind == git2::ObjectType::Commit)
-                        .then(|| crate::git::odb::parse_commit(data))
-                        .flatten()
-                })
-                .ok()?
-                .map(|d| d.parents)
-        };
+        let parents = |c: Oid| reader.commit(c).ok().map(|d| d.parents);
         // HEAD, else (a mirror whose HEAD names a missing branch) the first
         // ref by name that leads to a commit.
         let head = repo.head().ok().and_then(|h| h.target()).and_then(commit);
