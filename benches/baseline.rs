@@ -35,6 +35,7 @@ fn finding(path: &str, secret: Vec<u8>) -> Finding {
         line_text: Vec::new(),
         occurrences: Vec::new(),
         encoding: None,
+        archive: None,
     }
 }
 

@@ -16,7 +16,7 @@ import tempfile
 
 SHARED = {"error", "exit", "stats", "paths"}
 LEVELS = {
-    "rules": 1, "git": 1, "blob": 1,
+    "rules": 1, "git": 1, "blob": 1, "archive": 1,
     "config": 2, "source": 2, "matcher": 2,
     "finding": 3,
     "suppress": 4,

@@ -106,6 +106,31 @@ pub struct CommonArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+}
+
+/// How archives, packages and images are opened (every scanning mode).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ArchiveArgs {
+    /// Do not open archives (zip, jar, wheel, tar.gz, images, …): scan
+    /// their bytes as they are.
+    #[arg(long)]
+    pub no_archives: bool,
+    /// Archives inside archives opened this deep (default 8).
+    #[arg(long, value_name = "N")]
+    pub archive_max_depth: Option<u32>,
+    /// Entries read from one archive, nested ones included (default 1000000).
+    #[arg(long, value_name = "N")]
+    pub archive_max_entries: Option<u64>,
+    /// Bytes decompressed from one archive, nested ones included (suffixes
+    /// K, M, G allowed; default 8G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub archive_max_bytes: Option<u64>,
+    /// How many times its own size an archive may expand, past 64 MiB
+    /// (default 200).
+    #[arg(long, value_name = "N")]
+    pub archive_max_ratio: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -371,6 +396,8 @@ pub struct PushPolicyArgs {
     /// Say nothing when the push is clean.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -531,6 +558,8 @@ pub struct SweepArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     #[command(flatten)]
     pub out: SweepOutput,
 }

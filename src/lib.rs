@@ -4,7 +4,9 @@
 //! ```text
 //! commands (flags → settings::Request → Settings)
 //!   → pipeline drivers over source/ and git/ (what to read; the only threads)
-//!   → pipeline::BlobStep: blob::classify (size, LFS, UTF-16, binary)
+//!   → pipeline::BlobStep: archive (zip, tar, compressed streams, images: each
+//!       file inside goes through the step) and blob::classify (size, LFS,
+//!       UTF-16, binary)
 //!       → matcher (keyword automaton → rule regex in windows → filters)
 //!       → finding (rule, path, line/column, secret, fingerprint, commit)
 //!   → outcome: suppress (allowlist → inline → baseline) → report → exit code
@@ -22,6 +24,7 @@
 // inflates about twice as fast as the system zlib. Linked, never called here.
 extern crate libz_rs_sys;
 
+pub mod archive;
 pub(crate) mod blob;
 pub mod cli;
 pub mod commands;

@@ -84,6 +84,9 @@ pub enum ErrorKind {
     Repository,
     /// A rule whose regex could not be built.
     Rule,
+    /// An archive (or part of one) that could not be read whole: corrupt,
+    /// encrypted, or over a limit.
+    Archive,
     /// A bug in leakscan (a worker thread panicked).
     Internal,
 }

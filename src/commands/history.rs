@@ -97,6 +97,7 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
         max_file_size: settings.max_file_size(target.max_file_size),
         all_occurrences: target.all_occurrences,
         cache: None,
+        archives: settings.archives.clone(),
     };
     let mut scanned = pipeline::scan(
         &repo.git_dir,
@@ -137,6 +138,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     let repo = target.open()?;
     let root: PathBuf = repo.root().to_path_buf();
     let mut settings = Settings::resolve(Request::from_cli(&args.common), &root, Some(&root))?;
+    settings.set_archives(&args.common.archives);
     // Entries are stale only for a run that covers the history the baseline
     // was recorded from: a pull request's range (`main..HEAD`) does not.
     if let Some(b) = settings.suppressor.baseline.as_mut() {

@@ -45,7 +45,10 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
         ));
     }
     if stdin {
-        return Ok(pipeline::scan_stdin(settings.rules.clone()));
+        return Ok(pipeline::scan_stdin(
+            settings.rules.clone(),
+            settings.archives.clone(),
+        ));
     }
     let progress = Progress::new(settings.output.progress(), "files");
     let opts = WalkOptions {
@@ -59,6 +62,7 @@ pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
         &target.paths,
         &opts,
         settings.rules.clone(),
+        settings.archives.clone(),
         progress.counters.clone(),
     );
     progress.finish();
@@ -76,6 +80,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     // the baseline, wherever in it the scan starts.
     let home = settings::project_root(&root);
     let mut settings = Settings::resolve_in(Request::from_cli(&args.common), &root, &home, None)?;
+    settings.set_archives(&args.common.archives);
     // Stale baseline entries can only be judged when the whole root is
     // scanned; single files or several paths see only part of it.
     let whole_root = matches!(args.paths.as_slice(), [one] if one.is_dir());

@@ -98,6 +98,7 @@ fn only_named(
             &others,
             &opts,
             settings.rules.clone(),
+            settings.archives.clone(),
             Arc::new(Counters::default()),
         );
         for mut f in whole.findings {
@@ -127,7 +128,14 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
     // No size limit in the hook: a large staged file is matched in bounded
     // chunks rather than let through unscanned (`max_file_size` is for walks
     // and history).
-    let mut scanned = pipeline::staged::scan(&repo, &changes, settings.rules.clone(), u64::MAX);
+    settings.set_archives(&args.common.archives);
+    let mut scanned = pipeline::staged::scan(
+        &repo,
+        &changes,
+        settings.rules.clone(),
+        u64::MAX,
+        settings.archives.clone(),
+    );
     if !args.files.is_empty() {
         scanned = only_named(scanned, &args.files, &changes, &repo, &settings)?;
     }

@@ -101,6 +101,19 @@ pub struct Finding {
     /// The encoding the secret was found under (`"base64"`): the location
     /// and secret are the encoded text.
     pub encoding: Option<&'static str>,
+    /// Inside an archive (`path` being the outermost one's): the names
+    /// leading to the file, and the image layer holding it.
+    pub archive: Option<Box<ArchivePath>>,
+}
+
+/// Where inside an archive a finding is: names from the outermost archive
+/// inwards (`["WEB-INF/lib/a.jar", "config.env"]`), and for container
+/// images the layer's digest. Only names: rebuilding the archive (new
+/// timestamps, new compression) does not change it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArchivePath {
+    pub inner: Vec<PathBytes>,
+    pub layer: Option<String>,
 }
 
 /// A further place a secret was seen (history scans).
@@ -112,29 +125,61 @@ pub struct Occurrence {
 }
 
 impl Finding {
-    /// A stable identity: rule, path and secret; never the line, so it survives
-    /// edits around the secret.
+    /// Where the secret is: the path, and inside an archive the names
+    /// through it (`dist/app.whl!app/settings.py`).
+    pub fn location(&self) -> std::borrow::Cow<'_, PathBytes> {
+        match &self.archive {
+            None => std::borrow::Cow::Borrowed(&self.path),
+            Some(a) => std::borrow::Cow::Owned(join_archive_path(&self.path, &a.inner)),
+        }
+    }
+
+    /// A stable identity: rule, location and secret; never the line, so it
+    /// survives edits around the secret (nor, in an archive, the archive's
+    /// bytes or layer digest, so it survives a rebuild).
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"leakscan-fingerprint-v1\0");
         h.update(self.rule.as_bytes());
         h.update([0]);
-        h.update(&self.path.0);
+        h.update(&self.location().0);
         h.update([0]);
         h.update(self.secret.expose());
         hex::encode(&h.finalize()[..16])
     }
 
-    /// Sort key: path, line, column, rule (then commit for history).
-    pub fn sort_key(&self) -> (&PathBytes, usize, usize, &str, Option<&str>) {
+    /// Sort key: path (then the names inside an archive), line, column, rule
+    /// (then commit for history).
+    #[allow(clippy::type_complexity)]
+    pub fn sort_key(
+        &self,
+    ) -> (
+        &PathBytes,
+        Option<&[PathBytes]>,
+        usize,
+        usize,
+        &str,
+        Option<&str>,
+    ) {
         (
             &self.path,
+            self.archive.as_ref().map(|a| &a.inner[..]),
             self.line,
             self.column,
             &self.rule,
             self.commit.as_ref().map(|c| c.id.as_str()),
         )
     }
+}
+
+/// `path!inner!…`.
+pub fn join_archive_path(path: &PathBytes, inner: &[PathBytes]) -> PathBytes {
+    let mut out = path.0.clone();
+    for c in inner {
+        out.push(b'!');
+        out.extend_from_slice(&c.0);
+    }
+    PathBytes(out)
 }
 
 /// Maps byte offsets in a blob to lines and columns. Offsets must be asked for

@@ -1,12 +1,15 @@
 //! The per-blob step every driver runs: classify the bytes (size, Git LFS
 //! pointer, decoding, binary), count what is scanned or skipped, match the
 //! text and turn matches into findings; at the end, hand the matcher's
-//! counters and rule errors to the run's stats. One `BlobStep` per thread.
+//! counters and rule errors to the run's stats. An archive (when archives
+//! are on) is opened instead, and each file inside takes the same step, its
+//! findings carrying the names through the archive. One `BlobStep` per thread.
 
 use std::sync::Arc;
 
+use crate::archive::{self, Limits};
 use crate::blob::{self, Class};
-use crate::finding::{line_at, Finding, InlineAllow, LineIndex, Secret};
+use crate::finding::{line_at, ArchivePath, Finding, InlineAllow, LineIndex, Secret};
 use crate::matcher::{Matcher, RawMatch};
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
@@ -24,6 +27,8 @@ const OVERLAP: usize = 128 << 10;
 pub struct BlobStep {
     matcher: Matcher,
     max_size: u64,
+    /// How far archives are opened; `None`: they are not (`--no-archives`).
+    archives: Option<Arc<Limits>>,
 }
 
 impl Clone for BlobStep {
@@ -31,6 +36,7 @@ impl Clone for BlobStep {
         BlobStep {
             matcher: self.matcher.clone(),
             max_size: self.max_size,
+            archives: self.archives.clone(),
         }
     }
 }
@@ -40,7 +46,66 @@ impl BlobStep {
         BlobStep {
             matcher: Matcher::new(rules),
             max_size,
+            archives: None,
         }
+    }
+
+    /// Opens archives within `limits` (`None`: archives are blobs like any other).
+    pub fn with_archives(mut self, limits: Option<Limits>) -> BlobStep {
+        self.archives = limits.map(Arc::new);
+        self
+    }
+
+    /// When archives are on and `bytes` is one: opens it, scans every file
+    /// inside (classified and matched like any blob), records what could
+    /// not be read in `stats`, and returns the findings, each carrying its
+    /// `ArchivePath`. `None` when `bytes` is not an archive (or archives are
+    /// off): scan them as they are.
+    pub fn archive(
+        &mut self,
+        bytes: &[u8],
+        path: &PathBytes,
+        stats: &mut Stats,
+    ) -> Option<Vec<Finding>> {
+        let limits = self.archives.clone()?;
+        let kind = archive::detect(bytes, &path.0)?;
+        let mut found = Vec::new();
+        stats.scanned += 1;
+        stats.bytes += bytes.len() as u64;
+        let report = archive::open(bytes, kind, &path.0, &limits, &mut |e| {
+            let class = match self.classify(e.data, false, stats) {
+                Ok(class) => class,
+                Err(_) => return,
+            };
+            let inner = ArchivePath {
+                inner: e.chain.to_vec(),
+                layer: e.layer.map(str::to_string),
+            };
+            for mut f in self.find_in(&class, path) {
+                f.archive = Some(Box::new(inner.clone()));
+                found.push(f);
+            }
+        });
+        if report.too_large.0 > 0 {
+            stats.skip_n(SkipReason::TooLarge, report.too_large.0);
+            stats.skipped_bytes += report.too_large.1;
+        }
+        if report.links > 0 {
+            stats.skip_n(SkipReason::Symlink, report.links);
+        }
+        for f in &report.failures {
+            let at = crate::finding::join_archive_path(path, &f.chain);
+            stats.error(
+                ErrorKind::Archive,
+                format!("{}: {}", at.escaped(), f.reason),
+            );
+        }
+        // An archive that would not open at all is still bytes: scan them.
+        if report.unopened {
+            let class = blob::classify(bytes, u64::MAX, false);
+            found.extend(self.find_in(&class, path));
+        }
+        Some(found)
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -81,6 +146,9 @@ impl BlobStep {
         explicit: bool,
         stats: &mut Stats,
     ) -> Vec<Finding> {
+        if let Some(found) = self.archive(bytes, path, stats) {
+            return found;
+        }
         match self.classify(bytes, explicit, stats) {
             Ok(class) => self.find_in(&class, path),
             Err(_) => Vec::new(),
@@ -193,6 +261,7 @@ impl BlobStep {
                 line_text: excerpt(full_line, column - 1),
                 occurrences: Vec::new(),
                 encoding: m.encoding,
+                archive: None,
             });
         }
         out

@@ -68,6 +68,8 @@ pub struct HistoryOptions {
     /// Blob outcomes shared between scans of several repositories (`sweep`):
     /// a blob found here is not read again.
     pub cache: Option<Arc<BlobCache>>,
+    /// How archives are opened (`None`: not at all).
+    pub archives: Option<crate::archive::Limits>,
 }
 
 /// What scanning a blob gave, by blob id, kept across the repositories of a
@@ -527,7 +529,7 @@ fn scan_blobs(
     threads: usize,
     counters: &Counters,
 ) -> BlobScan {
-    let proto = BlobStep::new(rules, opts.max_file_size);
+    let proto = BlobStep::new(rules, opts.max_file_size).with_archives(opts.archives.clone());
     // Blobs another repository's scan already gave (sweep), replayed below.
     let mut cached: Vec<(u32, Outcome)> = Vec::new();
     if let Some(cache) = &opts.cache {
@@ -715,6 +717,17 @@ impl BlobWorker<'_> {
     fn scan(&mut self, b: u32, data: &[u8]) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
         let size = data.len() as u64;
+        let path = self.path(b);
+        if let Some(found) = self.step.archive(data, &path, &mut self.local.stats) {
+            self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+            if let Some(o) = &mut self.outcomes {
+                o.push((b, Outcome::Scanned(size, true, found.as_slice().into())));
+            }
+            if !found.is_empty() {
+                self.local.by_blob.push((b, found));
+            }
+            return;
+        }
         let class = match self.step.classify(data, false, &mut self.local.stats) {
             Ok(class) => class,
             Err(reason) => {
@@ -725,7 +738,6 @@ impl BlobWorker<'_> {
             }
         };
         self.counters.bytes.fetch_add(size, Ordering::Relaxed);
-        let path = self.path(b);
         let found = self.step.find_in(&class, &path);
         if let Some(o) = &mut self.outcomes {
             let binary = matches!(class, Class::Binary(_));
@@ -786,8 +798,8 @@ struct Attributed {
     seen: Vec<(u32, u32, usize)>,
 }
 
-/// Turns per-blob findings into per-(rule, secret, path) findings at their
-/// earliest introducing commit.
+/// Turns per-blob findings into per-(rule, secret, path, place in an
+/// archive) findings at their earliest introducing commit.
 fn attribute(
     git_dir: &Path,
     plan: &Plan,
@@ -800,7 +812,8 @@ fn attribute(
         return Vec::new();
     }
     let found: HashMap<u32, Vec<Finding>> = by_blob.into_iter().collect();
-    let mut keyed: HashMap<(String, Vec<u8>, u32), usize> = HashMap::new();
+    type Key = (String, Vec<u8>, u32, Option<Vec<PathBytes>>);
+    let mut keyed: HashMap<Key, usize> = HashMap::new();
     let mut out: Vec<Attributed> = Vec::new();
     // Introductions are sorted by commit index, i.e. topological order, so the
     // first one to carry a key is the earliest.
@@ -809,7 +822,12 @@ fn attribute(
             continue;
         };
         for f in fs {
-            let key = (f.rule.clone(), f.secret.expose().to_vec(), intro.path);
+            let key = (
+                f.rule.clone(),
+                f.secret.expose().to_vec(),
+                intro.path,
+                f.archive.as_ref().map(|a| a.inner.clone()),
+            );
             match keyed.get(&key) {
                 Some(&i) => out[i].seen.push((intro.commit, intro.path, f.line)),
                 None => {

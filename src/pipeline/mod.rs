@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::WalkState;
 
+use crate::archive::Limits;
 use crate::finding::Finding;
 use crate::paths::PathBytes;
 use crate::progress::Counters;
@@ -147,6 +148,7 @@ pub fn scan_paths(
     roots: &[PathBuf],
     opts: &WalkOptions,
     rules: Arc<RuleSet>,
+    archives: Option<Limits>,
     counters: Arc<Counters>,
 ) -> Scanned {
     let sink = Arc::new(Mutex::new(Scanned::default()));
@@ -154,7 +156,7 @@ pub fn scan_paths(
         [one] if one.is_dir() => Some(one.clone()),
         _ => None,
     };
-    let proto = BlobStep::new(rules, opts.max_file_size);
+    let proto = BlobStep::new(rules, opts.max_file_size).with_archives(archives);
     let walked_total = Arc::new(AtomicU64::new(0));
     worktree::build(roots, opts).run(|| {
         let mut w = Worker {
@@ -196,14 +198,14 @@ pub fn scan_paths(
 }
 
 /// Scans standard input as one blob named `<stdin>`.
-pub fn scan_stdin(rules: Arc<RuleSet>) -> Scanned {
+pub fn scan_stdin(rules: Arc<RuleSet>, archives: Option<Limits>) -> Scanned {
     let mut out = Scanned::default();
     let mut buf = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut buf) {
         out.stats.error(ErrorKind::File, format!("<stdin>: {e}"));
         return out;
     }
-    let mut step = BlobStep::new(rules, u64::MAX);
+    let mut step = BlobStep::new(rules, u64::MAX).with_archives(archives);
     out.findings = step.scan(&buf, &PathBytes::from("<stdin>"), true, &mut out.stats);
     step.drain_into(&mut out.stats);
     out

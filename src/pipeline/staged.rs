@@ -11,13 +11,14 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
+use crate::archive::Limits;
 use crate::blob::{self, Class};
 use crate::finding::Finding;
 use crate::git::staged::{Base, Changes, Repo, StagedFile};
 use crate::git::EntryKind;
 use crate::rules::RuleSet;
 use crate::source::staged::{added_lines, AddedLines};
-use crate::stats::{ErrorKind, SkipReason};
+use crate::stats::{ErrorKind, SkipReason, Stats};
 
 use super::{BlobStep, Scanned};
 
@@ -27,10 +28,16 @@ use super::{BlobStep, Scanned};
 const CONTEXT_LINES: usize = 3;
 
 /// Scans the staged change; findings are those on added lines, before suppression.
-pub fn scan(repo: &Repo, changes: &Changes, rules: Arc<RuleSet>, max_size: u64) -> Scanned {
+pub fn scan(
+    repo: &Repo,
+    changes: &Changes,
+    rules: Arc<RuleSet>,
+    max_size: u64,
+    archives: Option<Limits>,
+) -> Scanned {
     let mut out = Scanned::default();
     let mut scanner = Scanner {
-        step: BlobStep::new(rules, max_size),
+        step: BlobStep::new(rules, max_size).with_archives(archives),
         multiline: OnceCell::new(),
     };
     for path in &changes.unmerged {
@@ -100,6 +107,27 @@ impl Scanner {
     ) -> Result<(), String> {
         let blob = repo.read(file.id)?;
         let bytes = blob.content();
+        // A staged archive: what it holds that the committed version (if
+        // any) did not.
+        if let Some(found) = self.step.archive(bytes, &file.path, &mut out.stats) {
+            let old = match file.head {
+                Some(head) if !found.is_empty() => {
+                    let old_blob = repo.read(head)?;
+                    self.step
+                        .archive(old_blob.content(), &file.path, &mut Stats::default())
+                        .unwrap_or_default()
+                }
+                _ => Vec::new(),
+            };
+            out.findings.extend(found.into_iter().filter(|f| {
+                !old.iter().any(|o| {
+                    o.rule == f.rule
+                        && o.archive == f.archive
+                        && o.secret.expose() == f.secret.expose()
+                })
+            }));
+            return Ok(());
+        }
         let Ok(class) = self.step.classify(bytes, false, &mut out.stats) else {
             return Ok(());
         };

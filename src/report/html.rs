@@ -70,7 +70,7 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
             g.new = Some(j);
         }
         g.places.push(Place {
-            path: f.path.as_str_lossy().into_owned(),
+            path: f.location().as_str_lossy().into_owned(),
             line: f.line,
             column: Some(f.column),
             commit: f.commit.as_ref().map(|c| c.id.clone()),
@@ -81,7 +81,12 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
         });
         for o in &f.occurrences {
             g.places.push(Place {
-                path: o.path.as_str_lossy().into_owned(),
+                path: match &f.archive {
+                    Some(a) => crate::finding::join_archive_path(&o.path, &a.inner)
+                        .as_str_lossy()
+                        .into_owned(),
+                    None => o.path.as_str_lossy().into_owned(),
+                },
                 line: o.line,
                 column: None,
                 commit: Some(o.commit.clone()),

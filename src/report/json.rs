@@ -37,6 +37,16 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
     if let Some(e) = f.encoding {
         m.insert("encoding".into(), json!(e));
     }
+    if let Some(a) = &f.archive {
+        let chain: Vec<Value> = std::iter::once(&f.path)
+            .chain(&a.inner)
+            .map(path_value)
+            .collect();
+        m.insert("archive".into(), Value::Array(chain));
+        if let Some(l) = &a.layer {
+            m.insert("layer".into(), json!(l));
+        }
+    }
     if let Some(c) = &f.commit {
         m.insert(
             "commit".into(),

@@ -69,16 +69,28 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             if r.show_secrets {
                 region["snippet"] = json!({"text": String::from_utf8_lossy(f.secret.expose())});
             }
+            // Inside an archive, the location is the archive itself (the
+            // file in the repository); the line is in the file inside it.
+            let message = match &f.archive {
+                None => format!("{}: {}", f.description, r.secret_text(f)),
+                Some(_) => format!(
+                    "{}: {} (in {}:{}:{})",
+                    f.description,
+                    r.secret_text(f),
+                    f.location().as_str_lossy(),
+                    f.line,
+                    f.column
+                ),
+            };
+            let mut physical = json!({"artifactLocation": {"uri": uri(&f.path.0)}});
+            if f.archive.is_none() {
+                physical["region"] = region;
+            }
             let mut result = json!({
                 "ruleId": f.rule,
                 "level": "error",
-                "message": {"text": format!("{}: {}", f.description, r.secret_text(f))},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.path.0)},
-                        "region": region,
-                    }
-                }],
+                "message": {"text": message},
+                "locations": [{"physicalLocation": physical}],
                 "partialFingerprints": {"leakscan/v1": f.fingerprint()},
             });
             if let Some(i) = index {
@@ -86,6 +98,16 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
             if let Some(c) = &f.commit {
                 result["properties"] = json!({"commit": c.id, "author": c.author, "date": c.date});
+            }
+            if let Some(a) = &f.archive {
+                let chain: Vec<String> = std::iter::once(&f.path)
+                    .chain(&a.inner)
+                    .map(|p| p.as_str_lossy().into_owned())
+                    .collect();
+                result["properties"]["archive"] = json!(chain);
+                if let Some(l) = &a.layer {
+                    result["properties"]["layer"] = json!(l);
+                }
             }
             result
         })

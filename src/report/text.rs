@@ -1,5 +1,6 @@
-//! Human output: `path:line:col  rule  secret`, one finding a line; on a
-//! terminal, grouped under a coloured path heading.
+//! Human output: `path:line:col  rule  secret`, one finding a line (inside
+//! an archive, `path!inner:line:col`); on a terminal, grouped under a
+//! coloured path heading.
 
 use std::io::{self, Write};
 
@@ -28,13 +29,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 None => format!("  (suppressed: {})", reason.as_str()),
             },
         };
+        let path = f.location();
         if r.color {
-            if last_path != Some(&f.path) {
+            if last_path.as_ref() != Some(&*path) {
                 if last_path.is_some() {
                     writeln!(out)?;
                 }
-                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", f.path.escaped())?;
-                last_path = Some(&f.path);
+                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", path.escaped())?;
+                last_path = Some(path.into_owned());
             }
             writeln!(
                 out,
@@ -45,7 +47,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{}:{}:{}  {}  {secret}{commit}{status}",
-                f.path.escaped(),
+                path.escaped(),
                 f.line,
                 f.column,
                 f.rule

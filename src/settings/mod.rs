@@ -14,7 +14,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cli::CommonArgs;
+use crate::archive;
+use crate::cli::{ArchiveArgs, CommonArgs};
 use crate::config::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::report::Format;
@@ -114,6 +115,8 @@ pub struct Settings {
     pub output: Output,
     /// Worker threads (at least 1, at most `MAX_THREADS`).
     pub threads: usize,
+    /// How archives are opened; `None` with `--no-archives`.
+    pub archives: Option<archive::Limits>,
 }
 
 impl Settings {
@@ -160,7 +163,13 @@ impl Settings {
             suppressor: Suppressor::new(allowlist, found),
             output: req.output,
             threads: threads(req.threads),
+            archives: Some(archive::Limits::default()),
         })
+    }
+
+    /// Applies `--no-archives` and the `--archive-max-*` flags.
+    pub fn set_archives(&mut self, a: &ArchiveArgs) {
+        self.archives = archive_limits(a);
     }
 
     /// The size limit: the command line's, then the config's, then the default.
@@ -397,4 +406,25 @@ pub fn check_path(p: &Path) -> Result<()> {
     std::fs::symlink_metadata(p)
         .map(|_| ())
         .map_err(|e| Error::io(p, e))
+}
+
+/// The archive limits the flags ask for (`None`: `--no-archives`).
+pub fn archive_limits(a: &ArchiveArgs) -> Option<archive::Limits> {
+    if a.no_archives {
+        return None;
+    }
+    let mut l = archive::Limits::default();
+    if let Some(n) = a.archive_max_depth {
+        l.max_depth = n;
+    }
+    if let Some(n) = a.archive_max_entries {
+        l.max_entries = n;
+    }
+    if let Some(n) = a.archive_max_bytes {
+        l.max_bytes = n;
+    }
+    if let Some(n) = a.archive_max_ratio {
+        l.max_ratio = n;
+    }
+    Some(l)
 }

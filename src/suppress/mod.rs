@@ -31,7 +31,11 @@ impl Suppressor {
     }
 
     pub fn judge(&self, f: &Finding) -> Verdict {
-        if self.allowlist.allows_path(&f.path.as_str_lossy())
+        // Inside an archive, a path pattern may name the archive or a file in it.
+        let in_archive =
+            f.archive.is_some() && self.allowlist.allows_path(&f.location().as_str_lossy());
+        if in_archive
+            || self.allowlist.allows_path(&f.path.as_str_lossy())
             || self.allowlist.allows_secret(f.secret.expose())
         {
             return Verdict::Suppressed(SuppressReason::Allowlist, None);

@@ -1,6 +1,7 @@
 //! All integration tests, linked into one test binary. Each test runs the real
 //! `leakscan` executable on a temporary directory or repository.
 
+mod archive;
 mod baseline;
 mod detection;
 mod gitrepo;

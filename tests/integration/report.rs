@@ -201,10 +201,29 @@ fn json_report_of_scan_staged_and_history_matches_its_schema() {
         let name = std::ffi::OsStr::from_bytes(b"odd-\xff.txt");
         std::fs::write(t.path().join(name), format!("t = {}\n", fake::slack_bot(5))).unwrap();
     }
+    // A token inside a zip: a finding with `archive`.
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\nwith zipfile.ZipFile('pkg.zip', 'w') as z: z.writestr('conf/app.env', sys.argv[1])",
+            &format!("T={}\n", fake::github_pat(10)),
+        ])
+        .current_dir(t.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
     for extra in [&["--show-suppressed"][..], &[][..]] {
         let r = t.scan_json(extra).expect(1);
         let doc = r.json();
         assert_valid(&v, &doc, "scan JSON");
+        assert!(
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["archive"][1] == "conf/app.env"),
+            "a finding inside an archive is in the document"
+        );
         assert!(doc["findings"].as_array().unwrap().len() >= 3);
         assert_eq!(doc["stats"]["binary"], 1);
         assert!(

@@ -319,6 +319,7 @@ mod tests {
             line_text: Vec::new(),
             occurrences: Vec::new(),
             encoding: None,
+            archive: None,
         }
     }
 

@@ -21,6 +21,7 @@ use crate::finding::Secret;
 use crate::git::revwalk::Selection;
 use crate::git::Repo;
 use crate::outcome;
+use crate::paths::PathBytes;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::settings::{self, baseline as which, BaselineChoice, Output, Request, Settings};
@@ -152,8 +153,13 @@ impl BaselineRun {
                 *stats.suppressed.entry(reason).or_default() += 1;
                 continue;
             }
-            let mut places = vec![(f.path.0.clone(), f.line)];
-            places.extend(f.occurrences.iter().map(|o| (o.path.0.clone(), o.line)));
+            // Inside an archive, the names through it follow the path.
+            let at = |p: &PathBytes| match &f.archive {
+                Some(a) => crate::finding::join_archive_path(p, &a.inner).0,
+                None => p.0.clone(),
+            };
+            let mut places = vec![(at(&f.path), f.line)];
+            places.extend(f.occurrences.iter().map(|o| (at(&o.path), o.line)));
             for (path, line) in places {
                 // The baseline stores no secret, so nothing a rule finds in
                 // it can be one; recording it would change it on every update.

@@ -158,7 +158,8 @@ pub fn check(req: &Request) -> Result<Checked> {
         },
         threads: req.policy.threads,
     };
-    let prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
+    let mut prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
+    prepared.set_archives(&req.policy.archives);
     let mut findings = Vec::new();
     if !commits.is_empty() {
         let mut revs: Vec<String> = commits.iter().map(Oid::to_string).collect();
@@ -178,7 +179,8 @@ pub fn check(req: &Request) -> Result<Checked> {
     }
     if !blobs.is_empty() {
         let max = prepared.max_file_size(req.policy.max_file_size);
-        let mut step = BlobStep::new(prepared.rules.clone(), max);
+        let mut step =
+            BlobStep::new(prepared.rules.clone(), max).with_archives(prepared.archives.clone());
         for (tip, b) in blobs {
             scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
         }

@@ -47,6 +47,7 @@ fn rules_digest(
     config: Option<&crate::config::Loaded>,
     no_default: bool,
     max_file_size: u64,
+    archives: Option<&crate::archive::Limits>,
 ) -> String {
     let mut h = Sha256::new();
     h.update(b"leakscan-sweep-rules-v1\0");
@@ -59,6 +60,8 @@ fn rules_digest(
     }
     h.update([0]);
     h.update(max_file_size.to_le_bytes());
+    // Archives change what is found too (opened or not, and how far).
+    h.update(format!("{archives:?}").as_bytes());
     hex::encode(&h.finalize()[..16])
 }
 
@@ -85,6 +88,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     let rules = settings::build_rules(config.as_ref(), args.no_default_rules)?;
     let allowlist = settings::allowlist(config.as_ref())?;
     let max_file_size = settings::max_file_size(args.max_file_size, config.as_ref());
+    let archives = settings::archive_limits(&args.archives);
     let state = args.state.as_deref().map(State::open).transpose()?;
     let key = match (&args.key_file, &state) {
         (Some(f), _) => Key::from_file(f)?,
@@ -93,7 +97,12 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     };
     let meta = Meta {
         leakscan: env!("CARGO_PKG_VERSION").to_string(),
-        rules: rules_digest(config.as_ref(), args.no_default_rules, max_file_size),
+        rules: rules_digest(
+            config.as_ref(),
+            args.no_default_rules,
+            max_file_size,
+            archives.as_ref(),
+        ),
         key_id: key.id(),
     };
     let found = discover::discover(&args.roots, args.repo_list.as_deref())?;
@@ -115,6 +124,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         key,
         threads: settings::threads(args.threads),
         max_file_size,
+        archives,
         show_secrets: out.show_secrets,
         cache: Arc::new(BlobCache::default()),
         counters: Arc::new(Counters::default()),

@@ -32,6 +32,7 @@ pub struct Sweeper {
     pub key: Key,
     pub threads: usize,
     pub max_file_size: u64,
+    pub archives: Option<crate::archive::Limits>,
     pub show_secrets: bool,
     pub cache: Arc<BlobCache>,
     pub counters: Arc<Counters>,
@@ -219,6 +220,7 @@ impl Sweeper {
             max_file_size: self.max_file_size,
             all_occurrences: true,
             cache: Some(self.cache.clone()),
+            archives: self.archives.clone(),
         };
         let (plan, scanned) = if let Some(store) = kept {
             // A fork of the last repository: its trees are (nearly) all in

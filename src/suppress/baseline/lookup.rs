@@ -161,7 +161,7 @@ impl Lookup {
 
     /// The entry's status if the finding is in the baseline; counts the hit.
     pub fn judge(&self, f: &crate::finding::Finding) -> Option<String> {
-        let i = self.find(&f.rule, &f.path.0, f.secret.expose())?;
+        let i = self.find(&f.rule, &f.location().0, f.secret.expose())?;
         Some(self.baseline.entries[i].status.as_str().to_string())
     }
 
