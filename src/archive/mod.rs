@@ -74,7 +74,8 @@ pub struct Report {
     pub files: u64,
     /// Files over `max_entry_size`, not read: (count, their declared bytes).
     pub too_large: (u64, u64),
-    /// Symbolic and hard links (their content is elsewhere or nowhere).
+    /// Symbolic links (not followed; a hard link's content is its
+    /// target's, read where that is, and not counted).
     pub links: u64,
     /// Encrypted, corrupt, or over a limit: each makes the run exit 2.
     pub failures: Vec<Failure>,
@@ -93,4 +94,72 @@ pub fn open(
     visit: &mut dyn FnMut(Entry<'_>),
 ) -> Report {
     walk::Walk::run(bytes, kind, name, limits, visit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn small_zip() -> Vec<u8> {
+        let mut w = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = ::zip::write::SimpleFileOptions::default()
+            .compression_method(::zip::CompressionMethod::Deflated);
+        w.start_file("a/b.txt", opts).unwrap();
+        w.write_all(b"hello hello hello hello\n").unwrap();
+        w.start_file("c.txt", opts).unwrap();
+        w.write_all(b"world\n").unwrap();
+        w.finish().unwrap().into_inner()
+    }
+
+    fn small_tgz() -> Vec<u8> {
+        let mut b = ::tar::Builder::new(Vec::new());
+        let data = b"hello tar\n";
+        let mut h = ::tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        b.append_data(&mut h, "p/x.txt", &data[..]).unwrap();
+        let tar = b.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn files(bytes: &[u8]) -> (Vec<String>, Report) {
+        let mut seen = Vec::new();
+        let Some(kind) = detect(bytes, b"x") else {
+            return (seen, Report::default());
+        };
+        let report = open(bytes, kind, b"x", &Limits::default(), &mut |e| {
+            let names: Vec<String> = e.chain.iter().map(|p| p.as_str_lossy().into()).collect();
+            seen.push(names.join("!"));
+        });
+        (seen, report)
+    }
+
+    #[test]
+    fn opens_zip_and_tgz() {
+        assert_eq!(files(&small_zip()).0, ["a/b.txt", "c.txt"]);
+        assert_eq!(files(&small_tgz()).0, ["p/x.txt"]);
+    }
+
+    /// Damaged archives (every byte flipped in turn, every truncation) never
+    /// panic, and when fewer files come out, a failure says why (or they
+    /// are counted: too large, links).
+    #[test]
+    fn damage_never_panics() {
+        for good in [small_zip(), small_tgz()] {
+            let whole = files(&good).0.len();
+            for i in 0..good.len() {
+                let mut bad = good.clone();
+                bad[i] ^= 0xA5;
+                let (seen, report) = files(&bad);
+                let counted = seen.len() as u64 + report.too_large.0 + report.links;
+                if detect(&bad, b"x").is_some() && counted < whole as u64 {
+                    assert!(!report.failures.is_empty(), "byte {i}: files lost silently");
+                }
+                let _ = files(&good[..i]);
+            }
+        }
+    }
 }

@@ -26,7 +26,11 @@ pub fn walk_reader(w: &mut Walk<'_>, reader: impl Read) {
             Err(e) => return w.read_failed(None, "tar", &e),
         };
         let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
+        // A hard link's content is its target's, read where that is.
+        if kind.is_hard_link() {
+            continue;
+        }
+        if kind.is_symlink() {
             w.link();
             continue;
         }

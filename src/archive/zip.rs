@@ -40,7 +40,9 @@ pub fn walk(w: &mut Walk<'_>, data: &[u8]) {
                 if f.is_dir() {
                     continue;
                 }
-                if f.is_symlink() {
+                // The file-type bits say symlink (not `ZipFile::is_symlink`,
+                // which tests only some of them and takes files for links).
+                if f.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000) {
                     w.link();
                     continue;
                 }

@@ -50,9 +50,16 @@ impl BlobStep {
         }
     }
 
-    /// Opens archives within `limits` (`None`: archives are blobs like any other).
+    /// Opens archives within `limits` (`None`: archives are blobs like any
+    /// other). Files inside follow this step's size limit, when it has one
+    /// (`--max-file-size`); else the archive default.
     pub fn with_archives(mut self, limits: Option<Limits>) -> BlobStep {
-        self.archives = limits.map(Arc::new);
+        self.archives = limits.map(|mut l| {
+            if self.max_size != u64::MAX {
+                l.max_entry_size = self.max_size;
+            }
+            Arc::new(l)
+        });
         self
     }
 

@@ -132,6 +132,33 @@ fn zip_family_made_by_zip_jar_and_python_is_opened() {
         text.stdout
     );
 
+    // SARIF: the archive is the artifact (a file in the repository), the
+    // chain and the place inside in the result; HTML: the joined location.
+    let sarif =
+        run(leakscan()
+            .current_dir(t.path())
+            .args(["scan", "plain.zip", "--format", "sarif"]))
+        .expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let res = &doc["runs"][0]["results"][0];
+    let loc = &res["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "plain.zip");
+    assert!(loc.get("region").is_none());
+    assert_eq!(
+        res["properties"]["archive"],
+        serde_json::json!(["plain.zip", "app/settings.py"])
+    );
+    assert!(res["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("plain.zip!app/settings.py:2:17"));
+    let html =
+        run(leakscan()
+            .current_dir(t.path())
+            .args(["scan", "plain.zip", "--format", "html"]))
+        .expect(1);
+    assert!(html.stdout.contains("plain.zip!app/settings.py:2:17"));
+
     // --no-archives: archives are bytes again; only a stored (not
     // deflated) entry's printable text is seen, without its place inside.
     let r = t.scan_json(&["--no-archives"]);
@@ -518,4 +545,69 @@ fn a_baseline_entry_survives_a_rebuild_of_the_archive() {
     zip("");
     let r = t.scan_json(&[]).expect(1);
     assert_eq!(chains(&r), ["dist.zip!app/extra.py"]);
+}
+
+#[test]
+fn sweep_and_pre_receive_open_committed_archives() {
+    let g = Git::init();
+    let tok = fake::github_pat(11);
+    let dump = "INSERT INTO t VALUES (1);\n".repeat(100);
+    g.write("a/dump.sql", format!("{dump}password_token = '{tok}'\n"));
+    sh(g.path(), "tar czf backup.tgz a && rm -r a");
+    g.commit_all("backup");
+
+    // The sweep's row names the file inside the archive.
+    let r = run(leakscan().arg("sweep").arg(g.sibling("")).args([
+        "--format",
+        "json",
+        "-q",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    let doc = r.json();
+    let rows = doc["secrets"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{doc:#}");
+    let text = rows[0].to_string();
+    assert!(text.contains("backup.tgz!a/dump.sql"), "{text}");
+
+    // A server whose pre-receive hook refuses the push of that commit.
+    let srv = g.sibling("srv.git");
+    std::fs::create_dir(&srv).unwrap();
+    crate::staged::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
+    let hook = srv.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nexec '{}' pre-receive\n",
+            env!("CARGO_BIN_EXE_leakscan")
+        ),
+    )
+    .unwrap();
+    sh(&srv, "chmod +x hooks/pre-receive");
+    let out = crate::staged::git_command(g.path())
+        .args(["push", srv.to_str().unwrap(), "main"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("backup.tgz!a/dump.sql:101:19"), "{err}");
+}
+
+#[test]
+fn files_inside_follow_the_size_limit() {
+    let t = Tree::new();
+    let tok = fake::github_pat(12);
+    // 11 MiB of text, the token at its end: over the default 10 MiB.
+    py(
+        t.path(),
+        "import sys, zipfile\n\
+         with zipfile.ZipFile('big.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n\
+         \x20   z.writestr('big.log', 'x' * (11 << 20) + '\\ntoken ' + sys.argv[1] + '\\n')\n",
+        &[&tok],
+    );
+    let r = t.scan_json(&[]).expect(0);
+    assert_eq!(r.json()["stats"]["skipped"]["too_large"], 1);
+    let r = t.scan_json(&["--max-file-size", "20M"]).expect(1);
+    assert_eq!(chains(&r), ["big.zip!big.log"]);
 }

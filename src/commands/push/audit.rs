@@ -122,7 +122,7 @@ impl Event<'_> {
                     json!({
                         "rule": f.rule,
                         "commit": f.commit.as_ref().map(|c| c.id.clone()),
-                        "path": f.path.as_str_lossy(),
+                        "path": f.location().as_str_lossy(),
                         "line": f.line,
                     })
                 })

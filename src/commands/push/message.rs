@@ -96,7 +96,7 @@ pub fn findings(new: &[Finding]) -> String {
             let _ = writeln!(
                 s,
                 "      {}:{}:{}  {}  {}",
-                escape(&f.path.0),
+                escape(&f.location().0),
                 f.line,
                 f.column,
                 escape(f.rule.as_bytes()),

@@ -408,7 +408,8 @@ impl Sweeper {
                         author: c.author,
                         email: c.email,
                         date: c.date,
-                        path: f.path.as_str_lossy().into_owned(),
+                        // Inside an archive: `archive.zip!inner/file`.
+                        path: f.location().as_str_lossy().into_owned(),
                         line: f.line as u64,
                     },
                     commits: acc.commits.len() as u64,
