@@ -11,6 +11,10 @@ pub enum Kind {
     Bzip2,
     Xz,
     Zstd,
+    /// A container image's config blob (JSON): its strings are matched one
+    /// per line (`Env` entries, labels, build history commands), as the
+    /// generic rules read `KEY=value` lines and not JSON arrays.
+    ImageConfig,
 }
 
 impl Kind {
@@ -22,6 +26,7 @@ impl Kind {
             Kind::Bzip2 => "bzip2",
             Kind::Xz => "xz",
             Kind::Zstd => "zstd",
+            Kind::ImageConfig => "image config",
         }
     }
 }
@@ -55,6 +60,9 @@ pub fn detect(bytes: &[u8], name: &[u8]) -> Option<Kind> {
     }
     if has_suffix(name, ZIP_NAMES) && has_zip_end(bytes) {
         return Some(Kind::Zip);
+    }
+    if super::image::is_config(bytes, name) {
+        return Some(Kind::ImageConfig);
     }
     None
 }

@@ -17,7 +17,7 @@ pub fn walk(w: &mut Walk<'_>, kind: Kind, data: &[u8], name: &[u8]) {
             Ok(d) => Box::new(d),
             Err(e) => return w.fail(format!("corrupt zstd stream: {e}")),
         },
-        Kind::Zip | Kind::Tar => return,
+        Kind::Zip | Kind::Tar | Kind::ImageConfig => return,
     };
     let what = format!("{} stream", kind.name());
     let mut reader = w.metered(decoder);

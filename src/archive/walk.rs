@@ -10,6 +10,9 @@ use super::detect::{self, Kind};
 use super::{image, stream, tar, zip, Entry, Failure, Limits, Report, RATIO_FLOOR};
 use crate::paths::PathBytes;
 
+/// The name of an image config's strings inside its blob.
+const CONFIG: &[u8] = b"(config)";
+
 /// Which limit stopped a walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -99,7 +102,9 @@ impl<'v> Walk<'v> {
             depth: 1,
             chain: Vec::new(),
             // A layer blob of an OCI layout directory, met in a walk.
-            layer: image::layer_of(name),
+            layer: (kind != Kind::ImageConfig)
+                .then(|| image::layer_of(name))
+                .flatten(),
             visit,
             report: Report::default(),
             stopped: false,
@@ -133,6 +138,14 @@ impl<'v> Walk<'v> {
             Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
                 stream::walk(self, kind, data, name)
             }
+            Kind::ImageConfig => {
+                // Its strings one per line, named `(config)` inside the blob;
+                // not JSON after all: its bytes as they are.
+                let view = image::config_view(data);
+                self.chain.push(PathBytes(CONFIG.to_vec()));
+                self.leaf(view.as_deref().unwrap_or(data));
+                self.chain.pop();
+            }
         }
         // The outermost container failed before giving anything.
         if self.depth == 1 && files == self.report.files && self.report.failures.len() > failures {
@@ -148,7 +161,7 @@ impl<'v> Walk<'v> {
             Some(kind) if self.depth < self.budget.limits.max_depth => {
                 self.depth += 1;
                 let outer = self.layer.clone();
-                if self.layer.is_none() {
+                if self.layer.is_none() && kind != Kind::ImageConfig {
                     self.layer = image::layer_of(name);
                 }
                 self.container(kind, data, name);

@@ -221,13 +221,14 @@ fn tar_family_and_compressed_streams_are_opened() {
 }
 
 /// Builds an OCI image: layer 1 adds `etc/app.env` (a token), layer 2
-/// deletes it with a whiteout; the config's `Env` holds another token.
+/// deletes it with a whiteout; the config's `Env` holds another token and a
+/// password (found by a generic rule, which reads `KEY=value` lines).
 /// Writes the OCI layout under `layout/` and a `docker save`-style tarball
 /// (the same layout plus `manifest.json`) as `image.tar`. Prints the two
 /// layer digests.
 const MAKE_IMAGE: &str = r#"
 import gzip, hashlib, io, json, os, sys, tarfile
-tok, env_tok = sys.argv[1], sys.argv[2]
+tok, env_tok, password = sys.argv[1], sys.argv[2], sys.argv[3]
 def layer(files):
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode='w') as t:
@@ -242,7 +243,7 @@ l1_tar = layer([('etc/app.env', ('API_TOKEN=' + tok + '\n').encode()), ('bin/app
 l2_tar = layer([('etc/.wh.app.env', b'')])
 l1 = blob(gzip.compress(l1_tar, mtime=0)); l2 = blob(gzip.compress(l2_tar, mtime=0))
 config = {'architecture': 'amd64', 'os': 'linux',
-  'config': {'Env': ['PATH=/usr/bin', 'GITHUB_TOKEN=' + env_tok]},
+  'config': {'Env': ['PATH=/usr/bin', 'GITHUB_TOKEN=' + env_tok, 'DB_PASSWORD=' + password]},
   'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + hashlib.sha256(l1_tar).hexdigest(), 'sha256:' + hashlib.sha256(l2_tar).hexdigest()]},
   'history': [{'created_by': 'COPY app.env /etc/'}, {'created_by': 'RUN rm /etc/app.env'}]}
 cfg = blob(json.dumps(config).encode())
@@ -269,8 +270,9 @@ print(l1); print(cfg)
 fn image_layers_whiteouts_and_config_env_are_scanned() {
     let t = Tree::new();
     let (tok, env_tok) = (fake::github_pat(3), fake::github_pat(4));
+    let password = fake::token("{alnum:20}", 4);
     let out = Command::new("python3")
-        .args(["-c", MAKE_IMAGE, &tok, &env_tok])
+        .args(["-c", MAKE_IMAGE, &tok, &env_tok, &password])
         .current_dir(t.path())
         .output()
         .unwrap();
@@ -293,7 +295,7 @@ fn image_layers_whiteouts_and_config_env_are_scanned() {
     ]))
     .expect(1);
     let fs = r.findings();
-    assert_eq!(fs.len(), 2, "{fs:#?}");
+    assert_eq!(fs.len(), 3, "{fs:#?}");
     let deleted = fs.iter().find(|f| f["secret"] == tok.as_str()).unwrap();
     assert_eq!(
         deleted["archive"],
@@ -301,11 +303,16 @@ fn image_layers_whiteouts_and_config_env_are_scanned() {
     );
     assert_eq!(deleted["layer"], format!("sha256:{l1}"));
     let env = fs.iter().find(|f| f["secret"] == env_tok.as_str()).unwrap();
-    assert_eq!(
-        env["archive"],
-        serde_json::json!(["image.tar", format!("blobs/sha256/{cfg}")])
-    );
+    // The config's strings, one a line: `Env` entries are `KEY=value` lines.
+    let config = serde_json::json!(["image.tar", format!("blobs/sha256/{cfg}"), "(config)"]);
+    assert_eq!(env["archive"], config);
     assert!(env.get("layer").is_none());
+    let pw = fs
+        .iter()
+        .find(|f| f["secret"] == password.as_str())
+        .unwrap();
+    assert_eq!(pw["archive"], config);
+    assert!(pw["rule"].as_str().unwrap().starts_with("generic-password"));
 
     // The OCI layout as a directory: each layer blob is opened where it lies.
     let r = run(leakscan().current_dir(t.path()).args([
@@ -320,7 +327,9 @@ fn image_layers_whiteouts_and_config_env_are_scanned() {
     let deleted = fs.iter().find(|f| f["secret"] == tok.as_str()).unwrap();
     assert_eq!(deleted["path"], format!("blobs/sha256/{l1}"));
     assert_eq!(deleted["layer"], format!("sha256:{l1}"));
-    assert!(fs.iter().any(|f| f["secret"] == env_tok.as_str()));
+    let env = fs.iter().find(|f| f["secret"] == env_tok.as_str()).unwrap();
+    assert_eq!(env["archive"][1], "(config)");
+    assert!(fs.iter().any(|f| f["secret"] == password.as_str()));
 }
 
 #[test]
