@@ -620,3 +620,54 @@ fn files_inside_follow_the_size_limit() {
     let r = t.scan_json(&["--max-file-size", "20M"]).expect(1);
     assert_eq!(chains(&r), ["big.zip!big.log"]);
 }
+
+#[test]
+fn pre_receive_accepts_a_rebuilt_archive_whose_secret_was_already_pushed() {
+    let g = Git::init();
+    let tok = fake::github_pat(13);
+    let dump = "INSERT INTO t VALUES (1);\n".repeat(100);
+    g.write("a/dump.sql", format!("{dump}password_token = '{tok}'\n"));
+    sh(g.path(), "tar czf backup.tgz a && rm -r a");
+    g.commit_all("backup");
+    let srv = g.sibling("srv.git");
+    std::fs::create_dir(&srv).unwrap();
+    crate::staged::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
+    let push = || {
+        let out = crate::staged::git_command(g.path())
+            .args(["push", srv.to_str().unwrap(), "main"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Pushed before the hook: the secret is known history.
+    assert!(push().0);
+    std::fs::write(
+        srv.join("hooks/pre-receive"),
+        format!(
+            "#!/bin/sh\nexec '{}' pre-receive\n",
+            env!("CARGO_BIN_EXE_leakscan")
+        ),
+    )
+    .unwrap();
+    sh(&srv, "chmod +x hooks/pre-receive");
+    // Rebuilt with one more file: the old secret is not new.
+    g.write("a/dump.sql", format!("{dump}password_token = '{tok}'\n"));
+    g.write("a/readme.txt", "restore with psql\n");
+    sh(g.path(), "rm backup.tgz && tar czf backup.tgz a && rm -r a");
+    g.commit_all("rebuild backup");
+    let (ok, err) = push();
+    assert!(ok, "{err}");
+    // A new secret in the archive is.
+    g.write(
+        "a/dump.sql",
+        format!("{dump}password_token = '{}'\n", fake::github_pat(14)),
+    );
+    sh(g.path(), "rm backup.tgz && tar czf backup.tgz a && rm -r a");
+    g.commit_all("new secret");
+    let (ok, err) = push();
+    assert!(!ok && err.contains("backup.tgz!a/dump.sql:101:19"), "{err}");
+}

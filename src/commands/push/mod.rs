@@ -177,20 +177,18 @@ pub fn check(req: &Request) -> Result<Checked> {
         findings = scanned.findings;
         out.stats.merge(scanned.stats);
     }
-    if !blobs.is_empty() {
-        let max = prepared.max_file_size(req.policy.max_file_size);
-        let mut step =
-            BlobStep::new(prepared.rules.clone(), max).with_archives(prepared.archives.clone());
-        for (tip, b) in blobs {
-            scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
-        }
-        step.drain_into(&mut out.stats);
+    let max = prepared.max_file_size(req.policy.max_file_size);
+    let mut step =
+        BlobStep::new(prepared.rules.clone(), max).with_archives(prepared.archives.clone());
+    for (tip, b) in blobs {
+        scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
     }
+    step.drain_into(&mut out.stats);
     for f in findings {
         // The history scan judges whole file versions: a pushed commit that
         // edits any line of a file holding an older secret carries that
         // secret in a new blob. It is not new if a parent had it there.
-        if in_a_parent(&repo, &f) {
+        if in_a_parent(&repo, &f, &mut step) {
             out.already_there += 1;
             continue;
         }
@@ -204,8 +202,9 @@ pub fn check(req: &Request) -> Result<Checked> {
 }
 
 /// Whether a parent of the finding's commit has the same secret in its
-/// version of the same path.
-fn in_a_parent(repo: &git2::Repository, f: &Finding) -> bool {
+/// version of the same path (inside an archive: at the same place in the
+/// parent's version of the archive, which `step` opens).
+fn in_a_parent(repo: &git2::Repository, f: &Finding, step: &mut BlobStep) -> bool {
     let Some(commit) = f
         .commit
         .as_ref()
@@ -220,7 +219,18 @@ fn in_a_parent(repo: &git2::Repository, f: &Finding) -> bool {
         p.tree()
             .and_then(|t| t.get_path(&path))
             .and_then(|e| repo.find_blob(e.id()))
-            .is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+            .is_ok_and(|b| match &f.archive {
+                None => memchr::memmem::find(b.content(), secret).is_some(),
+                Some(_) => step
+                    .archive(b.content(), &f.path, &mut Stats::default())
+                    .is_some_and(|old| {
+                        old.iter().any(|o| {
+                            o.rule == f.rule
+                                && o.archive == f.archive
+                                && o.secret.expose() == secret
+                        })
+                    }),
+            })
     })
 }
 
