@@ -718,9 +718,13 @@ impl BlobWorker<'_> {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
         let size = data.len() as u64;
         let path = self.path(b);
+        let errors = self.local.stats.errors.len();
         if let Some(found) = self.step.archive(data, &path, &mut self.local.stats) {
             self.counters.bytes.fetch_add(size, Ordering::Relaxed);
-            if let Some(o) = &mut self.outcomes {
+            // An archive that could not be read whole is not cached: the
+            // cache replays findings, not errors, and another repository
+            // holding it must report it too.
+            if let (Some(o), false) = (&mut self.outcomes, self.local.stats.errors.len() > errors) {
                 o.push((b, Outcome::Scanned(size, true, found.as_slice().into())));
             }
             if !found.is_empty() {

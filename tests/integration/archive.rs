@@ -671,3 +671,36 @@ fn pre_receive_accepts_a_rebuilt_archive_whose_secret_was_already_pushed() {
     let (ok, err) = push();
     assert!(!ok && err.contains("backup.tgz!a/dump.sql:101:19"), "{err}");
 }
+
+#[test]
+fn sweep_reports_an_unreadable_archive_in_every_repository_holding_it() {
+    let root = Tree::new();
+    root.write("s.txt", "data\n");
+    sh(root.path(), "zip -q -P pw locked.zip s.txt && rm s.txt");
+    for r in ["r1", "r2"] {
+        sh(
+            root.path(),
+            &format!(
+                "mkdir {r} && cd {r} && git init -q -b main && cp ../locked.zip . && git add . \
+                 && git -c user.name=A -c user.email=a@example.com commit -qm x"
+            ),
+        );
+    }
+    std::fs::remove_file(root.join("locked.zip")).unwrap();
+    // The second repository's blob comes from the sweep's cache: its error
+    // must not be lost there.
+    let r = run(leakscan()
+        .arg("sweep")
+        .arg(root.path())
+        .args(["--format", "json", "-q"]));
+    let doc = r.json();
+    let repos = doc["repos"].as_array().unwrap();
+    assert_eq!(repos.len(), 2, "{doc:#}");
+    for repo in repos {
+        assert_eq!(repo["status"], "failed", "{repo}");
+        assert!(repo["error"]
+            .as_str()
+            .unwrap()
+            .contains("locked.zip!s.txt: encrypted"));
+    }
+}
