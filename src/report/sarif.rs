@@ -87,6 +87,20 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             if let Some(c) = &f.commit {
                 result["properties"] = json!({"commit": c.id, "author": c.author, "date": c.date});
             }
+            if let Some(v) = &j.verification {
+                // Live stays an error; a secret shown dead is a note, an
+                // unanswered check a warning.
+                use crate::verify::Status;
+                result["level"] = json!(match v.status {
+                    Status::Live => "error",
+                    Status::Invalid => "note",
+                    Status::Unknown | Status::Skipped => "warning",
+                });
+                if !result["properties"].is_object() {
+                    result["properties"] = json!({});
+                }
+                result["properties"]["verification"] = super::json::verification_value(v);
+            }
             result
         })
         .collect();

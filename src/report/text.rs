@@ -28,6 +28,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 None => format!("  (suppressed: {})", reason.as_str()),
             },
         };
+        let status = match &j.verification {
+            Some(v) => format!("{status}  [{}]", v.status.as_str().to_uppercase()),
+            None => status,
+        };
         if r.color {
             if last_path != Some(&f.path) {
                 if last_path.is_some() {
