@@ -1,7 +1,7 @@
 //! Request templates: `{secret}`, `{paired}` (the value paired with it) and
 //! `{base64:TEXT}` (TEXT, itself templated, base64-encoded: HTTP Basic
-//! credentials) filled into a URL, header or body. The dry run fills a
-//! redacted stand-in instead, so no secret text is ever printed.
+//! credentials) filled into a URL, header or body; other braces are text.
+//! The dry run shows the template itself, so no secret text is printed.
 
 use base64::Engine;
 
@@ -18,6 +18,16 @@ pub fn fill(template: &str, v: &Values<'_>) -> Result<String, String> {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
+        // Only `{secret}`, `{paired}` and `{base64:` open a placeholder;
+        // any other brace (a JSON body) is text.
+        if !["secret}", "paired}", "base64:"]
+            .iter()
+            .any(|p| after.starts_with(p))
+        {
+            out.push('{');
+            rest = after;
+            continue;
+        }
         let end = closing(after).ok_or_else(|| format!("unclosed {{ in template {template:?}"))?;
         let name = &after[..end];
         match name {
@@ -80,7 +90,8 @@ mod tests {
             fill("Basic {base64:{paired}:{secret}}", &v).unwrap(),
             "Basic aWQ6czM="
         );
-        assert!(fill("{nope}", &v).is_err());
+        assert_eq!(fill(r#"{"q":"{ me }"}"#, &v).unwrap(), r#"{"q":"{ me }"}"#);
+        assert!(fill("{base64:{secret}", &v).is_err());
         let none = Values {
             secret: "s3",
             paired: None,

@@ -467,11 +467,25 @@ fn no_socket_is_opened_without_verify() {
 #[test]
 fn verify_hosts_lists_the_egress_manifest() {
     let r = run(leakscan().args(["verify", "hosts"])).expect(0);
-    assert!(
-        r.stdout.lines().any(|l| l == "api.github.com\tgithub-pat"),
-        "{}",
-        r.stdout
-    );
+    let github = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("api.github.com\t"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(github
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .any(|id| id == "github-pat"));
+    // At least 40 hosts, one line each, sorted.
+    let hosts: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert!(hosts.len() >= 40, "{} hosts", hosts.len());
+    assert!(hosts.windows(2).all(|w| w[0] < w[1]));
     assert!(r
         .stdout
         .contains("sts.amazonaws.com\taws-secret-access-key"));
@@ -563,4 +577,41 @@ fn verified_report_validates_against_the_schema() {
         levels.contains(&("invalid".into(), "note".into())),
         "{levels:?}"
     );
+}
+
+#[test]
+fn html_and_text_show_the_verdict() {
+    let tree = Tree::new();
+    let (live, dead) = (fake::github_pat(16), fake::github_pat(17));
+    tree.write("a.env", format!("A={live}\nB={dead}\n"));
+    let p = Provider::start(&tree, github(&live));
+    let r = run(p.cmd(&tree).args(["scan", ".", "--verify"])).expect(1);
+    let marked: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        marked
+            .iter()
+            .any(|l| l.contains("a.env:1:") && l.ends_with("[LIVE]")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        marked
+            .iter()
+            .any(|l| l.contains("a.env:2:") && l.ends_with("[INVALID]")),
+        "{}",
+        r.stdout
+    );
+    assert_hidden(&r, &live);
+    let html = run(p
+        .cmd(&tree)
+        .args(["scan", ".", "--verify", "--format", "html"]))
+    .expect(1);
+    assert!(html.stdout.contains("<select id=\"verified\">"));
+    assert!(html.stdout.contains("data-verified=\"live\""));
+    assert!(html.stdout.contains("data-verified=\"invalid\""));
+    assert!(html.stdout.contains("login=octocat"), "identity shown");
+    assert_hidden(&html, &live);
+    // Without --verify the page has no verification column at all.
+    let plain = run(p.cmd(&tree).args(["scan", ".", "--format", "html"])).expect(1);
+    assert!(!plain.stdout.contains("id=\"verified\"") && !plain.stdout.contains("data-verified"));
 }
