@@ -115,6 +115,13 @@ pub struct CommonArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+/// `--verify` and what acts on its verdicts (scan, staged, history, sweep).
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
     /// Check whether each new finding's secret is live with its provider
     /// (`leakscan verify hosts` lists every host); `=dry-run` prints each
     /// request instead (secret redacted) and sends nothing. Off by default:
@@ -563,6 +570,8 @@ pub struct SweepArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub out: SweepOutput,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 }
 
 #[derive(Debug, Clone, Args)]

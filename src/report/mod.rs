@@ -100,6 +100,11 @@ impl Report<'_> {
     }
 }
 
+/// A verification as the JSON reports write it (findings and sweep rows).
+pub fn json_verification(v: &crate::verify::Verification) -> serde_json::Value {
+    json::verification_value(v)
+}
+
 pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text => text::write(report, out),

@@ -112,14 +112,15 @@ impl Request {
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,
-                verify: verifying(c),
+                verify: verifying(&c.verify),
             },
             threads: c.threads,
         }
     }
 }
 
-fn verifying(c: &CommonArgs) -> Verifying {
+/// `--verify` and friends, resolved (scan, staged, history, sweep).
+pub fn verifying(c: &crate::cli::VerifyArgs) -> Verifying {
     use crate::verify::{Mode, Options};
     let options = c.verify.as_deref().map(|m| {
         let mut o = Options::new(if m == "dry-run" {

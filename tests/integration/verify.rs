@@ -615,3 +615,102 @@ fn html_and_text_show_the_verdict() {
     let plain = run(p.cmd(&tree).args(["scan", ".", "--format", "html"])).expect(1);
     assert!(!plain.stdout.contains("id=\"verified\"") && !plain.stdout.contains("data-verified"));
 }
+
+/// A repository `name` under `root` with one commit holding `files`.
+fn repo_with(root: &Path, name: &str, files: &[(&str, String)]) {
+    use crate::staged::git_command;
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let git = |args: &[&str]| {
+        let out = git_command(&dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    for (path, text) in files {
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "config"]);
+}
+
+#[test]
+fn sweep_verifies_each_secret_once_and_caches_it_in_the_state() {
+    let tree = Tree::new();
+    let root = tree.join("repos");
+    let (live, dead) = (fake::github_pat(20), fake::github_pat(21));
+    // The live token is in three repositories, the dead one in one.
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        let mut text = format!("GITHUB_TOKEN={live}\n");
+        if i == 0 {
+            text += &format!("OLD_TOKEN={dead}\n");
+        }
+        repo_with(&root, name, &[("ci.env", text)]);
+    }
+    let p = Provider::start(&tree, github(&live));
+    let state = tree.join("state");
+    let sweep = |extra: &[&str]| {
+        run(p
+            .cmd(&tree)
+            .args(["sweep", "repos", "--format", "json", "--verify", "--state"])
+            .arg(&state)
+            .args(extra))
+    };
+    let r = sweep(&[]).expect(1);
+    assert_hidden(&r, &live);
+    assert_hidden(&r, &dead);
+    assert_eq!(p.requests().len(), 2, "one request per distinct secret");
+    let doc = r.json();
+    let rows = doc["secrets"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let by_repos = |n: usize| {
+        rows.iter()
+            .find(|r| r["repos"].as_array().unwrap().len() == n)
+            .unwrap()
+    };
+    assert_eq!(by_repos(3)["verification"]["status"], "live");
+    assert_eq!(by_repos(3)["verification"]["identity"]["login"], "octocat");
+    assert_eq!(by_repos(1)["verification"]["status"], "invalid");
+    let checked = by_repos(3)["verification"]["checked_at"].clone();
+    assert!(
+        r.stderr
+            .contains("1 of 2 secrets are live — rotate these now: github-pat key"),
+        "{}",
+        r.stderr
+    );
+    // The state keeps verdicts by HMAC key, never the secret.
+    let cache = std::fs::read_to_string(state.join("verified.json")).unwrap();
+    assert!(!cache.contains(&live) && !cache.contains(&dead));
+    assert!(cache.contains(by_repos(3)["key"].as_str().unwrap()));
+
+    // A rerun (and a new repository holding the same live token) asks nothing.
+    repo_with(&root, "d", &[("x.env", format!("TOKEN={live}\n"))]);
+    let r = sweep(&[]).expect(1);
+    assert_eq!(p.requests().len(), 2, "served from the state's cache");
+    assert!(
+        r.stderr
+            .contains("0 requests sent, 2 verdicts from the state's cache"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    let live_row = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["verification"]["status"] == "live")
+        .unwrap()
+        .clone();
+    assert_eq!(live_row["repos"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        live_row["verification"]["checked_at"], checked,
+        "when it was checked"
+    );
+
+    // --only-live keeps the live row; --fail-on live exits 1 because of it.
+    let r = sweep(&["--only-live"]).expect(1);
+    assert_eq!(r.json()["secrets"].as_array().unwrap().len(), 1);
+}
