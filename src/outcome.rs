@@ -57,6 +57,8 @@ pub fn finish(
             }
         }
     }
+    // The scan's time, not the verification's (its own line says what it sent).
+    scanned.stats.elapsed = start.elapsed();
     let verified = verification::annotate(&mut judged, &output.verify)?;
     if output.verify.only_live {
         judged.retain(|j| j.suppressed.is_some() || verification::is_live(j));
@@ -69,7 +71,6 @@ pub fn finish(
         new = live;
     }
     let stats = &mut scanned.stats;
-    stats.elapsed = start.elapsed();
     let to_terminal = output.path.is_none() && std::io::stdout().is_terminal();
     let report = Report {
         findings: &judged,
