@@ -79,8 +79,19 @@ pub fn summary(judged: &[Judged], counts: &Counts) -> String {
         }
     );
     if !rotate.is_empty() {
+        const SHOWN: usize = 10;
+        let n = rotate.len();
         line.push_str(" — rotate these now: ");
-        line.push_str(&rotate.into_iter().collect::<Vec<_>>().join(", "));
+        line.push_str(
+            &rotate
+                .into_iter()
+                .take(SHOWN)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if n > SHOWN {
+            line.push_str(&format!(" and {} more (see the report)", n - SHOWN));
+        }
     }
     line.push_str(&format!(
         "; {} invalid, {} unknown, {} skipped ({} {} sent)",

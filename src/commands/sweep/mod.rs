@@ -184,7 +184,9 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         let pending = pending.into_inner().unwrap_or_default();
         let mut cache = verified::Cache::load(state.as_ref().map(|s| s.dir()))?;
         let keys = report.keys();
+        let began = Instant::now();
         let (verdicts, counts) = verified::run(&pending, &keys, opts, &mut cache)?;
+        let took = began.elapsed().as_secs_f64();
         report.verification = verdicts;
         let peaks: Vec<String> = counts
             .peak
@@ -192,7 +194,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
             .map(|(h, n)| format!("{h} {n}"))
             .collect();
         verify_note = Some(format!(
-            "leakscan: sweep: {} {} sent, {} verdict{} from the state's cache; \
+            "leakscan: sweep: {} {} sent in {took:.2} s, {} verdict{} from the state's cache; \
              peak in flight per host: {}",
             counts.requests,
             if counts.requests == 1 {

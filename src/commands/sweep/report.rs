@@ -121,6 +121,9 @@ impl Row {
     }
 }
 
+/// Live secrets named on the summary line (the report lists them all).
+const SHOWN: usize = 10;
+
 /// A whole report.
 pub struct Report {
     pub meta: Meta,
@@ -242,7 +245,10 @@ impl Report {
         );
         if !live.is_empty() {
             s += " — rotate these now: ";
-            s += &live.join(", ");
+            s += &live[..live.len().min(SHOWN)].join(", ");
+            if live.len() > SHOWN {
+                s += &format!(" and {} more (see the report)", live.len() - SHOWN);
+            }
         }
         s
     }
