@@ -9,11 +9,12 @@ Each repository is written by one `git fast-import` stream: 5 commits on
 `main` over 12 text files (~2 KB each; each commit edits 3 of them), and a
 second branch `topic` with one more commit. One repository in seven gets a
 fake token (generated here, seeded) in one commit, removed in the next one
-in half of those. Deterministic (seeded RNG, fixed dates). Objects are
+in half of those (EVERY, default 7: one in EVERY gets a token; 5 gives the
+200 distinct tokens of the `sweep --verify` figure). Deterministic (seeded RNG, fixed dates). Objects are
 in the one pack fast-import writes per repository.
 
 Usage:
-    python3 benches/make_many_repos.py OUT [COUNT]
+    python3 benches/make_many_repos.py OUT [COUNT [EVERY]]
 """
 
 import os
@@ -30,11 +31,11 @@ def body(rng, n):
     return "".join(f"line {i} value {rng.random():.12f}\n" for i in range(n))
 
 
-def stream(rng, idx):
+def stream(rng, idx, every=7):
     out = []
     t = 1_600_000_000 + idx * 1000
     files = {f"src/m{f}.py": body(rng, 60) for f in range(FILES)}
-    secret = idx % 7 == 0
+    secret = idx % every == 0
     tok = "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
     mark = 0
     for c in range(COMMITS):
@@ -69,12 +70,13 @@ def main():
         sys.exit(__doc__)
     out = os.path.abspath(sys.argv[1])
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    every = int(sys.argv[3]) if len(sys.argv) > 3 else 7
     rng = random.Random(3)
     for i in range(count):
         repo = os.path.join(out, f"g{i % 10}", f"repo{i:04d}")
         os.makedirs(repo)
         subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
-        p = subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream(rng, i))
+        p = subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream(rng, i, every))
         if p.returncode != 0:
             sys.exit(f"git fast-import failed in {repo}")
     print(f"{out}: {count} repositories")

@@ -19,7 +19,7 @@ LEVELS = {
     "rules": 1, "git": 1, "blob": 1, "archive": 1,
     "config": 2, "source": 2, "matcher": 2,
     "finding": 3,
-    "suppress": 4,
+    "suppress": 4, "verify": 4,
     "report": 5,
     "progress": 6,
     "pipeline": 7,

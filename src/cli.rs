@@ -63,6 +63,15 @@ pub enum Command {
     /// Scan the whole history of every repository under the roots: one row
     /// per unique secret across all of them (`sweep merge` combines shards).
     Sweep(SweepCommand),
+    /// Verification: `verify hosts` prints the egress manifest.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Every host `--verify` may contact, with the rules that contact it.
+    Hosts,
 }
 
 /// Options shared by every scanning mode.
@@ -108,6 +117,8 @@ pub struct CommonArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 }
 
 /// How archives, packages and images are opened (every scanning mode).
@@ -131,6 +142,32 @@ pub struct ArchiveArgs {
     /// (default 200).
     #[arg(long, value_name = "N")]
     pub archive_max_ratio: Option<u64>,
+}
+
+/// `--verify` and what acts on its verdicts (scan, staged, history, sweep).
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Check whether each new finding's secret is live with its provider
+    /// (`leakscan verify hosts` lists every host); `=dry-run` prints each
+    /// request instead (secret redacted) and sends nothing. Off by default:
+    /// without it no network connection is ever made.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "live", value_parser = ["live", "dry-run"])]
+    pub verify: Option<String>,
+    /// Contact only these hosts (a file, one a line, or a comma-separated
+    /// list); the others are reported as skipped.
+    #[arg(long, value_name = "FILE|LIST", requires = "verify")]
+    pub verify_hosts: Option<String>,
+    /// Seconds each verification request may take.
+    #[arg(long, value_name = "SECS", default_value = "10", requires = "verify")]
+    pub verify_timeout: u64,
+    /// Report only findings verified live.
+    #[arg(long, requires = "verify")]
+    pub only_live: bool,
+    /// `any` (default): new findings exit 1; `live`: only live ones do.
+    #[arg(long, value_name = "WHAT", default_value = "any", value_parser = ["any", "live"],
+          requires = "verify")]
+    pub fail_on: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -562,6 +599,8 @@ pub struct SweepArgs {
     pub archives: ArchiveArgs,
     #[command(flatten)]
     pub out: SweepOutput,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -44,6 +44,7 @@ pub mod settings;
 pub(crate) mod source;
 pub(crate) mod stats;
 pub mod suppress;
+pub mod verify;
 
 /// Thin entry points for the fuzz targets in `fuzz/` (not an API: hidden,
 /// and free to change). Each takes untrusted bytes and must never panic,

@@ -15,6 +15,8 @@ use crate::settings::{Output, Settings};
 use crate::stats::SuppressReason;
 use crate::suppress::Verdict;
 
+mod verification;
+
 /// Judges, reports and summarises; returns the exit code. `unit` names what
 /// was scanned (`files`, `blobs`); `advice` is printed when there are new findings.
 pub fn finish(
@@ -35,6 +37,8 @@ pub fn finish(
                 judged.push(Judged {
                     finding: f,
                     suppressed: None,
+                    evidence: Default::default(),
+                    verification: None,
                 });
             }
             Verdict::Suppressed(reason, status) => {
@@ -46,13 +50,27 @@ pub fn finish(
                     judged.push(Judged {
                         finding: f,
                         suppressed: Some((reason, status)),
+                        evidence: Default::default(),
+                        verification: None,
                     });
                 }
             }
         }
     }
+    // The scan's time, not the verification's (its own line says what it sent).
+    scanned.stats.elapsed = start.elapsed();
+    let verified = verification::annotate(&mut judged, &output.verify)?;
+    if output.verify.only_live {
+        judged.retain(|j| j.suppressed.is_some() || verification::is_live(j));
+    }
+    let live = judged
+        .iter()
+        .filter(|j| j.suppressed.is_none() && verification::is_live(j))
+        .count();
+    if output.verify.only_live {
+        new = live;
+    }
     let stats = &mut scanned.stats;
-    stats.elapsed = start.elapsed();
     let to_terminal = output.path.is_none() && std::io::stdout().is_terminal();
     let report = Report {
         findings: &judged,
@@ -66,6 +84,9 @@ pub fn finish(
     print_problems(stats);
     if !output.quiet {
         eprint!("{}", summary(stats, total, new, unit));
+        if let Some(v) = &verified {
+            eprintln!("{}", verification::summary(&judged, v));
+        }
         // Entries that matched nothing (#4); the pre-commit hook turns this off.
         if let Some(note) = suppressor.baseline.as_ref().and_then(|b| b.stale_note()) {
             eprintln!("{note}");
@@ -90,6 +111,12 @@ pub fn finish(
     }
     Ok(if !stats.errors.is_empty() {
         Exit::Error
+    } else if output.verify.fail_on_live {
+        if live > 0 {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        }
     } else if new > 0 {
         Exit::Findings
     } else {

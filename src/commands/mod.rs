@@ -12,10 +12,11 @@ pub mod rules;
 pub mod scan;
 pub mod staged;
 pub mod sweep;
+mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, HookArgs, RulesCommand};
+use crate::cli::{Cli, Command, HookArgs, RulesCommand, VerifyCommand};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::report;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::PreReceive(args) => push::receive::run(args),
         Command::PrePush(args) => push::client::run(args),
         Command::Sweep(cmd) => sweep::run(cmd),
+        Command::Verify(VerifyCommand::Hosts) => verify::hosts(),
         Command::Completions { shell } => print_with(|w| manual::completions(shell, w)),
         Command::Man => print_with(manual::man),
     }

@@ -21,15 +21,35 @@ fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> 
 
 pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
     let rules = rules_for(config, no_default)?;
-    let problems = selftest::check(&rules);
+    let mut problems: Vec<String> = selftest::check(&rules)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // Every verifier's recorded answers, replayed through the real client
+    // against a loopback HTTPS server (no network beyond 127.0.0.1).
+    let verifiers = if no_default {
+        0
+    } else {
+        let (n, failures) = crate::verify::replay::check_recorded()?;
+        problems.extend(failures);
+        n
+    };
     for p in &problems {
         println!("{p}");
     }
     let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
     let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();
     use crate::report::count;
+    let replayed = if verifiers > 0 {
+        format!(
+            ", {}",
+            count(verifiers as u64, "verifier replayed", "verifiers replayed")
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "leakscan: {}, {}, {}: {}",
+        "leakscan: {}, {}, {}{replayed}: {}",
         count(rules.len() as u64, "rule", "rules"),
         count(examples as u64, "example", "examples"),
         count(negatives as u64, "negative example", "negative examples"),

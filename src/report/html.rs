@@ -170,6 +170,15 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     h.push_str("</select></label>\n");
     h.push_str("<label>Status <select id=\"status\"><option value=\"\">all</option><option value=\"new\">new</option><option value=\"suppressed\">suppressed</option></select></label>\n");
+    // --verify: a column and a filter, only when something was verified.
+    let verified_any = r.findings.iter().any(|j| j.verification.is_some());
+    if verified_any {
+        h.push_str("<label>Verified <select id=\"verified\"><option value=\"\">all</option>");
+        for s in ["live", "invalid", "unknown", "skipped"] {
+            let _ = write!(h, "<option value=\"{s}\">{s}</option>");
+        }
+        h.push_str("</select></label>\n");
+    }
     let _ = writeln!(
         h,
         "<span id=\"shown\" aria-live=\"polite\">{0} of {0} secrets</span>",
@@ -189,6 +198,9 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     ];
     if history {
         columns.extend([("commit", "Commit"), ("author", "Author"), ("date", "Date")]);
+    }
+    if verified_any {
+        columns.push(("verified", "Verified"));
     }
     columns.push(("status", "Status"));
     for (key, label) in &columns {
@@ -213,7 +225,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             h,
             "<tbody class=\"secret {status_key}\" data-fingerprint=\"{fp}\" data-rule=\"{rule}\" \
              data-status=\"{status_key}\" data-where=\"{where_}\" data-line=\"{line}\" data-count=\"{count}\" \
-             data-secret=\"{secret_key}\" data-commit=\"{commit}\" data-author=\"{author}\" data-date=\"{date}\">",
+             data-secret=\"{secret_key}\" data-commit=\"{commit}\" data-author=\"{author}\" data-date=\"{date}\"{verified}>",
             fp = escape(&f.fingerprint()),
             rule = escape(&f.rule),
             where_ = escape(&first.path),
@@ -223,6 +235,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             commit = escape(first.commit.as_deref().unwrap_or("")),
             author = escape(first.author.as_deref().unwrap_or("")),
             date = escape(first.date.as_deref().unwrap_or("")),
+            verified = match &g.first.verification {
+                Some(v) => format!(" data-verified=\"{}\"", v.status.as_str()),
+                None => String::new(),
+            },
         );
         for (i, p) in g.places.iter().enumerate() {
             h.push_str("<tr>");
@@ -291,6 +307,23 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     escape(p.date.as_deref().unwrap_or(""))
                 );
             }
+            if i == 0 && verified_any {
+                let _ = write!(h, "<td class=\"verified\" rowspan=\"{}\"", g.places.len());
+                match &g.first.verification {
+                    Some(v) => {
+                        let who: Vec<String> =
+                            v.identity.iter().map(|(k, x)| format!("{k}={x}")).collect();
+                        let _ = write!(
+                            h,
+                            " title=\"{}\"><strong>{}</strong><br><span class=\"desc\">{}</span></td>",
+                            escape(v.reason.as_deref().unwrap_or("")),
+                            v.status.as_str(),
+                            escape(&who.join(", "))
+                        );
+                    }
+                    None => h.push_str("></td>"),
+                }
+            }
             if i == 0 {
                 let _ = write!(
                     h,
@@ -355,6 +388,7 @@ const JS: &str = r##"
   var q = document.getElementById("q");
   var rule = document.getElementById("rule");
   var status = document.getElementById("status");
+  var verified = document.getElementById("verified");
   var shown = document.getElementById("shown");
   var groups = Array.prototype.slice.call(table.tBodies);
 
@@ -365,6 +399,7 @@ const JS: &str = r##"
       var text = g.textContent.toLowerCase();
       var ok = (!rule.value || g.dataset.rule === rule.value) &&
         (!status.value || g.dataset.status === status.value) &&
+        (!verified || !verified.value || g.dataset.verified === verified.value) &&
         words.every(function (w) { return text.indexOf(w) >= 0; });
       g.hidden = !ok;
       if (ok) n++;
@@ -374,6 +409,7 @@ const JS: &str = r##"
     if (q.value) params.push("q=" + encodeURIComponent(q.value));
     if (rule.value) params.push("rule=" + encodeURIComponent(rule.value));
     if (status.value) params.push("status=" + encodeURIComponent(status.value));
+    if (verified && verified.value) params.push("verified=" + encodeURIComponent(verified.value));
     try { history.replaceState(null, "", params.length ? "#" + params.join("&") : location.pathname + location.search); } catch (e) {}
   }
 
@@ -394,7 +430,7 @@ const JS: &str = r##"
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
     th.querySelector("button").addEventListener("click", function () { sortBy(th); });
   });
-  [q, rule, status].forEach(function (el) { el.addEventListener("input", filter); el.addEventListener("change", filter); });
+  [q, rule, status, verified].forEach(function (el) { if (el) { el.addEventListener("input", filter); el.addEventListener("change", filter); } });
 
   // State from the URL fragment: #q=words&rule=id&status=new&sort=date
   var sortKey = "";
@@ -403,6 +439,7 @@ const JS: &str = r##"
     var k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1).replace(/\+/g, " "));
     if (k === "q") q.value = v;
     else if (k === "rule") rule.value = v;
+    else if (k === "verified" && verified) verified.value = v;
     else if (k === "status") status.value = v;
     else if (k === "sort") sortKey = v;
   });

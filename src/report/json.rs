@@ -64,6 +64,20 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
     m
 }
 
+/// `{"status", "identity", "checked_at", "reason"}` (the last two when known).
+pub fn verification_value(v: &crate::verify::Verification) -> Value {
+    let mut m = Map::new();
+    m.insert("status".into(), json!(v.status.as_str()));
+    m.insert("identity".into(), json!(v.identity));
+    if let Some(t) = &v.checked_at {
+        m.insert("checked_at".into(), json!(t));
+    }
+    if let Some(r) = &v.reason {
+        m.insert("reason".into(), json!(r));
+    }
+    Value::Object(m)
+}
+
 pub fn stats_value(s: &Stats) -> Value {
     let skipped: Map<String, Value> = s
         .skipped
@@ -96,6 +110,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|j| {
             let mut m = finding_value(r, &j.finding);
+            if !j.evidence.is_empty() {
+                m.insert("evidence".into(), json!(j.evidence));
+            }
+            if let Some(v) = &j.verification {
+                m.insert("verification".into(), verification_value(v));
+            }
             if let Some((reason, status)) = &j.suppressed {
                 m.insert(
                     "suppressed".into(),

@@ -72,6 +72,10 @@ pub struct Judged {
     pub finding: Finding,
     /// `None`: new. `Some`: suppressed, with the reason and (baselines) status.
     pub suppressed: Option<(SuppressReason, Option<String>)>,
+    /// What the secret proves by itself (`verify::offline`); empty: nothing.
+    pub evidence: std::collections::BTreeMap<String, String>,
+    /// Whether it is live (`--verify`, or offline proof such as an expired JWT).
+    pub verification: Option<crate::verify::Verification>,
 }
 
 /// Everything a reporter needs.
@@ -94,6 +98,11 @@ impl Report<'_> {
             f.secret.redacted()
         }
     }
+}
+
+/// A verification as the JSON reports write it (findings and sweep rows).
+pub fn json_verification(v: &crate::verify::Verification) -> serde_json::Value {
+    json::verification_value(v)
 }
 
 pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {

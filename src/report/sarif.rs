@@ -109,6 +109,20 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     result["properties"]["layer"] = json!(l);
                 }
             }
+            if let Some(v) = &j.verification {
+                // Live stays an error; a secret shown dead is a note, an
+                // unanswered check a warning.
+                use crate::verify::Status;
+                result["level"] = json!(match v.status {
+                    Status::Live => "error",
+                    Status::Invalid => "note",
+                    Status::Unknown | Status::Skipped => "warning",
+                });
+                if !result["properties"].is_object() {
+                    result["properties"] = json!({});
+                }
+                result["properties"]["verification"] = super::json::verification_value(v);
+            }
             result
         })
         .collect();

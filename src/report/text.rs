@@ -30,6 +30,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             },
         };
         let path = f.location();
+        let status = match &j.verification {
+            Some(v) => format!("{status}  [{}]", v.status.as_str().to_uppercase()),
+            None => status,
+        };
         if r.color {
             if last_path.as_ref() != Some(&*path) {
                 if last_path.is_some() {

@@ -48,5 +48,14 @@ pub fn parse_rules_file(text: &str, name: &str) -> crate::error::Result<Vec<synt
             ),
         ));
     }
+    if let Some(r) = file.rules.iter().find(|r| r.verify.is_some()) {
+        return Err(crate::error::Error::Rule {
+            origin: name.into(),
+            id: r.id.clone(),
+            msg: "a [rules.verify] table is read only from the built-in rules \
+                  (verifiers are reviewed with leakscan itself)"
+                .into(),
+        });
+    }
     Ok(file.rules)
 }

@@ -47,6 +47,10 @@ pub struct RuleSpec {
     /// on the whole of every such file.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The `[rules.verify]` table: skipped here (the normal load never
+    /// needs it); `verify::spec` reads the built-in ones when verifying.
+    #[serde(default)]
+    pub verify: Option<serde::de::IgnoredAny>,
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.

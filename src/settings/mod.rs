@@ -38,6 +38,18 @@ pub struct Output {
     pub quiet: bool,
     /// Suppressed findings are reported too, with why.
     pub show_suppressed: bool,
+    /// `--verify`, `--only-live`, `--fail-on` (default: off).
+    pub verify: Verifying,
+}
+
+/// What the run does about verification.
+#[derive(Debug, Clone, Default)]
+pub struct Verifying {
+    /// `--verify[=dry-run]`; `None`: no network at all.
+    pub options: Option<crate::verify::Options>,
+    pub only_live: bool,
+    /// `--fail-on live`: only live findings exit 1.
+    pub fail_on_live: bool,
 }
 
 impl Output {
@@ -101,9 +113,30 @@ impl Request {
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,
+                verify: verifying(&c.verify),
             },
             threads: c.threads,
         }
+    }
+}
+
+/// `--verify` and friends, resolved (scan, staged, history, sweep).
+pub fn verifying(c: &crate::cli::VerifyArgs) -> Verifying {
+    use crate::verify::{Mode, Options};
+    let options = c.verify.as_deref().map(|m| {
+        let mut o = Options::new(if m == "dry-run" {
+            Mode::DryRun
+        } else {
+            Mode::Live
+        });
+        o.hosts_arg = c.verify_hosts.clone();
+        o.timeout = std::time::Duration::from_secs(c.verify_timeout.max(1));
+        o
+    });
+    Verifying {
+        options,
+        only_live: c.only_live,
+        fail_on_live: c.fail_on == "live",
     }
 }
 

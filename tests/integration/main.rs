@@ -17,4 +17,5 @@ mod silent_passes;
 mod staged;
 mod sweep;
 mod util;
+mod verify;
 mod workflow;

@@ -86,6 +86,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             show_secrets: false,
             quiet: args.quiet,
             show_suppressed: false,
+            verify: Default::default(),
         },
         threads: args.threads,
     };

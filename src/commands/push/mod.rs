@@ -155,6 +155,7 @@ pub fn check(req: &Request) -> Result<Checked> {
             show_secrets: false,
             quiet: true,
             show_suppressed: false,
+            verify: Default::default(),
         },
         threads: req.policy.threads,
     };

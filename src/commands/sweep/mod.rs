@@ -13,6 +13,7 @@ mod report;
 mod scan;
 mod shard;
 mod state;
+mod verified;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -117,6 +118,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         s.save_outside(&outside)?;
     }
     let repos = shard::select(found.repos, shard);
+    let verifying = settings::verifying(&args.verify);
     let out = &args.out;
     let sweeper = Sweeper {
         rules,
@@ -129,6 +131,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         cache: Arc::new(BlobCache::default()),
         counters: Arc::new(Counters::default()),
         trees: Default::default(),
+        pending: verifying.options.is_some().then(Default::default),
     };
     let bar = progress_bar(out, repos.len() as u64);
     let (mut reused, mut scanned) = (0usize, 0usize);
@@ -186,6 +189,41 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         b.finish_and_clear();
     }
     let mut report = Report::build(meta, out.show_secrets, shard, results, outside);
+    let mut verify_note = None;
+    if let (Some(opts), Some(pending)) = (&verifying.options, sweeper.pending) {
+        let pending = pending.into_inner().unwrap_or_default();
+        let mut cache = verified::Cache::load(state.as_ref().map(|s| s.dir()))?;
+        let keys = report.keys();
+        let began = Instant::now();
+        let (verdicts, counts) = verified::run(&pending, &keys, opts, &mut cache)?;
+        let took = began.elapsed().as_secs_f64();
+        report.verification = verdicts;
+        let peaks: Vec<String> = counts
+            .peak
+            .iter()
+            .map(|(h, n)| format!("{h} {n}"))
+            .collect();
+        verify_note = Some(format!(
+            "leakscan: sweep: {} {} sent in {took:.2} s, {} verdict{} from the state's cache; \
+             peak in flight per host: {}",
+            counts.requests,
+            if counts.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            },
+            cache.hits,
+            if cache.hits == 1 { "" } else { "s" },
+            if peaks.is_empty() {
+                "-".to_string()
+            } else {
+                peaks.join(", ")
+            }
+        ));
+        if verifying.only_live {
+            report.retain_live();
+        }
+    }
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     write(&report, out)?;
     if !out.quiet {
@@ -211,6 +249,17 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
             start.elapsed().as_secs_f64()
         );
         summary(&report);
+        if let Some(note) = verify_note {
+            eprintln!("{note}");
+            eprintln!("leakscan: {}", report.live_line());
+        }
+    }
+    if verifying.fail_on_live && report.failed() == 0 {
+        return Ok(if report.live() > 0 {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        });
     }
     Ok(exit(&report))
 }

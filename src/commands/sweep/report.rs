@@ -121,6 +121,9 @@ impl Row {
     }
 }
 
+/// Live secrets named on the summary line (the report lists them all).
+const SHOWN: usize = 10;
+
 /// A whole report.
 pub struct Report {
     pub meta: Meta,
@@ -132,6 +135,8 @@ pub struct Report {
     pub repos: Vec<RepoResult>,
     pub outside: Outside,
     pub elapsed_ms: u64,
+    /// `--verify`: the verdict per secret (HMAC key).
+    pub verification: BTreeMap<String, crate::verify::Verification>,
 }
 
 impl Report {
@@ -191,7 +196,61 @@ impl Report {
             repos,
             outside,
             elapsed_ms: 0,
+            verification: BTreeMap::new(),
         }
+    }
+
+    fn is_live(&self, row: &Row) -> bool {
+        self.verification.get(&row.key).map(|v| v.status) == Some(crate::verify::Status::Live)
+    }
+
+    /// Every secret's HMAC key.
+    pub fn keys(&self) -> Vec<String> {
+        self.rows.iter().map(|r| r.key.clone()).collect()
+    }
+
+    /// Secrets verified live.
+    pub fn live(&self) -> usize {
+        self.rows.iter().filter(|r| self.is_live(r)).count()
+    }
+
+    /// `--only-live`: drops every row not verified live.
+    pub fn retain_live(&mut self) {
+        let rows = std::mem::take(&mut self.rows);
+        self.rows = rows.into_iter().filter(|r| self.is_live(r)).collect();
+    }
+
+    /// "3 of 9 secrets are live — rotate these now: rule (repo), …".
+    pub fn live_line(&self) -> String {
+        let live: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|r| self.is_live(r))
+            .map(|r| {
+                let repos: Vec<&str> = r.repos.iter().map(|x| x.repo.as_str()).collect();
+                format!(
+                    "{} key {} ({})",
+                    r.rule,
+                    prefix(&r.key, 12),
+                    repos.join(", ")
+                )
+            })
+            .collect();
+        let n = self.rows.len();
+        let mut s = format!(
+            "{} of {n} secret{} {} live",
+            live.len(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        );
+        if !live.is_empty() {
+            s += " — rotate these now: ";
+            s += &live[..live.len().min(SHOWN)].join(", ");
+            if live.len() > SHOWN {
+                s += &format!(" and {} more (see the report)", live.len() - SHOWN);
+            }
+        }
+        s
     }
 
     pub fn failed(&self) -> usize {
@@ -266,6 +325,10 @@ impl Report {
                     rule: &r.rule,
                     secret: self.secret_text(r),
                     key: &r.key,
+                    verification: self
+                        .verification
+                        .get(&r.key)
+                        .map(crate::report::json_verification),
                     repos: r
                         .repos
                         .iter()
@@ -360,9 +423,13 @@ impl Report {
         }
         for r in &self.rows {
             writeln!(out)?;
+            let verdict = match self.verification.get(&r.key) {
+                Some(v) => format!("  [{}]", v.status.as_str().to_uppercase()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "{}{}  {}  key {}  in {} repositor{}",
+                "{}{}  {}  key {}  in {} repositor{}{verdict}",
                 if r.at_head() { "AT HEAD  " } else { "" },
                 r.rule,
                 self.secret_text(r),
@@ -444,6 +511,8 @@ struct JsonRowOut<'a> {
     rule: &'a str,
     secret: String,
     key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<serde_json::Value>,
     repos: Vec<JsonRowRepoOut<'a>>,
 }
 

@@ -40,6 +40,8 @@ pub struct Sweeper {
     /// the next repository reuses them when it shares recent history
     /// (`related`) instead of decoding its own packs' trees.
     pub trees: std::sync::Mutex<Option<Arc<TreeStore>>>,
+    /// `--verify`: every finding, kept for the verification pass.
+    pub pending: Option<std::sync::Mutex<Vec<super::verified::Pending>>>,
 }
 
 /// First-parent ancestors of HEAD whose trees are looked up in a kept store.
@@ -343,6 +345,16 @@ impl Sweeper {
         let mut by_key: BTreeMap<String, Acc> = BTreeMap::new();
         for f in findings {
             let key = self.key.digest(f.secret.expose());
+            if let Some(pending) = &self.pending {
+                pending.lock().unwrap().push(super::verified::Pending {
+                    key: key.clone(),
+                    rule: f.rule.clone(),
+                    secret: f.secret.expose().to_vec(),
+                    path: f.path.0.clone(),
+                    commit: f.commit.as_ref().map(|c| c.id.clone()),
+                    line: f.line,
+                });
+            }
             let pos = f
                 .commit
                 .as_ref()

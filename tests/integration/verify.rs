@@ -1,0 +1,716 @@
+//! `--verify` (#22) against a real HTTPS server on 127.0.0.1: a test CA and
+//! leaf made at run time (rcgen), reached through `LEAKSCAN_VERIFY_CA_FILE`
+//! and `LEAKSCAN_VERIFY_RESOLVE`, answering as each provider documents.
+//! Every run also checks that no secret reaches standard error.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leakscan::verify::replay::{Handler, Reply, Seen, Server};
+use serde_json::Value;
+
+use crate::util::{fake, leakscan, run, Run, Tree};
+
+const HOSTS: [&str; 5] = [
+    "api.github.com",
+    "slack.com",
+    "api.stripe.com",
+    "api.openai.com",
+    "sts.amazonaws.com",
+];
+
+/// A provider stand-in: the server, and its CA written into the tree.
+struct Provider {
+    server: Server,
+    ca: std::path::PathBuf,
+}
+
+impl Provider {
+    fn start(tree: &Tree, handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Provider {
+        let hosts: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+        let handler: Handler = Arc::new(handler);
+        let server = Server::start(&hosts, handler).unwrap();
+        let ca = tree.path().join("..").join(format!(
+            "{}-ca.pem",
+            tree.path().file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&ca, &server.ca_pem).unwrap();
+        Provider { server, ca }
+    }
+
+    /// `leakscan` with the CA and every provider host mapped here.
+    fn cmd(&self, tree: &Tree) -> Command {
+        let mut c = leakscan();
+        let hosts: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+        c.current_dir(tree.path())
+            .env("LEAKSCAN_VERIFY_CA_FILE", &self.ca)
+            .env("LEAKSCAN_VERIFY_RESOLVE", self.server.resolve_value(&hosts));
+        c
+    }
+
+    fn scan(&self, tree: &Tree, extra: &[&str]) -> Run {
+        run(self
+            .cmd(tree)
+            .args(["scan", ".", "--format", "json"])
+            .args(extra))
+    }
+
+    fn requests(&self) -> Vec<Seen> {
+        self.server.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca);
+    }
+}
+
+fn reply(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        body: body.into(),
+        ..Reply::default()
+    }
+}
+
+fn auth(s: &Seen) -> String {
+    s.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The secret appears in no output (the report is redacted without
+/// `--show-secrets`; errors and the summary never show it).
+fn assert_hidden(r: &Run, secret: &str) {
+    assert!(
+        !r.stderr.contains(secret),
+        "secret on stderr:\n{}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains(secret),
+        "secret on stdout:\n{}",
+        r.stdout
+    );
+}
+
+fn verification(f: &Value) -> &Value {
+    &f["verification"]
+}
+
+fn by_rule<'a>(findings: &'a [Value], rule: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {findings:#?}"))
+}
+
+/// GitHub's documented answers: 200 with the user for the right token,
+/// 401 "Bad credentials" for any other.
+fn github(live: &str) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+    let want = format!("Bearer {live}");
+    move |s: &Seen| {
+        if s.path == "/user" && auth(s) == want {
+            reply(200, r#"{"login":"octocat","id":583231,"type":"User"}"#)
+        } else {
+            reply(401, r#"{"message":"Bad credentials","status":"401"}"#)
+        }
+    }
+}
+
+#[test]
+fn live_and_invalid_tokens_each_checked_once() {
+    let tree = Tree::new();
+    let (live, dead) = (fake::github_pat(1), fake::github_pat(2));
+    tree.write("a.env", format!("GITHUB_TOKEN={live}\n"));
+    tree.write("b.env", format!("GITHUB_TOKEN={live}\nOTHER={dead}\n"));
+    let p = Provider::start(&tree, github(&live));
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert_hidden(&r, &live);
+    assert_hidden(&r, &dead);
+    let findings = r.findings();
+    assert_eq!(findings.len(), 3);
+    for f in &findings {
+        let v = verification(f);
+        if f["line"] == 2 {
+            assert_eq!(v["status"], "invalid", "{f:#}");
+            assert!(v["identity"].as_object().unwrap().is_empty());
+        } else {
+            assert_eq!(v["status"], "live", "{f:#}");
+            assert_eq!(v["identity"]["login"], "octocat");
+            assert_eq!(v["identity"]["id"], "583231");
+            assert!(v["checked_at"].as_str().unwrap().ends_with('Z'));
+        }
+    }
+    // Two distinct secrets, two requests: the live one is not sent twice.
+    assert_eq!(p.requests().len(), 2);
+    assert!(
+        r.stderr
+            .contains("1 of 2 secrets are live — rotate these now: github-pat at a.env:1"),
+        "{}",
+        r.stderr
+    );
+    // --fail-on live: exit 1 because one is live; --only-live drops the dead one.
+    let r = p.scan(&tree, &["--verify", "--only-live"]).expect(1);
+    assert_eq!(r.findings().len(), 2);
+    assert!(r
+        .findings()
+        .iter()
+        .all(|f| verification(f)["status"] == "live"));
+}
+
+#[test]
+fn fail_on_live_passes_when_nothing_is_live() {
+    let tree = Tree::new();
+    let dead = fake::github_pat(3);
+    tree.write("a.env", format!("GITHUB_TOKEN={dead}\n"));
+    let p = Provider::start(&tree, github("not-this-one"));
+    p.scan(&tree, &["--verify"]).expect(1);
+    let r = p.scan(&tree, &["--verify", "--fail-on", "live"]).expect(0);
+    assert_eq!(verification(&r.findings()[0])["status"], "invalid");
+    assert_hidden(&r, &dead);
+    // Without --verify, --fail-on live is refused rather than passing silently.
+    run(p.cmd(&tree).args(["scan", ".", "--fail-on", "live"])).expect(2);
+}
+
+#[test]
+fn unknown_answers_500_bad_json_and_timeout() {
+    let tree = Tree::new();
+    let (gh, slack) = (fake::github_pat(4), fake::slack_bot(4));
+    tree.write("a.env", format!("GITHUB_TOKEN={gh}\nSLACK_TOKEN={slack}\n"));
+    let p = Provider::start(&tree, |s: &Seen| match s.host.as_str() {
+        "api.github.com" => reply(500, "oops"),
+        _ => reply(200, "<html>not json</html>"),
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert_hidden(&r, &gh);
+    assert_hidden(&r, &slack);
+    let f = r.findings();
+    let g = verification(by_rule(&f, "github-pat"));
+    assert_eq!(g["status"], "unknown");
+    assert!(g["reason"].as_str().unwrap().contains("HTTP 500"), "{g}");
+    let s = verification(by_rule(&f, "slack-bot-token"));
+    assert_eq!(s["status"], "unknown");
+    assert!(s["reason"].as_str().unwrap().contains("not JSON"), "{s}");
+
+    let slow = Provider::start(&tree, |_: &Seen| Reply {
+        status: 200,
+        body: r#"{"ok":true}"#.into(),
+        delay: Duration::from_secs(4),
+        ..Reply::default()
+    });
+    let r = slow
+        .scan(&tree, &["--verify", "--verify-timeout", "1"])
+        .expect(1);
+    assert_hidden(&r, &gh);
+    let g = verification(by_rule(&r.findings(), "github-pat")).clone();
+    assert_eq!(g["status"], "unknown");
+    assert!(g["reason"].as_str().unwrap().contains("timed out"), "{g}");
+}
+
+#[test]
+fn rate_limited_request_waits_for_retry_after() {
+    let tree = Tree::new();
+    let live = fake::github_pat(5);
+    tree.write("a.env", format!("GITHUB_TOKEN={live}\n"));
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = calls.clone();
+    let ok = github(&live);
+    let p = Provider::start(&tree, move |s: &Seen| {
+        if c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply {
+                status: 429,
+                headers: vec![("Retry-After".into(), "1".into())],
+                body: r#"{"message":"API rate limit exceeded"}"#.into(),
+                ..Reply::default()
+            }
+        } else {
+            ok(s)
+        }
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert_eq!(verification(&r.findings()[0])["status"], "live");
+    assert_eq!(p.requests().len(), 2, "one 429, one retry");
+    assert_hidden(&r, &live);
+}
+
+#[test]
+fn redirect_to_another_host_is_not_followed() {
+    let tree = Tree::new();
+    let tok = fake::github_pat(6);
+    tree.write("a.env", format!("GITHUB_TOKEN={tok}\n"));
+    let p = Provider::start(&tree, |_: &Seen| Reply {
+        status: 302,
+        headers: vec![("Location".into(), "https://slack.com/api/auth.test".into())],
+        ..Reply::default()
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    let v = verification(&r.findings()[0]).clone();
+    assert_eq!(v["status"], "unknown");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another host refused"),
+        "{v}"
+    );
+    // Only the first request: nothing was sent to the redirect's host.
+    let seen = p.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].host, "api.github.com");
+    assert_hidden(&r, &tok);
+}
+
+#[test]
+fn host_allowlist_skips_the_rest_and_says_so() {
+    let tree = Tree::new();
+    let (gh, slack) = (fake::github_pat(7), fake::slack_bot(7));
+    tree.write("a.env", format!("GITHUB_TOKEN={gh}\nSLACK_TOKEN={slack}\n"));
+    let p = Provider::start(&tree, |_: &Seen| {
+        reply(
+            200,
+            r#"{"ok":true,"team":"Acme","user":"bot","team_id":"T1","user_id":"U1"}"#,
+        )
+    });
+    tree.write("hosts.txt", "# approved\nslack.com\n");
+    for hosts in ["slack.com", "hosts.txt"] {
+        let r = p
+            .scan(&tree, &["--verify", "--verify-hosts", hosts])
+            .expect(1);
+        let f = r.findings();
+        let g = verification(by_rule(&f, "github-pat"));
+        assert_eq!(g["status"], "skipped");
+        assert!(g["reason"]
+            .as_str()
+            .unwrap()
+            .contains("api.github.com is not in --verify-hosts"));
+        let s = verification(by_rule(&f, "slack-bot-token"));
+        assert_eq!(s["status"], "live");
+        assert_eq!(s["identity"]["team"], "Acme");
+        assert!(r.stderr.contains("1 skipped"), "{}", r.stderr);
+    }
+    let hosts: Vec<String> = p.requests().iter().map(|s| s.host.clone()).collect();
+    assert!(hosts.iter().all(|h| h == "slack.com"), "{hosts:?}");
+    assert_eq!(p.requests().len(), 2);
+}
+
+#[test]
+fn dry_run_prints_requests_and_sends_nothing() {
+    let tree = Tree::new();
+    let (gh, key_id, secret) = (
+        fake::github_pat(8),
+        fake::aws_key_id(8),
+        fake::aws_secret(8),
+    );
+    tree.write(
+        "a.env",
+        format!("GITHUB_TOKEN={gh}\nAWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+    );
+    let p = Provider::start(&tree, github(&gh));
+    let r = p.scan(&tree, &["--verify=dry-run"]).expect(1);
+    for s in [&gh, &key_id, &secret] {
+        assert_hidden(&r, s);
+    }
+    assert!(
+        r.stderr.contains("verify (dry run): GET https://api.github.com/user [headers: Accept, Authorization, X-GitHub-Api-Version] for github-pat at ./a.env:1")
+            || r.stderr.contains("verify (dry run): GET https://api.github.com/user [headers: Accept, Authorization, X-GitHub-Api-Version] for github-pat at a.env:1"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("POST https://sts.amazonaws.com/"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        p.server
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    let f = r.findings();
+    assert_eq!(verification(by_rule(&f, "github-pat"))["status"], "skipped");
+}
+
+#[test]
+fn paired_aws_key_id_and_secret_are_signed_together() {
+    let tree = Tree::new();
+    let (key_id, secret) = (fake::aws_key_id(9), fake::aws_secret(9));
+    tree.write(
+        "creds.env",
+        format!("AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+    );
+    // A secret key with no key id near it cannot be checked: skipped.
+    let lone = fake::aws_secret(10);
+    tree.write("lone.env", format!("AWS_SECRET_ACCESS_KEY={lone}\n"));
+    let want = format!("AWS4-HMAC-SHA256 Credential={key_id}/");
+    let p = Provider::start(&tree, move |s: &Seen| {
+        let signed = auth(s).starts_with(&want)
+            && s.body == b"Action=GetCallerIdentity&Version=2011-06-15"
+            && s.method == "POST";
+        if signed {
+            reply(200, "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::210987654321:user/ci</Arn><UserId>AIDATESTUSER</UserId><Account>210987654321</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+        } else {
+            reply(
+                403,
+                "<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>",
+            )
+        }
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    for s in [&key_id, &secret, &lone] {
+        assert_hidden(&r, s);
+    }
+    let f = r.findings();
+    let paired = f
+        .iter()
+        .find(|f| {
+            f["rule"] == "aws-secret-access-key" && f["path"].as_str().unwrap().contains("creds")
+        })
+        .unwrap();
+    let v = verification(paired);
+    assert_eq!(v["status"], "live", "{v}");
+    assert_eq!(v["identity"]["account"], "210987654321");
+    assert_eq!(v["identity"]["arn"], "arn:aws:iam::210987654321:user/ci");
+    let alone = f
+        .iter()
+        .find(|f| {
+            f["rule"] == "aws-secret-access-key" && f["path"].as_str().unwrap().contains("lone")
+        })
+        .unwrap();
+    assert_eq!(verification(alone)["status"], "skipped");
+    // The key id itself carries offline evidence: its account number.
+    let id = by_rule(&f, "aws-access-key-id");
+    assert!(id["evidence"]["aws_account"].as_str().unwrap().len() == 12);
+    assert_eq!(p.requests().len(), 1);
+}
+
+#[test]
+fn suppressed_findings_are_never_sent() {
+    let tree = Tree::new();
+    let tok = fake::github_pat(11);
+    tree.write("a.env", format!("GITHUB_TOKEN={tok} # leakscan:allow\n"));
+    let p = Provider::start(&tree, github(&tok));
+    p.scan(&tree, &["--verify"]).expect(0);
+    assert_eq!(
+        p.server
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+/// Counts `socket()` calls of a run under strace (None: no strace here).
+fn sockets_opened(cmd: &mut Command, dir: &Path) -> Option<usize> {
+    let log = dir.join("strace.log");
+    let prog = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let envs: Vec<_> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+        .collect();
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=socket", "-o"])
+        .arg(&log)
+        .arg(prog)
+        .args(args)
+        .envs(envs)
+        .current_dir(cmd.get_current_dir().unwrap_or(dir))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    status.code()?;
+    let text = std::fs::read_to_string(&log).ok()?;
+    let _ = std::fs::remove_file(&log);
+    Some(text.lines().filter(|l| l.contains("socket(")).count())
+}
+
+#[test]
+fn no_socket_is_opened_without_verify() {
+    let tree = Tree::new();
+    let tok = fake::github_pat(12);
+    tree.write("a.env", format!("GITHUB_TOKEN={tok}\n"));
+    let p = Provider::start(&tree, github(&tok));
+    // The provider is reachable, yet without --verify nothing connects to it.
+    let r = p.scan(&tree, &[]).expect(1);
+    assert!(r.findings()[0].get("verification").is_none());
+    assert_eq!(
+        p.server
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    // And no socket of any kind, counted by strace where it runs.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut off = p.cmd(&tree);
+    off.args(["scan", "."]);
+    let mut on = p.cmd(&tree);
+    on.args(["scan", ".", "--verify"]);
+    match (
+        sockets_opened(&mut off, scratch.path()),
+        sockets_opened(&mut on, scratch.path()),
+    ) {
+        (Some(off), Some(on)) => {
+            assert_eq!(off, 0, "sockets opened without --verify");
+            assert!(on > 0, "strace saw no socket even with --verify");
+        }
+        _ => eprintln!("strace unavailable: socket count not checked (server count was)"),
+    }
+}
+
+#[test]
+fn verify_hosts_lists_the_egress_manifest() {
+    let r = run(leakscan().args(["verify", "hosts"])).expect(0);
+    let github = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("api.github.com\t"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(github
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .any(|id| id == "github-pat"));
+    // At least 40 hosts, one line each, sorted.
+    let hosts: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert!(hosts.len() >= 40, "{} hosts", hosts.len());
+    assert!(hosts.windows(2).all(|w| w[0] < w[1]));
+    assert!(r
+        .stdout
+        .contains("sts.amazonaws.com\taws-secret-access-key"));
+    for line in r.stdout.lines() {
+        let host = line.split('\t').next().unwrap();
+        assert!(
+            !host.is_empty() && !host.contains('/') && !host.contains('{'),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn expired_jwt_is_invalid_offline_without_verify() {
+    use base64::Engine;
+    let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let tree = Tree::new();
+    let jwt = format!(
+        "{}.{}.{}",
+        enc(r#"{"alg":"HS256","typ":"JWT"}"#),
+        enc(r#"{"iss":"https://login.example.test","sub":"svc-deploy","exp":1500000000}"#),
+        fake::token("{alnum:43}", 13)
+    );
+    tree.write("a.env", format!("TOKEN={jwt}\n"));
+    let r = tree.scan_json(&[]);
+    let f = by_rule(&r.findings(), "jwt").clone();
+    assert_eq!(f["evidence"]["jwt_issuer"], "https://login.example.test");
+    assert_eq!(f["evidence"]["jwt_subject"], "svc-deploy");
+    assert_eq!(f["evidence"]["jwt_expires"], "2017-07-14T02:40:00Z");
+    assert_eq!(f["verification"]["status"], "invalid");
+    assert!(f["verification"].get("checked_at").is_none());
+}
+
+#[test]
+fn verified_report_validates_against_the_schema() {
+    let tree = Tree::new();
+    let (live, dead) = (fake::github_pat(14), fake::github_pat(15));
+    tree.write(
+        "a.env",
+        format!("A={live}\nB={dead}\nC={}\n", fake::slack_bot(14)),
+    );
+    let p = Provider::start(&tree, github(&live));
+    let r = p
+        .scan(&tree, &["--verify", "--verify-hosts", "api.github.com"])
+        .expect(1);
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let v = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let doc = r.json();
+    let errs: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errs.is_empty(), "{errs:?}\n{doc:#}");
+    let statuses: Vec<String> = r
+        .findings()
+        .iter()
+        .map(|f| f["verification"]["status"].as_str().unwrap().to_string())
+        .collect();
+    for want in ["live", "invalid", "skipped"] {
+        assert!(statuses.iter().any(|s| s == want), "{statuses:?}");
+    }
+    // SARIF: live stays an error, the dead one is a note.
+    let r = run(p
+        .cmd(&tree)
+        .args(["scan", ".", "--format", "sarif", "--verify"]))
+    .expect(1);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let levels: Vec<(String, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["properties"]["verification"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                x["level"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        levels.contains(&("live".into(), "error".into())),
+        "{levels:?}"
+    );
+    assert!(
+        levels.contains(&("invalid".into(), "note".into())),
+        "{levels:?}"
+    );
+}
+
+#[test]
+fn html_and_text_show_the_verdict() {
+    let tree = Tree::new();
+    let (live, dead) = (fake::github_pat(16), fake::github_pat(17));
+    tree.write("a.env", format!("A={live}\nB={dead}\n"));
+    let p = Provider::start(&tree, github(&live));
+    let r = run(p.cmd(&tree).args(["scan", ".", "--verify"])).expect(1);
+    let marked: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        marked
+            .iter()
+            .any(|l| l.contains("a.env:1:") && l.ends_with("[LIVE]")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        marked
+            .iter()
+            .any(|l| l.contains("a.env:2:") && l.ends_with("[INVALID]")),
+        "{}",
+        r.stdout
+    );
+    assert_hidden(&r, &live);
+    let html = run(p
+        .cmd(&tree)
+        .args(["scan", ".", "--verify", "--format", "html"]))
+    .expect(1);
+    assert!(html.stdout.contains("<select id=\"verified\">"));
+    assert!(html.stdout.contains("data-verified=\"live\""));
+    assert!(html.stdout.contains("data-verified=\"invalid\""));
+    assert!(html.stdout.contains("login=octocat"), "identity shown");
+    assert_hidden(&html, &live);
+    // Without --verify the page has no verification column at all.
+    let plain = run(p.cmd(&tree).args(["scan", ".", "--format", "html"])).expect(1);
+    assert!(!plain.stdout.contains("id=\"verified\"") && !plain.stdout.contains("data-verified"));
+}
+
+/// A repository `name` under `root` with one commit holding `files`.
+fn repo_with(root: &Path, name: &str, files: &[(&str, String)]) {
+    use crate::staged::git_command;
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let git = |args: &[&str]| {
+        let out = git_command(&dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    for (path, text) in files {
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "config"]);
+}
+
+#[test]
+fn sweep_verifies_each_secret_once_and_caches_it_in_the_state() {
+    let tree = Tree::new();
+    let root = tree.join("repos");
+    let (live, dead) = (fake::github_pat(20), fake::github_pat(21));
+    // The live token is in three repositories, the dead one in one.
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        let mut text = format!("GITHUB_TOKEN={live}\n");
+        if i == 0 {
+            text += &format!("OLD_TOKEN={dead}\n");
+        }
+        repo_with(&root, name, &[("ci.env", text)]);
+    }
+    let p = Provider::start(&tree, github(&live));
+    let state = tree.join("state");
+    let sweep = |extra: &[&str]| {
+        run(p
+            .cmd(&tree)
+            .args(["sweep", "repos", "--format", "json", "--verify", "--state"])
+            .arg(&state)
+            .args(extra))
+    };
+    let r = sweep(&[]).expect(1);
+    assert_hidden(&r, &live);
+    assert_hidden(&r, &dead);
+    assert_eq!(p.requests().len(), 2, "one request per distinct secret");
+    let doc = r.json();
+    let rows = doc["secrets"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let by_repos = |n: usize| {
+        rows.iter()
+            .find(|r| r["repos"].as_array().unwrap().len() == n)
+            .unwrap()
+    };
+    assert_eq!(by_repos(3)["verification"]["status"], "live");
+    assert_eq!(by_repos(3)["verification"]["identity"]["login"], "octocat");
+    assert_eq!(by_repos(1)["verification"]["status"], "invalid");
+    let checked = by_repos(3)["verification"]["checked_at"].clone();
+    assert!(
+        r.stderr
+            .contains("1 of 2 secrets are live — rotate these now: github-pat key"),
+        "{}",
+        r.stderr
+    );
+    // The state keeps verdicts by HMAC key, never the secret.
+    let cache = std::fs::read_to_string(state.join("verified.json")).unwrap();
+    assert!(!cache.contains(&live) && !cache.contains(&dead));
+    assert!(cache.contains(by_repos(3)["key"].as_str().unwrap()));
+
+    // A rerun (and a new repository holding the same live token) asks nothing.
+    repo_with(&root, "d", &[("x.env", format!("TOKEN={live}\n"))]);
+    let r = sweep(&[]).expect(1);
+    assert_eq!(p.requests().len(), 2, "served from the state's cache");
+    assert!(
+        r.stderr.contains("0 requests sent in ")
+            && r.stderr.contains(" s, 2 verdicts from the state's cache"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    let live_row = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["verification"]["status"] == "live")
+        .unwrap()
+        .clone();
+    assert_eq!(live_row["repos"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        live_row["verification"]["checked_at"], checked,
+        "when it was checked"
+    );
+
+    // --only-live keeps the live row; --fail-on live exits 1 because of it.
+    let r = sweep(&["--only-live"]).expect(1);
+    assert_eq!(r.json()["secrets"].as_array().unwrap().len(), 1);
+}
