@@ -22,8 +22,12 @@ fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> 
 pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
     let rules = rules_for(config, no_default)?;
     let problems = selftest::check(&rules);
+    let mut out = std::io::stdout().lock();
     for p in &problems {
-        println!("{p}");
+        // A reader that closed the pipe early ends the listing, quietly.
+        if writeln!(out, "{p}").is_err() {
+            break;
+        }
     }
     let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
     let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();

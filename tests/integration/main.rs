@@ -2,6 +2,7 @@
 //! `leakscan` executable on a temporary directory or repository.
 
 mod baseline;
+mod closed_pipe;
 mod detection;
 mod gitrepo;
 mod history;

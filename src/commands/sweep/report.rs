@@ -62,6 +62,42 @@ pub struct Hit {
 pub enum Status {
     Ok,
     Failed,
+    /// Its scan was cut short by Ctrl-C: what it found so far, never saved
+    /// to `--state` (a rerun scans it again).
+    Interrupted,
+}
+
+impl Status {
+    /// The CSV `status` column and the text report's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// A sweep stopped by Ctrl-C: how far it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interruption {
+    /// Repositories finished (their results are complete).
+    pub finished: usize,
+    /// Repositories the sweep was to cover.
+    pub planned: usize,
+}
+
+impl Interruption {
+    /// The line the text report and standard error carry.
+    pub fn describe(&self) -> String {
+        format!(
+            "INCOMPLETE: interrupted (Ctrl-C) after {} of {} repositor{}; \
+             the rows cover only those (and what the interrupted one gave)",
+            self.finished,
+            self.planned,
+            if self.planned == 1 { "y" } else { "ies" }
+        )
+    }
 }
 
 /// What sweeping one repository gave.
@@ -132,6 +168,8 @@ pub struct Report {
     pub repos: Vec<RepoResult>,
     pub outside: Outside,
     pub elapsed_ms: u64,
+    /// Set when Ctrl-C stopped the sweep: the report is incomplete.
+    pub interrupted: Option<Interruption>,
 }
 
 impl Report {
@@ -191,6 +229,7 @@ impl Report {
             repos,
             outside,
             elapsed_ms: 0,
+            interrupted: None,
         }
     }
 
@@ -258,6 +297,8 @@ impl Report {
                 key_id: &self.meta.key_id,
                 show_secrets: self.show_secrets && !self.missing_plaintext(),
                 shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
+                complete: self.interrupted.map(|_| false),
+                planned: self.interrupted.map(|i| i.planned),
             },
             secrets: self
                 .rows
@@ -311,11 +352,33 @@ impl Report {
 
     /// One row per secret and repository.
     pub fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_csv_rows(out).map_err(|e| {
+            if !e.is_io_error() {
+                return io::Error::other(e);
+            }
+            // The writer's own error as it was (a closed pipe stays a
+            // BrokenPipe, which the caller treats as a normal end).
+            match e.into_kind() {
+                csv::ErrorKind::Io(e) => e,
+                kind => io::Error::other(format!("{kind:?}")),
+            }
+        })
+    }
+
+    fn write_csv_rows(&self, out: &mut dyn Write) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record([
             "key", "rule", "secret", "repo", "at_head", "commit", "author", "email", "date",
-            "path", "line", "commits", "repos",
+            "path", "line", "commits", "repos", "status",
         ])?;
+        // Each row says whether its repository was read completely: a
+        // failed or interrupted one's rows are what was found before it
+        // stopped.
+        let status: BTreeMap<&str, Status> = self
+            .repos
+            .iter()
+            .map(|r| (r.repo.as_str(), r.status))
+            .collect();
         for r in &self.rows {
             let secret = self.secret_text(r);
             let n = r.repos.len().to_string();
@@ -334,14 +397,19 @@ impl Report {
                     &x.first.line.to_string(),
                     &x.commits.to_string(),
                     &n,
+                    status.get(x.repo.as_str()).map_or("ok", |s| s.as_str()),
                 ])?;
             }
         }
-        w.flush()
+        w.flush()?;
+        Ok(())
     }
 
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", self.headline())?;
+        if let Some(i) = self.interrupted {
+            writeln!(out, "{}", i.describe())?;
+        }
         let failed = self.failed();
         if failed > 0 {
             writeln!(
@@ -437,6 +505,12 @@ struct JsonSweepOut<'a> {
     key_id: &'a str,
     show_secrets: bool,
     shard: Option<String>,
+    /// `false` when Ctrl-C stopped the sweep (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complete: Option<bool>,
+    /// With `complete: false`: how many repositories the sweep was to cover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -508,6 +582,8 @@ struct JsonSweep {
     #[serde(default)]
     show_secrets: bool,
     shard: Option<String>,
+    #[serde(default)]
+    complete: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -549,6 +625,15 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         .map_err(|e| format!("not a sweep report in JSON (`leakscan sweep --format json`): {e}"))?;
     if doc.version != 1 {
         return Err(format!("report version {} is not supported", doc.version));
+    }
+    if doc.sweep.complete == Some(false)
+        || doc.repos.iter().any(|r| r.status == Status::Interrupted)
+    {
+        return Err(
+            "the sweep that wrote it was interrupted (Ctrl-C), so it lacks repositories; \
+             finish it (run it again with --state DIR to resume) and merge the finished report"
+                .to_string(),
+        );
     }
     let shard = match &doc.sweep.shard {
         None => None,
