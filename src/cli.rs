@@ -74,6 +74,10 @@ pub struct CommonArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report in another format to a file, from the same
+    /// scan: `FORMAT=FILE` (e.g. `json=leakscan.json`); repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also_output)]
+    pub also_output: Vec<(Format, PathBuf)>,
     /// Print secrets in full (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
@@ -421,6 +425,20 @@ pub struct UninstallHookArgs {
     /// The pre-push hook instead of the pre-commit hook.
     #[arg(long)]
     pub pre_push: bool,
+}
+
+/// `--also-output FORMAT=FILE`.
+fn parse_also_output(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum;
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected FORMAT=FILE (e.g. json=leakscan.json)"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a format (text, json, sarif, html)"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}`: no FILE after `=`"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 /// `--format`'s values: the report formats by their command-line names.

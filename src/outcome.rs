@@ -62,6 +62,13 @@ pub fn finish(
         color: report::color_enabled(output.format, to_terminal),
     };
     write_report(&report, output)?;
+    for (format, path) in &output.also {
+        let plain = Report {
+            color: false,
+            ..report
+        };
+        write_to_file(&plain, *format, path, output.show_secrets)?;
+    }
     let stats = &scanned.stats;
     print_problems(stats);
     if !output.quiet {
@@ -112,15 +119,22 @@ pub fn print_problems(stats: &crate::stats::Stats) {
     }
 }
 
+fn write_to_file(
+    report: &Report<'_>,
+    format: report::Format,
+    path: &std::path::Path,
+    show_secrets: bool,
+) -> Result<()> {
+    let file = create_report(path, show_secrets).map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    report::write(report, format, &mut w)
+        .and_then(|_| w.flush())
+        .map_err(|e| Error::io(path, e))
+}
+
 fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
     let result = match &output.path {
-        Some(path) => {
-            let file = create_report(path, output.show_secrets).map_err(|e| Error::io(path, e))?;
-            let mut w = std::io::BufWriter::new(file);
-            report::write(report, output.format, &mut w)
-                .and_then(|_| w.flush())
-                .map_err(|e| Error::io(path, e))
-        }
+        Some(path) => write_to_file(report, output.format, path, output.show_secrets),
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());

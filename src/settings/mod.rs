@@ -32,6 +32,8 @@ pub struct Output {
     pub format: Format,
     /// A file instead of standard output.
     pub path: Option<PathBuf>,
+    /// More reports of the same run: `--also-output FORMAT=FILE`.
+    pub also: Vec<(Format, PathBuf)>,
     pub show_secrets: bool,
     /// No progress line and no summary on standard error.
     pub quiet: bool,
@@ -97,6 +99,7 @@ impl Request {
             output: Output {
                 format: c.format,
                 path: c.output.clone(),
+                also: c.also_output.clone(),
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,

@@ -13,6 +13,7 @@ mod push;
 mod report;
 mod rules;
 mod scan;
+mod second_mile;
 mod silent_passes;
 mod staged;
 mod sweep;

@@ -82,6 +82,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
         output: Output {
             format: Format::Text,
             path: None,
+            also: Vec::new(),
             show_secrets: false,
             quiet: args.quiet,
             show_suppressed: false,

@@ -152,6 +152,7 @@ pub fn check(req: &Request) -> Result<Checked> {
         output: Output {
             format: Format::Text,
             path: None,
+            also: Vec::new(),
             show_secrets: false,
             quiet: true,
             show_suppressed: false,
