@@ -7,7 +7,10 @@ use crate::util::*;
 #[test]
 fn issue24_one_scan_writes_sarif_and_json() {
     let t = Tree::new();
-    t.write("app/settings.py", format!("TOKEN = \"{}\"\n", fake::github_pat(7)));
+    t.write(
+        "app/settings.py",
+        format!("TOKEN = \"{}\"\n", fake::github_pat(7)),
+    );
     let sarif = t.join("out.sarif");
     let json = t.join("out.json");
     run(leakscan()
@@ -27,9 +30,14 @@ fn issue24_one_scan_writes_sarif_and_json() {
     let token = fake::github_pat(7);
     assert!(!std::fs::read_to_string(&json).unwrap().contains(&token));
     assert!(!std::fs::read_to_string(&sarif).unwrap().contains(&token));
-    let bad = run(leakscan()
-        .current_dir(t.path())
-        .args(["scan", "app", "--also-output", "xml=out.xml"]))
-    .expect(2);
-    assert!(bad.stderr.contains("`xml` is not a format"), "{}", bad.stderr);
+    let bad =
+        run(leakscan()
+            .current_dir(t.path())
+            .args(["scan", "app", "--also-output", "xml=out.xml"]))
+        .expect(2);
+    assert!(
+        bad.stderr.contains("`xml` is not a format"),
+        "{}",
+        bad.stderr
+    );
 }
