@@ -60,6 +60,7 @@ pub fn finish(
         rules: &settings.rules,
         show_secrets: output.show_secrets,
         color: report::color_enabled(output.format, to_terminal),
+        shown_root: output.shown_root.as_deref(),
     };
     write_report(&report, output)?;
     for (format, path) in &output.also {

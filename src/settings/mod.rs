@@ -34,6 +34,9 @@ pub struct Output {
     pub path: Option<PathBuf>,
     /// More reports of the same run: `--also-output FORMAT=FILE`.
     pub also: Vec<(Format, PathBuf)>,
+    /// The scanned directory as given, when findings' paths are relative to
+    /// it and it is not `.`: the text report shows paths under it.
+    pub shown_root: Option<PathBuf>,
     pub show_secrets: bool,
     /// No progress line and no summary on standard error.
     pub quiet: bool,
@@ -100,6 +103,7 @@ impl Request {
                 format: c.format,
                 path: c.output.clone(),
                 also: c.also_output.clone(),
+                shown_root: None,
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,

@@ -41,3 +41,51 @@ fn issue24_one_scan_writes_sarif_and_json() {
         bad.stderr
     );
 }
+
+/// Item 7: text output shows paths as given on the command line, so they
+/// open from where the command ran; JSON keeps them relative to the scanned
+/// directory (fingerprints and baselines do not depend on the start).
+#[test]
+fn issue24_text_paths_are_as_given_json_paths_relative() {
+    let t = Tree::new();
+    t.write(
+        "cloud/.credentials",
+        format!("a\nb\nc\nkey = \"{}\"\n", fake::github_pat(3)),
+    );
+    let text = run(leakscan().current_dir(t.path()).args(["scan", "cloud"])).expect(1);
+    assert!(
+        text.stdout
+            .starts_with("cloud/.credentials:4:8  github-pat"),
+        "{}",
+        text.stdout
+    );
+    // The file opens from where the command ran.
+    let shown = text.stdout.split(':').next().unwrap();
+    assert!(t.join(shown).is_file());
+    let abs = t.join("cloud");
+    let text = run(leakscan().args(["scan"]).arg(&abs)).expect(1);
+    assert!(
+        text.stdout
+            .starts_with(&format!("{}/.credentials:4:8", abs.display())),
+        "{}",
+        text.stdout
+    );
+    // `.` (or no path) adds nothing.
+    let here = run(leakscan().current_dir(t.join("cloud")).args(["scan"])).expect(1);
+    assert!(
+        here.stdout.starts_with(".credentials:4:8"),
+        "{}",
+        here.stdout
+    );
+    let json = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", "cloud", "--format", "json"]))
+    .expect(1);
+    let f = &json.findings()[0];
+    assert_eq!(f["path"], ".credentials");
+    let inside = run(leakscan()
+        .current_dir(t.join("cloud"))
+        .args(["scan", "--format", "json"]))
+    .expect(1);
+    assert_eq!(inside.findings()[0]["fingerprint"], f["fingerprint"]);
+}

@@ -83,6 +83,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             format: Format::Text,
             path: None,
             also: Vec::new(),
+            shown_root: None,
             show_secrets: false,
             quiet: args.quiet,
             show_suppressed: false,

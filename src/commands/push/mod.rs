@@ -153,6 +153,7 @@ pub fn check(req: &Request) -> Result<Checked> {
             format: Format::Text,
             path: None,
             also: Vec::new(),
+            shown_root: None,
             show_secrets: false,
             quiet: true,
             show_suppressed: false,
