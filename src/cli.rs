@@ -17,7 +17,8 @@ use crate::report::{ColorWhen, Format};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set
+    /// (to anything but the empty string).
     #[arg(
         long,
         global = true,
@@ -465,8 +466,9 @@ impl clap::ValueEnum for ColorWhen {
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(match self {
-            ColorWhen::Auto => clap::builder::PossibleValue::new("auto")
-                .help("On a terminal, unless NO_COLOR is set (to anything but the empty string)"),
+            // No per-value help: it made `--color` an 8-line block in every
+            // subcommand's --help; the flag's own line says what `auto` does.
+            ColorWhen::Auto => clap::builder::PossibleValue::new("auto"),
             ColorWhen::Always => clap::builder::PossibleValue::new("always"),
             ColorWhen::Never => clap::builder::PossibleValue::new("never"),
         })

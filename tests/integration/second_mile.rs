@@ -89,3 +89,73 @@ fn issue24_text_paths_are_as_given_json_paths_relative() {
     .expect(1);
     assert_eq!(inside.findings()[0]["fingerprint"], f["fingerprint"]);
 }
+
+/// Item 10: small scans say their size in bytes or KB, not "(0.0 MB) …
+/// (0 MB/s)".
+#[test]
+fn issue24_small_scan_sizes_are_not_zero_megabytes() {
+    let t = Tree::new();
+    t.write("a.txt", "hello\n");
+    let r = run(leakscan().current_dir(t.path()).args(["scan"])).expect(0);
+    assert!(
+        r.stderr.contains("scanned 1 file (6 bytes) in "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("0.0 MB") && !r.stderr.contains("MB/s"),
+        "{}",
+        r.stderr
+    );
+    t.write("b.txt", "x".repeat(5_000));
+    let r = run(leakscan().current_dir(t.path()).args(["scan"])).expect(0);
+    assert!(r.stderr.contains("(5.0 KB)"), "{}", r.stderr);
+}
+
+/// Item 10: `--color` is one entry in each subcommand's help, not an
+/// 8-line block.
+#[test]
+fn issue24_color_help_is_short() {
+    let r = run(leakscan().args(["scan", "--help"])).expect(0);
+    let block: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("--color"))
+        .take_while(|l| !l.trim_start().starts_with("-j"))
+        .collect();
+    assert!(!block.is_empty() && block.len() <= 3, "{block:#?}");
+    assert!(!r.stdout.contains("Possible values:"), "{}", r.stdout);
+}
+
+/// Item 10: the blocking message names the repository's default branch
+/// (origin/HEAD's), not always `main`.
+#[test]
+fn issue24_blocking_message_names_the_default_branch() {
+    let t = Tree::new();
+    let git = |args: &[&str]| {
+        let out = crate::staged::git_command(t.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q", "-b", "trunk"]);
+    t.write("README.md", "hello\n");
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    git(&["update-ref", "refs/remotes/origin/trunk", "HEAD"]);
+    git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/trunk",
+    ]);
+    t.write("k.py", format!("TOKEN = \"{}\"\n", fake::github_pat(5)));
+    git(&["add", "k.py"]);
+    let r = run(leakscan().current_dir(t.path()).args(["staged"])).expect(1);
+    assert!(
+        r.stderr.contains("(`--baseline-from trunk`)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("--baseline-from main"), "{}", r.stderr);
+}
