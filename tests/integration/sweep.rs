@@ -314,12 +314,14 @@ fn one_row_per_unique_secret_across_forks_mirrors_and_branches() {
     );
     assert!(repos_of(flash).values().all(|x| !x.0 && x.2 == "oops.txt"));
 
-    // Triage order: at HEAD first (shared: 4 repositories, then the fork's
-    // own), then by repositories (all three hold 3), then newest first.
+    // Triage order (#24 item 5): most severe rule first (the Stripe live
+    // key, though only on a branch; then the GitHub tokens; the Slack token
+    // last), then at HEAD (shared: 4 repositories, then the fork's own),
+    // then by repositories, then newest first.
     let order: Vec<&str> = rows.iter().map(|r| r["secret"].as_str().unwrap()).collect();
     assert_eq!(
         order,
-        [&s.shared, &s.fork, &s.flash, &s.tag, &s.branch].map(String::as_str)
+        [&s.branch, &s.shared, &s.fork, &s.flash, &s.tag].map(String::as_str)
     );
     // One HMAC per secret, the same in every repository.
     let keys: BTreeSet<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
@@ -843,6 +845,63 @@ fn issue24_csv_rows_carry_their_repositorys_status() {
         "{}",
         csv.stdout
     );
+}
+
+/// Issue #24, item 5: rows in triage order — a GitHub token in one
+/// repository (no longer at HEAD) before a generic password at HEAD in
+/// three — and a secret's forks collapsed into one text line.
+#[test]
+fn issue24_rows_by_severity_then_at_head_then_spread_and_forks_collapse() {
+    let r = Root::new();
+    let password = fake::token("{alnum:8}.{alnum:6}", 41);
+    for name in ["one", "two", "three"] {
+        r.init(name);
+        r.write(
+            &format!("{name}/db.env"),
+            &format!("DB_PASSWORD = \"{password}\"\n"),
+        );
+        r.commit(name, "db");
+    }
+    r.init("svc");
+    r.write(
+        "svc/k.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(42)),
+    );
+    r.commit("svc", "k");
+    std::fs::remove_file(r.join("svc/k.txt")).unwrap();
+    r.commit("svc", "rm");
+    r.git(
+        ".",
+        &[
+            "clone",
+            "-q",
+            &format!("file://{}", r.join("svc").display()),
+            "svc-fork",
+        ],
+    );
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    let doc = untimed(&sweep_json(r.path(), &["--key-file", k]).expect(1).stdout);
+    let rules: Vec<&str> = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{doc}");
+    assert_eq!(rules[0], "github-pat", "{rules:?}");
+    assert!(rules[1].starts_with("generic"), "{rules:?}");
+    // Text: the GitHub token first, its two repositories on one line.
+    let text = sweep(r.path(), &["--key-file", k]).expect(1).stdout;
+    let gh = text.find("github-pat").unwrap();
+    let generic = text.find("generic").unwrap();
+    assert!(gh < generic, "{text}");
+    assert!(
+        text.contains("    svc and 1 fork (svc-fork)  k.txt:1"),
+        "{text}"
+    );
+    // The three unrelated repositories keep a line each.
+    assert_eq!(text.matches("db.env:1").count(), 3, "{text}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::redact;
 use crate::git::dates::parse_date;
+use crate::report::rotation;
 
 /// What every input of a merge must agree on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +77,46 @@ impl Status {
             Status::Interrupted => "interrupted",
         }
     }
+}
+
+/// How severe a leak of `rule`'s secrets is, 0.0–10.0: the rule's
+/// `security-severity` (as SARIF gives it to GitHub: its provider's, capped
+/// at 7.0 for generic rules). Looked up in the built-in rules by id (so a
+/// merged report orders rows exactly as the sweep did); a rule they lack
+/// (from a `--config`) by its id's provider family.
+fn severity(rule: &str) -> f32 {
+    static BUILTIN: std::sync::OnceLock<Option<std::sync::Arc<crate::rules::RuleSet>>> =
+        std::sync::OnceLock::new();
+    let builtin = BUILTIN.get_or_init(|| crate::settings::build_rules(None, false).ok());
+    match builtin
+        .as_ref()
+        .and_then(|rs| rs.rules.iter().find(|r| r.id == rule))
+    {
+        Some(r) => rotation::help(r).severity,
+        None => rotation::family(rule).map_or(8.0, |f| f.severity),
+    }
+}
+
+/// The triage order of rows, in one place: severity (tenths, descending),
+/// then still at HEAD, then spread (repositories, descending), then newest
+/// first, then key. A finding confidence, when there is one, belongs right
+/// after severity.
+fn triage_key(
+    r: &Row,
+) -> (
+    std::cmp::Reverse<u32>,
+    bool,
+    std::cmp::Reverse<usize>,
+    std::cmp::Reverse<i64>,
+    String,
+) {
+    (
+        std::cmp::Reverse((severity(&r.rule) * 10.0).round() as u32),
+        !r.at_head(),
+        std::cmp::Reverse(r.repos.len()),
+        std::cmp::Reverse(r.newest()),
+        r.key.clone(),
+    )
 }
 
 /// A sweep stopped by Ctrl-C: how far it got.
@@ -173,9 +214,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// Groups per-repository results into rows: still at HEAD first, then by
-    /// how many repositories hold the secret, then newest first (then by key,
-    /// so the order is total).
+    /// Groups per-repository results into rows, in triage order
+    /// (`triage_key`): most severe first, then still at HEAD, then by how many
+    /// repositories hold the secret, then newest first (then by key, so the
+    /// order is total).
     pub fn build(
         meta: Meta,
         show_secrets: bool,
@@ -213,14 +255,7 @@ impl Report {
             row.repos
                 .sort_by(|a, b| b.at_head.cmp(&a.at_head).then_with(|| a.repo.cmp(&b.repo)));
         }
-        rows.sort_by_cached_key(|r| {
-            (
-                !r.at_head(),
-                std::cmp::Reverse(r.repos.len()),
-                std::cmp::Reverse(r.newest()),
-                r.key.clone(),
-            )
-        });
+        rows.sort_by_cached_key(triage_key);
         Report {
             meta,
             show_secrets,
@@ -438,20 +473,52 @@ impl Report {
                 r.repos.len(),
                 if r.repos.len() == 1 { "y" } else { "ies" }
             )?;
+            // Forks, clones and mirrors of one project got the secret from
+            // the same commit at the same place: one line for all of them.
+            let mut groups: Vec<Vec<&RowRepo>> = Vec::new();
             for x in &r.repos {
+                let same = |g: &Vec<&RowRepo>| {
+                    let f = &g[0].first;
+                    f.commit == x.first.commit && f.path == x.first.path && f.line == x.first.line
+                };
+                match groups.iter_mut().find(|g| same(g)) {
+                    Some(g) => g.push(x),
+                    None => groups.push(vec![x]),
+                }
+            }
+            for g in &groups {
+                let x = g[0];
+                let names = if g.len() == 1 {
+                    x.repo.clone()
+                } else {
+                    let others: Vec<&str> = g[1..].iter().map(|y| y.repo.as_str()).collect();
+                    format!(
+                        "{} and {} fork{} ({})",
+                        x.repo,
+                        others.len(),
+                        if others.len() == 1 { "" } else { "s" },
+                        others.join(", ")
+                    )
+                };
+                let heads = g.iter().filter(|y| y.at_head).count();
+                let at_head = match (heads, g.len()) {
+                    (0, _) => String::new(),
+                    (1, 1) => " [at HEAD]".to_string(),
+                    (h, n) if h == n => " [at HEAD in all]".to_string(),
+                    (h, _) => format!(" [at HEAD in {h}]"),
+                };
+                let commits = g.iter().map(|y| y.commits).max().unwrap_or(0);
                 writeln!(
                     out,
-                    "    {}{}  {}:{}  commit {} ({}, {} <{}>), {} commit{}",
-                    x.repo,
-                    if x.at_head { " [at HEAD]" } else { "" },
+                    "    {names}{at_head}  {}:{}  commit {} ({}, {} <{}>), {} commit{}",
                     x.first.path,
                     x.first.line,
                     prefix(&x.first.commit, 12),
                     x.first.date,
                     x.first.author,
                     x.first.email,
-                    x.commits,
-                    if x.commits == 1 { "" } else { "s" }
+                    commits,
+                    if commits == 1 { "" } else { "s" }
                 )?;
             }
         }
