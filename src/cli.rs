@@ -82,6 +82,10 @@ pub struct CommonArgs {
     /// Print secrets in full (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Text report: no source line (redacted, `^^^` under the secret) after
+    /// each finding.
+    #[arg(long)]
+    pub no_context: bool,
     /// No progress line and no summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -61,6 +61,7 @@ pub fn finish(
         show_secrets: output.show_secrets,
         color: report::color_enabled(output.format, to_terminal),
         shown_root: output.shown_root.as_deref(),
+        context: output.context,
     };
     write_report(&report, output)?;
     for (format, path) in &output.also {

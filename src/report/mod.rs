@@ -1,6 +1,7 @@
 //! Reporters: findings and stats to bytes on a writer, in text, JSON, SARIF
 //! or HTML. Findings arrive sorted and already judged; reporters only format them.
 
+mod context;
 mod html;
 mod json;
 pub mod rotation;
@@ -90,6 +91,9 @@ pub struct Report<'a> {
     /// Machine formats keep the relative path (fingerprints and baselines
     /// do not depend on where the scan was started).
     pub shown_root: Option<&'a std::path::Path>,
+    /// The text report shows each finding's source line (redacted) with a
+    /// `^^^` marker under the secret (`--no-context` turns it off).
+    pub context: bool,
 }
 
 impl Report<'_> {

@@ -37,6 +37,8 @@ pub struct Output {
     /// The scanned directory as given, when findings' paths are relative to
     /// it and it is not `.`: the text report shows paths under it.
     pub shown_root: Option<PathBuf>,
+    /// The text report's source line under each finding (`--no-context`).
+    pub context: bool,
     pub show_secrets: bool,
     /// No progress line and no summary on standard error.
     pub quiet: bool,
@@ -104,6 +106,7 @@ impl Request {
                 path: c.output.clone(),
                 also: c.also_output.clone(),
                 shown_root: None,
+                context: !c.no_context,
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,

@@ -117,12 +117,10 @@ fn issue24_small_scan_sizes_are_not_zero_megabytes() {
 #[test]
 fn issue24_color_help_is_short() {
     let r = run(leakscan().args(["scan", "--help"])).expect(0);
-    let block: Vec<&str> = r
-        .stdout
-        .lines()
-        .skip_while(|l| !l.contains("--color"))
-        .take_while(|l| !l.trim_start().starts_with("-j"))
-        .collect();
+    // The `--color` line and its continuation lines, up to the next option.
+    let mut lines = r.stdout.lines().skip_while(|l| !l.contains("--color"));
+    let mut block: Vec<&str> = lines.next().into_iter().collect();
+    block.extend(lines.take_while(|l| !l.trim_start().starts_with('-')));
     assert!(!block.is_empty() && block.len() <= 3, "{block:#?}");
     assert!(!r.stdout.contains("Possible values:"), "{}", r.stdout);
 }
@@ -158,4 +156,49 @@ fn issue24_blocking_message_names_the_default_branch() {
         r.stderr
     );
     assert!(!r.stderr.contains("--baseline-from main"), "{}", r.stderr);
+}
+
+/// Item 6: the text report shows the source line with the secret redacted
+/// and `^^^` under it; `--no-context` drops it; `--show-secrets` is the
+/// only way the secret itself appears.
+#[test]
+fn issue24_text_shows_the_redacted_line_with_a_marker() {
+    let t = Tree::new();
+    let tok = fake::github_pat(61);
+    t.write(
+        "app.py",
+        format!("client = Client(\"{tok}\")  # same: {tok}\n"),
+    );
+    let r = run(leakscan().current_dir(t.path()).args(["scan"])).expect(1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    // Two findings (both copies), each with the line and its own marker.
+    assert_eq!(lines.len(), 6, "{}", r.stdout);
+    assert!(lines[0].starts_with("app.py:1:18  github-pat  ghp_…(40)"));
+    let line = "    client = Client(\"ghp_…(40)\")  # same: ghp_…(40)";
+    assert_eq!(lines[1], line);
+    assert_eq!(lines[2], "                     ^^^^^^^^^");
+    assert!(lines[3].starts_with("app.py:1:70  github-pat"));
+    assert_eq!(lines[4], line);
+    assert_eq!(
+        lines[5],
+        format!(
+            "{}^^^^^^^^^",
+            " ".repeat(line.len() - "ghp_…(40)".len() - 2)
+        )
+    );
+    assert!(!r.stdout.contains(&tok), "{}", r.stdout);
+    let bare = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", "--no-context"]))
+    .expect(1);
+    assert_eq!(bare.stdout.lines().count(), 2, "{}", bare.stdout);
+    let shown = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", "--show-secrets"]))
+    .expect(1);
+    assert!(shown.stdout.lines().nth(1).unwrap().contains(&tok));
+    assert_eq!(
+        shown.stdout.lines().nth(2).unwrap().trim_start(),
+        "^".repeat(40)
+    );
 }

@@ -84,6 +84,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             path: None,
             also: Vec::new(),
             shown_root: None,
+            context: false,
             show_secrets: false,
             quiet: args.quiet,
             show_suppressed: false,

@@ -154,6 +154,7 @@ pub fn check(req: &Request) -> Result<Checked> {
             path: None,
             also: Vec::new(),
             shown_root: None,
+            context: false,
             show_secrets: false,
             quiet: true,
             show_suppressed: false,
