@@ -55,10 +55,18 @@ printf 'hook: %s\n' "$slack" >"$repo/deploy/<notify&hooks>.yml"
 commit "Linus & Co" "2024-03-04T12:00:00Z" "deploy <config>"
 printf 'again = "%s"\n' "$gh" >"$repo/app/copy.py"
 commit "Grace Hopper" "2024-04-05T13:00:00Z" "copy"
+# The same token again, deep in a long path (the Where column must wrap it
+# between directories, never inside a name), and app/settings.py edited
+# around it (a second place of that secret, by someone else).
+deep="services/payments-reconciliation-worker/configuration/environments/production-eu-west"
+mkdir -p "$repo/$deep"
+printf 'GITHUB_TOKEN = "%s"\n' "$gh" >"$repo/$deep/settings.py"
+printf 'DEBUG = False\n' >>"$repo/app/settings.py"
+commit "Alan Turing" "2024-05-06T14:00:00Z" "production settings"
 
 report=$work/report.html
 set +e
-"$bin" history --repo "$repo" --format html --quiet -o "$report"
+"$bin" history --repo "$repo" --format html --quiet --all-occurrences -o "$report"
 code=$?
 set -e
 [ "$code" = 1 ] || fail "leakscan history exited $code, expected 1 (findings)"
@@ -84,9 +92,9 @@ url="file://$report"
 dom=$(chrome --dump-dom "$url")
 grep -q 'data-ready="1"' <<<"$dom" || fail "the page's script did not run"
 groups=$(count '<tbody class="secret' "$dom")
-# github-pat in two files (two fingerprints), aws, slack.
-[ "$groups" = 4 ] || fail "expected 4 secrets in the DOM, found $groups"
-grep -q '4 of 4 secrets' <<<"$dom" || fail "counter not updated"
+# github-pat in three files (three fingerprints), aws, slack.
+[ "$groups" = 5 ] || fail "expected 5 secrets in the DOM, found $groups"
+grep -q '5 of 5 secrets' <<<"$dom" || fail "counter not updated"
 grep -q 'Grace Hopper' <<<"$dom" || fail "author missing"
 grep -q '2024-03-04' <<<"$dom" || fail "date missing"
 hidden=$(count '<tbody[^>]* hidden=""' "$dom")
@@ -94,14 +102,14 @@ hidden=$(count '<tbody[^>]* hidden=""' "$dom")
 
 # 2. The filter: text, then rule, as the URL fragment sets them.
 dom=$(chrome --dump-dom "$url#q=deploy/aws")
-grep -q '1 of 4 secrets' <<<"$dom" || fail "text filter: counter"
-[ "$(count '<tbody[^>]* hidden=""' "$dom")" = 3 ] || fail "text filter: hidden rows"
+grep -q '1 of 5 secrets' <<<"$dom" || fail "text filter: counter"
+[ "$(count '<tbody[^>]* hidden=""' "$dom")" = 4 ] || fail "text filter: hidden rows"
 shown=$(grep -o '<tbody[^>]*>' <<<"$dom" | grep -v 'hidden=""' || true)
 grep -q 'data-rule="aws-access-key-id"' <<<"$shown" || fail "text filter: the aws secret is not the one shown"
 dom=$(chrome --dump-dom "$url#rule=github-pat")
-grep -q '2 of 4 secrets' <<<"$dom" || fail "rule filter"
+grep -q '3 of 5 secrets' <<<"$dom" || fail "rule filter"
 dom=$(chrome --dump-dom "$url#q=nothing-matches-this")
-grep -q '0 of 4 secrets' <<<"$dom" || fail "filter matching nothing"
+grep -q '0 of 5 secrets' <<<"$dom" || fail "filter matching nothing"
 
 # 3. Sorting by date, newest first after two clicks' worth (asc then desc).
 dom=$(chrome --dump-dom "$url#sort=date")
@@ -109,13 +117,58 @@ dates=$(grep -o '<tbody[^>]*>' <<<"$dom" | grep -o 'data-date="[^"]*"' | cut -d'
 [ "$dates" = "$(tr ' ' '\n' <<<"$dates" | grep . | sort | tr '\n' ' ')" ] || fail "not sorted by date: $dates"
 grep -q 'data-key="date" aria-sort="ascending"' <<<"$dom" || fail "sorted column not marked"
 
-# 4. A picture for a person.
-if [ -n "$shot" ]; then
-  chrome --window-size=1400,900 --screenshot="$shot" "$url" >/dev/null
-  [ -s "$shot" ] || fail "no screenshot"
-  echo "check-html-report: screenshot at $shot"
-else
-  chrome --window-size=1400,900 --screenshot="$work/shot.png" "$url" >/dev/null
-  [ -s "$work/shot.png" ] || fail "no screenshot"
-fi
-echo "check-html-report: ok (4 secrets rendered, filter and sort work in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
+# 4. --all-occurrences (#24 item 8): the first place is listed once, and
+# every place has its author and date.
+# app/settings.py: where it was added and where it was edited, two places.
+settings_rows=$(count '<td class="where"><code>\(<[^>]*>\)*app\(<[^>]*>\)*/\(<[^>]*>\)*settings.py:1\(:[0-9]*\)\{0,1\}<' "$dom")
+[ "$settings_rows" = 2 ] || fail "app/settings.py listed $settings_rows times, expected 2 (the first place twice?)"
+grep -q 'Alan Turing' <<<"$dom" || fail "an occurrence's author is missing"
+grep -q '2024-05-06' <<<"$dom" || fail "an occurrence's date is missing"
+
+# 5. Layout at 1400 and 800 pixels: in the Where column, every line a path
+# wraps onto starts after a `/` (measured in Chromium: the top of each
+# character's box), and a screenshot of each width for a person.
+cat >"$work/layout.html" <<'HTML'
+<!doctype html><body><iframe id="f" src="report.html" style="width:100%;height:2000px;border:0"></iframe>
+<script>
+document.getElementById("f").onload = () => setTimeout(() => {
+  const doc = document.getElementById("f").contentDocument;
+  const bad = [];
+  let wrapped = 0;
+  for (const code of doc.querySelectorAll("td.where code")) {
+    const text = code.textContent;
+    const walker = doc.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    let prevTop = null, prevChar = "";
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (let i = 0; i < n.length; i++) {
+        const r = doc.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+        const top = Math.round(r.getBoundingClientRect().top);
+        if (prevTop !== null && top > prevTop) {
+          wrapped++;
+          if (prevChar !== "/") bad.push(text);
+        }
+        prevTop = top; prevChar = n.data[i];
+      }
+    }
+  }
+  document.body.dataset.wrapped = wrapped;
+  document.body.dataset.bad = bad.length ? bad.join(" | ") : "none";
+}, 500);
+</script></body>
+HTML
+for width in 1400 800; do
+  dom=$(chrome --allow-file-access-from-files --window-size="$width,900" --dump-dom "file://$work/layout.html")
+  bad=$({ grep -o 'data-bad="[^"]*"' <<<"$dom" || true; } | cut -d'"' -f2)
+  [ -n "$bad" ] || fail "layout check did not run at $width px"
+  [ "$bad" = none ] || fail "at $width px a path wraps inside a name: $bad"
+  wrapped=$({ grep -o 'data-wrapped="[0-9]*"' <<<"$dom" || true; } | cut -d'"' -f2)
+  if [ "$width" = 800 ]; then
+    [ "${wrapped:-0}" -gt 0 ] || fail "at 800 px no path wrapped: the check saw nothing to check"
+  fi
+  png="$work/shot-$width.png"
+  [ -n "$shot" ] && png="${shot%.png}-$width.png"
+  chrome --window-size="$width,900" --screenshot="$png" "$url" >/dev/null
+  [ -s "$png" ] || fail "no screenshot at $width px"
+  [ -n "$shot" ] && echo "check-html-report: screenshot at $png ($wrapped wrapped lines in Where)"
+done
+echo "check-html-report: ok (5 secrets rendered, filter and sort work, Where wraps only after / at 1400 and 800 px in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"

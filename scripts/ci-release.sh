@@ -13,8 +13,10 @@
 #      different paths, built and compared), whose first build is also
 #      packaged as the leakscan-bin wheel (LEAKSCAN_CI_REPRO=0: one build,
 #      no comparison, to save its time);
-#   6. the pre-commit framework, for real, from that wheel
-#      (packaging/test-pre-commit.sh).
+#   6. the pre-commit framework, for real: the `repo: local` /
+#      `language: system` route with the built binary
+#      (packaging/test-pre-commit-local.sh), and the hooks repository from
+#      that wheel (packaging/test-pre-commit.sh).
 # Each step fails the run on any finding. Needs python3 (with venv and pip),
 # git, a C compiler, the Rust toolchain, and PyPI and crates.io.
 set -euo pipefail
@@ -60,7 +62,8 @@ actionlint -shellcheck "$(command -v shellcheck)"
 zizmor --offline .github/workflows .github/dependabot.yml action.yml
 pre-commit validate-manifest .pre-commit-hooks.yaml packaging/pre-commit-hooks/.pre-commit-hooks.yaml
 shellcheck scripts/build-release.sh scripts/check-reproducible.sh scripts/release-env.sh \
-  scripts/ci-release.sh packaging/build-wheel.sh packaging/test-pre-commit.sh
+  scripts/ci-release.sh packaging/build-wheel.sh packaging/test-pre-commit.sh \
+  packaging/test-pre-commit-local.sh
 # The action's run: scripts, as bash (actionlint reads workflows only).
 "$tools/bin/python" - <<'PY'
 import subprocess, sys, yaml
@@ -106,6 +109,9 @@ names = {p["name"] for p in deps}
 assert {"leakscan", "git2", "regex"} <= names, sorted(names)
 print(f"cargo auditable: {len(deps)} packages embedded in the release binary")
 PY
+
+step "pre-commit framework: repo local, language system"
+packaging/test-pre-commit-local.sh "$LEAKSCAN_BIN"
 
 step "pre-commit framework from the wheel"
 packaging/test-pre-commit.sh "$wheels"

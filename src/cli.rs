@@ -17,7 +17,8 @@ use crate::report::{ColorWhen, Format};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set.
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set
+    /// (to anything but the empty string).
     #[arg(
         long,
         global = true,
@@ -83,9 +84,17 @@ pub struct CommonArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report in another format to a file, from the same
+    /// scan: `FORMAT=FILE` (e.g. `json=leakscan.json`); repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also_output)]
+    pub also_output: Vec<(Format, PathBuf)>,
     /// Print secrets in full (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Text report: no source line (redacted, `^^^` under the secret) after
+    /// each finding.
+    #[arg(long)]
+    pub no_context: bool,
     /// No progress line and no summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -487,6 +496,20 @@ pub struct UninstallHookArgs {
     pub pre_push: bool,
 }
 
+/// `--also-output FORMAT=FILE`.
+fn parse_also_output(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum;
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected FORMAT=FILE (e.g. json=leakscan.json)"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a format (text, json, sarif, html)"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}`: no FILE after `=`"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
 /// `--format`'s values: the report formats by their command-line names.
 impl clap::ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
@@ -511,8 +534,9 @@ impl clap::ValueEnum for ColorWhen {
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(match self {
-            ColorWhen::Auto => clap::builder::PossibleValue::new("auto")
-                .help("On a terminal, unless NO_COLOR is set (to anything but the empty string)"),
+            // No per-value help: it made `--color` an 8-line block in every
+            // subcommand's --help; the flag's own line says what `auto` does.
+            ColorWhen::Auto => clap::builder::PossibleValue::new("auto"),
             ColorWhen::Always => clap::builder::PossibleValue::new("always"),
             ColorWhen::Never => clap::builder::PossibleValue::new("never"),
         })

@@ -78,8 +78,17 @@ pub fn finish(
         rules: &settings.rules,
         show_secrets: output.show_secrets,
         color: report::color_enabled(output.format, to_terminal),
+        shown_root: output.shown_root.as_deref(),
+        context: output.context,
     };
     write_report(&report, output)?;
+    for (format, path) in &output.also {
+        let plain = Report {
+            color: false,
+            ..report
+        };
+        write_to_file(&plain, *format, path, output.show_secrets)?;
+    }
     let stats = &scanned.stats;
     print_problems(stats);
     if !output.quiet {
@@ -139,15 +148,22 @@ pub fn print_problems(stats: &crate::stats::Stats) {
     }
 }
 
+fn write_to_file(
+    report: &Report<'_>,
+    format: report::Format,
+    path: &std::path::Path,
+    show_secrets: bool,
+) -> Result<()> {
+    let file = create_report(path, show_secrets).map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    report::write(report, format, &mut w)
+        .and_then(|_| w.flush())
+        .map_err(|e| Error::io(path, e))
+}
+
 fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
     let result = match &output.path {
-        Some(path) => {
-            let file = create_report(path, output.show_secrets).map_err(|e| Error::io(path, e))?;
-            let mut w = std::io::BufWriter::new(file);
-            report::write(report, output.format, &mut w)
-                .and_then(|_| w.flush())
-                .map_err(|e| Error::io(path, e))
-        }
+        Some(path) => write_to_file(report, output.format, path, output.show_secrets),
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
@@ -179,10 +195,27 @@ fn create_report(path: &std::path::Path, secret: bool) -> std::io::Result<std::f
     opts.open(path)
 }
 
+/// `512 bytes`, `3.4 KB`, `12.3 MB`: small scans are not `0.0 MB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..=999 => report::count(bytes, "byte", "bytes"),
+        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
+/// ` (N MB/s)`, only when at least a megabyte was read: a rate over a
+/// few kilobytes is start-up time, not throughput.
+fn rate(bytes: u64, secs: f64) -> String {
+    if bytes < 1_000_000 || secs <= 0.0 {
+        return String::new();
+    }
+    format!(" ({:.0} MB/s)", bytes as f64 / 1e6 / secs)
+}
+
 /// The stderr summary: what was scanned, skipped, found and suppressed.
 pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str) -> String {
     let secs = stats.elapsed.as_secs_f64();
-    let mb = stats.bytes as f64 / 1e6;
     let mut s = String::new();
     if stats.commits > 0 {
         s += &format!(
@@ -193,9 +226,10 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
         s += "leakscan: ";
     }
     s += &format!(
-        "scanned {} ({mb:.1} MB) in {secs:.2} s ({:.0} MB/s)\n",
+        "scanned {} ({}) in {secs:.2} s{}\n",
         report::count(stats.scanned, unit.strip_suffix('s').unwrap_or(unit), unit),
-        if secs > 0.0 { mb / secs } else { 0.0 }
+        size(stats.bytes),
+        rate(stats.bytes, secs)
     );
     if stats.binary > 0 {
         s += &format!(

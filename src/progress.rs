@@ -126,19 +126,18 @@ impl Progress {
             };
         }
         let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        bar.set_style(style());
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let b = bar.clone();
         let c = counters.clone();
         let after = first_draw();
         let ticker = std::thread::spawn(move || {
             let start = std::time::Instant::now();
+            let mut eta = Eta::default();
             loop {
                 if start.elapsed() >= after {
-                    b.set_message(line(&c, what));
+                    let left = eta.left(&c);
+                    b.set_message(line(&c, what, left));
                     b.tick();
                 }
                 if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
@@ -167,8 +166,55 @@ impl Progress {
     }
 }
 
-/// The line's text: the phase, then what is counted so far.
-fn line(c: &Counters, what: &str) -> String {
+/// The line: spinner, elapsed time, then the message, which is cut to the
+/// terminal's width (`wide_msg`), so a narrow terminal never wraps it and
+/// leaves no debris behind.
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+/// The time left while blobs are scanned (their total is known): the rate
+/// since the scan phase began, applied to what remains.
+#[derive(Default)]
+struct Eta {
+    /// When the scan phase was first seen, and the count then.
+    began: Option<(std::time::Instant, u64)>,
+}
+
+impl Eta {
+    fn left(&mut self, c: &Counters) -> Option<Duration> {
+        if c.phase() != Phase::ScanningBlobs {
+            return None;
+        }
+        let n = c.files.load(Ordering::Relaxed);
+        let total = c.blobs_total.load(Ordering::Relaxed);
+        let (t0, n0) = *self.began.get_or_insert((std::time::Instant::now(), n));
+        let done = n.saturating_sub(n0);
+        let secs = t0.elapsed().as_secs_f64();
+        if done == 0 || secs < 1.0 || total <= n {
+            return None;
+        }
+        Some(Duration::from_secs_f64(
+            secs * (total - n) as f64 / done as f64,
+        ))
+    }
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
+/// The line's text: the phase, then what is counted so far; while blobs
+/// are scanned (their total known), the share done and, once it can be
+/// estimated, the time left.
+fn line(c: &Counters, what: &str, left: Option<Duration>) -> String {
     let n = c.files.load(Ordering::Relaxed);
     let mb = c.bytes.load(Ordering::Relaxed) as f64 / 1e6;
     let total = c.blobs_total.load(Ordering::Relaxed);
@@ -180,10 +226,16 @@ fn line(c: &Counters, what: &str) -> String {
             "{}, {total} {what} so far",
             crate::report::count(commits, "commit", "commits")
         ),
-        Phase::ScanningBlobs => format!(
-            "{}, {n}/{total} {what}, {mb:.0} MB",
-            crate::report::count(commits, "commit", "commits")
-        ),
+        Phase::ScanningBlobs => {
+            let pct = (n.min(total) * 100)
+                .checked_div(total)
+                .map_or(String::new(), |p| format!(" ({p}%)"));
+            let eta = left.map_or(String::new(), |d| format!(", ETA {}", short_duration(d)));
+            format!(
+                "{}, {n}/{total} {what}{pct}, {mb:.0} MB{eta}",
+                crate::report::count(commits, "commit", "commits")
+            )
+        }
     };
     let mut s = c.phase().label().to_string();
     if interrupted() {
@@ -193,5 +245,96 @@ fn line(c: &Counters, what: &str) -> String {
         (true, _) => counts,
         (false, true) => s,
         (false, false) => format!("{s}: {counts}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A terminal of a given width that records what is drawn.
+    #[derive(Debug)]
+    struct Narrow(u16, Arc<Mutex<Vec<String>>>);
+
+    impl indicatif::TermLike for Narrow {
+        fn width(&self) -> u16 {
+            self.0
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.1.lock().unwrap().push(s.to_string());
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.1.lock().unwrap().push(s.to_string());
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn scanning(n: u64, total: u64) -> Counters {
+        let c = Counters::default();
+        c.set_phase(Phase::ScanningBlobs);
+        c.files.store(n, Ordering::Relaxed);
+        c.blobs_total.store(total, Ordering::Relaxed);
+        c.commits.store(24_301, Ordering::Relaxed);
+        c.bytes.store(1_234_000_000, Ordering::Relaxed);
+        c
+    }
+
+    /// Issue #24, item 9: at 50 columns the line is cut to 50, never wrapped.
+    #[test]
+    fn the_line_fits_a_narrow_terminal() {
+        let c = scanning(1_234_567, 2_345_678);
+        let text = line(&c, "blobs", Some(Duration::from_secs(125)));
+        assert!(text.chars().count() > 50, "{text}");
+        for width in [50u16, 80, 120] {
+            let drawn = Arc::new(Mutex::new(Vec::new()));
+            let bar = ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::term_like(Box::new(Narrow(width, drawn.clone()))),
+            );
+            bar.set_style(style());
+            bar.set_message(text.clone());
+            bar.tick();
+            let drawn = drawn.lock().unwrap();
+            assert!(!drawn.is_empty());
+            for l in drawn.iter() {
+                let cols = l.chars().count();
+                assert!(cols <= width as usize, "{cols} > {width}: {l:?}");
+            }
+        }
+    }
+
+    /// Issue #24, item 9: where the total is known, the share and the time left.
+    #[test]
+    fn the_line_has_a_percentage_and_an_eta() {
+        let c = scanning(500, 2_000);
+        let text = line(&c, "blobs", Some(Duration::from_secs(185)));
+        assert!(text.contains("500/2000 blobs (25%)"), "{text}");
+        assert!(text.ends_with(", ETA 3m05s"), "{text}");
+        let no_eta = line(&c, "blobs", None);
+        assert!(!no_eta.contains("ETA"), "{no_eta}");
+        // Without a total (a directory walk) neither is shown.
+        let walk = Counters::default();
+        assert!(!line(&walk, "files", None).contains('%'));
+        assert_eq!(short_duration(Duration::from_secs(3725)), "1h02m");
     }
 }

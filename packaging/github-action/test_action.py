@@ -2,10 +2,17 @@
 bash, real git and the built leakscan, the way the runner would: the
 environment the step declares, RUNNER_TEMP and GITHUB_OUTPUT.
 
-- "Scan": in pull-request mode a pull request adding a fake token gives exit
-  code 1 and a SARIF file, one without gives 0, and a secret added to the
-  pull request's own baseline does not silence it (--baseline-from the base);
-  push mode scans only the pushed range.
+- "Scan" (packaging/github-action/entry.py), on the recorded event payloads
+  of tests/github-events/ with their commit ids replaced by a real test
+  repository's: a pull request adding a fake token gives exit code 1, a SARIF
+  and a JSON report from one scan and an annotation, one without gives 0, and
+  a secret added to the pull request's own baseline does not silence it
+  (--baseline-from the base); merge_group scans the group against its base;
+  pull_request_target is refused with the reason; push scans before..after,
+  a new branch from where it leaves the default branch, a force push the new
+  commits (or from the default branch when the old tip is gone), a deleted
+  branch nothing; schedule and workflow_dispatch the whole history; advisory
+  mode warns and passes; the pull-request comment never holds the secret.
 - "Download and verify": with a stand-in `gh` that serves release files from
   a directory (no network here), a binary whose checksum does not match
   SHA256SUMS is refused before it is run, and a matching one is installed
@@ -15,6 +22,7 @@ Needs LEAKSCAN_BIN (a built leakscan) and PyYAML (pre-commit's dependency).
 """
 
 import hashlib
+import json
 import os
 import pathlib
 import secrets
@@ -26,6 +34,12 @@ import unittest
 
 HERE = pathlib.Path(__file__).resolve().parent
 ACTION = HERE.parent.parent / "action.yml"
+EVENTS = HERE.parent.parent / "tests" / "github-events"
+# The commit ids in the recorded payloads (GitHub's documentation examples).
+BASE = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+HEAD = "e5bd3914e2e596debea16f433f57875b5b90bcd6"
+BEFORE = "9049f1265b7d61be4a8904a9a27120d2064dab3b"
+AFTER = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
 
 try:
     import yaml
@@ -39,6 +53,14 @@ def step(name):
         if s.get("name") == name:
             return s
     raise KeyError(name)
+
+
+def recorded(name, ids=None):
+    """A recorded event payload with its commit ids replaced by `ids`."""
+    text = (EVENTS / f"{name}.json").read_text()
+    for old, new in (ids or {}).items():
+        text = text.replace(old, new)
+    return json.loads(text)
 
 
 def fake_token():
@@ -95,17 +117,28 @@ class ScanStep(unittest.TestCase):
         self.git("commit", "-q", "-m", f"add {name}")
         return self.git("rev-parse", "HEAD").strip()
 
-    def scan(self, **env):
+    def scan(self, event, payload=None, **env):
+        """Runs the Scan step on `event` with `payload` (a recorded payload
+        from tests/github-events/, name without .json, or a dict) whose
+        commit ids are replaced by `ids` (old -> new)."""
+        ids = env.pop("ids", {})
+        if isinstance(payload, str):
+            payload = recorded(payload, ids)
+        event_path = self.runner_temp / "event.json"
+        event_path.write_text(json.dumps(payload or {}))
         base = {"LEAKSCAN": os.environ["LEAKSCAN_BIN"], "SCAN_MODE": "auto", "CONFIG": "",
-                "BASELINE": "", "EXTRA_ARGS": "", "EVENT": "pull_request",
-                "PR_BASE_SHA": "", "PR_HEAD_SHA": "", "PUSH_BEFORE": "", "PUSH_AFTER": "",
-                "RUNNER_TEMP": str(self.runner_temp)}
+                "BASELINE": "", "EXTRA_ARGS": "", "ADVISORY": "false", "EVENT": event,
+                "EVENT_PATH": str(event_path), "ENTRY_SCRIPT": str(HERE / "entry.py"),
+                "GITHUB_SHA": "", "RUNNER_TEMP": str(self.runner_temp)}
         base.update(env)
         return run_step("Scan", base, self.repo)
 
+    def pr(self, head, base=None):
+        return self.scan("pull_request", "pull_request", ids={BASE: base or self.base, HEAD: head})
+
     def test_pull_request_with_a_secret_fails_and_writes_sarif(self):
         head = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
-        r, out = self.scan(PR_BASE_SHA=self.base, PR_HEAD_SHA=head)
+        r, out = self.pr(head)
         self.assertEqual(r.returncode, 0, r.stderr)  # the step itself; the verdict step fails
         self.assertEqual(out["exit-code"], "1", r.stdout + r.stderr)
         self.assertEqual(out["mode"], "pull-request")
@@ -113,10 +146,15 @@ class ScanStep(unittest.TestCase):
         sarif = pathlib.Path(out["sarif"]).read_text()
         self.assertIn('"version": "2.1.0"', sarif.replace('":"', '": "'))
         self.assertIn("settings.py", sarif)
+        # One scan wrote both reports, and the finding is annotated.
+        self.assertEqual(r.stdout.count("leakscan history "), 1)
+        report = json.loads(pathlib.Path(out["json"]).read_text())
+        self.assertEqual(len(report["findings"]), 1)
+        self.assertIn("::error file=settings.py,line=1,title=leakscan::", r.stdout)
 
     def test_clean_pull_request_passes(self):
         head = self.commit("hello.py", "print('hello')\n")
-        r, out = self.scan(PR_BASE_SHA=self.base, PR_HEAD_SHA=head)
+        r, out = self.pr(head)
         self.assertEqual(out["exit-code"], "0", r.stdout + r.stderr)
 
     def test_pull_request_cannot_baseline_its_own_secret(self):
@@ -131,26 +169,107 @@ class ScanStep(unittest.TestCase):
                              cwd=self.repo, capture_output=True)
         self.assertEqual(own.returncode, 0, own.stdout)
         # ...the action reads the base's (none) and fails.
-        r, out = self.scan(PR_BASE_SHA=self.base, PR_HEAD_SHA=head)
+        r, out = self.pr(head)
         self.assertEqual(out["exit-code"], "1", r.stdout + r.stderr)
+
+    def test_merge_group_scans_the_group_against_its_base(self):
+        # Before: "mode pull-request needs a pull_request event", exit 2.
+        head = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
+        r, out = self.scan("merge_group", "merge_group", ids={BASE: self.base, HEAD: head})
+        self.assertEqual((out["mode"], out["exit-code"]), ("merge-group", "1"), r.stdout + r.stderr)
+        self.assertIn(f"{self.base}..{head} --baseline-from {self.base}", r.stdout)
+        clean = self.commit("hello.py", "print('hello')\n")
+        r, out = self.scan("merge_group", "merge_group", ids={BASE: head, HEAD: clean})
+        self.assertEqual(out["exit-code"], "0", r.stdout + r.stderr)
+
+    def test_pull_request_target_is_refused_with_the_reason(self):
+        head = self.commit("hello.py", "print('hello')\n")
+        r, out = self.scan("pull_request_target", "pull_request_target", ids={BASE: self.base, HEAD: head})
+        self.assertEqual(out["exit-code"], "2")
+        self.assertIn("refusing to scan a pull_request_target event", r.stdout)
+        self.assertIn("on: pull_request", r.stdout)
+        self.assertNotIn("leakscan history", r.stdout)
 
     def test_push_mode_scans_only_the_pushed_range(self):
         old = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
         new = self.commit("hello.py", "print('hello')\n")
-        r, out = self.scan(EVENT="push", PUSH_BEFORE=old, PUSH_AFTER=new)
+        r, out = self.scan("push", "push", ids={BEFORE: old, AFTER: new})
         self.assertEqual(out["mode"], "push")
         self.assertEqual(out["exit-code"], "0", r.stdout + r.stderr)
-        # A new branch (before = zeros) is scanned whole: the old secret counts.
-        r, out = self.scan(EVENT="push", PUSH_BEFORE="0" * 40, PUSH_AFTER=new)
+        self.assertIn(f"leakscan history {old}..{new}", r.stdout)
+
+    def test_new_branch_is_scanned_from_where_it_leaves_the_default_branch(self):
+        self.git("update-ref", "refs/remotes/origin/main", self.base)
+        self.git("checkout", "-q", "-b", "feature")
+        new = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
+        r, out = self.scan("push", "push_new_branch", ids={AFTER: new})
         self.assertEqual(out["exit-code"], "1", r.stdout + r.stderr)
+        self.assertIn(f"leakscan history origin/main..{new}", r.stdout)
+        # A branch from main after the secret: only its own commits count.
+        self.git("update-ref", "refs/remotes/origin/main", new)
+        newer = self.commit("hello.py", "print('hello')\n")
+        r, out = self.scan("push", "push_new_branch", ids={AFTER: newer})
+        self.assertEqual(out["exit-code"], "0", r.stdout + r.stderr)
+
+    def test_force_push_scans_the_new_commits_or_falls_back(self):
+        old = self.commit("hello.py", "print('hello')\n")
+        self.git("update-ref", "refs/remotes/origin/main", self.base)
+        self.git("reset", "-q", "--hard", self.base)
+        new = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
+        r, out = self.scan("push", "push_force", ids={BEFORE: old, AFTER: new})
+        self.assertEqual(out["exit-code"], "1", r.stdout + r.stderr)
+        self.assertIn(f"{old}..{new}", r.stdout)
+        self.assertIn("force push", r.stdout)
+        # The old tip is gone (no origin to fetch it from): from main instead.
+        gone = "1" * 40
+        r, out = self.scan("push", "push_force", ids={BEFORE: gone, AFTER: new})
+        self.assertEqual(out["exit-code"], "1", r.stdout + r.stderr)
+        self.assertIn(f"leakscan history origin/main..{new}", r.stdout)
+
+    def test_deleted_branch_is_nothing_to_scan(self):
+        r, out = self.scan("push", "push_deleted", ids={BEFORE: self.base})
+        self.assertEqual((out["mode"], out["exit-code"]), ("push", "0"), r.stdout + r.stderr)
+        self.assertIn("nothing to scan", r.stdout)
+
+    def test_schedule_and_workflow_dispatch_scan_the_whole_history(self):
+        self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
+        for event in ("schedule", "workflow_dispatch"):
+            r, out = self.scan(event, event)
+            self.assertEqual((out["mode"], out["exit-code"]), ("history", "1"), r.stdout + r.stderr)
+            self.assertIn("leakscan history --all", r.stdout)
 
     def test_history_mode_and_bad_mode(self):
         self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
-        r, out = self.scan(SCAN_MODE="history", EVENT="workflow_dispatch")
+        r, out = self.scan("workflow_dispatch", "workflow_dispatch", SCAN_MODE="history")
         self.assertEqual((out["mode"], out["exit-code"]), ("history", "1"), r.stderr)
-        r, out = self.scan(SCAN_MODE="everything")
-        self.assertNotEqual(r.returncode, 0)
+        r, out = self.scan("pull_request", "pull_request", SCAN_MODE="everything")
+        self.assertEqual(out["exit-code"], "2")
         self.assertIn("unknown mode", r.stdout)
+
+    def test_advisory_mode_warns_and_the_verdict_passes(self):
+        head = self.commit("settings.py", f'TOKEN = "{fake_token()}"\n')
+        r, out = self.scan("pull_request", "pull_request", ids={BASE: self.base, HEAD: head}, ADVISORY="true")
+        self.assertEqual(out["exit-code"], "1")
+        self.assertIn("::warning file=settings.py,line=1", r.stdout)
+        verdict, _ = run_step("Verdict", {"CODE": "1", "ADVISORY": "true",
+                                          "RUNNER_TEMP": str(self.runner_temp)}, self.repo)
+        self.assertEqual(verdict.returncode, 0, verdict.stdout)
+        self.assertIn("::warning::leakscan found new secrets", verdict.stdout)
+        verdict, _ = run_step("Verdict", {"CODE": "1", "ADVISORY": "false",
+                                          "RUNNER_TEMP": str(self.runner_temp)}, self.repo)
+        self.assertEqual(verdict.returncode, 1, verdict.stdout)
+
+    def test_comment_never_holds_the_secret(self):
+        token = fake_token()
+        head = self.commit("settings.py", f'TOKEN = "{token}"\n')
+        # Even when the workflow asks for --show-secrets.
+        r, out = self.scan("pull_request", "pull_request", ids={BASE: self.base, HEAD: head},
+                           EXTRA_ARGS="--show-secrets")
+        self.assertIn(token, pathlib.Path(out["json"]).read_text())  # the raw report has it...
+        body = pathlib.Path(out["comment"]).read_text()
+        self.assertIn("settings.py", body)
+        self.assertNotIn(token, body)  # ...the comment does not
+        self.assertNotIn(token, r.stdout)  # nor do the annotations
 
 
 FAKE_GH = """#!/usr/bin/env bash

@@ -7,11 +7,14 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 
-/// The completion script for `shell`.
+/// The completion script for `shell`. Generated into memory first:
+/// `clap_complete::generate` panics when its writer fails (a reader that
+/// closed the pipe early), so the write error is ours to handle.
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "leakscan", out);
-    Ok(())
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "leakscan", &mut script);
+    out.write_all(&script)
 }
 
 /// The manual page in roff: `leakscan(1)` with every subcommand's options

@@ -34,8 +34,12 @@ pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {
         problems.extend(failures);
         n
     };
+    let mut out = std::io::stdout().lock();
     for p in &problems {
-        println!("{p}");
+        // A reader that closed the pipe early ends the listing, quietly.
+        if writeln!(out, "{p}").is_err() {
+            break;
+        }
     }
     let examples: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
     let negatives: usize = rules.rules.iter().map(|r| r.negative_examples.len()).sum();

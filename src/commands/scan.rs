@@ -89,6 +89,11 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
             b.set_report_stale(false);
         }
     }
+    // Paths relative to one scanned directory are shown under it, as given
+    // (`scan cloud` prints `cloud/.credentials`); `.` adds nothing.
+    if whole_root && args.paths[0] != std::path::Path::new(".") {
+        settings.output.shown_root = Some(args.paths[0].clone());
+    }
     let scanned = collect(&Target::from_args(&args), &settings)?;
     outcome::finish(scanned, &settings, start, "files", None)
 }

@@ -39,19 +39,40 @@ For each one, either:
   - if it is known and accepted, record it in the baseline: `leakscan baseline update`
     (it creates the baseline if there is none), then `git add .leakscan-baseline.json`
     and commit again; CI that reads the baseline from the target branch
-    (`--baseline-from main`) accepts it once the baseline change is merged there;
+    (`--baseline-from BRANCH`) accepts it once the baseline change is merged there;
   - only as a last resort, skip this check for one commit: ";
 
 /// The advice, ending with how to skip the hook the way it was installed:
 /// under the pre-commit framework (which sets `PRE_COMMIT=1`) by its `SKIP`
 /// variable, else with `--no-verify`.
-pub fn advice() -> String {
+pub fn advice(workdir: &std::path::Path) -> String {
     let skip = if std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty()) {
         "`SKIP=leakscan git commit …`"
     } else {
         "`git commit --no-verify`"
     };
-    format!("{ADVICE}{skip}.")
+    let branch = default_branch(workdir).unwrap_or_else(|| "main".to_string());
+    format!("{}{skip}.", ADVICE.replace("BRANCH", &branch))
+}
+
+/// The repository's default branch, as the advice names it: the branch
+/// `origin/HEAD` points to (what a clone checked out), else git's
+/// `init.defaultBranch`.
+fn default_branch(workdir: &std::path::Path) -> Option<String> {
+    let repo = crate::git::open(crate::git::Locate::Discover(workdir)).ok()?;
+    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
+        if let Some(name) = r
+            .symbolic_target()
+            .and_then(|t| t.strip_prefix("refs/remotes/origin/"))
+        {
+            return Some(name.to_string());
+        }
+    }
+    repo.config()
+        .ok()?
+        .get_string("init.defaultBranch")
+        .ok()
+        .filter(|b| !b.is_empty())
 }
 
 /// `leakscan staged FILE...` (how the pre-commit framework calls the hook,
@@ -139,7 +160,10 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
     if !args.files.is_empty() {
         scanned = only_named(scanned, &args.files, &changes, &repo, &settings)?;
     }
-    let exit = outcome::finish(scanned, &settings, start, "files", Some(&advice()));
+    // The advice reads the default branch: only when there is something to
+    // advise about.
+    let advice = (!scanned.findings.is_empty()).then(|| advice(repo.workdir()));
+    let exit = outcome::finish(scanned, &settings, start, "files", advice.as_deref());
     // The process ends here: closing libgit2's pack maps and caches one by
     // one would cost a few percent of the run.
     std::mem::forget(repo);

@@ -80,6 +80,13 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
             summary: f.commit.as_ref().map(|c| c.summary.clone()),
         });
         for o in &f.occurrences {
+            // The first place is the finding itself: not listed twice.
+            let first = f.commit.as_ref().is_some_and(|c| c.id == o.commit)
+                && o.path == f.path
+                && o.line == f.line;
+            if first {
+                continue;
+            }
             g.places.push(Place {
                 path: match &f.archive {
                     Some(a) => crate::finding::join_archive_path(&o.path, &a.inner)
@@ -97,10 +104,38 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
             });
         }
     }
-    order
+    // Author and date on every place: an occurrence's commit is described
+    // wherever the report has met it (as a finding's own commit).
+    let mut known: BTreeMap<String, (String, String, String, String)> = BTreeMap::new();
+    for j in findings {
+        if let Some(c) = &j.finding.commit {
+            known.entry(c.id.clone()).or_insert_with(|| {
+                (
+                    c.author.clone(),
+                    c.email.clone(),
+                    c.date.clone(),
+                    c.summary.clone(),
+                )
+            });
+        }
+    }
+    let mut out: Vec<Group<'a>> = order
         .into_iter()
         .filter_map(|fp| by_fp.remove(&fp))
-        .collect()
+        .collect();
+    for g in &mut out {
+        for p in &mut g.places {
+            if p.author.is_none() {
+                if let Some((a, e, d, s)) = p.commit.as_ref().and_then(|c| known.get(c)) {
+                    p.author = Some(a.clone());
+                    p.email = Some(e.clone());
+                    p.date = Some(d.clone());
+                    p.summary = Some(s.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn status(j: &Judged) -> (&'static str, String) {
@@ -268,7 +303,17 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 Some(c) => format!("{}:{}:{c}", p.path, p.line),
                 None => format!("{}:{}", p.path, p.line),
             };
-            let _ = write!(h, "<td class=\"where\"><code>{}</code></td>", escape(&loc));
+            // Paths break after a `/`, never inside a name (not even at
+            // its hyphens): each name is kept whole.
+            let parts: Vec<String> = loc
+                .split('/')
+                .map(|p| format!("<span class=\"seg\">{}</span>", escape(p)))
+                .collect();
+            let _ = write!(
+                h,
+                "<td class=\"where\"><code>{}</code></td>",
+                parts.join("/<wbr>")
+            );
             if i == 0 {
                 let _ = write!(
                     h,
@@ -357,6 +402,8 @@ body { margin: 0 auto; max-width: 1400px; padding: 1.5rem; font: 14px/1.45 syste
 h1 { margin: 0 0 .25rem; font-size: 1.5rem; }
 .summary, .note, footer { color: var(--muted); margin: .25rem 0; }
 code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+td.where code { overflow-wrap: normal; word-break: normal; }
+td.where .seg { white-space: nowrap; }
 form { display: flex; flex-wrap: wrap; gap: .75rem 1.25rem; align-items: center; margin: 1rem 0; padding: .75rem; background: var(--head); border: 1px solid var(--line); border-radius: 6px; }
 input, select { font: inherit; padding: .25rem .4rem; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; }
 input[type=search] { width: 22rem; max-width: 100%; }

@@ -1,6 +1,7 @@
 //! Reporters: findings and stats to bytes on a writer, in text, JSON, SARIF
 //! or HTML. Findings arrive sorted and already judged; reporters only format them.
 
+mod context;
 mod html;
 mod json;
 pub mod rotation;
@@ -88,9 +89,33 @@ pub struct Report<'a> {
     pub show_secrets: bool,
     /// Colour and grouping (text on a terminal).
     pub color: bool,
+    /// The directory scanned, as given on the command line, when findings'
+    /// paths are relative to it: the text report shows `ROOT/PATH`, a path
+    /// that opens from where the command ran (as ripgrep prints them).
+    /// Machine formats keep the relative path (fingerprints and baselines
+    /// do not depend on where the scan was started).
+    pub shown_root: Option<&'a std::path::Path>,
+    /// The text report shows each finding's source line (redacted) with a
+    /// `^^^` marker under the secret (`--no-context` turns it off).
+    pub context: bool,
 }
 
 impl Report<'_> {
+    /// `path` as the text report shows it: under `shown_root` if any.
+    pub fn shown_path(&self, path: &crate::paths::PathBytes) -> String {
+        match self.shown_root {
+            None => path.escaped(),
+            Some(root) => {
+                let mut joined = crate::paths::path_bytes(root).0;
+                if !joined.ends_with(b"/") {
+                    joined.push(b'/');
+                }
+                joined.extend_from_slice(&path.0);
+                crate::paths::PathBytes(joined).escaped()
+            }
+        }
+    }
+
     pub fn secret_text(&self, f: &Finding) -> String {
         if self.show_secrets {
             String::from_utf8_lossy(f.secret.expose()).into_owned()

@@ -1,6 +1,7 @@
 //! Human output: `path:line:col  rule  secret`, one finding a line (inside
-//! an archive, `path!inner:line:col`); on a terminal, grouped under a
-//! coloured path heading.
+//! an archive, `path!inner:line:col`), then (unless `--no-context`) its
+//! source line, redacted, with `^^^` under the secret; on a terminal,
+//! grouped under a coloured path heading.
 
 use std::io::{self, Write};
 
@@ -11,6 +12,14 @@ const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[1;31m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
+
+/// The source line and its marker, when the report shows context.
+fn context(r: &Report<'_>, f: &crate::finding::Finding) -> Option<(String, String)> {
+    if !r.context {
+        return None;
+    }
+    super::context::lines(&f.line_text, f.column, f.secret.expose(), &r.secret_text(f))
+}
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut last_path = None;
@@ -39,23 +48,29 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 if last_path.is_some() {
                     writeln!(out)?;
                 }
-                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", path.escaped())?;
-                last_path = Some(path.into_owned());
+                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", r.shown_path(&path))?;
+                last_path = Some(path.clone().into_owned());
             }
             writeln!(
                 out,
                 "{GREEN}{}:{}{RESET}  {}  {RED}{secret}{RESET}{DIM}{commit}{status}{RESET}",
                 f.line, f.column, f.rule
             )?;
+            if let Some((line, marker)) = context(r, f) {
+                writeln!(out, "    {DIM}{line}{RESET}\n    {RED}{marker}{RESET}")?;
+            }
         } else {
             writeln!(
                 out,
                 "{}:{}:{}  {}  {secret}{commit}{status}",
-                path.escaped(),
+                r.shown_path(&path),
                 f.line,
                 f.column,
                 f.rule
             )?;
+            if let Some((line, marker)) = context(r, f) {
+                writeln!(out, "    {line}\n    {marker}")?;
+            }
         }
     }
     Ok(())

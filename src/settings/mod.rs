@@ -33,6 +33,13 @@ pub struct Output {
     pub format: Format,
     /// A file instead of standard output.
     pub path: Option<PathBuf>,
+    /// More reports of the same run: `--also-output FORMAT=FILE`.
+    pub also: Vec<(Format, PathBuf)>,
+    /// The scanned directory as given, when findings' paths are relative to
+    /// it and it is not `.`: the text report shows paths under it.
+    pub shown_root: Option<PathBuf>,
+    /// The text report's source line under each finding (`--no-context`).
+    pub context: bool,
     pub show_secrets: bool,
     /// No progress line and no summary on standard error.
     pub quiet: bool,
@@ -110,6 +117,9 @@ impl Request {
             output: Output {
                 format: c.format,
                 path: c.output.clone(),
+                also: c.also_output.clone(),
+                shown_root: None,
+                context: !c.no_context,
                 show_secrets: c.show_secrets,
                 quiet: c.quiet,
                 show_suppressed: c.show_suppressed,

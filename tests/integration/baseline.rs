@@ -751,6 +751,14 @@ fn import_gitleaksignore_fingerprints_with_and_without_commits() {
         "{}",
         r.stderr
     );
+    // Issue #24 item 4: the warning says what imports losslessly instead.
+    assert!(
+        r.stderr
+            .contains("1 gitleaks fingerprint could not be tied")
+            && r.stderr.contains("import gitleaks' JSON report instead"),
+        "{}",
+        r.stderr
+    );
     let e = entries(&repo.path().join(FILE));
     let paths: Vec<&str> = e.iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["old.py", "src/a.py"]);

@@ -3,6 +3,7 @@
 
 mod archive;
 mod baseline;
+mod closed_pipe;
 mod detection;
 mod gitrepo;
 mod history;
@@ -13,6 +14,7 @@ mod push;
 mod report;
 mod rules;
 mod scan;
+mod second_mile;
 mod silent_passes;
 mod staged;
 mod sweep;

@@ -300,7 +300,14 @@ fn issue9_13_names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
     std::fs::write(t.path().join(name), format!("token = \"{tok}\"\n")).unwrap();
     let text = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(1);
     assert!(!text.stdout.contains('\x1b'), "{:?}", text.stdout);
-    assert_eq!(text.stdout.lines().count(), 1, "{:?}", text.stdout);
+    // One finding line (the name cannot forge a second), then its source
+    // line and marker (#24 item 6), both indented.
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{:?}", text.stdout);
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("    ")),
+        "{lines:?}"
+    );
     assert!(
         text.stdout
             .contains("x\\x1b[2J\\nfake.rs:1:1  github-pat  ghp_forged\\xff.env:1:"),

@@ -314,12 +314,14 @@ fn one_row_per_unique_secret_across_forks_mirrors_and_branches() {
     );
     assert!(repos_of(flash).values().all(|x| !x.0 && x.2 == "oops.txt"));
 
-    // Triage order: at HEAD first (shared: 4 repositories, then the fork's
-    // own), then by repositories (all three hold 3), then newest first.
+    // Triage order (#24 item 5): most severe rule first (the Stripe live
+    // key, though only on a branch; then the GitHub tokens; the Slack token
+    // last), then at HEAD (shared: 4 repositories, then the fork's own),
+    // then by repositories, then newest first.
     let order: Vec<&str> = rows.iter().map(|r| r["secret"].as_str().unwrap()).collect();
     assert_eq!(
         order,
-        [&s.shared, &s.fork, &s.flash, &s.tag, &s.branch].map(String::as_str)
+        [&s.branch, &s.shared, &s.fork, &s.flash, &s.tag].map(String::as_str)
     );
     // One HMAC per secret, the same in every repository.
     let keys: BTreeSet<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
@@ -636,6 +638,270 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
     let fresh = sweep_json(r.path(), &["--key-file", key.to_str().unwrap()]).expect(1);
     assert_eq!(untimed(&resumed.stdout), untimed(&fresh.stdout));
     assert_eq!(untimed(&fresh.stdout)["stats"]["secrets"], 6);
+}
+
+/// Issue #24, item 3: Ctrl-C (a real SIGINT) during a sweep writes the
+/// report of what is done, marked incomplete, says so and how to resume;
+/// the rerun with the same --state scans only the rest.
+#[cfg(unix)]
+#[test]
+fn issue24_ctrl_c_writes_an_incomplete_report_and_says_how_to_resume() {
+    use std::io::Write;
+    let r = Root::new();
+    let names = ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"];
+    for name in names {
+        r.init(name);
+        r.write(
+            &format!("{name}/k.txt"),
+            &format!(
+                "token = \"{}\"\n",
+                fake::github_pat(name.len() as u64 * 7 + name.as_bytes()[0] as u64)
+            ),
+        );
+        r.commit(name, "k");
+    }
+    // `m-hang`'s blob is a FIFO: the sweep blocks in it until we write.
+    let blob = r.git("m-hang", &["rev-parse", "HEAD:k.txt"]);
+    let obj = r.join(&format!(
+        "m-hang/.git/objects/{}/{}",
+        &blob[..2],
+        &blob[2..]
+    ));
+    let saved = std::fs::read(&obj).unwrap();
+    std::fs::remove_file(&obj).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&obj)
+        .status()
+        .unwrap()
+        .success());
+    let key = key_file(&r);
+    let state = r.path().with_extension("state");
+    let report = r.path().with_extension("report.json");
+    let child = leakscan()
+        .arg("sweep")
+        .arg(r.path())
+        .args(["-j", "1", "--format", "json", "--output"])
+        .arg(&report)
+        .arg("--state")
+        .arg(&state)
+        .arg("--key-file")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The sweep is inside `m-hang` once the FIFO opens for writing: Ctrl-C.
+    let mut fifo = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // (The handler runs on its own thread; give it a moment before the read
+    // unblocks. Either way the assertions below hold.)
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    fifo.write_all(&saved).unwrap();
+    drop(fifo);
+    // The object may be opened again (header, then body): serve every open
+    // until the sweep has ended.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let feeder = {
+        let (obj, saved, stop) = (obj.clone(), saved.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&obj) {
+                    let _ = f.write_all(&saved);
+                }
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Opening a FIFO read-write never blocks: it releases the feeder's open.
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&obj),
+    );
+    feeder.join().unwrap();
+    std::fs::remove_file(&obj).unwrap();
+    std::fs::write(&obj, &saved).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("INCOMPLETE: interrupted (Ctrl-C) after"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("marked incomplete"), "{stderr}");
+    assert!(
+        stderr.contains("to resume, run the same command again"),
+        "{stderr}"
+    );
+    // The report was written, says it is incomplete, and lists exactly the
+    // repositories the state holds as done (plus the interrupted one).
+    let doc: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(doc["sweep"]["complete"], false);
+    assert_eq!(doc["sweep"]["planned"], 6);
+    let done: Vec<String> = doc["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == "ok")
+        .map(|x| x["repo"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!done.is_empty() && done.len() < 6, "{doc}");
+    assert_eq!(state_results(&state), done);
+    // An incomplete report is not merged as if it were whole.
+    let merged = run(leakscan().args(["sweep", "merge"]).arg(&report)).expect(2);
+    assert!(merged.stderr.contains("interrupted"), "{}", merged.stderr);
+    // Resume: only the rest is scanned, and the report is the full one.
+    let resumed = run(leakscan()
+        .arg("sweep")
+        .arg(r.path())
+        .args(["--format", "json", "--state"])
+        .arg(&state)
+        .arg("--key-file")
+        .arg(&key))
+    .expect(1);
+    let n = done.len() as u64;
+    assert_eq!(scanned_reused(&resumed.stderr), (6 - n, n));
+    let fresh = sweep_json(r.path(), &["--key-file", key.to_str().unwrap()]).expect(1);
+    assert_eq!(untimed(&resumed.stdout), untimed(&fresh.stdout));
+    assert!(untimed(&fresh.stdout)["sweep"].get("complete").is_none());
+}
+
+/// Without --state, Ctrl-C's note says how to make the next sweep
+/// resumable, and a long sweep is told so before (the threshold is 0 here).
+#[cfg(unix)]
+#[test]
+fn issue24_a_sweep_without_state_suggests_it() {
+    let r = Root::new();
+    r.init("one");
+    r.write("one/k.txt", "nothing here\n");
+    r.commit("one", "k");
+    let out = run(leakscan()
+        .env("LEAKSCAN_STATE_HINT_SECS", "0")
+        .arg("sweep")
+        .arg(r.path()))
+    .expect(0);
+    assert!(
+        out.stderr.contains("runs long without --state"),
+        "{}",
+        out.stderr
+    );
+    let quiet = run(leakscan().arg("sweep").arg(r.path())).expect(0);
+    assert!(!quiet.stderr.contains("--state"), "{}", quiet.stderr);
+}
+
+/// Issue #24, item 5: the CSV says which rows come from a repository that
+/// was not read completely, so they never look complete.
+#[test]
+fn issue24_csv_rows_carry_their_repositorys_status() {
+    let r = Root::new();
+    r.init("whole");
+    r.write(
+        "whole/k.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(31)),
+    );
+    r.commit("whole", "k");
+    // `half`: one blob with a secret, one damaged.
+    r.init("half");
+    r.write(
+        "half/k.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(32)),
+    );
+    r.write("half/damaged.txt", "some other text\n");
+    r.commit("half", "k");
+    let blob = r.git("half", &["rev-parse", "HEAD:damaged.txt"]);
+    let obj = r.join(&format!("half/.git/objects/{}/{}", &blob[..2], &blob[2..]));
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not zlib").unwrap();
+    let csv = sweep(r.path(), &["--format", "csv"]).expect(2);
+    let mut lines = csv.stdout.lines();
+    assert!(
+        lines.next().unwrap().ends_with(",repos,status"),
+        "{}",
+        csv.stdout
+    );
+    let status: BTreeMap<String, String> = lines
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            (cols[3].to_string(), cols.last().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        status.get("whole").map(String::as_str),
+        Some("ok"),
+        "{}",
+        csv.stdout
+    );
+    assert_eq!(
+        status.get("half").map(String::as_str),
+        Some("failed"),
+        "{}",
+        csv.stdout
+    );
+}
+
+/// Issue #24, item 5: rows in triage order — a GitHub token in one
+/// repository (no longer at HEAD) before a generic password at HEAD in
+/// three — and a secret's forks collapsed into one text line.
+#[test]
+fn issue24_rows_by_severity_then_at_head_then_spread_and_forks_collapse() {
+    let r = Root::new();
+    let password = fake::token("{alnum:8}.{alnum:6}", 41);
+    for name in ["one", "two", "three"] {
+        r.init(name);
+        r.write(
+            &format!("{name}/db.env"),
+            &format!("DB_PASSWORD = \"{password}\"\n"),
+        );
+        r.commit(name, "db");
+    }
+    r.init("svc");
+    r.write(
+        "svc/k.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(42)),
+    );
+    r.commit("svc", "k");
+    std::fs::remove_file(r.join("svc/k.txt")).unwrap();
+    r.commit("svc", "rm");
+    r.git(
+        ".",
+        &[
+            "clone",
+            "-q",
+            &format!("file://{}", r.join("svc").display()),
+            "svc-fork",
+        ],
+    );
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    let doc = untimed(&sweep_json(r.path(), &["--key-file", k]).expect(1).stdout);
+    let rules: Vec<&str> = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{doc}");
+    assert_eq!(rules[0], "github-pat", "{rules:?}");
+    assert!(rules[1].starts_with("generic"), "{rules:?}");
+    // Text: the GitHub token first, its two repositories on one line.
+    let text = sweep(r.path(), &["--key-file", k]).expect(1).stdout;
+    let gh = text.find("github-pat").unwrap();
+    let generic = text.find("generic").unwrap();
+    assert!(gh < generic, "{text}");
+    assert!(
+        text.contains("    svc and 1 fork (svc-fork)  k.txt:1"),
+        "{text}"
+    );
+    // The three unrelated repositories keep a line each.
+    assert_eq!(text.matches("db.env:1").count(), 3, "{text}");
 }
 
 #[test]

@@ -92,6 +92,9 @@ struct Tally {
     tied: usize,
     by_family: usize,
     unresolved: Vec<String>,
+    /// Unresolved gitleaks items that carried no secret (a .gitleaksignore
+    /// line, or a report made with --redact).
+    unresolved_bare: usize,
 }
 
 pub fn run(args: BaselineImportArgs) -> Result<Exit> {
@@ -142,6 +145,19 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     b.write(&out)?;
     for u in &tally.unresolved {
         eprintln!("leakscan: warning: not imported: {u}");
+    }
+    if tally.unresolved_bare > 0 {
+        // A fingerprint holds no secret: it can only be tied to a finding of
+        // ours at that place. gitleaks' JSON report carries each secret.
+        eprintln!(
+            "leakscan: {} gitleaks fingerprint{} could not be tied to a finding (gitleaks and \
+             leakscan name rules and attribute commits differently, and a fingerprint holds no \
+             secret); import gitleaks' JSON report instead, which carries each secret: \
+             `gitleaks git --report-format json --report-path gitleaks.json` (without --redact), \
+             then `leakscan baseline import gitleaks.json`",
+            tally.unresolved_bare,
+            if tally.unresolved_bare == 1 { "" } else { "s" }
+        );
     }
     eprintln!(
         "leakscan: {} new entr{} in {} ({} tied to findings, {} kept by rule family and hash; {} not imported)",
@@ -268,15 +284,18 @@ fn gitleaks(
             });
             tally.by_family += 1;
         }
-        None => tally.unresolved.push(format!(
-            "{}: no `{family}` finding at {path}:{}{}",
-            it.fingerprint,
-            it.line,
-            it.commit
-                .as_deref()
-                .map(|c| format!(" in commit {}", &c[..c.len().min(12)]))
-                .unwrap_or_default()
-        )),
+        None => {
+            tally.unresolved_bare += 1;
+            tally.unresolved.push(format!(
+                "{}: no `{family}` finding at {path}:{}{}",
+                it.fingerprint,
+                it.line,
+                it.commit
+                    .as_deref()
+                    .map(|c| format!(" in commit {}", &c[..c.len().min(12)]))
+                    .unwrap_or_default()
+            ))
+        }
     }
 }
 

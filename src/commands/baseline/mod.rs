@@ -83,6 +83,9 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
         output: Output {
             format: Format::Text,
             path: None,
+            also: Vec::new(),
+            shown_root: None,
+            context: false,
             show_secrets: false,
             quiet: args.quiet,
             show_suppressed: false,
@@ -487,20 +490,28 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     let cmd = command(&scan, "update");
 
     added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    for e in &added {
-        println!("added    {}", e.describe());
-    }
-    for e in &removed {
-        println!("removed  {}  ({})", e.describe(), e.status);
-    }
     tied.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    for e in &tied {
-        println!(
-            "tied     {}  ({}; imported SHA-1 replaced by a salted hash)",
-            e.describe(),
-            e.status
-        );
-    }
+    // The changes on standard output; a reader that closed the pipe early
+    // (`| head`) ends the listing, not the update.
+    let _ = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for e in &added {
+            writeln!(out, "added    {}", e.describe())?;
+        }
+        for e in &removed {
+            writeln!(out, "removed  {}  ({})", e.describe(), e.status)?;
+        }
+        for e in &tied {
+            writeln!(
+                out,
+                "tied     {}  ({}; imported SHA-1 replaced by a salted hash)",
+                e.describe(),
+                e.status
+            )?;
+        }
+        Ok(())
+    })();
     let widened = next.history != current.history;
     let changed = !added.is_empty() || !removed.is_empty() || !tied.is_empty() || widened;
     let reformatted = !changed && after != before;

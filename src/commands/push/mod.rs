@@ -152,6 +152,9 @@ pub fn check(req: &Request) -> Result<Checked> {
         output: Output {
             format: Format::Text,
             path: None,
+            also: Vec::new(),
+            shown_root: None,
+            context: false,
             show_secrets: false,
             quiet: true,
             show_suppressed: false,

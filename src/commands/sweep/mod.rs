@@ -31,7 +31,7 @@ use crate::progress::Counters;
 use crate::settings::{self, ConfigChoice};
 
 use key::Key;
-use report::{Meta, Outside, Report, Status};
+use report::{Interruption, Meta, Outside, Report, Status};
 use scan::Sweeper;
 use state::{Entry, State};
 
@@ -66,8 +66,24 @@ fn rules_digest(
     hex::encode(&h.finalize()[..16])
 }
 
+/// A sweep without `--state` that has run this long is told about it once
+/// (Ctrl-C would keep nothing to resume from). `LEAKSCAN_STATE_HINT_SECS`
+/// overrides it (the tests set 0).
+const STATE_HINT_AFTER: Duration = Duration::from_secs(60);
+
+fn state_hint_after() -> Duration {
+    std::env::var("LEAKSCAN_STATE_HINT_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .map_or(STATE_HINT_AFTER, Duration::from_secs)
+}
+
 fn sweep(args: SweepArgs) -> Result<Exit> {
     let start = Instant::now();
+    // The first Ctrl-C stops after the repository being read; the report of
+    // what is done is still written (marked incomplete). A second one ends
+    // the process at once.
+    crate::progress::catch_interrupts();
     if args.roots.is_empty() && args.repo_list.is_none() {
         return Err(Error::Usage(
             "sweep needs at least one ROOT directory or --repo-list FILE".into(),
@@ -136,7 +152,33 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     let bar = progress_bar(out, repos.len() as u64);
     let (mut reused, mut scanned) = (0usize, 0usize);
     let mut results = Vec::with_capacity(repos.len());
-    for found in &repos {
+    let mut interrupted = None;
+    let hint_after = (state.is_none() && !out.quiet).then(state_hint_after);
+    let mut hinted = false;
+    for (done, found) in repos.iter().enumerate() {
+        if crate::progress::interrupted() {
+            interrupted = Some(Interruption {
+                finished: done,
+                planned: repos.len(),
+            });
+            break;
+        }
+        if let Some(after) = hint_after {
+            if !hinted && start.elapsed() >= after {
+                hinted = true;
+                let note = || {
+                    eprintln!(
+                        "leakscan: note: this sweep runs long without --state: Ctrl-C now keeps only \
+                         the report; with --state DIR each repository's result is saved as it \
+                         finishes and a rerun resumes where it stopped"
+                    )
+                };
+                match &bar {
+                    Some(b) => b.suspend(note),
+                    None => note(),
+                }
+            }
+        }
         if let Some(b) = &bar {
             let mb = sweeper
                 .counters
@@ -159,7 +201,20 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
             }
             None => {
                 scanned += 1;
-                let result = sweeper.scan(&found.name, &found.path);
+                let mut result = sweeper.scan(&found.name, &found.path);
+                if crate::progress::interrupted() {
+                    // Cut short (or just finished; it cannot tell): kept in
+                    // the report as what it gave, never saved as done.
+                    if result.status == Status::Ok {
+                        result.status = Status::Interrupted;
+                    }
+                    results.push(result);
+                    interrupted = Some(Interruption {
+                        finished: done,
+                        planned: repos.len(),
+                    });
+                    break;
+                }
                 if let Some(s) = &state {
                     let entry = Entry {
                         meta: meta.clone(),
@@ -225,7 +280,12 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         }
     }
     report.elapsed_ms = start.elapsed().as_millis() as u64;
+    report.interrupted = interrupted;
     write(&report, out)?;
+    if let Some(i) = interrupted {
+        interrupted_note(&i, args.state.as_deref(), out.output.as_deref());
+        return Ok(Exit::Interrupted);
+    }
     if !out.quiet {
         let hits = sweeper
             .cache
@@ -262,6 +322,32 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         });
     }
     Ok(exit(&report))
+}
+
+/// What Ctrl-C left, where, and how to go on (always said, also with -q).
+fn interrupted_note(
+    i: &Interruption,
+    state: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+) {
+    let to = match output {
+        Some(p) => format!("the report in {} is", p.display()),
+        None => "the report above is".to_string(),
+    };
+    eprintln!("leakscan: {}; {to} marked incomplete", i.describe());
+    match state {
+        Some(dir) => eprintln!(
+            "leakscan: to resume, run the same command again (with --state {}): the {} finished \
+             repositor{} are not scanned again",
+            dir.display(),
+            i.finished,
+            if i.finished == 1 { "y" } else { "ies" }
+        ),
+        None => eprintln!(
+            "leakscan: nothing was saved to resume from: run the sweep with --state DIR, which keeps \
+             each repository's result as it finishes, so a rerun after Ctrl-C scans only the rest"
+        ),
+    }
 }
 
 fn failed_note(r: &report::RepoResult) {

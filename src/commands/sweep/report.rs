@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::redact;
 use crate::git::dates::parse_date;
+use crate::report::rotation;
 
 /// What every input of a merge must agree on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +63,82 @@ pub struct Hit {
 pub enum Status {
     Ok,
     Failed,
+    /// Its scan was cut short by Ctrl-C: what it found so far, never saved
+    /// to `--state` (a rerun scans it again).
+    Interrupted,
+}
+
+impl Status {
+    /// The CSV `status` column and the text report's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// How severe a leak of `rule`'s secrets is, 0.0–10.0: the rule's
+/// `security-severity` (as SARIF gives it to GitHub: its provider's, capped
+/// at 7.0 for generic rules). Looked up in the built-in rules by id (so a
+/// merged report orders rows exactly as the sweep did); a rule they lack
+/// (from a `--config`) by its id's provider family.
+fn severity(rule: &str) -> f32 {
+    static BUILTIN: std::sync::OnceLock<Option<std::sync::Arc<crate::rules::RuleSet>>> =
+        std::sync::OnceLock::new();
+    let builtin = BUILTIN.get_or_init(|| crate::settings::build_rules(None, false).ok());
+    match builtin
+        .as_ref()
+        .and_then(|rs| rs.rules.iter().find(|r| r.id == rule))
+    {
+        Some(r) => rotation::help(r).severity,
+        None => rotation::family(rule).map_or(8.0, |f| f.severity),
+    }
+}
+
+/// The triage order of rows, in one place: severity (tenths, descending),
+/// then still at HEAD, then spread (repositories, descending), then newest
+/// first, then key. A finding confidence, when there is one, belongs right
+/// after severity.
+fn triage_key(
+    r: &Row,
+) -> (
+    std::cmp::Reverse<u32>,
+    bool,
+    std::cmp::Reverse<usize>,
+    std::cmp::Reverse<i64>,
+    String,
+) {
+    (
+        std::cmp::Reverse((severity(&r.rule) * 10.0).round() as u32),
+        !r.at_head(),
+        std::cmp::Reverse(r.repos.len()),
+        std::cmp::Reverse(r.newest()),
+        r.key.clone(),
+    )
+}
+
+/// A sweep stopped by Ctrl-C: how far it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interruption {
+    /// Repositories finished (their results are complete).
+    pub finished: usize,
+    /// Repositories the sweep was to cover.
+    pub planned: usize,
+}
+
+impl Interruption {
+    /// The line the text report and standard error carry.
+    pub fn describe(&self) -> String {
+        format!(
+            "INCOMPLETE: interrupted (Ctrl-C) after {} of {} repositor{}; \
+             the rows cover only those (and what the interrupted one gave)",
+            self.finished,
+            self.planned,
+            if self.planned == 1 { "y" } else { "ies" }
+        )
+    }
 }
 
 /// What sweeping one repository gave.
@@ -137,12 +214,15 @@ pub struct Report {
     pub elapsed_ms: u64,
     /// `--verify`: the verdict per secret (HMAC key).
     pub verification: BTreeMap<String, crate::verify::Verification>,
+    /// Set when Ctrl-C stopped the sweep: the report is incomplete.
+    pub interrupted: Option<Interruption>,
 }
 
 impl Report {
-    /// Groups per-repository results into rows: still at HEAD first, then by
-    /// how many repositories hold the secret, then newest first (then by key,
-    /// so the order is total).
+    /// Groups per-repository results into rows, in triage order
+    /// (`triage_key`): most severe first, then still at HEAD, then by how many
+    /// repositories hold the secret, then newest first (then by key, so the
+    /// order is total).
     pub fn build(
         meta: Meta,
         show_secrets: bool,
@@ -180,14 +260,7 @@ impl Report {
             row.repos
                 .sort_by(|a, b| b.at_head.cmp(&a.at_head).then_with(|| a.repo.cmp(&b.repo)));
         }
-        rows.sort_by_cached_key(|r| {
-            (
-                !r.at_head(),
-                std::cmp::Reverse(r.repos.len()),
-                std::cmp::Reverse(r.newest()),
-                r.key.clone(),
-            )
-        });
+        rows.sort_by_cached_key(triage_key);
         Report {
             meta,
             show_secrets,
@@ -197,6 +270,7 @@ impl Report {
             outside,
             elapsed_ms: 0,
             verification: BTreeMap::new(),
+            interrupted: None,
         }
     }
 
@@ -317,6 +391,8 @@ impl Report {
                 key_id: &self.meta.key_id,
                 show_secrets: self.show_secrets && !self.missing_plaintext(),
                 shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
+                complete: self.interrupted.map(|_| false),
+                planned: self.interrupted.map(|i| i.planned),
             },
             secrets: self
                 .rows
@@ -374,11 +450,33 @@ impl Report {
 
     /// One row per secret and repository.
     pub fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_csv_rows(out).map_err(|e| {
+            if !e.is_io_error() {
+                return io::Error::other(e);
+            }
+            // The writer's own error as it was (a closed pipe stays a
+            // BrokenPipe, which the caller treats as a normal end).
+            match e.into_kind() {
+                csv::ErrorKind::Io(e) => e,
+                kind => io::Error::other(format!("{kind:?}")),
+            }
+        })
+    }
+
+    fn write_csv_rows(&self, out: &mut dyn Write) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record([
             "key", "rule", "secret", "repo", "at_head", "commit", "author", "email", "date",
-            "path", "line", "commits", "repos",
+            "path", "line", "commits", "repos", "status",
         ])?;
+        // Each row says whether its repository was read completely: a
+        // failed or interrupted one's rows are what was found before it
+        // stopped.
+        let status: BTreeMap<&str, Status> = self
+            .repos
+            .iter()
+            .map(|r| (r.repo.as_str(), r.status))
+            .collect();
         for r in &self.rows {
             let secret = self.secret_text(r);
             let n = r.repos.len().to_string();
@@ -397,14 +495,19 @@ impl Report {
                     &x.first.line.to_string(),
                     &x.commits.to_string(),
                     &n,
+                    status.get(x.repo.as_str()).map_or("ok", |s| s.as_str()),
                 ])?;
             }
         }
-        w.flush()
+        w.flush()?;
+        Ok(())
     }
 
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", self.headline())?;
+        if let Some(i) = self.interrupted {
+            writeln!(out, "{}", i.describe())?;
+        }
         let failed = self.failed();
         if failed > 0 {
             writeln!(
@@ -437,20 +540,52 @@ impl Report {
                 r.repos.len(),
                 if r.repos.len() == 1 { "y" } else { "ies" }
             )?;
+            // Forks, clones and mirrors of one project got the secret from
+            // the same commit at the same place: one line for all of them.
+            let mut groups: Vec<Vec<&RowRepo>> = Vec::new();
             for x in &r.repos {
+                let same = |g: &Vec<&RowRepo>| {
+                    let f = &g[0].first;
+                    f.commit == x.first.commit && f.path == x.first.path && f.line == x.first.line
+                };
+                match groups.iter_mut().find(|g| same(g)) {
+                    Some(g) => g.push(x),
+                    None => groups.push(vec![x]),
+                }
+            }
+            for g in &groups {
+                let x = g[0];
+                let names = if g.len() == 1 {
+                    x.repo.clone()
+                } else {
+                    let others: Vec<&str> = g[1..].iter().map(|y| y.repo.as_str()).collect();
+                    format!(
+                        "{} and {} fork{} ({})",
+                        x.repo,
+                        others.len(),
+                        if others.len() == 1 { "" } else { "s" },
+                        others.join(", ")
+                    )
+                };
+                let heads = g.iter().filter(|y| y.at_head).count();
+                let at_head = match (heads, g.len()) {
+                    (0, _) => String::new(),
+                    (1, 1) => " [at HEAD]".to_string(),
+                    (h, n) if h == n => " [at HEAD in all]".to_string(),
+                    (h, _) => format!(" [at HEAD in {h}]"),
+                };
+                let commits = g.iter().map(|y| y.commits).max().unwrap_or(0);
                 writeln!(
                     out,
-                    "    {}{}  {}:{}  commit {} ({}, {} <{}>), {} commit{}",
-                    x.repo,
-                    if x.at_head { " [at HEAD]" } else { "" },
+                    "    {names}{at_head}  {}:{}  commit {} ({}, {} <{}>), {} commit{}",
                     x.first.path,
                     x.first.line,
                     prefix(&x.first.commit, 12),
                     x.first.date,
                     x.first.author,
                     x.first.email,
-                    x.commits,
-                    if x.commits == 1 { "" } else { "s" }
+                    commits,
+                    if commits == 1 { "" } else { "s" }
                 )?;
             }
         }
@@ -504,6 +639,12 @@ struct JsonSweepOut<'a> {
     key_id: &'a str,
     show_secrets: bool,
     shard: Option<String>,
+    /// `false` when Ctrl-C stopped the sweep (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complete: Option<bool>,
+    /// With `complete: false`: how many repositories the sweep was to cover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -577,6 +718,8 @@ struct JsonSweep {
     #[serde(default)]
     show_secrets: bool,
     shard: Option<String>,
+    #[serde(default)]
+    complete: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -618,6 +761,15 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         .map_err(|e| format!("not a sweep report in JSON (`leakscan sweep --format json`): {e}"))?;
     if doc.version != 1 {
         return Err(format!("report version {} is not supported", doc.version));
+    }
+    if doc.sweep.complete == Some(false)
+        || doc.repos.iter().any(|r| r.status == Status::Interrupted)
+    {
+        return Err(
+            "the sweep that wrote it was interrupted (Ctrl-C), so it lacks repositories; \
+             finish it (run it again with --state DIR to resume) and merge the finished report"
+                .to_string(),
+        );
     }
     let shard = match &doc.sweep.shard {
         None => None,
