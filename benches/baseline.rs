@@ -35,6 +35,8 @@ fn finding(path: &str, secret: Vec<u8>) -> Finding {
         line_text: Vec::new(),
         occurrences: Vec::new(),
         encoding: None,
+        confidence: leakscan::rules::Confidence::High,
+        public: false,
     }
 }
 

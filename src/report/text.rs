@@ -1,9 +1,11 @@
 //! Human output: `path:line:col  rule  secret`, one finding a line; on a
-//! terminal, grouped under a coloured path heading.
+//! terminal, grouped under a coloured path heading. The rule id carries the
+//! confidence marker: nothing for high, `[medium]` or `[low]` otherwise.
 
 use std::io::{self, Write};
 
 use super::Report;
+use crate::rules::Confidence;
 
 const BOLD_MAGENTA: &str = "\x1b[1;35m";
 const GREEN: &str = "\x1b[32m";
@@ -38,19 +40,33 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
             writeln!(
                 out,
-                "{GREEN}{}:{}{RESET}  {}  {RED}{secret}{RESET}{DIM}{commit}{status}{RESET}",
-                f.line, f.column, f.rule
+                "{GREEN}{}:{}{RESET}  {}{}  {RED}{secret}{RESET}{DIM}{commit}{status}{RESET}",
+                f.line,
+                f.column,
+                f.rule,
+                marker(f.confidence)
             )?;
         } else {
             writeln!(
                 out,
-                "{}:{}:{}  {}  {secret}{commit}{status}",
+                "{}:{}:{}  {}{}  {secret}{commit}{status}",
                 f.path.escaped(),
                 f.line,
                 f.column,
-                f.rule
+                f.rule,
+                marker(f.confidence)
             )?;
         }
     }
     Ok(())
+}
+
+/// The confidence marker after the rule id: none for `high`, ` [medium]`
+/// and ` [low]` (generic) otherwise.
+fn marker(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "",
+        Confidence::Medium => " [medium]",
+        Confidence::Low => " [low]",
+    }
 }

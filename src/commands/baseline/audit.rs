@@ -319,6 +319,8 @@ mod tests {
             line_text: Vec::new(),
             occurrences: Vec::new(),
             encoding: None,
+            confidence: crate::rules::Confidence::Low,
+            public: false,
         }
     }
 

@@ -87,6 +87,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             show_suppressed: false,
         },
         threads: args.threads,
+        min_confidence: None,
     };
     let root = if args.history {
         let dir = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));

@@ -157,6 +157,7 @@ pub fn check(req: &Request) -> Result<Checked> {
             show_suppressed: false,
         },
         threads: req.policy.threads,
+        min_confidence: None,
     };
     let prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
     let mut findings = Vec::new();
