@@ -110,13 +110,13 @@ pub fn judge(
     let base = declared.unwrap_or_else(|| {
         if generic {
             Confidence::Low
-        } else if multiline {
-            Confidence::High
-        } else if keywords.iter().any(|k| {
-            k.len() >= 3
-                && secret.len() > k.len()
-                && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes())
-        }) {
+        } else if multiline
+            || keywords.iter().any(|k| {
+                k.len() >= 3
+                    && secret.len() > k.len()
+                    && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+            })
+        {
             Confidence::High
         } else {
             Confidence::Medium
