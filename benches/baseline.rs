@@ -36,6 +36,8 @@ fn finding(path: &str, secret: Vec<u8>) -> Finding {
         occurrences: Vec::new(),
         encoding: None,
         archive: None,
+        confidence: leakscan::rules::Confidence::High,
+        public: false,
     }
 }
 

@@ -121,6 +121,12 @@ pub struct CommonArgs {
     /// Also report suppressed findings, with why they were suppressed.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Report only findings at least this sure: `high` (a provider format
+    /// with a fixed prefix and, where it has one, a valid checksum),
+    /// `medium` (a provider name next to a value of the right shape) or
+    /// `low` (generic secret-named assignments; the default).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<MinConfidence>,
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -576,6 +582,14 @@ pub struct SweepOutput {
     /// No progress bar and no summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `--min-confidence` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinConfidence {
+    Low,
+    Medium,
+    High,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

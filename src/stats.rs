@@ -61,6 +61,10 @@ pub enum SuppressReason {
     Baseline,
     Inline,
     Allowlist,
+    /// The rule's format is public by design (`public = true`).
+    PublicByDesign,
+    /// Below `--min-confidence`.
+    BelowMinConfidence,
 }
 
 impl SuppressReason {
@@ -69,6 +73,8 @@ impl SuppressReason {
             SuppressReason::Baseline => "baseline",
             SuppressReason::Inline => "inline",
             SuppressReason::Allowlist => "allowlist",
+            SuppressReason::PublicByDesign => "public_by_design",
+            SuppressReason::BelowMinConfidence => "below_min_confidence",
         }
     }
 }
@@ -136,6 +142,8 @@ pub struct Stats {
     pub filtered_entropy: u64,
     pub filtered_placeholder: u64,
     pub filtered_rule_allowlist: u64,
+    /// Generic values recognised as encrypted at rest (and git-crypt files).
+    pub filtered_encrypted: u64,
     pub commits: u64,
     pub elapsed: Duration,
 }
@@ -171,6 +179,7 @@ impl Stats {
         self.filtered_entropy += other.filtered_entropy;
         self.filtered_placeholder += other.filtered_placeholder;
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
+        self.filtered_encrypted += other.filtered_encrypted;
         self.commits += other.commits;
         self.inline_gitleaks += other.inline_gitleaks;
         self.interrupted |= other.interrupted;

@@ -9,6 +9,7 @@ pub use secret::{redact, Secret};
 use sha2::{Digest, Sha256};
 
 use crate::paths::PathBytes;
+use crate::rules::Confidence;
 
 /// The commit a history finding is attributed to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -101,6 +102,11 @@ pub struct Finding {
     /// The encoding the secret was found under (`"base64"`): the location
     /// and secret are the encoded text.
     pub encoding: Option<&'static str>,
+    /// How sure the finding is (its rule's format, a token's checksum).
+    pub confidence: Confidence,
+    /// The rule's format is public by design (a client-side key): judged
+    /// `public_by_design`, never new.
+    pub public: bool,
     /// Inside an archive (`path` being the outermost one's): the names
     /// leading to the file, and the image layer holding it.
     pub archive: Option<Box<ArchivePath>>,

@@ -7,6 +7,7 @@
 //! A `Matcher` holds per-thread scratch space; clone one per worker thread.
 
 pub mod decode;
+pub mod encrypted;
 pub mod entropy;
 pub mod placeholder;
 pub mod selftest;
@@ -50,6 +51,8 @@ pub struct MatchCounters {
     pub placeholder: u64,
     pub rule_allowlist: u64,
     pub overlapping: u64,
+    /// Generic values that are ciphertext (SOPS, Ansible Vault, EJSON …).
+    pub encrypted: u64,
 }
 
 /// Per-thread matching state over a shared `RuleSet`.
@@ -444,9 +447,18 @@ impl Matcher {
                 if !rule.generic {
                     claimed.push((span.start, span.end));
                 }
+                // Ciphertext under a secret's name (SOPS, Ansible Vault …) is
+                // what should be committed, whichever rule took the name.
+                if !rule.multiline && encrypted::is_encrypted(hay, span.start, span.end) {
+                    self.counters.encrypted += 1;
+                    continue;
+                }
                 let Some(ent) = keep(&mut self.counters, rule, secret) else {
                     continue;
                 };
+                if rule.generic && !keep_decoded(&mut self.counters, rule, secret) {
+                    continue;
+                }
                 out.push(RawMatch {
                     rule: r,
                     start: span.start,
@@ -516,6 +528,31 @@ fn keep(counters: &mut MatchCounters, rule: &Rule, secret: &[u8]) -> Option<f64>
         return None;
     }
     Some(ent)
+}
+
+/// Shortest generic value judged after base64 decoding: shorter values
+/// decode to text by chance too often.
+const MIN_BASE64_VALUE: usize = 12;
+
+/// A generic value that is valid base64 of printable text is judged after
+/// decoding, by the same filters (a decoded `user:password` also by its
+/// password): `credential=YWxpY2U6c2VjcmV0LXBhc3N3ZA==` (`alice:secret-passwd`)
+/// is dropped, the base64 of a random password is kept. False if dropped
+/// (counted).
+fn keep_decoded(counters: &mut MatchCounters, rule: &Rule, secret: &[u8]) -> bool {
+    if secret.len() < MIN_BASE64_VALUE {
+        return true;
+    }
+    let Some(text) = decode::base64_text(secret) else {
+        return true;
+    };
+    if keep(counters, rule, &text).is_none() {
+        return false;
+    }
+    match memchr::memchr(b':', &text) {
+        Some(c) => keep(counters, rule, &text[c + 1..]).is_some(),
+        None => true,
+    }
 }
 
 /// The window searched around a keyword hit at `start..end`: its line, cut to

@@ -105,11 +105,25 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
                 ));
                 continue;
             }
-            if !scan(&mut matcher, &text).iter().any(|m| m.rule == ri) {
-                problem(format!(
+            let found = scan(&mut matcher, &text);
+            match found.iter().find(|m| m.rule == ri) {
+                None => problem(format!(
                     "example {} is not reported: {ex:?} (expanded: {text:?})",
                     i + 1
-                ));
+                )),
+                // A checksummed format's examples must carry a valid
+                // checksum (`{crc32b62}`), or they prove only the shape.
+                Some(m)
+                    if rule
+                        .checksum
+                        .is_some_and(|c| !c.holds(&text.as_bytes()[m.start..m.end])) =>
+                {
+                    problem(format!(
+                        "example {} fails the rule's checksum (end it with {{crc32b62}}): {ex:?}",
+                        i + 1
+                    ))
+                }
+                Some(_) => {}
             }
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::archive::{self, Limits};
 use crate::blob::{self, Class};
 use crate::finding::{line_at, ArchivePath, Finding, InlineAllow, LineIndex, Secret};
-use crate::matcher::{Matcher, RawMatch};
+use crate::matcher::{encrypted, Matcher, RawMatch};
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
 use crate::stats::{ErrorKind, SkipReason, Stats};
@@ -165,6 +165,14 @@ impl BlobStep {
     /// Findings in classified content: text with every rule, binary bytes'
     /// printable runs with the rules that need no context.
     pub fn find_in(&mut self, class: &Class<'_>, path: &PathBytes) -> Vec<Finding> {
+        // A git-crypt file is ciphertext as a whole: its printable runs are
+        // noise (counted with the encrypted values).
+        if let Class::Binary(raw) | Class::Both(_, raw) = class {
+            if encrypted::is_git_crypt(raw) {
+                self.matcher.counters.encrypted += 1;
+                return Vec::new();
+            }
+        }
         match class {
             Class::Text(text) => self.find(text, path),
             Class::Binary(raw) => self.find_binary(raw, path),
@@ -269,6 +277,8 @@ impl BlobStep {
                 occurrences: Vec::new(),
                 encoding: m.encoding,
                 archive: None,
+                confidence: rule.confidence_of(secret),
+                public: rule.public,
             });
         }
         out
@@ -280,6 +290,7 @@ impl BlobStep {
         stats.filtered_entropy += c.low_entropy;
         stats.filtered_placeholder += c.placeholder;
         stats.filtered_rule_allowlist += c.rule_allowlist;
+        stats.filtered_encrypted += c.encrypted;
         let rules = self.matcher.rules().clone();
         for (r, msg) in self.matcher.rule_errors.drain(..) {
             stats.error(

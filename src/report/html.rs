@@ -281,8 +281,9 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 let rows = g.places.len();
                 let _ = write!(
                     h,
-                    "<td class=\"rule\" rowspan=\"{rows}\"><strong>{}</strong><br><span class=\"desc\">{}</span>",
+                    "<td class=\"rule\" rowspan=\"{rows}\"><strong>{}</strong> <span class=\"confidence\" title=\"confidence\">{}</span><br><span class=\"desc\">{}</span>",
                     escape(&f.rule),
+                    f.confidence.as_str(),
                     escape(&f.description)
                 );
                 if let Some(help) = &help {

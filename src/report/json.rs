@@ -34,6 +34,7 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
         "entropy".into(),
         json!((f.entropy * 1000.0).round() / 1000.0),
     );
+    m.insert("confidence".into(), json!(f.confidence.as_str()));
     if let Some(e) = f.encoding {
         m.insert("encoding".into(), json!(e));
     }
@@ -99,6 +100,7 @@ pub fn stats_value(s: &Stats) -> Value {
         "warnings": s.warnings,
         "suppressed": suppressed,
         "inline_gitleaks": s.inline_gitleaks,
+        "encrypted": s.filtered_encrypted,
         "commits": s.commits,
         "elapsed_ms": s.elapsed.as_millis() as u64,
     })

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::{rotation, Report};
+use crate::rules::Confidence;
 
 /// The tool's home page for the driver's `informationUri`: Cargo.toml's
 /// `homepage`, else its `repository`; omitted while neither is set.
@@ -88,7 +89,8 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
             let mut result = json!({
                 "ruleId": f.rule,
-                "level": "error",
+                "level": level(f.confidence),
+                "rank": rank(f.confidence),
                 "message": {"text": message},
                 "locations": [{"physicalLocation": physical}],
                 "partialFingerprints": {"leakscan/v1": f.fingerprint()},
@@ -150,6 +152,25 @@ fn uri(path: &[u8]) -> String {
         }
     }
     s
+}
+
+/// A finding's SARIF level by its confidence: a provider format is an
+/// error, a provider name next to a value a warning, a generic match a note.
+fn level(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "error",
+        Confidence::Medium => "warning",
+        Confidence::Low => "note",
+    }
+}
+
+/// A finding's SARIF rank (0–100, how likely it is a real problem).
+fn rank(c: Confidence) -> f64 {
+    match c {
+        Confidence::High => 90.0,
+        Confidence::Medium => 60.0,
+        Confidence::Low => 30.0,
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! Human output: `path:line:col  rule  secret`, one finding a line (inside
 //! an archive, `path!inner:line:col`), then (unless `--no-context`) its
 //! source line, redacted, with `^^^` under the secret; on a terminal,
-//! grouped under a coloured path heading.
+//! grouped under a coloured path heading. The rule id carries the
+//! confidence marker: nothing for high, `[medium]` or `[low]` otherwise.
 
 use std::io::{self, Write};
 
 use super::Report;
+use crate::rules::Confidence;
 
 const BOLD_MAGENTA: &str = "\x1b[1;35m";
 const GREEN: &str = "\x1b[32m";
@@ -53,8 +55,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
             writeln!(
                 out,
-                "{GREEN}{}:{}{RESET}  {}  {RED}{secret}{RESET}{DIM}{commit}{status}{RESET}",
-                f.line, f.column, f.rule
+                "{GREEN}{}:{}{RESET}  {}{}  {RED}{secret}{RESET}{DIM}{commit}{status}{RESET}",
+                f.line,
+                f.column,
+                f.rule,
+                marker(f.confidence)
             )?;
             if let Some((line, marker)) = context(r, f) {
                 writeln!(out, "    {DIM}{line}{RESET}\n    {RED}{marker}{RESET}")?;
@@ -62,11 +67,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         } else {
             writeln!(
                 out,
-                "{}:{}:{}  {}  {secret}{commit}{status}",
+                "{}:{}:{}  {}{}  {secret}{commit}{status}",
                 r.shown_path(&path),
                 f.line,
                 f.column,
-                f.rule
+                f.rule,
+                marker(f.confidence)
             )?;
             if let Some((line, marker)) = context(r, f) {
                 writeln!(out, "    {line}\n    {marker}")?;
@@ -74,4 +80,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The confidence marker after the rule id: none for `high`, ` [medium]`
+/// and ` [low]` (generic) otherwise.
+fn marker(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "",
+        Confidence::Medium => " [medium]",
+        Confidence::Low => " [low]",
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::{meta, util::syntax};
 
+use super::confidence::{Checksum, Confidence};
 use super::keywords::{Hit, KeywordSearch};
 use super::syntax::{AllowlistSpec, RuleSpec};
 use crate::error::{Error, Result};
@@ -27,12 +28,29 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Path globs of a path-scoped rule (empty: every file).
     pub paths: Vec<String>,
+    /// A public-by-design format: found but not reported as new (`public = true`).
+    pub public: bool,
+    /// The declared confidence (`None`: derived per finding, see `confidence`).
+    pub confidence: Option<Confidence>,
+    /// The offline checksum the token carries, if any.
+    pub checksum: Option<Checksum>,
     /// Where the rule was defined: the built-in file or a config path.
     pub origin: String,
     regex: OnceLock<std::result::Result<meta::Regex, String>>,
 }
 
 impl Rule {
+    /// How sure a finding of this rule with this secret is.
+    pub fn confidence_of(&self, secret: &[u8]) -> Confidence {
+        super::confidence::judge(
+            self.confidence,
+            (self.generic, self.multiline),
+            &self.keywords,
+            self.checksum,
+            secret,
+        )
+    }
+
     /// The rule's regex, compiled on first use.
     pub fn regex(&self) -> Result<&meta::Regex> {
         let compiled = self
@@ -340,6 +358,27 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
             )));
         }
     }
+    let confidence = match &spec.confidence {
+        None => None,
+        Some(c) => Some(Confidence::parse(c).ok_or_else(|| {
+            err(format!(
+                "confidence = \"{c}\" is not one of \"high\", \"medium\", \"low\""
+            ))
+        })?),
+    };
+    let checksum = match &spec.checksum {
+        None => None,
+        Some(c) => Some(Checksum::parse(c).ok_or_else(|| {
+            err(format!(
+                "checksum = \"{c}\" is not supported (only \"crc32-base62\")"
+            ))
+        })?),
+    };
+    if spec.public && spec.generic {
+        return Err(err(
+            "`public = true` is for a provider's public key format, not a generic rule".into(),
+        ));
+    }
     for p in &spec.paths {
         path_glob(p).map_err(|e| err(format!("path glob `{p}`: {e}")))?;
     }
@@ -373,6 +412,9 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
         examples: spec.examples.clone(),
         negative_examples: spec.negative_examples.clone(),
         paths: spec.paths.clone(),
+        public: spec.public,
+        confidence,
+        checksum,
         origin: origin.to_string(),
         regex: OnceLock::new(),
     })

@@ -7,11 +7,13 @@
 //! hook pays start-up at every commit and usually touches a handful of rules.
 
 mod compile;
+pub mod confidence;
 pub mod keywords;
 pub mod syntax;
 pub mod template;
 
 pub use compile::{Allowlist, Rule, RuleSet, RuleSetBuilder};
+pub use confidence::Confidence;
 pub use keywords::Hit;
 
 /// The built-in rules (`rules.toml`), embedded in the binary. `build.rs`

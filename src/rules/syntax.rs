@@ -51,6 +51,19 @@ pub struct RuleSpec {
     /// needs it); `verify::spec` reads the built-in ones when verifying.
     #[serde(default)]
     pub verify: Option<serde::de::IgnoredAny>,
+    /// A public-by-design format (a client-side key such as a Sentry DSN or a
+    /// Stripe publishable key): found, but never reported as a new finding;
+    /// counted as `public_by_design`.
+    #[serde(default)]
+    pub public: bool,
+    /// How sure a finding of this rule is (`"high"`, `"medium"`, `"low"`);
+    /// derived from the rule when absent (see `rules::confidence`).
+    #[serde(default)]
+    pub confidence: Option<String>,
+    /// An offline checksum the token carries (`"github-crc32"`): a token
+    /// whose checksum fails is reported with at most medium confidence.
+    #[serde(default)]
+    pub checksum: Option<String>,
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.

@@ -2,7 +2,9 @@
 //! with a seeded generator, so that `rules.toml` never holds a real-looking
 //! credential literal while every rule is still proven on realistic input.
 //! Only `{CLASS:N}` with a known class is a placeholder; any other brace text
-//! (`{{ .Values.x }}`, `${VAR}`) is kept literally.
+//! (`{{ .Values.x }}`, `${VAR}`) is kept literally. `{crc32b62}` writes the
+//! checksum GitHub and npm tokens end with: the CRC32 of the text the
+//! previous placeholder produced, in base62, six characters.
 
 const CLASSES: &[(&str, &[u8])] = &[
     (
@@ -60,16 +62,28 @@ impl Rng {
 
 /// Expands every `{CLASS:N}` in `template`.
 pub fn expand(template: &str, rng: &mut Rng) -> String {
+    const CHECKSUM: &str = "crc32b62}";
     let mut out = String::with_capacity(template.len() + 32);
+    let mut last = 0..0;
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
+        if let Some(tail) = after.strip_prefix(CHECKSUM) {
+            let sum = super::confidence::base62_6(super::confidence::crc32(
+                &out.as_bytes()[last.clone()],
+            ));
+            out.push_str(std::str::from_utf8(&sum).unwrap_or_default());
+            rest = tail;
+            continue;
+        }
         match parse_placeholder(after) {
             Some((set, n, used)) => {
+                let from = out.len();
                 for _ in 0..n {
                     out.push(rng.pick(set) as char);
                 }
+                last = from..out.len();
                 rest = &after[used..];
             }
             None => {
@@ -108,6 +122,13 @@ mod tests {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert!(s[9..].starts_with("b {{ .Values.x }} ${VAR} {nope:3} "));
         assert!(s[s.len() - 2..].bytes().all(|b| b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn checksum_placeholder_covers_the_previous_expansion() {
+        let t = expand("ghp_{alnum:30}{crc32b62}", &mut Rng::new(9));
+        assert_eq!(t.len(), 40);
+        assert!(crate::rules::confidence::Checksum::Crc32Base62.holds(t.as_bytes()));
     }
 
     #[test]

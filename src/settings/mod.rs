@@ -92,6 +92,8 @@ pub struct Request {
     pub output: Output,
     /// `-j N`.
     pub threads: Option<usize>,
+    /// `--min-confidence`.
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 impl Request {
@@ -126,6 +128,11 @@ impl Request {
                 verify: verifying(&c.verify),
             },
             threads: c.threads,
+            min_confidence: c.min_confidence.map(|m| match m {
+                crate::cli::MinConfidence::Low => crate::rules::Confidence::Low,
+                crate::cli::MinConfidence::Medium => crate::rules::Confidence::Medium,
+                crate::cli::MinConfidence::High => crate::rules::Confidence::High,
+            }),
         }
     }
 }
@@ -200,10 +207,12 @@ impl Settings {
             repo,
             config.as_ref(),
         )?;
+        let mut suppressor = Suppressor::new(allowlist, found);
+        suppressor.min_confidence = req.min_confidence;
         Ok(Settings {
             config,
             rules,
-            suppressor: Suppressor::new(allowlist, found),
+            suppressor,
             output: req.output,
             threads: threads(req.threads),
             archives: Some(archive::Limits::default()),

@@ -367,3 +367,266 @@ fn more_credential_files_are_found() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// A SOPS value (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`) from a seed.
+fn sops(seed: u64) -> String {
+    fake::token(
+        "ENC[AES256_GCM,data:{b64:24}=,iv:{b64:16},tag:{b64:22}==,type:str]",
+        seed,
+    )
+}
+
+#[test]
+fn encrypted_values_are_not_reported_in_any_file_type() {
+    let t = Tree::new();
+    let clear = fake::password(40);
+    let vault = |indent: &str| {
+        let mut v = format!("{indent}$ANSIBLE_VAULT;1.1;AES256\n");
+        for i in 0..4 {
+            v.push_str(&format!("{indent}{}\n", fake::token("{hex:80}", 50 + i)));
+        }
+        v
+    };
+    let files: Vec<(&str, String)> = vec![
+        (
+            "secrets.enc.yaml",
+            format!(
+                "db:\n    password: {}\n    api_key: {}\n    other_password: {clear}\nsops:\n    mac: {}\n",
+                sops(1),
+                sops(2),
+                sops(3)
+            ),
+        ),
+        (
+            "secrets.enc.json",
+            format!(
+                "{{\n  \"db_password\": \"{}\",\n  \"client_secret\": \"{}\"\n}}\n",
+                sops(4),
+                sops(5)
+            ),
+        ),
+        ("deploy/.env", format!("DB_PASSWORD={}\nAPI_TOKEN={}\n", sops(6), sops(7))),
+        ("app.ini", format!("[db]\npassword = {}\n", sops(8))),
+        ("config.toml", format!("[db]\npassword = \"{}\"\n", sops(9))),
+        (
+            "src/main/resources/application.properties",
+            format!(
+                "spring.datasource.password={}\nmail.smtp.password=ENC({})\n",
+                sops(10),
+                fake::token("{b64:32}", 11)
+            ),
+        ),
+        (
+            "charts/app/secrets.yaml",
+            format!("postgresql:\n  auth:\n    postgresPassword: {}\n", sops(12)),
+        ),
+        (".gitlab-ci.yml", format!("variables:\n  DEPLOY_TOKEN: \"{}\"\n", sops(13))),
+        ("settings.py", format!("SECRET_KEY = '{}'\n", sops(14))),
+        (
+            "Web.config",
+            format!("<add key=\"DbPassword\" value=\"{}\" />\n", sops(15)),
+        ),
+        (
+            "group_vars/all.yml",
+            format!("db_password: !vault |\n{}", vault("          ")),
+        ),
+        (
+            "config/secrets.ejson",
+            format!(
+                "{{\"database_password\": \"EJ[1:{}=:{}:{}]\"}}\n",
+                fake::token("{b64:43}", 16),
+                fake::token("{b64:32}", 17),
+                fake::token("{b64:28}", 18)
+            ),
+        ),
+        (
+            "k8s/sealed.yaml",
+            format!(
+                "kind: SealedSecret\nspec:\n  encryptedData:\n    password: Ag{}=\n",
+                fake::token("{b64:600}", 19)
+            ),
+        ),
+    ];
+    for (path, text) in &files {
+        t.write(path, text);
+    }
+    // A git-crypt file: the header, then ciphertext holding a token shape.
+    let mut gc = b"\0GITCRYPT\0".to_vec();
+    gc.extend_from_slice(format!("\x01\x02{}\x03", fake::github_pat(20)).as_bytes());
+    t.write("secrets/prod.key", gc);
+    let r = t.scan_json(&[]).expect(1);
+    assert_eq!(
+        found_in(&r, "secrets.enc.yaml"),
+        vec![("generic-password-unquoted".to_string(), clear)]
+    );
+    assert_eq!(r.findings().len(), 1, "{}", r.stdout);
+    assert!(r.json()["stats"]["encrypted"].as_u64().unwrap() >= 10);
+}
+
+#[test]
+fn public_by_design_keys_are_counted_not_reported() {
+    let t = Tree::new();
+    let hex = |n: u64, seed: u64| fake::token(&format!("{{hex:{n}}}"), seed);
+    let public = format!(
+        "SENTRY_DSN=https://{}@o4817263.ingest.sentry.io/4504\n\
+         STRIPE_PUBLISHABLE_KEY={}\n\
+         MAPBOX_TOKEN={}\n\
+         RECAPTCHA_SITE_KEY={}\n\
+         NEXT_PUBLIC_ALGOLIA_SEARCH_API_KEY={}\n\
+         <div class=\"cf-turnstile\" data-sitekey=\"0x4AAAAAAA{}\"></div>\n",
+        hex(32, 1),
+        fake::token("pk_live_{alnum:24}", 2),
+        fake::token("pk.eyJ1{b64url:60}.{b64url:22}", 3),
+        fake::token("6L{alnum:38}", 4),
+        hex(32, 5),
+        fake::token("{alnum:14}", 6),
+    );
+    t.write("web/.env.production", &public);
+    let secret = format!(
+        "STRIPE_SECRET_KEY={}\n\
+         MAPBOX_DOWNLOADS_TOKEN={}\n\
+         RECAPTCHA_SECRET_KEY={}\n\
+         ALGOLIA_ADMIN_API_KEY={}\n\
+         TURNSTILE_SECRET_KEY=0x4AAAAAAA{}\n",
+        fake::stripe_live(7),
+        fake::token("sk.eyJ1{b64url:60}.{b64url:22}", 8),
+        fake::token("6L{alnum:38}", 9),
+        hex(32, 10),
+        fake::token("{alnum:25}", 11),
+    );
+    t.write("server/.env", &secret);
+    let r = t.scan_json(&[]).expect(1);
+    assert!(
+        found_in(&r, "web/.env.production").is_empty(),
+        "{}",
+        r.stdout
+    );
+    let mut rules: Vec<String> = found_in(&r, "server/.env")
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "algolia-admin-api-key",
+            "mapbox-secret-token",
+            "recaptcha-secret-key",
+            "stripe-secret-key",
+            "turnstile-secret-key"
+        ]
+    );
+    // Shown, with the reason, under --show-suppressed.
+    let shown = t.scan_json(&["--show-suppressed"]).expect(1);
+    assert_eq!(
+        r.json()["stats"]["suppressed"]["public_by_design"],
+        6,
+        "{}",
+        shown.stdout
+    );
+    let r = shown;
+    let public: Vec<_> = r
+        .findings()
+        .into_iter()
+        .filter(|f| f["suppressed"]["reason"] == "public_by_design")
+        .collect();
+    assert_eq!(public.len(), 6, "{}", r.stdout);
+}
+
+#[test]
+fn generic_base64_values_are_judged_after_decoding() {
+    let t = Tree::new();
+    let real = b64(&fake::token("{alnum:10}#{alnum:8}", 30));
+    t.write(
+        "t/t5563-simple-http-auth.sh",
+        format!(
+            "cat >get-expected.cred <<-EOF\n\tprotocol=http\n\tcredential={}\n\tcredential={}\nEOF\nCREDENTIAL={real}\n",
+            b64("alice:secret-passwd"),
+            b64("a-git-token"),
+        ),
+    );
+    let r = t.scan_json(&[]).expect(1);
+    let got = found_in(&r, "t/t5563-simple-http-auth.sh");
+    assert_eq!(got.len(), 1, "{}", r.stdout);
+    assert_eq!(got[0].1, real);
+}
+
+#[test]
+fn confidence_follows_the_format_and_the_checksum() {
+    use leakscan::rules::confidence::{base62_6, crc32};
+    let t = Tree::new();
+    let random = fake::token("{alnum:30}", 60);
+    let sum = base62_6(crc32(random.as_bytes()));
+    let good = format!("ghp_{random}{}", std::str::from_utf8(&sum).unwrap());
+    // The same shape with a wrong checksum: reported, but not high.
+    let mut wrong = sum;
+    wrong[5] = if wrong[5] == b'A' { b'B' } else { b'A' };
+    let bad = format!("ghp_{random}{}", std::str::from_utf8(&wrong).unwrap());
+    let pw = fake::password(61);
+    t.write(
+        "ci.env",
+        format!(
+            "GITHUB_TOKEN={good}\nOTHER_TOKEN={bad}\nDB_PASSWORD={pw}\nZENDESK_API_TOKEN={}\n",
+            fake::token("{alnum:40}", 62)
+        ),
+    );
+    let r = t.scan_json(&[]).expect(1);
+    let conf: Vec<(String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        conf,
+        vec![
+            s("github-pat", "high"),
+            s("github-pat", "medium"),
+            s("generic-password-unquoted", "low"),
+            s("zendesk-api-token", "medium"),
+        ]
+    );
+    let r = t.scan_json(&["--min-confidence", "high"]).expect(1);
+    assert_eq!(r.findings().len(), 1);
+    assert_eq!(r.json()["stats"]["suppressed"]["below_min_confidence"], 3);
+    let r = t.scan_json(&["--min-confidence", "medium"]).expect(1);
+    assert_eq!(r.findings().len(), 3);
+    // Text marks medium and low; SARIF maps confidence to level and rank.
+    let text = run(leakscan().current_dir(t.path()).args(["scan", "."])).expect(1);
+    assert!(
+        text.stdout.contains("  generic-password-unquoted [low]  "),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("  github-pat  "), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("  github-pat [medium]  "),
+        "{}",
+        text.stdout
+    );
+    let sarif = run(leakscan()
+        .current_dir(t.path())
+        .args(["scan", ".", "--format", "sarif"]))
+    .expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let levels: Vec<(&str, f64)> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["level"].as_str().unwrap(), r["rank"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("error", 90.0),
+            ("warning", 60.0),
+            ("note", 30.0),
+            ("warning", 60.0)
+        ]
+    );
+}

@@ -320,6 +320,8 @@ mod tests {
             occurrences: Vec::new(),
             encoding: None,
             archive: None,
+            confidence: crate::rules::Confidence::Low,
+            public: false,
         }
     }
 

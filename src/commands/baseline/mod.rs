@@ -92,6 +92,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             verify: Default::default(),
         },
         threads: args.threads,
+        min_confidence: None,
     };
     let root = if args.history {
         let dir = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));

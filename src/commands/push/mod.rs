@@ -161,6 +161,7 @@ pub fn check(req: &Request) -> Result<Checked> {
             verify: Default::default(),
         },
         threads: req.policy.threads,
+        min_confidence: None,
     };
     let mut prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
     prepared.set_archives(&req.policy.archives);
