@@ -131,8 +131,10 @@ pub mod fake {
         expand(template, &mut Rng::new(seed))
     }
 
+    /// A classic GitHub token whose CRC32 checksum holds (a token whose
+    /// checksum fails is reported with medium confidence).
     pub fn github_pat(seed: u64) -> String {
-        token("ghp_{alnum:36}", seed)
+        token("ghp_{alnum:30}{crc32b62}", seed)
     }
 
     pub fn aws_key_id(seed: u64) -> String {
