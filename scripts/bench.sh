@@ -22,6 +22,18 @@
 #   scripts/bench.sh startup
 #       Median wall time in ms of `leakscan scan FILE` on one ~1 KB text
 #       file (hyperfine --warmup 5 --runs 50, without a shell).
+#   scripts/bench.sh [--runs N] startup-compare BIN...
+#       The same file, timed for several binaries in one hyperfine run
+#       (median of 50 unless --runs; pass the baseline too), plus each one's
+#       instruction count under callgrind (noise-free) and peak RSS.
+#   scripts/bench.sh [--runs N] startup-rules N...
+#       Start-up at other rule counts: for each N, a rules file of N rules
+#       (scripts/synth_rules.py: the first N built-in rules, or all of them
+#       plus copies with new ids and keywords), a release build embedding it
+#       (LEAKSCAN_RULES=FILE cargo build --release; copied to
+#       OUT/leakscan-rules-N), then startup-compare over those binaries and
+#       any in STARTUP_EXTRA (space-separated, e.g. baseline builds). Rebuilds
+#       the normal binary at the end. Slow: one release build per N.
 #   scripts/bench.sh [--runs N] staged REPO
 #       Checks out REPO's HEAD in a temporary `git clone --shared` (which
 #       borrows REPO's object store, so no object is copied, and REPO is only
@@ -360,6 +372,54 @@ cmd_startup() {
     echo "startup (scan of one $(stat -c %s "$file")-byte file): median $(awk -v s="$MEDIAN" 'BEGIN { printf "%.2f", s * 1000 }') ms  ($LAST_JSON)"
 }
 
+startup_file() {
+    local dir="$TMP/startup"
+    mkdir -p "$dir"
+    STARTUP_FILE="$dir/notes.txt"
+    for i in $(seq 1 14); do
+        echo "Line $i: the quick brown fox jumps over the lazy dog near the river bank."
+    done >"$STARTUP_FILE"
+}
+
+cmd_startup_compare() {
+    [[ $# -ge 1 ]] || die "usage: bench.sh startup-compare BIN..."
+    startup_file
+    local args=() b json ir
+    for b in "$@"; do
+        [[ -x $b ]] || die "$b is not an executable"
+        run_checked 0,1 "$b" scan "$STARTUP_FILE"
+        args+=(--command-name "$b" "$(cmdline "$b" scan "$STARTUP_FILE")")
+    done
+    json=$(export_path startup compare)
+    "${HF[@]}" -i --runs "${RUNS:-50}" --warmup 5 --export-json "$json" "${args[@]}" >&2
+    for b in "$@"; do
+        ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b" scan "$STARTUP_FILE" 2>&1 >/dev/null |
+            awk '/Collected/ { print $4 }')
+        python3 - "$json" "$b" "$ir" "$(peak_rss_mb "$b" scan "$STARTUP_FILE")" <<'PY'
+import json, sys
+path, name, ir, rss = sys.argv[1:]
+r = next(r for r in json.load(open(path))["results"] if r["command"] == name)
+print(f"{name}: median {r['median'] * 1000:.2f} ms, {int(ir):,} instructions, peak RSS {rss} MB")
+PY
+    done
+}
+
+cmd_startup_rules() {
+    [[ $# -ge 1 ]] || die "usage: bench.sh startup-rules N..."
+    local root n bins=()
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    for n in "$@"; do
+        [[ $n =~ ^[1-9][0-9]*$ ]] || die "rule count '$n' is not a number"
+        python3 "$root/scripts/synth_rules.py" "$n" "$TMP/rules-$n.toml" "$root/rules.toml"
+        (cd "$root" && LEAKSCAN_RULES="$TMP/rules-$n.toml" cargo build --release --quiet --bin leakscan)
+        cp "$root/target/release/leakscan" "$OUT/leakscan-rules-$n"
+        bins+=("$OUT/leakscan-rules-$n")
+    done
+    (cd "$root" && cargo build --release --quiet --bin leakscan)
+    # shellcheck disable=SC2086  # STARTUP_EXTRA is a list of paths
+    cmd_startup_compare "${bins[@]}" ${STARTUP_EXTRA:-}
+}
+
 # stage_change DIR: in worktree DIR, edit 2 tracked text files and add 2
 # new 50-line files, and stage them. Sets STAGED_FILES (relative to DIR).
 stage_change() {
@@ -622,9 +682,11 @@ case $sub in
 tree) cmd_tree "$@" ;;
 peers) cmd_peers "$@" ;;
 startup) cmd_startup "$@" ;;
+startup-compare) cmd_startup_compare "$@" ;;
+startup-rules) cmd_startup_rules "$@" ;;
 staged) cmd_staged "$@" ;;
 history) cmd_history "$@" ;;
 sweep-forks) cmd_sweep_forks "$@" ;;
 sweep-many) cmd_sweep_many "$@" ;;
-*) die "unknown subcommand '$sub' (tree, peers, startup, staged, history, sweep-forks, sweep-many)" ;;
+*) die "unknown subcommand '$sub' (tree, peers, startup, startup-compare, startup-rules, staged, history, sweep-forks, sweep-many)" ;;
 esac

@@ -2,10 +2,18 @@
 //! `[[rules]]` tables of `.leakscan.toml`). Unknown keys are errors, so a typo
 //! never silently disables part of a rule. No validation happens here; see
 //! `compile` for that.
+//!
+//! `build.rs` compiles this same file: it reads `rules.toml` through these
+//! structs and embeds them in postcard (a compact binary serde format) for
+//! the binary to decode at start-up. A new rule field therefore needs only a
+//! field here (with `#[serde(default)]` if optional); postcard is not
+//! self-describing, so avoid `#[serde(flatten)]`, `untagged` enums and
+//! `skip_serializing_if` in these structs (the test
+//! `builtin_table_equals_rules_toml` catches them).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesFile {
     #[serde(default = "one")]
@@ -18,7 +26,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub id: String,
@@ -50,7 +58,7 @@ pub struct RuleSpec {
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistSpec {
     /// A secret matching any of these regexes is dropped.
