@@ -41,7 +41,10 @@
 #       files of 50 lines added), times
 #         leakscan staged --repo CLONE
 #       (median of 30 unless --runs) and the peers' staged / pre-commit modes,
-#       then deletes the clone. STAGED_MODE=worktree uses `git worktree add`
+#       then deletes the clone. STAGED_SECRETS=1 also adds three fake
+#       credentials (made at run time) to three of the four files, so the
+#       run pays for findings (regex builds, report); BASELINE_BIN=path
+#       times that binary too, right after. STAGED_MODE=worktree uses `git worktree add`
 #       instead (staged blobs then stay in REPO's object store as unreachable
 #       objects); STAGED_MODE=inplace stages in REPO itself (REPO must have
 #       nothing staged), then unstages with `git reset`, restores the two
@@ -453,6 +456,21 @@ stage_change() {
             echo "# line $i of $f: ordinary code, value = $((i * 37 % 101)), name = item_$i"
         done >"$wt/$newdir/$f"
     done
+    if [[ -n ${STAGED_SECRETS:-} ]]; then
+        # Three fake credentials, made up at run time (never a literal
+        # here), on added lines of three of the four files.
+        local fake
+        mapfile -t fake < <(python3 -c '
+import random, string
+r = random.Random(7)
+up, al = string.ascii_uppercase + "234567", string.ascii_letters + string.digits
+print("aws_access_key_id = AKIA" + "".join(r.choice(up) for _ in range(16)))
+print("token = \"ghp_" + "".join(r.choice(al) for _ in range(36)) + "\"")
+print("SLACK = \"xoxb-" + "-".join("".join(r.choice(string.digits) for _ in range(12)) for _ in range(2)) + "-" + "".join(r.choice(al) for _ in range(24)) + "\"")')
+        echo "${fake[0]}" >>"$wt/${picked[0]}"
+        echo "${fake[1]}" >>"$wt/$newdir/alpha.c"
+        echo "${fake[2]}" >>"$wt/$newdir/beta.py"
+    fi
     # blobs that `git add` is about to create (removed again in inplace mode)
     NEW_BLOBS=()
     local id
@@ -527,6 +545,10 @@ cmd_staged() {
     time_cmd staged leakscan "$runs" 3 0,1 "${cmd[@]}"
     local ls_median=$MEDIAN
     lines+=("$(printf '%-26s median %8.1f ms' "leakscan staged" "$(awk -v s="$MEDIAN" 'BEGIN { print s * 1000 }')")")
+    if [[ -n ${BASELINE_BIN:-} ]]; then
+        time_cmd staged leakscan-baseline "$runs" 3 0,1 "$BASELINE_BIN" staged --repo "$wt"
+        lines+=("$(printf '%-26s median %8.1f ms' "baseline staged" "$(awk -v s="$MEDIAN" 'BEGIN { print s * 1000 }')")")
+    fi
     for name in $PEERS; do
         local pcmd=() label
         case $name in
