@@ -59,8 +59,9 @@ pub struct KeywordSearch {
     /// Pattern `i` of the automaton is gram `i`: (its length, the range of
     /// its keywords in `gram_keywords`).
     grams: Cow<'static, [(u8, u32, u32)]>,
-    /// (keyword, offset of the gram in it).
-    gram_keywords: Cow<'static, [(u32, u32)]>,
+    /// (keyword, offset of the gram in it, the keyword's range in
+    /// `pattern_bytes`): the range kept here saves two lookups per gram hit.
+    gram_keywords: Cow<'static, [(u32, u32, u32, u32)]>,
     dfa: GramDfa,
 }
 
@@ -71,7 +72,7 @@ pub struct StaticIndex {
     pub pattern_bytes: &'static [u8],
     pub pattern_bounds: &'static [u32],
     pub grams: &'static [(u8, u32, u32)],
-    pub gram_keywords: &'static [(u32, u32)],
+    pub gram_keywords: &'static [(u32, u32, u32, u32)],
     pub dfa: StaticDfa,
     pub rule_bounds: &'static [u32],
     pub rules: &'static [u32],
@@ -164,8 +165,17 @@ impl KeywordSearch {
         let gram_bytes: Vec<Vec<u8>> = grams.iter().map(|g| g.0.clone()).collect();
         let dfa = GramDfa::new(&gram_bytes)?;
         let kw_bounds = bounds(grams.iter().map(|g| g.1.len()));
+        let pattern_bounds = bounds(patterns.iter().map(Vec::len));
+        let gram_keywords = grams
+            .iter()
+            .flat_map(|g| g.1.iter())
+            .map(|&(p, off)| {
+                let p = p as usize;
+                (p as u32, off, pattern_bounds[p], pattern_bounds[p + 1])
+            })
+            .collect();
         Ok(KeywordSearch {
-            pattern_bounds: Cow::Owned(bounds(patterns.iter().map(Vec::len))),
+            pattern_bounds: Cow::Owned(pattern_bounds),
             pattern_bytes: Cow::Owned(patterns.concat()),
             grams: Cow::Owned(
                 grams
@@ -174,7 +184,7 @@ impl KeywordSearch {
                     .map(|(i, g)| (g.0.len() as u8, kw_bounds[i], kw_bounds[i + 1]))
                     .collect(),
             ),
-            gram_keywords: Cow::Owned(grams.into_iter().flat_map(|g| g.1).collect()),
+            gram_keywords: Cow::Owned(gram_keywords),
             dfa,
         })
     }
@@ -236,7 +246,7 @@ impl KeywordSearch {
         );
         table(
             "GRAM_KEYWORDS",
-            "(u32, u32)",
+            "(u32, u32, u32, u32)",
             &mut self.gram_keywords.iter().map(|x| format!("{x:?}")),
         );
         table(
@@ -268,11 +278,11 @@ impl KeywordSearch {
         self.dfa.for_each(hay, |g, end| {
             let (len, from, to) = self.grams[g as usize];
             let at = end - usize::from(len);
-            for &(p, off) in &self.gram_keywords[from as usize..to as usize] {
+            for &(p, off, ks, ke) in &self.gram_keywords[from as usize..to as usize] {
                 let Some(start) = at.checked_sub(off as usize) else {
                     continue;
                 };
-                let k = self.pattern(p as usize);
+                let k = &self.pattern_bytes[ks as usize..ke as usize];
                 let end = start + k.len();
                 if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
                     out.push(Hit {
