@@ -15,7 +15,12 @@
 # Usage: benches/push_overhead.sh [REPO]     (default /work/bench-data/history-repo,
 #        built by benches/make_history_repo.py)
 # Env:   LEAKSCAN (binary, default target/release/leakscan), RUNS (default 30),
-#        RUNS_INITIAL (default 3), OUT (JSON results dir, default a temp dir).
+#        RUNS_INITIAL (default 3; 0 skips part 2), OUT (JSON results dir, default
+#        a temp dir), TAGS (default 0: annotated tags added to the mirror, spread
+#        over main's history, then `git pack-refs`; git/git's mirror has ~1,000
+#        refs), BASELINE_BIN (a second leakscan, e.g. /work/bin/leakscan-base:
+#        part 1 then also runs RUNS interleaved pushes per binary, no hook /
+#        hook with LEAKSCAN / hook with BASELINE_BIN, in turn).
 # Needs git, hyperfine, python3. Prints medians; run on an otherwise idle machine
 # if you can (say so when you quote the figures if not).
 
@@ -45,6 +50,20 @@ git clone -q --shared --no-checkout "$REPO" "$CLIENT"
 commits=$(git -C "$SRV" rev-list --all --count)
 objects=$(git -C "$SRV" count-objects -v | awk '/in-pack/ {print $2}')
 echo "   $commits commits, $objects packed objects" >&2
+TAGS=${TAGS:-0}
+if [ "$TAGS" -gt 0 ]; then
+    # Annotated tags on every k-th commit of main, written by one fast-import.
+    git -C "$SRV" rev-list --first-parent refs/heads/main |
+        awk -v n="$TAGS" -v total="$(git -C "$SRV" rev-list --first-parent --count refs/heads/main)" '
+            BEGIN { k = int(total / n); if (k < 1) k = 1 }
+            (NR - 1) % k == 0 && t < n {
+                t++
+                msg = "bench tag " t
+                printf "tag bench/v%d\nfrom %s\ntagger bench <bench@example.com> 1700000000 +0000\ndata %d\n%s\n", t, $1, length(msg), msg
+            }' | git -C "$SRV" fast-import --quiet
+    git -C "$SRV" pack-refs --all
+    echo "   $(git -C "$SRV" for-each-ref | wc -l) refs after adding $TAGS tags" >&2
+fi
 
 # One commit on main: append a line to a mid-sized existing file.
 BASE=$(git -C "$SRV" rev-parse refs/heads/main)
@@ -98,6 +117,43 @@ git -C "$SRV" update-ref refs/heads/main "$BASE"
 git -C "$CLIENT" push file://"$SRV" "$NEW:refs/heads/main" 2>&1 | grep -E 'leakscan' >&2
 one_push push-1-hook
 hook off "$SRV"
+
+if [ -n "${BASELINE_BIN:-}" ]; then
+    # Interleaved: no hook, hook (LEAKSCAN), hook (BASELINE_BIN), in turn, so
+    # load changes on a shared machine hit all three alike.
+    echo "== interleaved one-commit pushes, $RUNS rounds" >&2
+    for i in $(seq "$RUNS"); do
+        for mode in off on base; do
+            git -C "$SRV" update-ref refs/heads/main "$BASE"
+            case $mode in
+            off) hook off "$SRV" ;;
+            on) hook on "$SRV" ;;
+            base) (BIN=$(realpath "$BASELINE_BIN"); hook on "$SRV") ;;
+            esac
+            s=$(date +%s.%N)
+            git -C "$CLIENT" push -q "file://$SRV" "$NEW:refs/heads/main"
+            e=$(date +%s.%N)
+            echo "$mode $(python3 -c "print(f'{($e - $s) * 1000:.1f}')")" >> "$OUT/interleaved.txt"
+        done
+    done
+    hook off "$SRV"
+    python3 - "$OUT/interleaved.txt" <<'EOF'
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    m, v = line.split()
+    t.setdefault(m, []).append(float(v))
+off = statistics.median(t["off"])
+for m, name in (("off", "no hook"), ("on", "hook (this build)"), ("base", "hook (baseline)")):
+    med = statistics.median(t[m])
+    print(f"interleaved push, {name}: median {med:.1f} ms, overhead {med - off:+.1f} ms (n={len(t[m])})")
+EOF
+fi
+if [ "$RUNS_INITIAL" -eq 0 ]; then
+    echo "== one-commit push with the hook: $(median "$OUT/push-1-hook.json")"
+    echo "== one-commit push without:       $(median "$OUT/push-1-no-hook.json")"
+    exit 0
+fi
 
 echo "== initial push of the whole history, $RUNS_INITIAL runs each" >&2
 initial() {  # initial on|off N

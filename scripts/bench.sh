@@ -22,6 +22,18 @@
 #   scripts/bench.sh startup
 #       Median wall time in ms of `leakscan scan FILE` on one ~1 KB text
 #       file (hyperfine --warmup 5 --runs 50, without a shell).
+#   scripts/bench.sh [--runs N] startup-compare BIN...
+#       The same file, timed for several binaries in one hyperfine run
+#       (median of 50 unless --runs; pass the baseline too), plus each one's
+#       instruction count under callgrind (noise-free) and peak RSS.
+#   scripts/bench.sh [--runs N] startup-rules N...
+#       Start-up at other rule counts: for each N, a rules file of N rules
+#       (scripts/synth_rules.py: the first N built-in rules, or all of them
+#       plus copies with new ids and keywords), a release build embedding it
+#       (LEAKSCAN_RULES=FILE cargo build --release; copied to
+#       OUT/leakscan-rules-N), then startup-compare over those binaries and
+#       any in STARTUP_EXTRA (space-separated, e.g. baseline builds). Rebuilds
+#       the normal binary at the end. Slow: one release build per N.
 #   scripts/bench.sh [--runs N] staged REPO
 #       Checks out REPO's HEAD in a temporary `git clone --shared` (which
 #       borrows REPO's object store, so no object is copied, and REPO is only
@@ -29,7 +41,10 @@
 #       files of 50 lines added), times
 #         leakscan staged --repo CLONE
 #       (median of 30 unless --runs) and the peers' staged / pre-commit modes,
-#       then deletes the clone. STAGED_MODE=worktree uses `git worktree add`
+#       then deletes the clone. STAGED_SECRETS=1 also adds three fake
+#       credentials (made at run time) to three of the four files, so the
+#       run pays for findings (regex builds, report); BASELINE_BIN=path
+#       times that binary too, right after. STAGED_MODE=worktree uses `git worktree add`
 #       instead (staged blobs then stay in REPO's object store as unreachable
 #       objects); STAGED_MODE=inplace stages in REPO itself (REPO must have
 #       nothing staged), then unstages with `git reset`, restores the two
@@ -360,6 +375,54 @@ cmd_startup() {
     echo "startup (scan of one $(stat -c %s "$file")-byte file): median $(awk -v s="$MEDIAN" 'BEGIN { printf "%.2f", s * 1000 }') ms  ($LAST_JSON)"
 }
 
+startup_file() {
+    local dir="$TMP/startup"
+    mkdir -p "$dir"
+    STARTUP_FILE="$dir/notes.txt"
+    for i in $(seq 1 14); do
+        echo "Line $i: the quick brown fox jumps over the lazy dog near the river bank."
+    done >"$STARTUP_FILE"
+}
+
+cmd_startup_compare() {
+    [[ $# -ge 1 ]] || die "usage: bench.sh startup-compare BIN..."
+    startup_file
+    local args=() b json ir
+    for b in "$@"; do
+        [[ -x $b ]] || die "$b is not an executable"
+        run_checked 0,1 "$b" scan "$STARTUP_FILE"
+        args+=(--command-name "$b" "$(cmdline "$b" scan "$STARTUP_FILE")")
+    done
+    json=$(export_path startup compare)
+    "${HF[@]}" -i --runs "${RUNS:-50}" --warmup 5 --export-json "$json" "${args[@]}" >&2
+    for b in "$@"; do
+        ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b" scan "$STARTUP_FILE" 2>&1 >/dev/null |
+            awk '/Collected/ { print $4 }')
+        python3 - "$json" "$b" "$ir" "$(peak_rss_mb "$b" scan "$STARTUP_FILE")" <<'PY'
+import json, sys
+path, name, ir, rss = sys.argv[1:]
+r = next(r for r in json.load(open(path))["results"] if r["command"] == name)
+print(f"{name}: median {r['median'] * 1000:.2f} ms, {int(ir):,} instructions, peak RSS {rss} MB")
+PY
+    done
+}
+
+cmd_startup_rules() {
+    [[ $# -ge 1 ]] || die "usage: bench.sh startup-rules N..."
+    local root n bins=()
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    for n in "$@"; do
+        [[ $n =~ ^[1-9][0-9]*$ ]] || die "rule count '$n' is not a number"
+        python3 "$root/scripts/synth_rules.py" "$n" "$TMP/rules-$n.toml" "$root/rules.toml"
+        (cd "$root" && LEAKSCAN_RULES="$TMP/rules-$n.toml" cargo build --release --quiet --bin leakscan)
+        cp "$root/target/release/leakscan" "$OUT/leakscan-rules-$n"
+        bins+=("$OUT/leakscan-rules-$n")
+    done
+    (cd "$root" && cargo build --release --quiet --bin leakscan)
+    # shellcheck disable=SC2086  # STARTUP_EXTRA is a list of paths
+    cmd_startup_compare "${bins[@]}" ${STARTUP_EXTRA:-}
+}
+
 # stage_change DIR: in worktree DIR, edit 2 tracked text files and add 2
 # new 50-line files, and stage them. Sets STAGED_FILES (relative to DIR).
 stage_change() {
@@ -393,6 +456,21 @@ stage_change() {
             echo "# line $i of $f: ordinary code, value = $((i * 37 % 101)), name = item_$i"
         done >"$wt/$newdir/$f"
     done
+    if [[ -n ${STAGED_SECRETS:-} ]]; then
+        # Three fake credentials, made up at run time (never a literal
+        # here), on added lines of three of the four files.
+        local fake
+        mapfile -t fake < <(python3 -c '
+import random, string
+r = random.Random(7)
+up, al = string.ascii_uppercase + "234567", string.ascii_letters + string.digits
+print("aws_access_key_id = AKIA" + "".join(r.choice(up) for _ in range(16)))
+print("token = \"ghp_" + "".join(r.choice(al) for _ in range(36)) + "\"")
+print("SLACK = \"xoxb-" + "-".join("".join(r.choice(string.digits) for _ in range(12)) for _ in range(2)) + "-" + "".join(r.choice(al) for _ in range(24)) + "\"")')
+        echo "${fake[0]}" >>"$wt/${picked[0]}"
+        echo "${fake[1]}" >>"$wt/$newdir/alpha.c"
+        echo "${fake[2]}" >>"$wt/$newdir/beta.py"
+    fi
     # blobs that `git add` is about to create (removed again in inplace mode)
     NEW_BLOBS=()
     local id
@@ -467,6 +545,10 @@ cmd_staged() {
     time_cmd staged leakscan "$runs" 3 0,1 "${cmd[@]}"
     local ls_median=$MEDIAN
     lines+=("$(printf '%-26s median %8.1f ms' "leakscan staged" "$(awk -v s="$MEDIAN" 'BEGIN { print s * 1000 }')")")
+    if [[ -n ${BASELINE_BIN:-} ]]; then
+        time_cmd staged leakscan-baseline "$runs" 3 0,1 "$BASELINE_BIN" staged --repo "$wt"
+        lines+=("$(printf '%-26s median %8.1f ms' "baseline staged" "$(awk -v s="$MEDIAN" 'BEGIN { print s * 1000 }')")")
+    fi
     for name in $PEERS; do
         local pcmd=() label
         case $name in
@@ -622,9 +704,11 @@ case $sub in
 tree) cmd_tree "$@" ;;
 peers) cmd_peers "$@" ;;
 startup) cmd_startup "$@" ;;
+startup-compare) cmd_startup_compare "$@" ;;
+startup-rules) cmd_startup_rules "$@" ;;
 staged) cmd_staged "$@" ;;
 history) cmd_history "$@" ;;
 sweep-forks) cmd_sweep_forks "$@" ;;
 sweep-many) cmd_sweep_many "$@" ;;
-*) die "unknown subcommand '$sub' (tree, peers, startup, staged, history, sweep-forks, sweep-many)" ;;
+*) die "unknown subcommand '$sub' (tree, peers, startup, startup-compare, startup-rules, staged, history, sweep-forks, sweep-many)" ;;
 esac

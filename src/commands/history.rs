@@ -64,6 +64,7 @@ fn selection(args: &HistoryArgs) -> Result<Selection> {
         exclude: args.since_commit.iter().cloned().collect(),
         since: date("--since", &args.since, false)?,
         until: date("--until", &args.until, true)?,
+        ..Selection::default()
     })
 }
 
@@ -120,7 +121,12 @@ fn run_scope(sel: &Selection) -> RunScope {
         .revs
         .iter()
         .any(|r| r.contains("..") || r.starts_with('^'));
-    if sel.exclude.is_empty() && sel.since.is_none() && sel.until.is_none() && !ranged {
+    if sel.exclude.is_empty()
+        && sel.hide.is_empty()
+        && sel.since.is_none()
+        && sel.until.is_none()
+        && !ranged
+    {
         RunScope::History(HistoryScope {
             all: sel.all,
             revs: sel.revs.clone(),

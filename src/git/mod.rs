@@ -14,6 +14,7 @@ pub mod index;
 pub mod objdirs;
 pub mod odb;
 pub mod pack;
+pub mod packed_refs;
 pub mod rev;
 pub mod revspec;
 pub mod revwalk;

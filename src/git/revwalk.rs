@@ -28,6 +28,10 @@ pub struct Selection {
     pub all: bool,
     /// Revisions whose history is excluded (`--since-commit`).
     pub exclude: Vec<String>,
+    /// Commits whose history is excluded, already resolved (the pre-receive
+    /// hook's existing refs, ~1,000 on a large server: parsing each as a
+    /// revision looked it up as a ref name and read it twice more).
+    pub hide: Vec<Oid>,
     /// Only commits whose committer date is at or after this (Unix seconds).
     pub since: Option<i64>,
     /// Only commits whose committer date is at or before this.
@@ -39,6 +43,7 @@ impl Selection {
     /// reachable from the tips is scanned.
     pub fn is_whole_history(&self) -> bool {
         self.exclude.is_empty()
+            && self.hide.is_empty()
             && self.since.is_none()
             && self.until.is_none()
             && self
@@ -81,6 +86,7 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
         let oid = peel_rev(reader, spec)?;
         tips.push((oid, true));
     }
+    tips.extend(sel.hide.iter().map(|&oid| (oid, true)));
     if sel.all {
         all_refs(reader, &mut tips, &mut plan)?;
     }

@@ -1,13 +1,15 @@
 //! Turns `RuleSpec`s into compiled `Rule`s and one keyword automaton.
 //! Every error names the rule and the field that is wrong.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::{meta, util::syntax};
 
 use super::confidence::{Checksum, Confidence};
-use super::keywords::{Hit, KeywordSearch};
+use super::keywords::{index_keywords, Hit, KeywordSearch, StaticIndex};
 use super::syntax::{AllowlistSpec, RuleSpec};
 use crate::error::{Error, Result};
 
@@ -245,9 +247,14 @@ fn syntax_config() -> syntax::Config {
 #[derive(Default)]
 pub struct RuleSetBuilder {
     specs: Vec<(RuleSpec, String)>,
+    /// Rule id → its slot in `specs`.
+    ids: HashMap<String, usize>,
     /// Origins whose rules skip syntax validation at start-up (the built-in file).
     trusted: Vec<String>,
     disabled: Vec<String>,
+    /// The built-in rules were added first ([`Self::add_builtin`]) and no
+    /// other rule since: the set can use the keyword index made at build time.
+    builtin_only: bool,
 }
 
 impl RuleSetBuilder {
@@ -257,14 +264,40 @@ impl RuleSetBuilder {
 
     /// Adds rules; a rule with an id already present replaces it.
     pub fn add(&mut self, specs: Vec<RuleSpec>, origin: &str) -> &mut Self {
+        self.builtin_only &= specs.is_empty();
         for spec in specs {
-            if let Some(slot) = self.specs.iter_mut().find(|(s, _)| s.id == spec.id) {
-                *slot = (spec, origin.to_string());
-            } else {
-                self.specs.push((spec, origin.to_string()));
+            match self.ids.get(&spec.id) {
+                Some(&i) => self.specs[i] = (spec, origin.to_string()),
+                None => {
+                    self.ids.insert(spec.id.clone(), self.specs.len());
+                    self.specs.push((spec, origin.to_string()));
+                }
             }
         }
         self
+    }
+
+    /// Adds the built-in rules (trusted). Added first and alone (plus
+    /// `disable` and entropy overrides), the set uses the keyword index that
+    /// `build.rs` made instead of building one.
+    pub fn add_builtin(&mut self) -> Result<&mut Self> {
+        let first = self.specs.is_empty();
+        let specs = super::parse_builtin()?;
+        if first {
+            // build.rs refused duplicate ids: no replacement to look for.
+            self.ids.reserve(specs.len());
+            self.specs.reserve(specs.len());
+            for spec in specs {
+                self.ids.insert(spec.id.clone(), self.specs.len());
+                self.specs
+                    .push((spec, super::DEFAULT_RULES_NAME.to_string()));
+            }
+        } else {
+            self.add_file(specs, super::DEFAULT_RULES_NAME)?;
+        }
+        self.trust(super::DEFAULT_RULES_NAME);
+        self.builtin_only = first;
+        Ok(self)
     }
 
     /// Adds rules from one file, refusing duplicate ids within that file.
@@ -284,14 +317,14 @@ impl RuleSetBuilder {
 
     /// True if a rule with this id has been added.
     pub fn has(&self, id: &str) -> bool {
-        self.specs.iter().any(|(s, _)| s.id == id)
+        self.ids.contains_key(id)
     }
 
     /// Overrides the minimum entropy of an added rule.
     pub fn set_entropy(&mut self, id: &str, min: f64) -> std::result::Result<(), String> {
-        match self.specs.iter_mut().find(|(s, _)| s.id == id) {
-            Some((s, _)) => {
-                s.entropy = Some(min);
+        match self.ids.get(id) {
+            Some(&i) => {
+                self.specs[i].0.entropy = Some(min);
                 Ok(())
             }
             None => Err(format!("entropy override names unknown rule `{id}`")),
@@ -310,28 +343,43 @@ impl RuleSetBuilder {
         self
     }
 
-    pub fn build(&self) -> Result<RuleSet> {
+    /// Builds the set. The added rules are moved into it (the builder is
+    /// left empty).
+    pub fn build(&mut self) -> Result<RuleSet> {
         for id in &self.disabled {
-            if !self.specs.iter().any(|(s, _)| &s.id == id) {
+            if !self.has(id) {
                 return Err(Error::Usage(format!(
                     "cannot disable rule `{id}`: no rule has that id"
                 )));
             }
         }
-        let mut rules = Vec::new();
-        for (spec, origin) in &self.specs {
-            if self.disabled.contains(&spec.id) {
-                continue;
+        let specs = std::mem::take(&mut self.specs);
+        self.ids.clear();
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut kept = Vec::with_capacity(specs.len());
+        for (spec, origin) in specs {
+            let keep = !self.disabled.contains(&spec.id);
+            kept.push(keep);
+            if keep {
+                let trusted = self.trusted.contains(&origin);
+                rules.push(validate(spec, origin, trusted)?);
             }
-            rules.push(validate(spec, origin, self.trusted.contains(origin))?);
         }
-        RuleSet::new(rules)
+        if std::mem::take(&mut self.builtin_only) {
+            Ok(RuleSet::with_index(
+                rules,
+                &super::builtin::INDEX,
+                Some(&kept).filter(|k| k.contains(&false)).map(|k| &k[..]),
+            ))
+        } else {
+            RuleSet::new(rules)
+        }
     }
 }
 
-fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
+fn validate(spec: RuleSpec, origin: String, trusted: bool) -> Result<Rule> {
     let err = |msg: String| Error::Rule {
-        origin: origin.to_string(),
+        origin: origin.clone(),
         id: spec.id.clone(),
         msg,
     };
@@ -398,24 +446,24 @@ fn validate(spec: &RuleSpec, origin: &str, trusted: bool) -> Result<Rule> {
         syntax::parse_with(&spec.regex, &syntax_config())
             .map_err(|e| err(format!("regex does not compile: {e}")))?;
     }
-    let allowlist = Allowlist::compile(&spec.allowlist, origin, &spec.id, trusted)?;
+    let allowlist = Allowlist::compile(&spec.allowlist, &origin, &spec.id, trusted)?;
     Ok(Rule {
-        id: spec.id.clone(),
-        description: spec.description.clone(),
-        keywords: spec.keywords.clone(),
-        pattern: spec.regex.clone(),
+        id: spec.id,
+        description: spec.description,
+        keywords: spec.keywords,
+        pattern: spec.regex,
         entropy: spec.entropy,
         multiline: spec.multiline,
         generic: spec.generic,
         decode_base64: spec.decode.is_some(),
         allowlist,
-        examples: spec.examples.clone(),
-        negative_examples: spec.negative_examples.clone(),
-        paths: spec.paths.clone(),
+        examples: spec.examples,
+        negative_examples: spec.negative_examples,
+        paths: spec.paths,
         public: spec.public,
         confidence,
         checksum,
-        origin: origin.to_string(),
+        origin,
         regex: OnceLock::new(),
     })
 }
@@ -440,32 +488,66 @@ pub struct RuleSet {
     has_wild: Vec<bool>,
     /// Path-scoped rules without keywords: they run on the whole file.
     keywordless: Vec<u32>,
-    /// For each pattern: the rules it triggers.
-    pattern_rules: Vec<Vec<u32>>,
+    /// Keyword `p` triggers rules
+    /// `pattern_rules[pattern_rule_bounds[p]..pattern_rule_bounds[p + 1]]`.
+    pattern_rule_bounds: Cow<'static, [u32]>,
+    pattern_rules: Cow<'static, [u32]>,
     /// Finds every keyword occurrence (none when there are no keywords).
     keywords: KeywordSearch,
 }
 
 impl RuleSet {
+    /// Builds the set and its keyword index (user rules: at run time).
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            for k in &r.keywords {
-                let k = k.to_ascii_lowercase();
-                let p = *index.entry(k.clone()).or_insert_with(|| {
-                    patterns.push(k);
-                    pattern_rules.push(Vec::new());
-                    patterns.len() - 1
-                });
-                if !pattern_rules[p].contains(&(i as u32)) {
-                    pattern_rules[p].push(i as u32);
-                }
-            }
-        }
+        let (patterns, pattern_rules) = index_keywords(rules.iter().map(|r| r.keywords.as_slice()));
         let keywords = KeywordSearch::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
+        let mut bounds = vec![0u32];
+        for list in &pattern_rules {
+            bounds.push(bounds[bounds.len() - 1] + list.len() as u32);
+        }
+        let list = pattern_rules.into_iter().flatten().collect();
+        Ok(Self::assemble(
+            rules,
+            keywords,
+            Cow::Owned(bounds),
+            Cow::Owned(list),
+        ))
+    }
+
+    /// The set over a keyword index made at build time for `rules`' specs
+    /// (the built-in rules): used in place. `kept` (one flag per rule of the
+    /// index; `rules` holds the kept ones) drops disabled rules from it.
+    fn with_index(rules: Vec<Rule>, index: &'static StaticIndex, kept: Option<&[bool]>) -> RuleSet {
+        let keywords = KeywordSearch::from_static(index);
+        let (bounds, list) = match kept {
+            None => (Cow::Borrowed(index.rule_bounds), Cow::Borrowed(index.rules)),
+            Some(kept) => {
+                let mut new_id = Vec::with_capacity(kept.len());
+                let mut n = 0u32;
+                for &k in kept {
+                    new_id.push(k.then_some(n));
+                    n += u32::from(k);
+                }
+                let mut bounds = vec![0u32];
+                let mut list = Vec::new();
+                for w in index.rule_bounds.windows(2) {
+                    let old = &index.rules[w[0] as usize..w[1] as usize];
+                    list.extend(old.iter().filter_map(|&r| new_id[r as usize]));
+                    bounds.push(list.len() as u32);
+                }
+                (Cow::Owned(bounds), Cow::Owned(list))
+            }
+        };
+        Self::assemble(rules, keywords, bounds, list)
+    }
+
+    fn assemble(
+        rules: Vec<Rule>,
+        keywords: KeywordSearch,
+        pattern_rule_bounds: Cow<'static, [u32]>,
+        pattern_rules: Cow<'static, [u32]>,
+    ) -> RuleSet {
         let mut by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>> =
             Default::default();
         let mut wild_globs = Vec::new();
@@ -494,16 +576,17 @@ impl RuleSet {
                 keywordless.push(i as u32);
             }
         }
-        Ok(RuleSet {
+        RuleSet {
             rules,
             by_name,
             wild_globs,
             wild_set: OnceLock::new(),
             has_wild,
             keywordless,
+            pattern_rule_bounds,
             pattern_rules,
             keywords,
-        })
+        }
     }
 
     /// Every keyword occurrence in `hay` (overlapping, ASCII case-insensitive),
@@ -574,7 +657,13 @@ impl RuleSet {
     }
 
     pub fn pattern_rules(&self, pattern: usize) -> &[u32] {
-        &self.pattern_rules[pattern]
+        let b = &self.pattern_rule_bounds;
+        &self.pattern_rules[b[pattern] as usize..b[pattern + 1] as usize]
+    }
+
+    /// The keyword search (tests compare the built-in one with a run-time build).
+    pub fn keyword_search(&self) -> &KeywordSearch {
+        &self.keywords
     }
 
     pub fn len(&self) -> usize {

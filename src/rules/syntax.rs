@@ -2,10 +2,18 @@
 //! `[[rules]]` tables of `.leakscan.toml`). Unknown keys are errors, so a typo
 //! never silently disables part of a rule. No validation happens here; see
 //! `compile` for that.
+//!
+//! `build.rs` compiles this same file: it reads `rules.toml` through these
+//! structs and embeds them in postcard (a compact binary serde format) for
+//! the binary to decode at start-up. A new rule field therefore needs only a
+//! field here (with `#[serde(default)]` if optional); postcard is not
+//! self-describing, so avoid `#[serde(flatten)]`, `untagged` enums and
+//! `skip_serializing_if` in these structs (the test
+//! `builtin_table_equals_rules_toml` catches them).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesFile {
     #[serde(default = "one")]
@@ -18,7 +26,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub id: String,
@@ -50,7 +58,7 @@ pub struct RuleSpec {
     /// The `[rules.verify]` table: skipped here (the normal load never
     /// needs it); `verify::spec` reads the built-in ones when verifying.
     #[serde(default)]
-    pub verify: Option<serde::de::IgnoredAny>,
+    pub verify: Option<VerifyTable>,
     /// A public-by-design format (a client-side key such as a Sentry DSN or a
     /// Stripe publishable key): found, but never reported as a new finding;
     /// counted as `public_by_design`.
@@ -67,7 +75,7 @@ pub struct RuleSpec {
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistSpec {
     /// A secret matching any of these regexes is dropped.
@@ -79,4 +87,29 @@ pub struct AllowlistSpec {
     /// Findings in files whose path matches one of these globs are dropped.
     #[serde(default)]
     pub paths: Vec<String>,
+}
+
+/// A rule's `[rules.verify]` table, as the rule load sees it: present or not.
+/// Its contents are `verify::spec`'s, read from their own copy (`build.rs`
+/// writes the built-in ones to `verify.json`), so the table is skipped when
+/// read from TOML and stored as a unit in the embedded postcard table.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VerifyTable;
+
+impl Serialize for VerifyTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+impl<'de> Deserialize<'de> for VerifyTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // TOML (human-readable): any table; postcard: the unit written above.
+        if d.is_human_readable() {
+            serde::de::IgnoredAny::deserialize(d)?;
+        } else {
+            <()>::deserialize(d)?;
+        }
+        Ok(VerifyTable)
+    }
 }

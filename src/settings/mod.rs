@@ -19,7 +19,7 @@ use crate::cli::{ArchiveArgs, CommonArgs};
 use crate::config::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::report::Format;
-use crate::rules::{self, Allowlist, RuleSet, RuleSetBuilder};
+use crate::rules::{Allowlist, RuleSet, RuleSetBuilder};
 use crate::suppress::Suppressor;
 
 /// Most worker threads a run starts, whatever `-j` says: each thread keeps
@@ -280,8 +280,7 @@ pub fn load_config(choice: &ConfigChoice) -> Result<Option<Loaded>> {
 pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     if !no_default {
-        b.add_file(rules::parse_builtin()?, rules::DEFAULT_RULES_NAME)?;
-        b.trust(rules::DEFAULT_RULES_NAME);
+        b.add_builtin()?;
     }
     if let Some(l) = cfg {
         let origin = l.path.display().to_string();

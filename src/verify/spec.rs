@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::rules::{DEFAULT_RULES, DEFAULT_RULES_NAME};
+use crate::rules::{DEFAULT_RULES_NAME, VERIFY_SPECS};
 
 /// One rule's verifier.
 #[derive(Debug, Clone, Deserialize)]
@@ -142,7 +142,7 @@ pub fn host_of(url: &str) -> Option<&str> {
 
 /// Every built-in verifier, checked.
 pub fn builtin() -> Result<Vec<VerifySpec>> {
-    let file: File = serde_json::from_str(DEFAULT_RULES).map_err(|e| err("", e.to_string()))?;
+    let file: File = serde_json::from_str(VERIFY_SPECS).map_err(|e| err("", e.to_string()))?;
     let mut out = Vec::new();
     for r in file.rules {
         if let Some(mut v) = r.verify {

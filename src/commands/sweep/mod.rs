@@ -53,7 +53,7 @@ fn rules_digest(
     let mut h = Sha256::new();
     h.update(b"leakscan-sweep-rules-v1\0");
     if !no_default {
-        h.update(crate::rules::DEFAULT_RULES.as_bytes());
+        h.update(crate::rules::DEFAULT_RULES);
     }
     h.update([0]);
     if let Some(l) = config {

@@ -4,10 +4,13 @@
 //! A DFA walk is bound by the latency of one dependent table load per byte;
 //! four independent walks over four quarters of the haystack overlap those
 //! loads. The grams are at most four bytes long, so the automaton is small
-//! (about 1,300 states for the built-in rules), builds in well under a millisecond (the
-//! pre-commit hook pays it on every commit), and its hot rows stay in the L1
-//! cache. State ids are premultiplied by the row length, so a step is one
-//! add and one load.
+//! (about 1,300 states for the built-in rules) and its hot rows stay in the
+//! L1 cache. The built-in rules' automaton is built by `build.rs` and used
+//! in place from static tables (`StaticDfa`): building it took ~6 M
+//! instructions, paid at every start-up. State ids are premultiplied by the
+//! row length, so a step is one add and one load.
+
+use std::borrow::Cow;
 
 /// Streams walked at once.
 const STREAMS: usize = 4;
@@ -23,10 +26,27 @@ pub struct GramDfa {
     /// States at or above this are match states.
     first_match: u32,
     stride: u32,
-    /// For match state `first_match + i * stride`: the grams that end there.
-    matches: Vec<Vec<u32>>,
+    /// For match state `first_match + i * stride`: the grams that end there,
+    /// `match_grams[match_bounds[i]..match_bounds[i + 1]]`.
+    match_bounds: Cow<'static, [u32]>,
+    match_grams: Cow<'static, [u32]>,
     start: u32,
     max_len: usize,
+}
+
+/// A `GramDfa` as static tables (`build.rs` writes the built-in rules' one);
+/// exactly one of `trans16` / `trans32` is non-empty.
+pub struct StaticDfa {
+    pub classes: [u8; 256],
+    pub trans16: &'static [u16],
+    pub trans32: &'static [u32],
+    pub shift: u32,
+    pub first_match: u32,
+    pub stride: u32,
+    pub match_bounds: &'static [u32],
+    pub match_grams: &'static [u32],
+    pub start: u32,
+    pub max_len: usize,
 }
 
 /// The transition table in u16 when every stored id fits (premultiplied ids
@@ -34,8 +54,8 @@ pub struct GramDfa {
 /// states × 50 classes, stored with a shift of 1), which halves its cache
 /// footprint; u32 otherwise.
 enum Table {
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    U16(Cow<'static, [u16]>),
+    U32(Cow<'static, [u32]>),
 }
 
 const NONE: u32 = u32::MAX;
@@ -136,17 +156,19 @@ impl GramDfa {
                 trans[from + c] = renum[next[s * stride + c] as usize];
             }
         }
-        let matches = order[first_match..]
-            .iter()
-            .map(|&s| std::mem::take(&mut out[s]))
-            .collect();
+        let mut match_bounds = vec![0u32];
+        let mut match_grams = Vec::new();
+        for &s in &order[first_match..] {
+            match_grams.extend_from_slice(&out[s]);
+            match_bounds.push(match_grams.len() as u32);
+        }
         let small: Option<Vec<u16>> = trans
             .iter()
             .map(|&t| u16::try_from(t >> shift).ok())
             .collect();
         let (trans, shift) = match small {
-            Some(small) => (Table::U16(small), shift),
-            None => (Table::U32(trans), 0),
+            Some(small) => (Table::U16(Cow::Owned(small)), shift),
+            None => (Table::U32(Cow::Owned(trans)), 0),
         };
         Ok(GramDfa {
             classes,
@@ -154,10 +176,61 @@ impl GramDfa {
             shift,
             first_match: ((first_match * row) >> shift) as u32,
             stride: (row >> shift) as u32,
-            matches,
+            match_bounds: Cow::Owned(match_bounds),
+            match_grams: Cow::Owned(match_grams),
             start: renum[0] >> shift,
             max_len: grams.iter().map(|g| g.len()).max().unwrap_or(1),
         })
+    }
+
+    /// The automaton over static tables, used in place.
+    pub fn from_static(t: &StaticDfa) -> GramDfa {
+        GramDfa {
+            classes: t.classes,
+            trans: if t.trans32.is_empty() {
+                Table::U16(Cow::Borrowed(t.trans16))
+            } else {
+                Table::U32(Cow::Borrowed(t.trans32))
+            },
+            shift: t.shift,
+            first_match: t.first_match,
+            stride: t.stride,
+            match_bounds: Cow::Borrowed(t.match_bounds),
+            match_grams: Cow::Borrowed(t.match_grams),
+            start: t.start,
+            max_len: t.max_len,
+        }
+    }
+
+    /// Writes the tables with `table(field, type, items)` (named
+    /// `{name}_{field}`) and returns a `StaticDfa` expression over them.
+    pub fn write_rust(
+        &self,
+        name: &str,
+        table: &mut dyn FnMut(&str, &str, &mut dyn Iterator<Item = String>),
+    ) -> String {
+        let (t16, t32): (&[u16], &[u32]) = match &self.trans {
+            Table::U16(t) => (t, &[]),
+            Table::U32(t) => (&[], t),
+        };
+        table("TRANS16", "u16", &mut t16.iter().map(|x| x.to_string()));
+        table("TRANS32", "u32", &mut t32.iter().map(|x| x.to_string()));
+        table(
+            "MATCH_BOUNDS",
+            "u32",
+            &mut self.match_bounds.iter().map(|x| x.to_string()),
+        );
+        table(
+            "MATCH_GRAMS",
+            "u32",
+            &mut self.match_grams.iter().map(|x| x.to_string()),
+        );
+        format!(
+            "StaticDfa {{ classes: {:?}, trans16: &{name}_TRANS16, trans32: &{name}_TRANS32, \
+             shift: {}, first_match: {}, stride: {}, match_bounds: &{name}_MATCH_BOUNDS, \
+             match_grams: &{name}_MATCH_GRAMS, start: {}, max_len: {} }}",
+            self.classes, self.shift, self.first_match, self.stride, self.start, self.max_len
+        )
     }
 
     /// Calls `f(gram, end)` for every gram occurrence in `hay` (end is
@@ -187,7 +260,8 @@ impl GramDfa {
 
     fn emit(&self, s: u32, end: usize, f: &mut impl FnMut(u32, usize)) {
         let i = ((s - self.first_match) / self.stride) as usize;
-        for &g in &self.matches[i] {
+        let (from, to) = (self.match_bounds[i], self.match_bounds[i + 1]);
+        for &g in &self.match_grams[from as usize..to as usize] {
             f(g, end);
         }
     }
@@ -275,7 +349,7 @@ impl std::fmt::Debug for GramDfa {
         f.debug_struct("GramDfa")
             .field(
                 "states",
-                &(self.matches.len() + (self.first_match / self.stride) as usize),
+                &(self.match_bounds.len() - 1 + (self.first_match / self.stride) as usize),
             )
             .field("classes", &self.stride)
             .finish()

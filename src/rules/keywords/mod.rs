@@ -19,7 +19,10 @@
 
 mod dfa;
 
+use std::borrow::Cow;
+
 use dfa::GramDfa;
+pub use dfa::StaticDfa;
 
 /// A keyword occurrence: pattern index, start and end offsets (end exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,25 +47,41 @@ fn gram_cost(g: &[u8]) -> u32 {
     cost
 }
 
-/// A gram (lower-cased) and the keywords it indexes, with its offset in each.
-#[derive(Debug)]
-struct Gram {
-    bytes: Vec<u8>,
-    keywords: Vec<(u32, u32)>,
+/// The keyword search. Its tables are flat arrays, so the built-in rules'
+/// index is made by `build.rs` (which compiles this module) and used in
+/// place from statics ([`KeywordSearch::from_static`]); user rules build one
+/// at run time ([`KeywordSearch::new`]).
+pub struct KeywordSearch {
+    /// Lower-cased keywords, concatenated: keyword `i` is
+    /// `pattern_bytes[pattern_bounds[i]..pattern_bounds[i + 1]]`.
+    pattern_bytes: Cow<'static, [u8]>,
+    pattern_bounds: Cow<'static, [u32]>,
+    /// Pattern `i` of the automaton is gram `i`: (its length, the range of
+    /// its keywords in `gram_keywords`).
+    grams: Cow<'static, [(u8, u32, u32)]>,
+    /// (keyword, offset of the gram in it, the keyword's range in
+    /// `pattern_bytes`): the range kept here saves two lookups per gram hit.
+    gram_keywords: Cow<'static, [(u32, u32, u32, u32)]>,
+    dfa: GramDfa,
 }
 
-pub struct KeywordSearch {
-    /// Lower-cased keywords.
-    patterns: Vec<Vec<u8>>,
-    /// Pattern `i` of the automaton is `grams[i]`.
-    grams: Vec<Gram>,
-    dfa: GramDfa,
+/// A keyword index as static tables, written by `build.rs` for the built-in
+/// rules ([`KeywordIndex::write_rust`]). `rule_bounds`/`rules`: keyword `i`
+/// triggers rules `rules[rule_bounds[i]..rule_bounds[i + 1]]`.
+pub struct StaticIndex {
+    pub pattern_bytes: &'static [u8],
+    pub pattern_bounds: &'static [u32],
+    pub grams: &'static [(u8, u32, u32)],
+    pub gram_keywords: &'static [(u32, u32, u32, u32)],
+    pub dfa: StaticDfa,
+    pub rule_bounds: &'static [u32],
+    pub rules: &'static [u32],
 }
 
 impl std::fmt::Debug for KeywordSearch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeywordSearch")
-            .field("patterns", &self.patterns.len())
+            .field("patterns", &(self.pattern_bounds.len() - 1))
             .field("grams", &self.grams.len())
             .field("dfa", &self.dfa)
             .finish()
@@ -81,11 +100,50 @@ fn gram_offset(k: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
+/// The distinct keywords (lower-cased, in order of first use) of rules given
+/// by their keyword lists, and for each keyword the rules it triggers. The
+/// run-time rule set and `build.rs` both index rules with this.
+pub fn index_keywords<'a>(
+    rule_keywords: impl IntoIterator<Item = &'a [String]>,
+) -> (Vec<String>, Vec<Vec<u32>>) {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+    for (i, keywords) in rule_keywords.into_iter().enumerate() {
+        for k in keywords {
+            let k = k.to_ascii_lowercase();
+            let p = *index.entry(k.clone()).or_insert_with(|| {
+                patterns.push(k);
+                pattern_rules.push(Vec::new());
+                patterns.len() - 1
+            });
+            if !pattern_rules[p].contains(&(i as u32)) {
+                pattern_rules[p].push(i as u32);
+            }
+        }
+    }
+    (patterns, pattern_rules)
+}
+
+/// A gram's bytes and its keywords: (keyword, offset of the gram in it).
+type GramKeywords = (Vec<u8>, Vec<(u32, u32)>);
+
+/// Offsets of consecutive lists in one flat array: `n + 1` bounds.
+fn bounds(lens: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut out = vec![0u32];
+    let mut at = 0usize;
+    for n in lens {
+        at += n;
+        out.push(at as u32);
+    }
+    out
+}
+
 impl KeywordSearch {
     /// Builds from keywords (each at least [`MIN_KEYWORD_LEN`] bytes).
     pub fn new(keywords: &[String]) -> Result<KeywordSearch, String> {
-        let mut patterns = Vec::with_capacity(keywords.len());
-        let mut grams: Vec<Gram> = Vec::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(keywords.len());
+        let mut grams: Vec<GramKeywords> = Vec::new();
         let mut by_bytes: std::collections::HashMap<Vec<u8>, usize> = Default::default();
         for (p, k) in keywords.iter().enumerate() {
             let k = k.as_bytes().to_ascii_lowercase();
@@ -98,35 +156,133 @@ impl KeywordSearch {
             let off = gram_offset(&k);
             let bytes = k[off..(off + 4).min(k.len())].to_vec();
             let g = *by_bytes.entry(bytes.clone()).or_insert_with(|| {
-                grams.push(Gram {
-                    bytes,
-                    keywords: Vec::new(),
-                });
+                grams.push((bytes, Vec::new()));
                 grams.len() - 1
             });
-            grams[g].keywords.push((p as u32, off as u32));
+            grams[g].1.push((p as u32, off as u32));
             patterns.push(k);
         }
-        let gram_bytes: Vec<Vec<u8>> = grams.iter().map(|g| g.bytes.clone()).collect();
+        let gram_bytes: Vec<Vec<u8>> = grams.iter().map(|g| g.0.clone()).collect();
         let dfa = GramDfa::new(&gram_bytes)?;
+        let kw_bounds = bounds(grams.iter().map(|g| g.1.len()));
+        let pattern_bounds = bounds(patterns.iter().map(Vec::len));
+        let gram_keywords = grams
+            .iter()
+            .flat_map(|g| g.1.iter())
+            .map(|&(p, off)| {
+                let p = p as usize;
+                (p as u32, off, pattern_bounds[p], pattern_bounds[p + 1])
+            })
+            .collect();
         Ok(KeywordSearch {
-            patterns,
-            grams,
+            pattern_bounds: Cow::Owned(pattern_bounds),
+            pattern_bytes: Cow::Owned(patterns.concat()),
+            grams: Cow::Owned(
+                grams
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (g.0.len() as u8, kw_bounds[i], kw_bounds[i + 1]))
+                    .collect(),
+            ),
+            gram_keywords: Cow::Owned(gram_keywords),
             dfa,
         })
+    }
+
+    /// The search over static tables (see [`StaticIndex`]), used in place.
+    pub fn from_static(t: &StaticIndex) -> KeywordSearch {
+        KeywordSearch {
+            pattern_bytes: Cow::Borrowed(t.pattern_bytes),
+            pattern_bounds: Cow::Borrowed(t.pattern_bounds),
+            grams: Cow::Borrowed(t.grams),
+            gram_keywords: Cow::Borrowed(t.gram_keywords),
+            dfa: GramDfa::from_static(&t.dfa),
+        }
+    }
+
+    /// The number of keywords.
+    pub fn len(&self) -> usize {
+        self.pattern_bounds.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keyword `p`, lower-cased.
+    pub fn pattern(&self, p: usize) -> &[u8] {
+        &self.pattern_bytes[self.pattern_bounds[p] as usize..self.pattern_bounds[p + 1] as usize]
+    }
+
+    /// Writes, as Rust source, `pub static NAME: StaticIndex` holding this
+    /// search's tables and `pattern_rules` (for each keyword, the rules it
+    /// triggers). `build.rs` calls it for the built-in rules.
+    pub fn write_rust(&self, name: &str, pattern_rules: &[Vec<u32>]) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let mut table = |field: &str, ty: &str, items: &mut dyn Iterator<Item = String>| {
+            let items: Vec<String> = items.collect();
+            let _ = writeln!(
+                out,
+                "static {name}_{field}: [{ty}; {}] = [{}];",
+                items.len(),
+                items.join(",")
+            );
+        };
+        table(
+            "PATTERN_BYTES",
+            "u8",
+            &mut self.pattern_bytes.iter().map(|x| x.to_string()),
+        );
+        table(
+            "PATTERN_BOUNDS",
+            "u32",
+            &mut self.pattern_bounds.iter().map(|x| x.to_string()),
+        );
+        table(
+            "GRAMS",
+            "(u8, u32, u32)",
+            &mut self.grams.iter().map(|x| format!("{x:?}")),
+        );
+        table(
+            "GRAM_KEYWORDS",
+            "(u32, u32, u32, u32)",
+            &mut self.gram_keywords.iter().map(|x| format!("{x:?}")),
+        );
+        table(
+            "RULE_BOUNDS",
+            "u32",
+            &mut bounds(pattern_rules.iter().map(Vec::len))
+                .iter()
+                .map(|x| x.to_string()),
+        );
+        table(
+            "RULES",
+            "u32",
+            &mut pattern_rules.iter().flatten().map(|x| x.to_string()),
+        );
+        let dfa = self.dfa.write_rust(name, &mut table);
+        let _ = writeln!(
+            out,
+            "pub static {name}: StaticIndex = StaticIndex {{ pattern_bytes: &{name}_PATTERN_BYTES, \
+             pattern_bounds: &{name}_PATTERN_BOUNDS, grams: &{name}_GRAMS, \
+             gram_keywords: &{name}_GRAM_KEYWORDS, dfa: {dfa}, rule_bounds: &{name}_RULE_BOUNDS, \
+             rules: &{name}_RULES }};"
+        );
+        out
     }
 
     /// Every keyword occurrence in `hay`, sorted by end offset then pattern.
     pub fn find_all(&self, hay: &[u8], out: &mut Vec<Hit>) {
         out.clear();
         self.dfa.for_each(hay, |g, end| {
-            let gram = &self.grams[g as usize];
-            let at = end - gram.bytes.len();
-            for &(p, off) in &gram.keywords {
+            let (len, from, to) = self.grams[g as usize];
+            let at = end - usize::from(len);
+            for &(p, off, ks, ke) in &self.gram_keywords[from as usize..to as usize] {
                 let Some(start) = at.checked_sub(off as usize) else {
                     continue;
                 };
-                let k = &self.patterns[p as usize];
+                let k = &self.pattern_bytes[ks as usize..ke as usize];
                 let end = start + k.len();
                 if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
                     out.push(Hit {
