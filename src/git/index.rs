@@ -46,6 +46,8 @@ const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
 const FLAG_NAME_MASK: u16 = 0x0FFF;
 const EXT_FLAG_INTENT_TO_ADD: u16 = 0x2000;
+/// Intent-to-add and skip-worktree: the extended flags git understands.
+const EXT_FLAGS_KNOWN: u16 = 0x6000;
 
 /// One index entry, borrowed from the reader for the duration of a callback.
 #[derive(Debug, Clone, Copy)]
@@ -306,6 +308,7 @@ impl IndexFile {
     /// length in each entry's flags (the hot loop of every run).
     fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), IndexError> {
         let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
+        let mut order = Order::default();
         while self.offsets.len() < self.count {
             // The entries already buffered, with one bounds check each.
             let base = s.offset();
@@ -327,6 +330,12 @@ impl IndexFile {
                         "sparse index (directory entries)".into(),
                     ));
                 }
+                let name_at = at + ENTRY_FIXED + 2 * extended as usize;
+                order.check(
+                    &b[name_at..name_at + named],
+                    flags,
+                    extended.then(|| be16(&b[at + ENTRY_FIXED..])),
+                )?;
                 self.offsets.push((base + at as u64) as u32);
                 at += size;
             }
@@ -354,6 +363,18 @@ impl IndexFile {
                 return Err(corrupt("truncated entry"));
             }
             if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
+                if be32(s.at(24, 4)) & 0o170000 == 0o040000 {
+                    return Err(IndexError::Unsupported(
+                        "sparse index (directory entries)".into(),
+                    ));
+                }
+                let b = s.buf();
+                let nul = name_at + memchr::memchr(0, &b[name_at..size]).unwrap_or(0);
+                order.check(
+                    &b[name_at..nul],
+                    flags,
+                    (flags & FLAG_EXTENDED != 0).then(|| be16(&b[ENTRY_FIXED..])),
+                )?;
                 self.offsets.push(s.offset() as u32);
                 s.consume(size);
             }
@@ -397,6 +418,8 @@ impl IndexFile {
         // Version 4 paths are rebuilt here from the previous entry's path.
         let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
+        // Opening (no visitor) reads every entry once: check their order then.
+        let mut order = visit.is_none().then(Order::default);
         // Entries before this one are decoded (version 4 after a jump) but not visited.
         let mut quiet_until = 0;
         let mut i = 0;
@@ -461,6 +484,18 @@ impl IndexFile {
                     "sparse index (directory entries)".into(),
                 ));
             }
+            if let Some(order) = order.as_mut() {
+                let b = s.buf();
+                let this: &[u8] = if self.version == 4 {
+                    if !rebuild {
+                        return Err(corrupt("version 4 entries read without their paths"));
+                    }
+                    &path
+                } else {
+                    &b[name_start..name_start + name_len]
+                };
+                order.check(this, flags, extended.then(|| be16(&b[ENTRY_FIXED..])))?;
+            }
             let mut step = Step::Next;
             if let Some(visit) = visit.as_mut().filter(|_| i >= quiet_until) {
                 let b = s.buf();
@@ -498,6 +533,60 @@ impl IndexFile {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Git writes entries sorted by path bytes, then stage, each (path, stage)
+/// once, and never a merged entry (stage 0) beside conflict stages of the
+/// same path. Git does not check this when it reads an index, and `git
+/// commit` records entries in file order, so an index breaking it (damaged,
+/// or written by hand) could commit what a sorted walk never looks at. Such
+/// an index is refused; so are extended flags git does not know (git refuses
+/// those too).
+#[derive(Debug, Default)]
+struct Order {
+    prev: Vec<u8>,
+    prev_stage: u8,
+    seen: bool,
+}
+
+impl Order {
+    fn check(&mut self, path: &[u8], flags: u16, ext: Option<u16>) -> Result<(), IndexError> {
+        if ext.is_some_and(|x| x & !EXT_FLAGS_KNOWN != 0) {
+            return Err(IndexError::Corrupt(format!(
+                "index: unknown entry flags 0x{:04x} at `{}`",
+                ext.unwrap_or(0),
+                String::from_utf8_lossy(path)
+            )));
+        }
+        let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
+        if self.seen {
+            let bad = match self.prev.as_slice().cmp(path) {
+                std::cmp::Ordering::Less => None,
+                std::cmp::Ordering::Greater => Some("entries out of order"),
+                std::cmp::Ordering::Equal if stage == self.prev_stage => Some("duplicate entry"),
+                std::cmp::Ordering::Equal if stage < self.prev_stage => {
+                    Some("entries out of order")
+                }
+                std::cmp::Ordering::Equal if self.prev_stage == 0 => {
+                    Some("a merged entry and conflict stages for the same path")
+                }
+                std::cmp::Ordering::Equal => None,
+            };
+            if let Some(what) = bad {
+                return Err(IndexError::Corrupt(format!(
+                    "index: {what} at `{}` (after `{}`); git never writes this \
+                     (`git reset` rewrites the index from HEAD, keeping the work tree)",
+                    String::from_utf8_lossy(path),
+                    String::from_utf8_lossy(&self.prev)
+                )));
+            }
+        }
+        self.prev.clear();
+        self.prev.extend_from_slice(path);
+        self.prev_stage = stage;
+        self.seen = true;
         Ok(())
     }
 }

@@ -75,7 +75,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "message": {"text": format!("{}: {}", f.description, r.secret_text(f))},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.path.0)},
+                        "artifactLocation": {"uri": uri(&r.path(&f.path).0)},
                         "region": region,
                     }
                 }],
@@ -84,7 +84,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             if let Some(i) = index {
                 result["ruleIndex"] = json!(i);
             }
-            if let Some(c) = &f.commit {
+            if let Some(c) = f.commit.as_ref().map(|c| r.commit(c)) {
                 result["properties"] = json!({"commit": c.id, "author": c.author, "date": c.date});
             }
             result

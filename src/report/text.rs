@@ -33,7 +33,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 if last_path.is_some() {
                     writeln!(out)?;
                 }
-                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", f.path.escaped())?;
+                writeln!(out, "{BOLD_MAGENTA}{}{RESET}", r.path(&f.path).escaped())?;
                 last_path = Some(&f.path);
             }
             writeln!(
@@ -45,7 +45,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{}:{}:{}  {}  {secret}{commit}{status}",
-                f.path.escaped(),
+                r.path(&f.path).escaped(),
                 f.line,
                 f.column,
                 f.rule

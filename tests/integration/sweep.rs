@@ -905,3 +905,78 @@ fn merge_reads_odd_reports_without_panicking() {
     let run3 = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(2);
     assert!(run3.stderr.contains("not listed"), "{}", run3.stderr);
 }
+
+// #18 item 8: `sweep --show-secrets -o FILE` created FILE 0644, and
+// `--state DIR --show-secrets` left plaintext in DIR/repos/*.json (0644).
+// The report with plaintext is 0600; state never holds plaintext.
+#[test]
+fn issue18_8_plaintext_only_in_the_final_report_and_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let (r, s, _) = acme();
+    let out_dir = tempfile::tempdir().unwrap();
+    let report = out_dir.path().join("report.json");
+    let state = out_dir.path().join("state");
+    let all = [&s.shared, &s.fork, &s.branch, &s.tag, &s.flash];
+    let run = run(leakscan().arg("sweep").arg(r.path()).args([
+        "--format",
+        "json",
+        "-q",
+        "--show-secrets",
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(all.iter().all(|s| text.contains(s.as_str())));
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "report mode {mode:o}");
+    let mut files = 0;
+    for e in walk_files(&state) {
+        files += 1;
+        let bytes = std::fs::read(&e).unwrap();
+        let body = String::from_utf8_lossy(&bytes);
+        for secret in all {
+            assert!(
+                !body.contains(secret.as_str()),
+                "{} holds a plaintext secret",
+                e.display()
+            );
+        }
+    }
+    assert!(files > 1, "the state directory holds results");
+    // A rerun asking for plaintext again rescans (state cannot give it).
+    let again = run_json_report(&r, &state);
+    let doc: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        doc["sweep"]["show_secrets"],
+        Value::Bool(true),
+        "{}",
+        again.stderr
+    );
+}
+
+fn run_json_report(r: &Root, state: &Path) -> Run {
+    run(leakscan().arg("sweep").arg(r.path()).args([
+        "--format",
+        "json",
+        "--show-secrets",
+        "--state",
+        state.to_str().unwrap(),
+    ]))
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

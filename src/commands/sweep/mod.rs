@@ -277,7 +277,9 @@ fn write(report: &Report, out: &SweepOutput) -> Result<()> {
     };
     let result = match &out.output {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            // Plaintext secrets: readable by the owner only (0600).
+            let file = crate::outcome::create_report(path, report.show_secrets)
+                .map_err(|e| Error::io(path, e))?;
             emit(&mut std::io::BufWriter::new(file)).map_err(|e| Error::io(path, e))
         }
         None => emit(&mut std::io::BufWriter::new(std::io::stdout().lock()))
