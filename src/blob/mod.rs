@@ -96,13 +96,19 @@ fn utf16_shape(bytes: &[u8]) -> Option<bool> {
 /// LF kept, every other byte a line break. Offsets are unchanged, tokens
 /// never run across binary data, and key blocks keep their lines.
 pub fn printable_view(bytes: &[u8]) -> Vec<u8> {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'\t' | b'\n' | b'\r' | 0x20..=0x7e => b,
-            _ => b'\n',
-        })
-        .collect()
+    let mut out = Vec::with_capacity(bytes.len());
+    printable_into(bytes, &mut out);
+    out
+}
+
+/// `printable_view` of `bytes` into `out` (cleared first), for a window of
+/// a larger blob: the view of a huge binary is built one window at a time.
+pub fn printable_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(bytes.iter().map(|&b| match b {
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => b,
+        _ => b'\n',
+    }));
 }
 
 /// Decodes UTF-16 (LE or BE, with BOM) to UTF-8; other content is returned as is.

@@ -17,9 +17,11 @@
 //! jump). Reading an 8 MiB index into fresh memory costs more in page faults
 //! than that first pass.
 //!
-//! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read.
-//! Split (`link`) and sparse (`sdir`) indexes are reported as `Unsupported`
-//! and the caller falls back to libgit2.
+//! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read,
+//! and sparse indexes (`sdir`): a sparse directory entry (mode 040000, path
+//! ending in `/`) is passed on as it is, a tree the commit records whole.
+//! Split indexes (`link`) are reported as `Unsupported` and the caller falls
+//! back to libgit2.
 
 use std::fs::File;
 use std::io;
@@ -291,8 +293,10 @@ impl IndexFile {
                         Some(parse_tree(s.at(0, size)).ok_or_else(|| corrupt("bad cache tree"))?);
                     s.consume(size);
                 }
-                // Upper-case signatures are optional extensions a reader may ignore.
-                [b'A'..=b'Z', ..] => s.skip_to(s.offset() + size as u64),
+                // Upper-case signatures are optional extensions a reader may
+                // ignore; `sdir` only says the index has sparse directory
+                // entries (read as trees by the caller).
+                [b'A'..=b'Z', ..] | b"sdir" => s.skip_to(s.offset() + size as u64),
                 other => {
                     return Err(IndexError::Unsupported(format!(
                         "index extension `{}` (split or sparse index)",
@@ -324,11 +328,6 @@ impl IndexFile {
                 }
                 if extended && self.version < 3 {
                     return Err(corrupt("extended flags in a version 2 index"));
-                }
-                if be32(&b[at + 24..]) & 0o170000 == 0o040000 {
-                    return Err(IndexError::Unsupported(
-                        "sparse index (directory entries)".into(),
-                    ));
                 }
                 let name_at = at + ENTRY_FIXED + 2 * extended as usize;
                 order.check(
@@ -363,11 +362,6 @@ impl IndexFile {
                 return Err(corrupt("truncated entry"));
             }
             if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
-                if be32(s.at(24, 4)) & 0o170000 == 0o040000 {
-                    return Err(IndexError::Unsupported(
-                        "sparse index (directory entries)".into(),
-                    ));
-                }
                 let b = s.buf();
                 let nul = name_at + memchr::memchr(0, &b[name_at..size]).unwrap_or(0);
                 order.check(
@@ -479,11 +473,6 @@ impl IndexFile {
                 return Err(corrupt("truncated entry"));
             }
             let mode = be32(s.at(24, 4));
-            if mode & 0o170000 == 0o040000 {
-                return Err(IndexError::Unsupported(
-                    "sparse index (directory entries)".into(),
-                ));
-            }
             if let Some(order) = order.as_mut() {
                 let b = s.buf();
                 let this: &[u8] = if self.version == 4 {

@@ -910,3 +910,30 @@ fn issue18_1_index_git_would_commit_differently_is_refused() {
     let r = g.staged().expect(1);
     assert_eq!(r.findings().len(), 1);
 }
+
+// #18 item 9 (sparse half): with `git sparse-checkout set --sparse-index`,
+// the index holds directory entries (a tree for each directory outside the
+// cone) and an `sdir` extension; `staged` exited 2, "nothing was checked",
+// blocking every commit. Sparse directories are read as the trees git
+// commits (HEAD's, unchanged), and what is staged in the cone is judged.
+#[test]
+fn issue18_9_sparse_index_is_read() {
+    let g = Git::init();
+    g.write("app/main.rs", "fn main() {}\n");
+    g.write("vendor/lib/a.txt", "a\n");
+    g.write("vendor/lib/b.txt", "b\n");
+    g.write("docs/readme.md", "docs\n");
+    g.commit_all("init");
+    g.git(&["sparse-checkout", "set", "--sparse-index", "app"]);
+    let ls = g.git(&["ls-files", "--sparse", "-s"]);
+    assert!(ls.contains("vendor/"), "not a sparse index:\n{ls}");
+    let tok = fake::github_pat(1891);
+    g.write("app/conf.rs", format!("const T: &str = \"{tok}\";\n"));
+    g.git(&["add", "app/conf.rs"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), [("app/conf.rs".to_string(), 1, tok)]);
+    assert_eq!(stats(&r)["scanned"], 1, "{}", r.stdout);
+    // Nothing staged: clean.
+    g.git(&["reset", "-q"]);
+    g.staged().expect(0);
+}

@@ -980,3 +980,65 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// #18 item 4: a directory under a root that cannot be listed (mode 000, a
+// repository inside, the sweep run unprivileged) was a warning and exit 0,
+// with or without --state. It is a failure named in the report (exit 2).
+#[test]
+fn issue18_4_a_directory_that_cannot_be_listed_fails_the_sweep() {
+    use std::os::unix::fs::PermissionsExt;
+    let nobody = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !nobody {
+        eprintln!("skipped: cannot run as an unprivileged user (setpriv to uid 65534 failed)");
+        return;
+    }
+    let r = Root::new();
+    r.init("locked/app");
+    r.write(
+        "locked/app/a.env",
+        &format!("T=\"{}\"\n", fake::github_pat(1841)),
+    );
+    r.commit("locked/app", "a");
+    r.write("notes.txt", "not in any repository\n");
+    let open = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    open(r.path(), 0o755);
+    open(&r.join("notes.txt"), 0o644);
+    open(&r.join("locked"), 0o000);
+    let state = tempfile::tempdir().unwrap();
+    open(state.path(), 0o777);
+    let state_dir = state.path().join("s");
+    for extra in [vec![], vec!["--state", state_dir.to_str().unwrap()]] {
+        let run = run(std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_leakscan"))
+            .arg("sweep")
+            .arg(r.path())
+            .args(["--format", "json"])
+            .args(&extra)
+            .env("HOME", state.path()));
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let failed: Vec<&Value> = doc["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["status"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{extra:?}: {}", run.stdout);
+        assert_eq!(failed[0]["repo"], "locked", "{}", run.stdout);
+        assert!(
+            failed[0]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot be listed")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stderr.contains("locked"), "{}", run.stderr);
+    }
+    open(&r.join("locked"), 0o755);
+}

@@ -97,9 +97,17 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         key_id: key.id(),
     };
     let found = discover::discover(&args.roots, args.repo_list.as_deref())?;
-    for e in &found.errors {
-        eprintln!("leakscan: warning: {e}");
-    }
+    // What could not be examined is a failure named in the report (in one
+    // shard only, so merged shards name it once).
+    let unlisted: Vec<report::RepoResult> = if shard.map_or(true, |(i, _)| i == 0) {
+        found
+            .errors
+            .iter()
+            .map(|(name, why)| report::RepoResult::failed(name, why))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let outside = Outside {
         files: found.outside_files,
         paths: found.outside_named.iter().cloned().collect(),
@@ -122,7 +130,13 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     };
     let bar = progress_bar(out, repos.len() as u64);
     let (mut reused, mut scanned) = (0usize, 0usize);
-    let mut results = Vec::with_capacity(repos.len());
+    let mut results = Vec::with_capacity(repos.len() + unlisted.len());
+    for r in unlisted {
+        if !out.quiet {
+            failed_note(&r);
+        }
+        results.push(r);
+    }
     for found in &repos {
         if let Some(b) = &bar {
             let mb = sweeper
