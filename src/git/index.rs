@@ -318,6 +318,9 @@ impl IndexFile {
             let base = s.offset();
             let b = s.buf();
             let mut at = 0;
+            // The previous entry's path and stage, while it is in `b`
+            // (compared in place; `order` keeps a copy across refills).
+            let mut last: Option<(usize, usize, u8)> = None;
             while self.offsets.len() < self.count && at + ENTRY_FIXED + 2 <= b.len() {
                 let flags = be16(&b[at + 40 + OID_LEN..]);
                 let named = (flags & FLAG_NAME_MASK) as usize;
@@ -330,13 +333,23 @@ impl IndexFile {
                     return Err(corrupt("extended flags in a version 2 index"));
                 }
                 let name_at = at + ENTRY_FIXED + 2 * extended as usize;
-                order.check(
-                    &b[name_at..name_at + named],
-                    flags,
-                    extended.then(|| be16(&b[at + ENTRY_FIXED..])),
-                )?;
+                let path = &b[name_at..name_at + named];
+                let ext = extended.then(|| be16(&b[at + ENTRY_FIXED..]));
+                let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
+                match last {
+                    Some((p, n, st)) if !ext.is_some_and(|x| x & !EXT_FLAGS_KNOWN != 0) => {
+                        if let Some(what) = misordered(&b[p..p + n], st, path, stage) {
+                            return Err(order_error(what, path, &b[p..p + n]));
+                        }
+                    }
+                    _ => order.check(path, flags, ext)?,
+                }
+                last = Some((name_at, named, stage));
                 self.offsets.push((base + at as u64) as u32);
                 at += size;
+            }
+            if let Some((p, n, st)) = last {
+                order.set(&b[p..p + n], st);
             }
             s.consume(at);
             if self.offsets.len() == self.count {
@@ -551,33 +564,47 @@ impl Order {
         }
         let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
         if self.seen {
-            let bad = match self.prev.as_slice().cmp(path) {
-                std::cmp::Ordering::Less => None,
-                std::cmp::Ordering::Greater => Some("entries out of order"),
-                std::cmp::Ordering::Equal if stage == self.prev_stage => Some("duplicate entry"),
-                std::cmp::Ordering::Equal if stage < self.prev_stage => {
-                    Some("entries out of order")
-                }
-                std::cmp::Ordering::Equal if self.prev_stage == 0 => {
-                    Some("a merged entry and conflict stages for the same path")
-                }
-                std::cmp::Ordering::Equal => None,
-            };
-            if let Some(what) = bad {
-                return Err(IndexError::Corrupt(format!(
-                    "index: {what} at `{}` (after `{}`); git never writes this \
-                     (`git reset` rewrites the index from HEAD, keeping the work tree)",
-                    String::from_utf8_lossy(path),
-                    String::from_utf8_lossy(&self.prev)
-                )));
+            if let Some(what) = misordered(&self.prev, self.prev_stage, path, stage) {
+                return Err(order_error(what, path, &self.prev));
             }
         }
+        self.set(path, stage);
+        Ok(())
+    }
+
+    /// Records `path` at `stage` as the last entry seen.
+    fn set(&mut self, path: &[u8], stage: u8) {
         self.prev.clear();
         self.prev.extend_from_slice(path);
         self.prev_stage = stage;
         self.seen = true;
-        Ok(())
     }
+}
+
+/// What is wrong with entry (`path`, `stage`) following (`prev`,
+/// `prev_stage`), if anything.
+#[inline]
+fn misordered(prev: &[u8], prev_stage: u8, path: &[u8], stage: u8) -> Option<&'static str> {
+    match prev.cmp(path) {
+        std::cmp::Ordering::Less => None,
+        std::cmp::Ordering::Greater => Some("entries out of order"),
+        std::cmp::Ordering::Equal if stage == prev_stage => Some("duplicate entry"),
+        std::cmp::Ordering::Equal if stage < prev_stage => Some("entries out of order"),
+        std::cmp::Ordering::Equal if prev_stage == 0 => {
+            Some("a merged entry and conflict stages for the same path")
+        }
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+#[cold]
+fn order_error(what: &str, path: &[u8], prev: &[u8]) -> IndexError {
+    IndexError::Corrupt(format!(
+        "index: {what} at `{}` (after `{}`); git never writes this \
+         (`git reset` rewrites the index from HEAD, keeping the work tree)",
+        String::from_utf8_lossy(path),
+        String::from_utf8_lossy(prev)
+    ))
 }
 
 fn corrupt(what: &str) -> IndexError {
