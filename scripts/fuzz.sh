@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TARGETS=(index pack_index pack_entry loose_object delta tree config baseline matcher)
+TARGETS=(index pack_index history_idx pack_entry loose_object delta tree config baseline matcher)
 WORK=${FUZZ_WORK:-/tmp/leakscan-fuzz}
 # Limits: a hang is a failure after 10 s on one input, and no input may take
 # more than 2 GB of memory (or one allocation more than 1 GB).
@@ -48,6 +48,11 @@ seeds() {
   git -C "$repo" cat-file commit HEAD > fuzz/corpus/tree/seed-commit
   git -C "$repo" repack -adq
   cp "$repo"/.git/objects/pack/*.idx fuzz/corpus/pack_index/seed-idx
+  # history_idx: edits to the index of a repository the target builds
+  # itself (4 bytes each: op, position, value; see fuzzing::history_idx).
+  : > fuzz/corpus/history_idx/seed-pristine
+  printf '\001\004\100\177' > fuzz/corpus/history_idx/seed-insert-offsets
+  printf '\000\004\100\200\003\377\377\001' > fuzz/corpus/history_idx/seed-large-offset
   python3 - "$repo" <<'PY'
 import glob, struct, sys, zlib
 repo = sys.argv[1]

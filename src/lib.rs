@@ -73,12 +73,130 @@ pub mod fuzzing {
                         let _ = (t.id(r), t.entries(r), t.child(r, b"a"));
                     }
                 }
-                let _ = entries.for_each(|_, e| -> Result<Step, IndexError> {
+                // `git commit` records the entries in file order; the staged
+                // walk assumes that order is git's sort (path bytes, then
+                // stage), each (path, stage) once, a merged entry never
+                // beside conflict stages. An index that opens must keep it.
+                let mut prev: Option<(Vec<u8>, u8)> = None;
+                let _ = entries.for_each(|i, e| -> Result<Step, IndexError> {
                     std::hint::black_box((e.path, e.mode, e.id));
+                    if let Some((p, s)) = &prev {
+                        let ok = match p.as_slice().cmp(e.path) {
+                            std::cmp::Ordering::Less => true,
+                            std::cmp::Ordering::Equal => *s != 0 && e.stage > *s,
+                            std::cmp::Ordering::Greater => false,
+                        };
+                        assert!(
+                            ok,
+                            "entry {i} breaks git's order: {p:?}/{s} then {:?}/{}",
+                            e.path, e.stage
+                        );
+                    }
+                    prev = Some((e.path.to_vec(), e.stage));
                     Ok(Step::Next)
                 });
             }
         });
+    }
+
+    /// A real repository's pack index (`.idx`), edited by the input, put
+    /// in place, then the whole `history --all` path run on it with the pack
+    /// reader on or off: libgit2 reads through whatever the guard lets pass,
+    /// so a crash here is one a user could hit. The input is a list of
+    /// 4-byte edits `[op, position (u16, big-endian, modulo the length),
+    /// value]`, op % 4: set, insert, delete, xor (so every input is a
+    /// variation of an index that matches its pack, which libgit2 checks).
+    pub fn history_idx(data: &[u8]) {
+        static REPO: OnceLock<Option<(std::path::PathBuf, Vec<u8>)>> = OnceLock::new();
+        let Some((idx, pristine)) = REPO.get_or_init(history_repo).as_ref() else {
+            panic!("could not build the fuzzing repository (is git installed?)");
+        };
+        let mut d = pristine.clone();
+        for e in data.chunks_exact(4).take(64) {
+            if d.is_empty() {
+                break;
+            }
+            let at = u16::from_be_bytes([e[1], e[2]]) as usize % d.len();
+            match e[0] % 4 {
+                0 => d[at] = e[3],
+                1 => d.insert(at, e[3]),
+                2 => {
+                    d.remove(at);
+                }
+                _ => d[at] ^= e[3],
+            }
+        }
+        if std::fs::write(idx, &d).is_err() {
+            return;
+        }
+        let reader = if data.len() % 8 < 4 { "on" } else { "off" };
+        std::env::set_var("LEAKSCAN_PACK_READER", reader);
+        let repo = idx
+            .ancestors()
+            .nth(4)
+            .expect("repo/.git/objects/pack/x.idx");
+        let args = [
+            "leakscan",
+            "history",
+            "--all",
+            "--quiet",
+            "--repo",
+            repo.to_str().expect("a UTF-8 temporary path"),
+            "--output",
+            "/dev/null",
+        ];
+        if let Ok(cli) = <crate::cli::Cli as clap::Parser>::try_parse_from(args) {
+            let _ = crate::commands::run(cli);
+        }
+    }
+
+    /// A small repository (in a scratch directory of this process) with
+    /// one pack, deltas included; returns its `.idx` path.
+    fn history_repo() -> Option<(std::path::PathBuf, Vec<u8>)> {
+        let dir =
+            std::env::temp_dir().join(format!("leakscan-fuzz-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        let repo = dir.join("repo");
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(["-c", "user.name=Fuzz", "-c", "user.email=fuzz@example.com"])
+                .args(["-c", "init.defaultBranch=main"])
+                .args(args)
+                .current_dir(&repo)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        std::fs::create_dir(&repo).ok()?;
+        if !git(&["init", "-q"]) {
+            return None;
+        }
+        for i in 0..12 {
+            let text: String = (0..40)
+                .map(|l| format!("line {l} of version {i}\n"))
+                .collect();
+            std::fs::write(repo.join("data.txt"), text).ok()?;
+            std::fs::write(repo.join(format!("f{i}.txt")), format!("file {i}\n")).ok()?;
+            if !(git(&["add", "-A"]) && git(&["commit", "-qm", &format!("c{i}")])) {
+                return None;
+            }
+        }
+        if !git(&["repack", "-adq"]) {
+            return None;
+        }
+        let idx = std::fs::read_dir(repo.join(".git/objects/pack"))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))?;
+        let mut perm = std::fs::metadata(&idx).ok()?.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(&idx, perm).ok()?;
+        let pristine = std::fs::read(&idx).ok()?;
+        Some((idx, pristine))
     }
 
     /// A pack index (`.idx`): header, lookups and offsets.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::finding::InlineAllow;
+use crate::finding::{InlineAllow, Redactor};
 use crate::paths::escape_controls;
 use crate::pipeline::Scanned;
 use crate::report::{self, Judged, Report};
@@ -27,6 +27,13 @@ pub fn finish(
     advice: Option<&str>,
 ) -> Result<Exit> {
     let (suppressor, output) = (&settings.suppressor, &settings.output);
+    // Every secret found, shown or suppressed, is redacted wherever else it
+    // appears in the report (a commit summary, a path).
+    let redactor = if output.show_secrets {
+        Redactor::none()
+    } else {
+        Redactor::new(scanned.findings.iter().map(|f| &f.secret))
+    };
     let mut judged = Vec::with_capacity(scanned.findings.len());
     let mut new = 0usize;
     let total = scanned.findings.len();
@@ -77,6 +84,7 @@ pub fn finish(
         stats,
         rules: &settings.rules,
         show_secrets: output.show_secrets,
+        redactor: &redactor,
         color: report::color_enabled(output.format, to_terminal),
         shown_root: output.shown_root.as_deref(),
         context: output.context,
@@ -180,7 +188,10 @@ fn write_report(report: &Report<'_>, output: &Output) -> Result<()> {
 
 /// Opens `--output` for writing. A report that shows secrets is made
 /// readable by its owner only (0600), also when the file was already there.
-fn create_report(path: &std::path::Path, secret: bool) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_report(
+    path: &std::path::Path,
+    secret: bool,
+) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

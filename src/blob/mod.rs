@@ -1,5 +1,6 @@
-//! What a blob's bytes are, before any matching: decoding (UTF-16 with a BOM
-//! becomes UTF-8), binary detection, Git LFS pointers and the size limit.
+//! What a blob's bytes are, before any matching: decoding (UTF-16, with a
+//! BOM or told by its shape, becomes UTF-8), binary detection, Git LFS
+//! pointers and the size limit.
 //! Sources decide what to read; this decides how bytes are looked at. No
 //! matcher: `pipeline::BlobStep` matches what this lets through.
 
@@ -24,9 +25,10 @@ pub enum Class<'a> {
 }
 
 /// Classifies `bytes`: over `max` bytes → too large; a Git LFS pointer →
-/// skipped (the content lives elsewhere); a UTF-16 byte-order mark → decoded
-/// (but bytes without a single NUL cannot be UTF-16 text with any ASCII in
-/// it, so they are scanned as they are); a NUL byte → binary. `explicit`
+/// skipped (the content lives elsewhere); UTF-16, by its byte-order mark or
+/// its shape (`utf16_shape`), → decoded, and the raw bytes matched as binary
+/// too (bytes without a single NUL cannot be UTF-16 text with any ASCII in
+/// it, so they are scanned as they are); another NUL byte → binary. `explicit`
 /// content (named on the command line, standard input) is never skipped and
 /// never treated as binary: the user asked for it.
 pub fn classify(bytes: &[u8], max: u64, explicit: bool) -> Class<'_> {
@@ -37,44 +39,94 @@ pub fn classify(bytes: &[u8], max: u64, explicit: bool) -> Class<'_> {
         return Class::Skip(SkipReason::LfsPointer);
     }
     let has_nul = is_binary(bytes);
-    if has_bom(bytes) && has_nul {
-        let text = decode(bytes);
+    if has_nul {
+        // UTF-16 with a byte-order mark, or shaped like it without one.
+        let le = match bytes {
+            [0xFF, 0xFE, ..] => Some(true),
+            [0xFE, 0xFF, ..] => Some(false),
+            _ => utf16_shape(bytes),
+        };
+        let Some(le) = le else {
+            return if explicit {
+                Class::Text(Cow::Borrowed(bytes))
+            } else {
+                Class::Binary(bytes)
+            };
+        };
+        let text = decode_utf16(bytes, le);
         return if explicit || !is_binary(&text) {
             Class::Both(text, bytes)
         } else {
             Class::Binary(bytes)
         };
     }
-    if has_nul && !explicit {
-        return Class::Binary(bytes);
-    }
     Class::Text(Cow::Borrowed(bytes))
 }
 
-/// Starts with a UTF-16 byte-order mark.
-fn has_bom(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+/// How many leading bytes `utf16_shape` looks at.
+const SHAPE_SAMPLE: usize = 4096;
+
+/// UTF-16 without a byte-order mark, told by its shape: text that is mostly
+/// ASCII (as secrets and the lines around them are) has a NUL in every
+/// other byte, the second of each pair little-endian, the first big-endian.
+/// `Some(true)` for little-endian. Looks at the first `SHAPE_SAMPLE` bytes:
+/// at least three quarters of the pairs with the NUL on one side, at most an
+/// eighth with it on the other.
+fn utf16_shape(bytes: &[u8]) -> Option<bool> {
+    let sample = &bytes[..bytes.len().min(SHAPE_SAMPLE) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 4 {
+        return None;
+    }
+    let (mut first, mut second) = (0, 0);
+    for c in sample.chunks_exact(2) {
+        first += (c[0] == 0) as usize;
+        second += (c[1] == 0) as usize;
+    }
+    if second * 4 >= pairs * 3 && first * 8 <= pairs {
+        Some(true)
+    } else if first * 4 >= pairs * 3 && second * 8 <= pairs {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A binary blob as text of the same length: printable ASCII, tab, CR and
 /// LF kept, every other byte a line break. Offsets are unchanged, tokens
 /// never run across binary data, and key blocks keep their lines.
 pub fn printable_view(bytes: &[u8]) -> Vec<u8> {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'\t' | b'\n' | b'\r' | 0x20..=0x7e => b,
-            _ => b'\n',
-        })
-        .collect()
+    let mut out = Vec::with_capacity(bytes.len());
+    printable_into(bytes, &mut out);
+    out
+}
+
+/// `printable_view` of `bytes` into `out` (cleared first), for a window of
+/// a larger blob: the view of a huge binary is built one window at a time.
+pub fn printable_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(bytes.iter().map(|&b| match b {
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => b,
+        _ => b'\n',
+    }));
 }
 
 /// Decodes UTF-16 (LE or BE, with BOM) to UTF-8; other content is returned as is.
 pub fn decode(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let (le, body) = match bytes {
-        [0xFF, 0xFE, rest @ ..] => (true, rest),
-        [0xFE, 0xFF, rest @ ..] => (false, rest),
-        _ => return Cow::Borrowed(bytes),
+    match bytes {
+        [0xFF, 0xFE, ..] => decode_utf16(bytes, true),
+        [0xFE, 0xFF, ..] => decode_utf16(bytes, false),
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+/// Decodes UTF-16 in the given byte order to UTF-8, dropping a leading
+/// byte-order mark; unpaired surrogates become U+FFFD.
+fn decode_utf16(bytes: &[u8], le: bool) -> Cow<'_, [u8]> {
+    let body = match bytes {
+        [0xFF, 0xFE, rest @ ..] if le => rest,
+        [0xFE, 0xFF, rest @ ..] if !le => rest,
+        _ => bytes,
     };
     let units = body.chunks_exact(2).map(|c| {
         if le {

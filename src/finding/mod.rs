@@ -4,7 +4,7 @@
 
 mod secret;
 
-pub use secret::{redact, Secret};
+pub use secret::{redact, Redactor, Secret};
 
 use sha2::{Digest, Sha256};
 

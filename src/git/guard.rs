@@ -44,6 +44,24 @@ struct Mapped {
     path: PathBuf,
     idx: memmap2::Mmap,
     data: memmap2::Mmap,
+    /// How libgit2 takes the `.idx` (see `pack::Index::as_libgit2`).
+    state: IdxState,
+}
+
+enum IdxState {
+    /// libgit2 refuses the index: it never reads through this pack.
+    Refused,
+    /// Lookups here land where libgit2's do.
+    Checked,
+    /// libgit2 would read through it, but it cannot be checked: no object
+    /// is handed to libgit2 while it is there.
+    Unchecked(String),
+}
+
+impl Mapped {
+    fn index(&self) -> Option<Index<'_>> {
+        matches!(self.state, IdxState::Checked).then(|| Index::lax(&self.idx))
+    }
 }
 
 impl Guard {
@@ -75,7 +93,17 @@ impl Guard {
                     else {
                         continue;
                     };
-                    out.push(Mapped { path: p, idx, data });
+                    let state = match Index::as_libgit2(&idx) {
+                        Ok(None) => IdxState::Refused,
+                        Ok(Some(_)) => IdxState::Checked,
+                        Err(why) => IdxState::Unchecked(why),
+                    };
+                    out.push(Mapped {
+                        path: p,
+                        idx,
+                        data,
+                        state,
+                    });
                 }
             }
             out
@@ -122,7 +150,14 @@ impl Guard {
         let packs = self.packs();
         let mut found = false;
         for (i, p) in packs.iter().enumerate() {
-            let Ok(index) = Index::new(&p.idx) else {
+            if let IdxState::Unchecked(why) = &p.state {
+                return Err(ReadError(format!(
+                    "{}: {why}; libgit2 would follow it unchecked, so no object of this \
+                     repository is read through libgit2 (`git index-pack` rebuilds the index)",
+                    p.path.with_extension("idx").display()
+                )));
+            }
+            let Some(index) = p.index() else {
                 continue;
             };
             if let Some(pos) = index.position(oid.as_bytes()) {
@@ -148,7 +183,7 @@ fn check_chain(
     mut i: usize,
     pos: usize,
 ) -> Result<Option<Oid>, String> {
-    let index = Index::new(&packs[i].idx)?;
+    let index = packs[i].index().ok_or("its pack index is not used")?;
     let mut off = index
         .offset(pos)
         .ok_or("the index offset points past its 64-bit offset table")?;
@@ -196,8 +231,10 @@ fn check_chain(
             }
             Base::Offset(o) => off = o,
             Base::Id(id) => {
-                let found = packs.iter().enumerate().find_map(|(j, p)| {
-                    let index = Index::new(&p.idx).ok()?;
+                // libgit2 looks for the base in the same pack first.
+                let order = std::iter::once(i).chain((0..packs.len()).filter(|&j| j != i));
+                let found = order.into_iter().find_map(|j| {
+                    let index = packs[j].index()?;
                     let pos = index.position(id.as_bytes())?;
                     Some((j, index.offset(pos)))
                 });

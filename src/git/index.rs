@@ -17,9 +17,11 @@
 //! jump). Reading an 8 MiB index into fresh memory costs more in page faults
 //! than that first pass.
 //!
-//! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read.
-//! Split (`link`) and sparse (`sdir`) indexes are reported as `Unsupported`
-//! and the caller falls back to libgit2.
+//! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read,
+//! and sparse indexes (`sdir`): a sparse directory entry (mode 040000, path
+//! ending in `/`) is passed on as it is, a tree the commit records whole.
+//! Split indexes (`link`) are reported as `Unsupported` and the caller falls
+//! back to libgit2.
 
 use std::fs::File;
 use std::io;
@@ -46,6 +48,8 @@ const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
 const FLAG_NAME_MASK: u16 = 0x0FFF;
 const EXT_FLAG_INTENT_TO_ADD: u16 = 0x2000;
+/// Intent-to-add and skip-worktree: the extended flags git understands.
+const EXT_FLAGS_KNOWN: u16 = 0x6000;
 
 /// One index entry, borrowed from the reader for the duration of a callback.
 #[derive(Debug, Clone, Copy)]
@@ -289,8 +293,10 @@ impl IndexFile {
                         Some(parse_tree(s.at(0, size)).ok_or_else(|| corrupt("bad cache tree"))?);
                     s.consume(size);
                 }
-                // Upper-case signatures are optional extensions a reader may ignore.
-                [b'A'..=b'Z', ..] => s.skip_to(s.offset() + size as u64),
+                // Upper-case signatures are optional extensions a reader may
+                // ignore; `sdir` only says the index has sparse directory
+                // entries (read as trees by the caller).
+                [b'A'..=b'Z', ..] | b"sdir" => s.skip_to(s.offset() + size as u64),
                 other => {
                     return Err(IndexError::Unsupported(format!(
                         "index extension `{}` (split or sparse index)",
@@ -306,11 +312,15 @@ impl IndexFile {
     /// length in each entry's flags (the hot loop of every run).
     fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), IndexError> {
         let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
+        let mut order = Order::default();
         while self.offsets.len() < self.count {
             // The entries already buffered, with one bounds check each.
             let base = s.offset();
             let b = s.buf();
             let mut at = 0;
+            // The previous entry's path and stage, while it is in `b`
+            // (compared in place; `order` keeps a copy across refills).
+            let mut last: Option<(usize, usize, u8)> = None;
             while self.offsets.len() < self.count && at + ENTRY_FIXED + 2 <= b.len() {
                 let flags = be16(&b[at + 40 + OID_LEN..]);
                 let named = (flags & FLAG_NAME_MASK) as usize;
@@ -322,13 +332,24 @@ impl IndexFile {
                 if extended && self.version < 3 {
                     return Err(corrupt("extended flags in a version 2 index"));
                 }
-                if be32(&b[at + 24..]) & 0o170000 == 0o040000 {
-                    return Err(IndexError::Unsupported(
-                        "sparse index (directory entries)".into(),
-                    ));
+                let name_at = at + ENTRY_FIXED + 2 * extended as usize;
+                let path = &b[name_at..name_at + named];
+                let ext = extended.then(|| be16(&b[at + ENTRY_FIXED..]));
+                let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
+                match last {
+                    Some((p, n, st)) if !ext.is_some_and(|x| x & !EXT_FLAGS_KNOWN != 0) => {
+                        if let Some(what) = misordered(&b[p..p + n], st, path, stage) {
+                            return Err(order_error(what, path, &b[p..p + n]));
+                        }
+                    }
+                    _ => order.check(path, flags, ext)?,
                 }
+                last = Some((name_at, named, stage));
                 self.offsets.push((base + at as u64) as u32);
                 at += size;
+            }
+            if let Some((p, n, st)) = last {
+                order.set(&b[p..p + n], st);
             }
             s.consume(at);
             if self.offsets.len() == self.count {
@@ -354,6 +375,13 @@ impl IndexFile {
                 return Err(corrupt("truncated entry"));
             }
             if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
+                let b = s.buf();
+                let nul = name_at + memchr::memchr(0, &b[name_at..size]).unwrap_or(0);
+                order.check(
+                    &b[name_at..nul],
+                    flags,
+                    (flags & FLAG_EXTENDED != 0).then(|| be16(&b[ENTRY_FIXED..])),
+                )?;
                 self.offsets.push(s.offset() as u32);
                 s.consume(size);
             }
@@ -397,6 +425,8 @@ impl IndexFile {
         // Version 4 paths are rebuilt here from the previous entry's path.
         let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
+        // Opening (no visitor) reads every entry once: check their order then.
+        let mut order = visit.is_none().then(Order::default);
         // Entries before this one are decoded (version 4 after a jump) but not visited.
         let mut quiet_until = 0;
         let mut i = 0;
@@ -456,10 +486,17 @@ impl IndexFile {
                 return Err(corrupt("truncated entry"));
             }
             let mode = be32(s.at(24, 4));
-            if mode & 0o170000 == 0o040000 {
-                return Err(IndexError::Unsupported(
-                    "sparse index (directory entries)".into(),
-                ));
+            if let Some(order) = order.as_mut() {
+                let b = s.buf();
+                let this: &[u8] = if self.version == 4 {
+                    if !rebuild {
+                        return Err(corrupt("version 4 entries read without their paths"));
+                    }
+                    &path
+                } else {
+                    &b[name_start..name_start + name_len]
+                };
+                order.check(this, flags, extended.then(|| be16(&b[ENTRY_FIXED..])))?;
             }
             let mut step = Step::Next;
             if let Some(visit) = visit.as_mut().filter(|_| i >= quiet_until) {
@@ -500,6 +537,74 @@ impl IndexFile {
         }
         Ok(())
     }
+}
+
+/// Git writes entries sorted by path bytes, then stage, each (path, stage)
+/// once, and never a merged entry (stage 0) beside conflict stages of the
+/// same path. Git does not check this when it reads an index, and `git
+/// commit` records entries in file order, so an index breaking it (damaged,
+/// or written by hand) could commit what a sorted walk never looks at. Such
+/// an index is refused; so are extended flags git does not know (git refuses
+/// those too).
+#[derive(Debug, Default)]
+struct Order {
+    prev: Vec<u8>,
+    prev_stage: u8,
+    seen: bool,
+}
+
+impl Order {
+    fn check(&mut self, path: &[u8], flags: u16, ext: Option<u16>) -> Result<(), IndexError> {
+        if ext.is_some_and(|x| x & !EXT_FLAGS_KNOWN != 0) {
+            return Err(IndexError::Corrupt(format!(
+                "index: unknown entry flags 0x{:04x} at `{}`",
+                ext.unwrap_or(0),
+                String::from_utf8_lossy(path)
+            )));
+        }
+        let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
+        if self.seen {
+            if let Some(what) = misordered(&self.prev, self.prev_stage, path, stage) {
+                return Err(order_error(what, path, &self.prev));
+            }
+        }
+        self.set(path, stage);
+        Ok(())
+    }
+
+    /// Records `path` at `stage` as the last entry seen.
+    fn set(&mut self, path: &[u8], stage: u8) {
+        self.prev.clear();
+        self.prev.extend_from_slice(path);
+        self.prev_stage = stage;
+        self.seen = true;
+    }
+}
+
+/// What is wrong with entry (`path`, `stage`) following (`prev`,
+/// `prev_stage`), if anything.
+#[inline]
+fn misordered(prev: &[u8], prev_stage: u8, path: &[u8], stage: u8) -> Option<&'static str> {
+    match prev.cmp(path) {
+        std::cmp::Ordering::Less => None,
+        std::cmp::Ordering::Greater => Some("entries out of order"),
+        std::cmp::Ordering::Equal if stage == prev_stage => Some("duplicate entry"),
+        std::cmp::Ordering::Equal if stage < prev_stage => Some("entries out of order"),
+        std::cmp::Ordering::Equal if prev_stage == 0 => {
+            Some("a merged entry and conflict stages for the same path")
+        }
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+#[cold]
+fn order_error(what: &str, path: &[u8], prev: &[u8]) -> IndexError {
+    IndexError::Corrupt(format!(
+        "index: {what} at `{}` (after `{}`); git never writes this \
+         (`git reset` rewrites the index from HEAD, keeping the work tree)",
+        String::from_utf8_lossy(path),
+        String::from_utf8_lossy(prev)
+    ))
 }
 
 fn corrupt(what: &str) -> IndexError {

@@ -719,6 +719,14 @@ impl<'a> IndexWalk<'a> {
                 Some(k) => {
                     let name = &rest[..k];
                     let head = top.take(name, true).map(|h| h.id);
+                    if e.mode == MODE_TREE && k + 1 == rest.len() {
+                        // A sparse index's directory entry: git records its
+                        // tree as it is.
+                        let dir = e.path.to_vec();
+                        let id = Oid::from_bytes(e.id).expect("20 bytes");
+                        self.sparse_dir(dir, id, head)?;
+                        return Ok(Step::Next);
+                    }
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
                     if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
@@ -799,6 +807,58 @@ impl<'a> IndexWalk<'a> {
         self.flush();
         while !self.frames.is_empty() {
             self.close_dir()?;
+        }
+        Ok(())
+    }
+
+    /// A sparse directory entry at `dir` (ending in `/`) holding tree `id`,
+    /// against HEAD's tree there: every file that differs is staged, every
+    /// HEAD file it lacks deleted. Usually the two are the same tree and
+    /// nothing is read.
+    fn sparse_dir(&mut self, dir: Vec<u8>, id: Oid, head: Option<Oid>) -> Result<(), String> {
+        if head == Some(id) {
+            return Ok(());
+        }
+        let new = self.read_tree(id, &dir)?;
+        let old = match head {
+            Some(h) => self.read_tree(h, &dir)?,
+            None => Vec::new(),
+        };
+        let is_tree = |m: u32| m == MODE_TREE;
+        let find = |name: &[u8], tree: bool| {
+            old.iter()
+                .find(|o| o.name == name && is_tree(o.mode) == tree)
+                .map(|o| (o.mode, o.id))
+        };
+        for e in &new {
+            let mut path = dir.clone();
+            path.extend_from_slice(&e.name);
+            let before = find(&e.name, is_tree(e.mode));
+            if is_tree(e.mode) {
+                path.push(b'/');
+                self.sparse_dir(path, e.id, before.map(|(_, id)| id))?;
+                continue;
+            }
+            if before.is_some_and(|(_, id)| id == e.id) {
+                continue;
+            }
+            let head = before
+                .filter(|(m, _)| m & MODE_TYPE == MODE_FILE && e.mode & MODE_TYPE == MODE_FILE)
+                .map(|(_, id)| id);
+            self.out.files.push(StagedFile {
+                path: PathBytes(path),
+                id: e.id,
+                kind: EntryKind::of(e.mode),
+                head,
+            });
+        }
+        for o in &old {
+            if !new
+                .iter()
+                .any(|e| e.name == o.name && is_tree(e.mode) == is_tree(o.mode))
+            {
+                self.deleted(dir.clone(), o)?;
+            }
         }
         Ok(())
     }

@@ -196,11 +196,53 @@ impl BlobStep {
     /// Matches the printable runs of binary bytes (`blob::printable_view`)
     /// with the rules that need no context: every rule but the generic
     /// secret-named assignments, which binaries are full of.
+    ///
+    /// A blob larger than `CHUNK` is viewed one window at a time (`CHUNK`
+    /// bytes owned, overlapping by `OVERLAP` on each side), so the view
+    /// never copies the whole blob; lines and columns are counted in the
+    /// raw bytes as for a small one.
     pub fn find_binary(&mut self, raw: &[u8], path: &PathBytes) -> Vec<Finding> {
-        let view = blob::printable_view(raw);
         let rules = self.matcher.rules().clone();
-        let matches = self.matches(&view, path, |m| !rules.rules[m.rule].generic);
-        self.located(&view, raw, matches, path)
+        let keep = |m: &RawMatch| !rules.rules[m.rule].generic;
+        if raw.len() <= CHUNK {
+            let view = blob::printable_view(raw);
+            let matches = self.matches(&view, path, keep);
+            return self.located(&view, raw, matches, path);
+        }
+        let mut out = Vec::new();
+        let mut view = Vec::new();
+        // Line breaks in `raw[..counted]`, and the last of them.
+        let (mut lines_before, mut counted, mut last_nl) = (0usize, 0usize, None);
+        let mut owned = 0;
+        while owned < raw.len() {
+            let end = (owned + CHUNK).min(raw.len());
+            let from = owned.saturating_sub(OVERLAP);
+            let to = (end + OVERLAP).min(raw.len());
+            let seg = &raw[counted..from];
+            lines_before += memchr::memchr_iter(b'\n', seg).count();
+            if let Some(i) = memchr::memrchr(b'\n', seg) {
+                last_nl = Some(counted + i);
+            }
+            counted = from;
+            blob::printable_into(&raw[from..to], &mut view);
+            let mut matches = self.matcher.scan_path(&view, &path.0);
+            matches.retain(|m| (owned..end).contains(&(m.start + from)) && keep(m));
+            // The window's first line began before it (at `last_nl + 1`).
+            let shift = from - last_nl.map_or(0, |i| i + 1);
+            for mut f in self.located(&view, &raw[from..to], matches, path) {
+                if f.line == 1 {
+                    f.column += shift;
+                    if f.end_line == 1 {
+                        f.end_column += shift;
+                    }
+                }
+                f.line += lines_before;
+                f.end_line += lines_before;
+                out.push(f);
+            }
+            owned = end;
+        }
+        out
     }
 
     /// The matcher's candidates in `text`, matched in chunks of at most
@@ -323,4 +365,53 @@ fn line_end(text: &[u8], at: usize) -> usize {
         return text.len();
     }
     memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+
+    /// A binary blob larger than `CHUNK`, tokens placed around the window
+    /// edges and on long and short lines: the windowed view finds the same
+    /// findings, at the same lines and columns, as one view of the whole.
+    #[test]
+    fn windowed_binary_view_matches_the_whole_view() {
+        let mut b = crate::rules::RuleSetBuilder::new();
+        b.add_file(crate::rules::parse_builtin().unwrap(), "built-in")
+            .unwrap();
+        let rules = Arc::new(b.build().unwrap());
+        let mut raw = vec![0u8; 2 * CHUNK + CHUNK / 2];
+        for i in (0..raw.len()).step_by(4093) {
+            raw[i] = b'\n';
+        }
+        let mut rng = Rng::new(18);
+        for (k, at) in [
+            1000,
+            CHUNK - 30,
+            CHUNK - OVERLAP - 5,
+            CHUNK + 17,
+            2 * CHUNK - 2,
+            2 * CHUNK + 4000,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let tok = expand("ghp_{alnum:36}", &mut rng);
+            let line = format!(" token{k} {tok} ");
+            raw[at..at + line.len()].copy_from_slice(line.as_bytes());
+        }
+        let path = PathBytes::from("blob.bin");
+        let mut step = BlobStep::new(rules.clone(), u64::MAX);
+        let windowed = step.find_binary(&raw, &path);
+        let view = blob::printable_view(&raw);
+        let whole = step.matches(&view, &path, |m| !rules.rules[m.rule].generic);
+        let whole = step.located(&view, &raw, whole, &path);
+        let key = |f: &Finding| (f.line, f.column, f.end_line, f.end_column, f.secret.clone());
+        assert!(whole.len() >= 5, "{}", whole.len());
+        assert_eq!(
+            windowed.iter().map(key).collect::<Vec<_>>(),
+            whole.iter().map(key).collect::<Vec<_>>()
+        );
+    }
 }

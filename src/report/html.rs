@@ -52,10 +52,10 @@ struct Group<'a> {
     places: Vec<Place>,
 }
 
-fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
+fn groups<'a>(r: &Report<'a>) -> Vec<Group<'a>> {
     let mut order: Vec<String> = Vec::new();
     let mut by_fp: BTreeMap<String, Group<'a>> = BTreeMap::new();
-    for j in findings {
+    for j in r.findings {
         let f = &j.finding;
         let fp = f.fingerprint();
         let g = by_fp.entry(fp.clone()).or_insert_with(|| {
@@ -69,15 +69,16 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
         if j.suppressed.is_none() && g.new.is_none() {
             g.new = Some(j);
         }
+        let c = f.commit.as_ref().map(|c| r.commit(c));
         g.places.push(Place {
-            path: f.location().as_str_lossy().into_owned(),
+            path: r.path(&f.location()).as_str_lossy().into_owned(),
             line: f.line,
             column: Some(f.column),
-            commit: f.commit.as_ref().map(|c| c.id.clone()),
-            author: f.commit.as_ref().map(|c| c.author.clone()),
-            email: f.commit.as_ref().map(|c| c.email.clone()),
-            date: f.commit.as_ref().map(|c| c.date.clone()),
-            summary: f.commit.as_ref().map(|c| c.summary.clone()),
+            commit: c.as_ref().map(|c| c.id.clone()),
+            author: c.as_ref().map(|c| c.author.clone()),
+            email: c.as_ref().map(|c| c.email.clone()),
+            date: c.as_ref().map(|c| c.date.clone()),
+            summary: c.map(|c| c.summary),
         });
         for o in &f.occurrences {
             // The first place is the finding itself: not listed twice.
@@ -89,10 +90,11 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
             }
             g.places.push(Place {
                 path: match &f.archive {
-                    Some(a) => crate::finding::join_archive_path(&o.path, &a.inner)
+                    Some(a) => r
+                        .path(&crate::finding::join_archive_path(&o.path, &a.inner))
                         .as_str_lossy()
                         .into_owned(),
-                    None => o.path.as_str_lossy().into_owned(),
+                    None => r.path(&o.path).as_str_lossy().into_owned(),
                 },
                 line: o.line,
                 column: None,
@@ -107,8 +109,8 @@ fn groups<'a>(findings: &'a [Judged]) -> Vec<Group<'a>> {
     // Author and date on every place: an occurrence's commit is described
     // wherever the report has met it (as a finding's own commit).
     let mut known: BTreeMap<String, (String, String, String, String)> = BTreeMap::new();
-    for j in findings {
-        if let Some(c) = &j.finding.commit {
+    for j in r.findings {
+        if let Some(c) = j.finding.commit.as_ref().map(|c| r.commit(c)) {
             known.entry(c.id.clone()).or_insert_with(|| {
                 (
                     c.author.clone(),
@@ -150,7 +152,7 @@ fn status(j: &Judged) -> (&'static str, String) {
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let groups = groups(r.findings);
+    let groups = groups(r);
     let history = r.findings.iter().any(|j| j.finding.commit.is_some());
     let new = r.findings.iter().filter(|j| j.suppressed.is_none()).count();
     let s = r.stats;

@@ -23,7 +23,7 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("rule".into(), json!(f.rule));
     m.insert("description".into(), json!(f.description));
-    m.insert("path".into(), path_value(&f.path));
+    m.insert("path".into(), path_value(&r.path(&f.path)));
     m.insert("line".into(), json!(f.line));
     m.insert("column".into(), json!(f.column));
     m.insert("end_line".into(), json!(f.end_line));
@@ -41,14 +41,14 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
     if let Some(a) = &f.archive {
         let chain: Vec<Value> = std::iter::once(&f.path)
             .chain(&a.inner)
-            .map(path_value)
+            .map(|p| path_value(&r.path(p)))
             .collect();
         m.insert("archive".into(), Value::Array(chain));
         if let Some(l) = &a.layer {
             m.insert("layer".into(), json!(l));
         }
     }
-    if let Some(c) = &f.commit {
+    if let Some(c) = f.commit.as_ref().map(|c| r.commit(c)) {
         m.insert(
             "commit".into(),
             json!({"id": c.id, "author": c.author, "email": c.email, "date": c.date, "summary": c.summary}),
@@ -58,7 +58,7 @@ fn finding_value(r: &Report<'_>, f: &Finding) -> Map<String, Value> {
         let occ: Vec<Value> = f
             .occurrences
             .iter()
-            .map(|o| json!({"commit": o.commit, "path": path_value(&o.path), "line": o.line}))
+            .map(|o| json!({"commit": o.commit, "path": path_value(&r.path(&o.path)), "line": o.line}))
             .collect();
         m.insert("occurrences".into(), Value::Array(occ));
     }

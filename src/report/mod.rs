@@ -10,7 +10,8 @@ mod text;
 
 use std::io::{self, Write};
 
-use crate::finding::Finding;
+use crate::finding::{CommitInfo, Finding, Redactor};
+use crate::paths::PathBytes;
 use crate::rules::RuleSet;
 use crate::stats::{Stats, SuppressReason};
 
@@ -87,6 +88,10 @@ pub struct Report<'a> {
     pub stats: &'a Stats,
     pub rules: &'a RuleSet,
     pub show_secrets: bool,
+    /// Every secret of the run, redacted in the other text a report prints
+    /// (commit summaries, authors, paths); `Redactor::none()` with
+    /// `--show-secrets`.
+    pub redactor: &'a Redactor,
     /// Colour and grouping (text on a terminal).
     pub color: bool,
     /// The directory scanned, as given on the command line, when findings'
@@ -121,6 +126,26 @@ impl Report<'_> {
             String::from_utf8_lossy(f.secret.expose()).into_owned()
         } else {
             f.secret.redacted()
+        }
+    }
+
+    /// A path as reports print it: with the run's secrets redacted.
+    pub fn path<'p>(&self, p: &'p PathBytes) -> std::borrow::Cow<'p, PathBytes> {
+        match self.redactor.bytes(&p.0) {
+            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(p),
+            std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(PathBytes(b)),
+        }
+    }
+
+    /// A commit's free text (summary, author, email) with the run's secrets
+    /// redacted.
+    pub fn commit(&self, c: &CommitInfo) -> CommitInfo {
+        CommitInfo {
+            id: c.id.clone(),
+            author: self.redactor.text(&c.author).into_owned(),
+            email: self.redactor.text(&c.email).into_owned(),
+            date: c.date.clone(),
+            summary: self.redactor.text(&c.summary).into_owned(),
         }
     }
 }

@@ -78,12 +78,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "{}: {} (in {}:{}:{})",
                     f.description,
                     r.secret_text(f),
-                    f.location().as_str_lossy(),
+                    r.path(&f.location()).as_str_lossy(),
                     f.line,
                     f.column
                 ),
             };
-            let mut physical = json!({"artifactLocation": {"uri": uri(&f.path.0)}});
+            let mut physical = json!({"artifactLocation": {"uri": uri(&r.path(&f.path).0)}});
             if f.archive.is_none() {
                 physical["region"] = region;
             }
@@ -98,13 +98,13 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             if let Some(i) = index {
                 result["ruleIndex"] = json!(i);
             }
-            if let Some(c) = &f.commit {
+            if let Some(c) = f.commit.as_ref().map(|c| r.commit(c)) {
                 result["properties"] = json!({"commit": c.id, "author": c.author, "date": c.date});
             }
             if let Some(a) = &f.archive {
                 let chain: Vec<String> = std::iter::once(&f.path)
                     .chain(&a.inner)
-                    .map(|p| p.as_str_lossy().into_owned())
+                    .map(|p| r.path(p).as_str_lossy().into_owned())
                     .collect();
                 result["properties"]["archive"] = json!(chain);
                 if let Some(l) = &a.layer {

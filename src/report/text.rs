@@ -40,7 +40,8 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 None => format!("  (suppressed: {})", reason.as_str()),
             },
         };
-        let path = f.location();
+        let location = f.location();
+        let path = r.path(&location);
         let status = match &j.verification {
             Some(v) => format!("{status}  [{}]", v.status.as_str().to_uppercase()),
             None => status,

@@ -553,3 +553,42 @@ fn fuzz_regressions_replay() {
     }
     assert!(replayed > 0, "no regression files under {}", root.display());
 }
+
+// #18 item 6: one byte inserted inside an .idx's offset table. libgit2 still
+// takes the file (it allows up to 8 × (n - 1) extra bytes for the 64-bit
+// offset table) and followed the shifted offsets out of the pack: SIGSEGV in
+// git_packfile_unpack_header, with the pack reader on and off. The guard
+// used to skip an index it could not parse instead of refusing it.
+#[test]
+fn issue18_6_byte_inserted_in_idx_offset_table() {
+    let (h, _secret, _victim) = two_commits(1861);
+    let (_pack, idx) = h.repack();
+    let clean = std::fs::read(&idx).unwrap();
+    let n = u32::from_be_bytes(clean[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let table = 1032 + n * 24;
+    for k in (0..n * 4).step_by(3) {
+        let mut ix = clean.clone();
+        ix.insert(table + k, 0x7f);
+        std::fs::write(&idx, &ix).unwrap();
+        for reader in ["on", "off"] {
+            let r = h.history(reader);
+            assert_eq!(r.code, 2, "byte at {k}, reader {reader}:\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(".idx") && r.stderr.contains("size does not fit"),
+                "byte at {k}, reader {reader}: the error does not name the index:\n{}",
+                r.stderr
+            );
+        }
+    }
+    // A 64-bit offset entry that points past the pack is caught too.
+    let mut ix = clean.clone();
+    ix[table..table + 4].copy_from_slice(&0x8000_0000u32.to_be_bytes());
+    let end = ix.len() - 40;
+    ix.splice(end..end, (1u64 << 40).to_be_bytes());
+    std::fs::write(&idx, &ix).unwrap();
+    for reader in ["on", "off"] {
+        let r = h.history(reader);
+        assert_eq!(r.code, 2, "64-bit offset, reader {reader}:\n{}", r.stderr);
+        assert!(r.stderr.contains("outside the pack"), "{}", r.stderr);
+    }
+}

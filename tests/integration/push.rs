@@ -892,3 +892,103 @@ fn pre_push_hook_keeps_and_feeds_an_existing_hook() {
     .expect(0);
     assert!(std::fs::read_to_string(&old).unwrap().contains("cat >"));
 }
+
+// #18 item 7: a secret that also appears in a commit subject (and a path)
+// was printed in full, without --show-secrets, in history's JSON `summary`,
+// the HTML report's row title, pre-receive's `remote:` lines and pre-push's
+// stderr. Every secret found in a run is redacted wherever it appears.
+#[test]
+fn issue18_7_secret_in_a_commit_subject_or_path_is_redacted_everywhere() {
+    let token = fake::github_pat(1871);
+    let (s, g) = setup("");
+    g.write("deploy.env", format!("token = \"{token}\"\n"));
+    g.write(&format!("keys/{token}.txt"), "x\n");
+    g.commit_all(&format!("add token {token} for deploys"));
+    // history: JSON and HTML (text and SARIF go through the same redactor).
+    for format in ["json", "html", "sarif", "text"] {
+        let r = run(leakscan()
+            .current_dir(g.path())
+            .args(["history", "--all", "--format", format]));
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(
+            !r.stdout.contains(&token) && !r.stderr.contains(&token),
+            "{format}: the token is printed in full:\n{}",
+            r.stdout
+        );
+        if format == "json" {
+            assert!(
+                r.stdout.contains("add token ghp_…(40) for deploys"),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+    // --show-secrets still shows it.
+    let r = run(leakscan().current_dir(g.path()).args([
+        "history",
+        "--all",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]));
+    assert!(r.stdout.contains(&format!("add token {token} for deploys")));
+    // pre-receive (refused).
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("push refused"), "{err}");
+    assert!(
+        !err.contains(&token),
+        "remote: lines show the token:\n{err}"
+    );
+    assert!(err.contains("\"add token ghp_…(40) for deploys\""), "{err}");
+    // pre-push, on the client.
+    s.hook("exit 0\n");
+    run(leakscan()
+        .current_dir(g.path())
+        .args(["install-hook", "--pre-push"]))
+    .expect(0);
+    let path = path_with_leakscan();
+    let (code, err) = push_env(&g, &["origin", "main"], &[("PATH", &path)]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("push refused"), "{err}");
+    assert!(!err.contains(&token), "pre-push shows the token:\n{err}");
+}
+
+// #18 item 5: a push whose only new blob is over the size limit (a token on
+// its first line) was accepted, "no new secrets in 1 new commit (0 blobs)".
+// Content the hook did not read is never accepted: pre-receive refuses the
+// push saying why, and so does pre-push.
+#[test]
+fn issue18_5_blob_over_the_size_limit_is_not_accepted_unread() {
+    let (s, g) = setup("--max-file-size 16K");
+    let before = s.rev("main");
+    let mut big = secret_line(1851);
+    while big.len() < 64 << 10 {
+        big.push_str("filler line of a large generated file\n");
+    }
+    g.write("big.txt", &big);
+    g.commit_all("big file");
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("push refused") && err.contains("over the size limit"),
+        "{err}"
+    );
+    assert_eq!(s.rev("main"), before);
+    // pre-push, given git's input directly.
+    let tip = head(&g);
+    let base = before.unwrap();
+    let input = format!("refs/heads/main {tip} refs/heads/main {base}\n");
+    let r = run_with_stdin(
+        leakscan().current_dir(g.path()).args([
+            "pre-push",
+            "--max-file-size",
+            "16K",
+            "origin",
+            "file:///nowhere",
+        ]),
+        Some(input.as_bytes()),
+    )
+    .expect(2);
+    assert!(r.stderr.contains("over the size limit"), "{}", r.stderr);
+}

@@ -378,3 +378,35 @@ fn issue14_6_staged_with_file_names_checks_the_files_it_is_given() {
     let r = g.staged_in(g.path(), &["b.env"]).expect(1);
     assert_eq!(secrets(&r), [new.as_str()]);
 }
+
+/// `text` in UTF-16, little- or big-endian, without a byte-order mark.
+fn utf16_no_bom(text: &str, le: bool) -> Vec<u8> {
+    text.encode_utf16()
+        .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+        .collect()
+}
+
+// #18 item 3: UTF-16 without a byte-order mark was "1 binary, 0 findings",
+// exit 0 (with a mark the secret was found). It is told by its shape now, in
+// both byte orders, by every mode.
+#[test]
+fn issue18_3_utf16_without_a_byte_order_mark_is_decoded() {
+    let tok = fake::github_pat(1831);
+    let text = format!("# settings\r\ntoken = \"{tok}\"\r\nregion = eu\r\n");
+    let t = Tree::new();
+    t.write("le.txt", utf16_no_bom(&text, true));
+    t.write("be.txt", utf16_no_bom(&text, false));
+    assert_eq!(
+        secrets(&t.scan_json(&[]).expect(1)),
+        [tok.as_str(), tok.as_str()]
+    );
+    // The pre-commit hook, then history.
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    g.write("le.txt", utf16_no_bom(&text, true));
+    g.git(&["add", "-A"]);
+    assert_eq!(secrets(&g.staged().expect(1)), [tok.as_str()]);
+    g.commit_all("add");
+    assert_eq!(secrets(&history(&g).expect(1)), [tok.as_str()]);
+}

@@ -837,3 +837,103 @@ fn staged_merge_does_not_report_what_the_other_branch_committed() {
     let r = g.staged().expect(1);
     assert_eq!(found(&r), vec![("conflict.txt".into(), 2, mine)]);
 }
+
+/// `.git/index` with `from` (an entry's path, found by its bytes) changed to
+/// `to` of the same length; `flags` ORed into that entry's 16-bit flags.
+fn patch_index(g: &Git, from: &str, to: &str, flags: u16) {
+    assert_eq!(from.len(), to.len());
+    let p = g.path().join(".git").join("index");
+    let mut d = std::fs::read(&p).unwrap();
+    let at = d
+        .windows(from.len() + 1)
+        .position(|w| &w[..from.len()] == from.as_bytes() && w[from.len()] == 0)
+        .unwrap_or_else(|| panic!("{from} not in the index"));
+    d[at..at + from.len()].copy_from_slice(to.as_bytes());
+    // Version 2 entries: the flags are the two bytes before the path.
+    let f = u16::from_be_bytes([d[at - 2], d[at - 1]]) | flags;
+    d[at - 2..at].copy_from_slice(&f.to_be_bytes());
+    std::fs::write(&p, d).unwrap();
+}
+
+// #18 item 1: `git commit` records index entries in file order and does not
+// check their order, uniqueness or the file's checksum. An index whose
+// entries are out of order (one byte of a name changed) passed `staged`
+// with exit 0 while git committed the token. Every index git would commit
+// differently from a sorted walk is refused (exit 2, naming the index).
+#[test]
+fn issue18_1_index_git_would_commit_differently_is_refused() {
+    let tok = fake::github_pat(1811);
+    // (what, [(entry, its new name, flags ORed in)]); names keep their length.
+    type Patch = (&'static str, &'static str, u16);
+    let cases: [(&str, &[Patch]); 4] = [
+        ("out of order", &[("deploy.sh", "$eploy.sh", 0)]),
+        ("duplicate", &[("b.sh", "a.sh", 0)]),
+        ("merged and conflicted", &[("b.sh", "a.sh", 0x2000)]),
+        (
+            "stage below the previous",
+            &[("a.sh", "a.sh", 0x2000), ("b.sh", "a.sh", 0)],
+        ),
+    ];
+    for (what, patches) in cases {
+        let g = Git::init();
+        g.write("README", "x\n");
+        g.commit_all("init");
+        g.write("a.sh", format!("token=\"{tok}\"\n"));
+        g.write("b.sh", "b\n");
+        g.write("d/y.txt", "y\n");
+        g.write("deploy.sh", format!("token=\"{tok}\"\n"));
+        g.git(&["add", "-A"]);
+        for (from, to, flags) in patches.iter() {
+            patch_index(&g, from, to, *flags);
+        }
+        let r = g.staged();
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(".git/index") && r.stderr.contains("index:"),
+            "{what}: the error must name the index: {}",
+            r.stderr
+        );
+    }
+    // A damaged trailing checksum alone: git reads and commits the entries
+    // as they are, and so does `staged` (the token is found).
+    let g = Git::init();
+    g.write("README", "x\n");
+    g.commit_all("init");
+    g.write("deploy.sh", format!("token=\"{tok}\"\n"));
+    g.git(&["add", "-A"]);
+    let p = g.path().join(".git").join("index");
+    let mut d = std::fs::read(&p).unwrap();
+    let n = d.len();
+    d[n - 1] ^= 0xff;
+    std::fs::write(&p, d).unwrap();
+    assert_eq!(g.git_status(&["write-tree"]).0, 0, "git reads it");
+    let r = g.staged().expect(1);
+    assert_eq!(r.findings().len(), 1);
+}
+
+// #18 item 9 (sparse half): with `git sparse-checkout set --sparse-index`,
+// the index holds directory entries (a tree for each directory outside the
+// cone) and an `sdir` extension; `staged` exited 2, "nothing was checked",
+// blocking every commit. Sparse directories are read as the trees git
+// commits (HEAD's, unchanged), and what is staged in the cone is judged.
+#[test]
+fn issue18_9_sparse_index_is_read() {
+    let g = Git::init();
+    g.write("app/main.rs", "fn main() {}\n");
+    g.write("vendor/lib/a.txt", "a\n");
+    g.write("vendor/lib/b.txt", "b\n");
+    g.write("docs/readme.md", "docs\n");
+    g.commit_all("init");
+    g.git(&["sparse-checkout", "set", "--sparse-index", "app"]);
+    let ls = g.git(&["ls-files", "--sparse", "-s"]);
+    assert!(ls.contains("vendor/"), "not a sparse index:\n{ls}");
+    let tok = fake::github_pat(1891);
+    g.write("app/conf.rs", format!("const T: &str = \"{tok}\";\n"));
+    g.git(&["add", "app/conf.rs"]);
+    let r = g.staged().expect(1);
+    assert_eq!(found(&r), [("app/conf.rs".to_string(), 1, tok)]);
+    assert_eq!(stats(&r)["scanned"], 1, "{}", r.stdout);
+    // Nothing staged: clean.
+    g.git(&["reset", "-q"]);
+    g.staged().expect(0);
+}

@@ -1171,3 +1171,140 @@ fn merge_reads_odd_reports_without_panicking() {
     let run3 = run(leakscan().args(["sweep", "merge", "-q"]).arg(&odd)).expect(2);
     assert!(run3.stderr.contains("not listed"), "{}", run3.stderr);
 }
+
+// #18 item 8: `sweep --show-secrets -o FILE` created FILE 0644, and
+// `--state DIR --show-secrets` left plaintext in DIR/repos/*.json (0644).
+// The report with plaintext is 0600; state never holds plaintext.
+#[test]
+fn issue18_8_plaintext_only_in_the_final_report_and_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let (r, s, _) = acme();
+    let out_dir = tempfile::tempdir().unwrap();
+    let report = out_dir.path().join("report.json");
+    let state = out_dir.path().join("state");
+    let all = [&s.shared, &s.fork, &s.branch, &s.tag, &s.flash];
+    let run = run(leakscan().arg("sweep").arg(r.path()).args([
+        "--format",
+        "json",
+        "-q",
+        "--show-secrets",
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(all.iter().all(|s| text.contains(s.as_str())));
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "report mode {mode:o}");
+    let mut files = 0;
+    for e in walk_files(&state) {
+        files += 1;
+        let bytes = std::fs::read(&e).unwrap();
+        let body = String::from_utf8_lossy(&bytes);
+        for secret in all {
+            assert!(
+                !body.contains(secret.as_str()),
+                "{} holds a plaintext secret",
+                e.display()
+            );
+        }
+    }
+    assert!(files > 1, "the state directory holds results");
+    // A rerun asking for plaintext again rescans (state cannot give it).
+    let again = run_json_report(&r, &state);
+    let doc: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        doc["sweep"]["show_secrets"],
+        Value::Bool(true),
+        "{}",
+        again.stderr
+    );
+}
+
+fn run_json_report(r: &Root, state: &Path) -> Run {
+    run(leakscan().arg("sweep").arg(r.path()).args([
+        "--format",
+        "json",
+        "--show-secrets",
+        "--state",
+        state.to_str().unwrap(),
+    ]))
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+// #18 item 4: a directory under a root that cannot be listed (mode 000, a
+// repository inside, the sweep run unprivileged) was a warning and exit 0,
+// with or without --state. It is a failure named in the report (exit 2).
+#[test]
+fn issue18_4_a_directory_that_cannot_be_listed_fails_the_sweep() {
+    use std::os::unix::fs::PermissionsExt;
+    let nobody = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !nobody {
+        eprintln!("skipped: cannot run as an unprivileged user (setpriv to uid 65534 failed)");
+        return;
+    }
+    let r = Root::new();
+    r.init("locked/app");
+    r.write(
+        "locked/app/a.env",
+        &format!("T=\"{}\"\n", fake::github_pat(1841)),
+    );
+    r.commit("locked/app", "a");
+    r.write("notes.txt", "not in any repository\n");
+    let open = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    open(r.path(), 0o755);
+    open(&r.join("notes.txt"), 0o644);
+    open(&r.join("locked"), 0o000);
+    let state = tempfile::tempdir().unwrap();
+    open(state.path(), 0o777);
+    let state_dir = state.path().join("s");
+    for extra in [vec![], vec!["--state", state_dir.to_str().unwrap()]] {
+        let run = run(std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_leakscan"))
+            .arg("sweep")
+            .arg(r.path())
+            .args(["--format", "json"])
+            .args(&extra)
+            .env("HOME", state.path()));
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let failed: Vec<&Value> = doc["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["status"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{extra:?}: {}", run.stdout);
+        assert_eq!(failed[0]["repo"], "locked", "{}", run.stdout);
+        assert!(
+            failed[0]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot be listed")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stderr.contains("locked"), "{}", run.stderr);
+    }
+    open(&r.join("locked"), 0o755);
+}

@@ -114,6 +114,7 @@ impl Event<'_> {
             }
         }
         if let Some(fs) = self.findings {
+            let redactor = crate::finding::Redactor::new(fs.iter().map(|f| &f.secret));
             v["findings_total"] = json!(fs.len());
             v["findings"] = fs
                 .iter()
@@ -122,7 +123,7 @@ impl Event<'_> {
                     json!({
                         "rule": f.rule,
                         "commit": f.commit.as_ref().map(|c| c.id.clone()),
-                        "path": f.location().as_str_lossy(),
+                        "path": String::from_utf8_lossy(&redactor.bytes(&f.location().0)),
                         "line": f.line,
                     })
                 })

@@ -134,6 +134,13 @@ pub fn run(args: PrePushArgs) -> Result<Exit> {
         );
         return Ok(Exit::Error);
     }
+    if let Some(why) = checked.unread() {
+        eprintln!(
+            "leakscan: push stopped: {why}, so the push was not fully checked \
+             (`git push --no-verify` skips this hook)"
+        );
+        return Ok(Exit::Error);
+    }
     if !args.policy.quiet {
         eprintln!(
             "leakscan: no new secrets in {} commit{} to push ({:.2} s)",

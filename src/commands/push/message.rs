@@ -2,12 +2,14 @@
 //! hook's lines prefixed with `remote:`). Paths, ref names and commit
 //! summaries come from the pusher and may hold terminal control sequences:
 //! every name is escaped (`escape`) before it is printed. Secrets are
-//! redacted, always.
+//! redacted, always: in their own field, and wherever else one appears in
+//! what is printed (a summary, an author, a path) through a `Redactor` of
+//! every secret the check found.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Redactor};
 
 use super::Checked;
 
@@ -61,6 +63,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// The list of findings, grouped by commit (oldest commit first).
 pub fn findings(new: &[Finding]) -> String {
+    let redactor = Redactor::new(new.iter().map(|f| &f.secret));
+    let clean = |text: &[u8]| escape(&redactor.bytes(text));
     let mut by_commit: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
     for f in new {
         let key = match &f.commit {
@@ -80,9 +84,9 @@ pub fn findings(new: &[Finding]) -> String {
                 let _ = writeln!(
                     s,
                     "\n  commit {id}  \"{}\"\n  author {} <{}>, {}",
-                    escape(c.summary.as_bytes()),
-                    escape(c.author.as_bytes()),
-                    escape(c.email.as_bytes()),
+                    clean(c.summary.as_bytes()),
+                    clean(c.author.as_bytes()),
+                    clean(c.email.as_bytes()),
                     c.date
                 );
             }
@@ -96,7 +100,7 @@ pub fn findings(new: &[Finding]) -> String {
             let _ = writeln!(
                 s,
                 "      {}:{}:{}  {}  {}",
-                escape(&f.location().0),
+                clean(&f.location().0),
                 f.line,
                 f.column,
                 escape(f.rule.as_bytes()),

@@ -31,7 +31,7 @@ use crate::paths::PathBytes;
 use crate::pipeline::BlobStep;
 use crate::report::Format;
 use crate::settings::{self, BaselineChoice, Output, Settings};
-use crate::stats::{ErrorKind, Stats, SuppressReason};
+use crate::stats::{ErrorKind, SkipReason, Stats, SuppressReason};
 use crate::suppress::Verdict;
 
 /// What to check: commits reachable from `tips` and from none of `known`.
@@ -59,6 +59,28 @@ pub struct Checked {
     pub stats: Stats,
     /// Where the policy came from, for the pusher.
     pub policy_note: Option<String>,
+}
+
+impl Checked {
+    /// Why part of the push was not read, if it was not: a blob over the size
+    /// limit was skipped. A push is never accepted with content unread.
+    pub fn unread(&self) -> Option<String> {
+        let n = self
+            .stats
+            .skipped
+            .get(&SkipReason::TooLarge)
+            .copied()
+            .unwrap_or(0);
+        (n > 0).then(|| {
+            format!(
+                "{n} new blob{} over the size limit {} not read (raise the limit, \
+                 `--max-file-size` or `max_file_size` in the policy's .leakscan.toml, to check {})",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "was" } else { "were" },
+                if n == 1 { "it" } else { "them" }
+            )
+        })
+    }
 }
 
 /// How a bounded check ended.

@@ -279,7 +279,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
                     .map(|e| e.msg.as_str())
                     .unwrap_or_default()
             )),
-            Ok(_) => None,
+            Ok(c) => c.unread(),
         },
     };
     let mut checked = match outcome {

@@ -2,7 +2,8 @@
 //! `.git` directory or file) and bare repository (`HEAD`, `objects/`,
 //! `refs/`) under the roots, at any depth, without descending into a git
 //! directory; or the paths of a list file. Files under a root that belong to
-//! no repository are counted and a few named, never silently ignored.
+//! no repository are counted and a few named, never silently ignored; a
+//! directory that cannot be listed is an error (it may hold repositories).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,8 +34,10 @@ pub struct Discovered {
     pub outside_files: u64,
     /// The first `OUTSIDE_NAMED` of them, by name.
     pub outside_named: BTreeSet<String>,
-    /// Directories that could not be listed.
-    pub errors: Vec<String>,
+    /// Directories (or entries) under a root that could not be examined:
+    /// (name in reports, why). Repositories may hide in them, so each is a
+    /// failure of the sweep, reported like a repository that failed.
+    pub errors: Vec<(String, String)>,
 }
 
 /// Is `dir` a bare repository (as git recognises one, roughly)?
@@ -142,7 +145,10 @@ fn walk(root: &Path, prefix: Option<&str>, out: &mut Discovered) {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) => {
-                out.errors.push(format!("{}: {e}", dir.display()));
+                out.errors.push((
+                    name_of(&rel),
+                    format!("{}: cannot be listed: {e}", dir.display()),
+                ));
                 continue;
             }
         };
@@ -150,7 +156,10 @@ fn walk(root: &Path, prefix: Option<&str>, out: &mut Discovered) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    out.errors.push(format!("{}: {e}", dir.display()));
+                    out.errors.push((
+                        name_of(&rel),
+                        format!("{}: cannot be listed: {e}", dir.display()),
+                    ));
                     continue;
                 }
             };
@@ -175,7 +184,10 @@ fn walk(root: &Path, prefix: Option<&str>, out: &mut Discovered) {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => out.errors.push(format!("{}: {e}", entry.path().display())),
+                Err(e) => out.errors.push((
+                    name_of(&child_rel),
+                    format!("{}: cannot be examined: {e}", entry.path().display()),
+                )),
             }
         }
     }

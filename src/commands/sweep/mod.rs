@@ -123,9 +123,17 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         key_id: key.id(),
     };
     let found = discover::discover(&args.roots, args.repo_list.as_deref())?;
-    for e in &found.errors {
-        eprintln!("leakscan: warning: {e}");
-    }
+    // What could not be examined is a failure named in the report (in one
+    // shard only, so merged shards name it once).
+    let unlisted: Vec<report::RepoResult> = if shard.map_or(true, |(i, _)| i == 0) {
+        found
+            .errors
+            .iter()
+            .map(|(name, why)| report::RepoResult::failed(name, why))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let outside = Outside {
         files: found.outside_files,
         paths: found.outside_named.iter().cloned().collect(),
@@ -151,7 +159,13 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     };
     let bar = progress_bar(out, repos.len() as u64);
     let (mut reused, mut scanned) = (0usize, 0usize);
-    let mut results = Vec::with_capacity(repos.len());
+    let mut results = Vec::with_capacity(repos.len() + unlisted.len());
+    for r in unlisted {
+        if !out.quiet {
+            failed_note(&r);
+        }
+        results.push(r);
+    }
     let mut interrupted = None;
     let hint_after = (state.is_none() && !out.quiet).then(state_hint_after);
     let mut hinted = false;
@@ -422,7 +436,9 @@ fn write(report: &Report, out: &SweepOutput) -> Result<()> {
     };
     let result = match &out.output {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            // Plaintext secrets: readable by the owner only (0600).
+            let file = crate::outcome::create_report(path, report.show_secrets)
+                .map_err(|e| Error::io(path, e))?;
             emit(&mut std::io::BufWriter::new(file)).map_err(|e| Error::io(path, e))
         }
         None => emit(&mut std::io::BufWriter::new(std::io::stdout().lock()))

@@ -156,6 +156,21 @@ pub struct RepoResult {
     pub secrets: Vec<Hit>,
 }
 
+impl RepoResult {
+    /// A failure: nothing was read from `repo`, for `why`.
+    pub fn failed(repo: &str, why: &str) -> RepoResult {
+        RepoResult {
+            repo: repo.to_string(),
+            status: Status::Failed,
+            error: Some(why.to_string()),
+            commits: 0,
+            blobs: 0,
+            bytes: 0,
+            secrets: Vec::new(),
+        }
+    }
+}
+
 /// Files under the roots that belong to no repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outside {

@@ -4,7 +4,8 @@
 //! digest, key id). A rerun reuses a result whose tips and settings match;
 //! a killed sweep loses at most the repositories in flight. `outside.json`
 //! keeps the files found outside any repository, so the report can be
-//! rebuilt from the directory alone (`sweep merge DIR`).
+//! rebuilt from the directory alone (`sweep merge DIR`). Never a plaintext
+//! secret, even under `--show-secrets`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,8 +116,17 @@ impl State {
             .filter(|e| e.result.repo == repo)
     }
 
+    /// Saves `entry` without any plaintext secret: state holds the HMAC
+    /// keys and redacted forms only, so a `--show-secrets` sweep's state is
+    /// no more sensitive than any other (its plaintext goes only to the
+    /// final report, created 0600). A rerun asking for plaintext rescans.
     pub fn save(&self, entry: &Entry) -> Result<()> {
-        let bytes = serde_json::to_vec(entry).map_err(|e| Error::Usage(e.to_string()))?;
+        let mut entry = entry.clone();
+        entry.show_secrets = false;
+        for h in &mut entry.result.secrets {
+            h.plaintext = None;
+        }
+        let bytes = serde_json::to_vec(&entry).map_err(|e| Error::Usage(e.to_string()))?;
         write_atomic(&self.file(&entry.result.repo), &bytes)
     }
 

@@ -104,6 +104,9 @@ pub struct Index<'a> {
     n: usize,
     /// Entries in the 64-bit offset table.
     large: usize,
+    /// Version 1 (only through `as_libgit2`): no header, each id preceded
+    /// by its 32-bit offset, no CRCs.
+    v1: bool,
 }
 
 impl<'a> Index<'a> {
@@ -121,7 +124,93 @@ impl<'a> Index<'a> {
             d,
             n,
             large: (d.len() - min_len) / 8,
+            v1: false,
         })
+    }
+
+    /// The index as libgit2 takes it (`pack_index_check_locked`), which is
+    /// laxer than `new`: no version-2 header means version 1, and a
+    /// version-2 file may be up to `8 × (n - 1)` bytes longer than its
+    /// tables (any length in between). `Ok(None)`: libgit2 refuses the file,
+    /// so never reads through it. `Ok(Some)`: libgit2 uses it and it is safe
+    /// to check lookups against (its ids strictly sorted, its fan-out
+    /// agreeing with them, so a lookup here lands where libgit2's does; each
+    /// offset is still checked where it is used). `Err`: libgit2 would read
+    /// through it but lookups here could not follow it. Version 1 files
+    /// (which libgit2 still reads) are checked the same way.
+    pub fn as_libgit2(d: &'a [u8]) -> Result<Option<Index<'a>>, String> {
+        const V1_HEADER: usize = 256 * 4;
+        let v2 = d.len() >= 8 && d.starts_with(&IDX_MAGIC[..4]);
+        if v2 && be32(d, 4) != 2 {
+            return Ok(None);
+        }
+        let fan_at = if v2 { 8 } else { 0 };
+        if d.len() < fan_at + V1_HEADER + 40 {
+            return Ok(None);
+        }
+        let mut prev = 0;
+        for b in 0..256 {
+            let c = be32(d, fan_at + b * 4);
+            if c < prev {
+                return Ok(None);
+            }
+            prev = c;
+        }
+        let n = prev as u64;
+        let len = d.len() as u64;
+        if !v2 && len != V1_HEADER as u64 + n * 24 + 40 {
+            return Ok(None);
+        }
+        let min = (IDX_HEADER as u64) + n * 28 + 40;
+        if v2 && (len < min || len > min + n.saturating_sub(1) * 8) {
+            return Ok(None);
+        }
+        if v2 && (len - min) % 8 != 0 {
+            // Git writes whole 8-byte entries: bytes were inserted or lost,
+            // and every offset after them is read shifted.
+            return Err("its size does not fit its tables (bytes inserted or lost)".into());
+        }
+        let ix = Index::lax(d);
+        let mut count = 0usize;
+        for b in 0..256usize {
+            let upto = be32(d, fan_at + b * 4) as usize;
+            while count < upto {
+                let id = ix.id_at(count);
+                if id[0] as usize != b {
+                    return Err(format!(
+                        "its fan-out table disagrees with object {count}'s id"
+                    ));
+                }
+                if count > 0 && ix.id_at(count - 1) >= id {
+                    return Err(format!("its ids are not sorted (at position {count})"));
+                }
+                count += 1;
+            }
+        }
+        Ok(Some(ix))
+    }
+
+    /// An index (version 1 or 2) that `as_libgit2` accepted, without checking it
+    /// again.
+    pub fn lax(d: &'a [u8]) -> Index<'a> {
+        if !d.starts_with(&IDX_MAGIC[..4]) {
+            return Index {
+                d,
+                n: be32(d, 255 * 4) as usize,
+                large: 0,
+                v1: true,
+            };
+        }
+        let n = be32(d, 8 + 255 * 4) as usize;
+        let min = IDX_HEADER + n * 28 + 40;
+        Index {
+            d,
+            n,
+            // Whole 8-byte entries before the two checksums (libgit2 reads
+            // up to the first checksum's end: never fewer bytes).
+            large: d.len().saturating_sub(min) / 8,
+            v1: false,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -130,13 +219,18 @@ impl<'a> Index<'a> {
 
     /// The id at sorted position `pos`.
     pub fn id_at(&self, pos: usize) -> &'a [u8] {
+        if self.v1 {
+            let at = 256 * 4 + pos * 24 + 4;
+            return &self.d[at..at + 20];
+        }
         let at = IDX_HEADER + pos * 20;
         &self.d[at..at + 20]
     }
 
     /// The sorted position of `id`.
     pub fn position(&self, id: &[u8]) -> Option<usize> {
-        let fan = |b: usize| be32(self.d, 8 + b * 4) as usize;
+        let fan_at = if self.v1 { 0 } else { 8 };
+        let fan = |b: usize| be32(self.d, fan_at + b * 4) as usize;
         let lo = if id[0] == 0 {
             0
         } else {
@@ -158,6 +252,9 @@ impl<'a> Index<'a> {
     /// The pack offset of the entry at sorted position `pos`; `None` when
     /// it points past the 64-bit offset table.
     pub fn offset(&self, pos: usize) -> Option<u64> {
+        if self.v1 {
+            return Some(u64::from(be32(self.d, 256 * 4 + pos * 24)));
+        }
         let small = IDX_HEADER + self.n * 24;
         let o = be32(self.d, small + pos * 4);
         if o & 0x8000_0000 == 0 {
@@ -167,6 +264,7 @@ impl<'a> Index<'a> {
         if k >= self.large {
             return None;
         }
+        debug_assert!(small + self.n * 4 + k * 8 + 8 <= self.d.len());
         let at = small + self.n * 4 + k * 8;
         Some(u64::from_be_bytes(
             self.d[at..at + 8].try_into().expect("8 bytes"),
