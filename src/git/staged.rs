@@ -415,11 +415,23 @@ impl Changes {
         self.scan_unchanged_one(file)
     }
 
-    /// `scan_unchanged_one` of every file of `files`, in one pass: the same
-    /// answers, in the same order.
+    /// Every file of `files`, in one pass over the index.
     fn scan_unchanged_all(&self) -> Result<Vec<Near>, String> {
-        let mut near: Vec<Near> = self
-            .files
+        let all: Vec<&StagedFile> = self.files.iter().collect();
+        self.scan_near(&all)
+    }
+
+    /// One file alone (a change too large to batch).
+    fn scan_unchanged_one(&self, file: &StagedFile) -> Result<Near, String> {
+        let mut near = self.scan_near(&[file])?;
+        Ok(near.pop().expect("one answer per file"))
+    }
+
+    /// For each of `targets`, in one pass over the index: is its content
+    /// anywhere in HEAD, and which unchanged files (same name first, then
+    /// same directory) it might have been copied from.
+    fn scan_near(&self, targets: &[&StagedFile]) -> Result<Vec<Near>, String> {
+        let mut near: Vec<Near> = targets
             .iter()
             .map(|f| Near {
                 in_head: self.deleted.iter().any(|(_, d)| *d == f.id)
@@ -433,15 +445,14 @@ impl Changes {
         if self.initial {
             return Ok(near);
         }
-        let keys: Vec<(&[u8], &[u8], [u8; 20])> = self
-            .files
+        let keys: Vec<(&[u8], &[u8], [u8; 20])> = targets
             .iter()
             .map(|f| {
                 let (d, n) = split_dir(&f.path.0);
                 (d, n, oid_bytes(f.id))
             })
             .collect();
-        let mut same_dir: Vec<Vec<(PathBytes, Oid)>> = vec![Vec::new(); self.files.len()];
+        let mut same_dir: Vec<Vec<(PathBytes, Oid)>> = vec![Vec::new(); targets.len()];
         let mut changed = self.files.iter().map(|f| f.path.0.as_slice()).peekable();
         entries
             .for_each(|_, e| {
@@ -474,53 +485,6 @@ impl Changes {
             near.sources.extend(same_dir);
             near.sources.truncate(MAX_UNCHANGED_SOURCES);
         }
-        Ok(near)
-    }
-
-    fn scan_unchanged_one(&self, file: &StagedFile) -> Result<Near, String> {
-        let id = file.id;
-        let mut near = Near {
-            in_head: self.deleted.iter().any(|(_, d)| *d == id)
-                || self.files.iter().any(|f| f.head == Some(id)),
-            sources: Vec::new(),
-        };
-        let Some(entries) = &self.entries else {
-            return Ok(near);
-        };
-        if self.initial {
-            return Ok(near);
-        }
-        let (dir, name) = split_dir(&file.path.0);
-        let want = oid_bytes(id);
-        let mut same_dir = Vec::new();
-        // Changed paths in index order, for a merge-style membership test.
-        let mut changed = self.files.iter().map(|f| f.path.0.as_slice()).peekable();
-        entries
-            .for_each(|_, e| {
-                while changed.next_if(|c| *c < e.path).is_some() {}
-                let is_changed = changed.peek() == Some(&e.path);
-                if e.stage != 0 || e.intent_to_add || is_changed || e.mode & MODE_TYPE != MODE_FILE
-                {
-                    return Ok(Step::Next);
-                }
-                near.in_head |= *e.id == want;
-                let (d, n) = split_dir(e.path);
-                if n == name && near.sources.len() < MAX_UNCHANGED_SOURCES {
-                    near.sources.push((
-                        PathBytes(e.path.to_vec()),
-                        Oid::from_bytes(e.id).expect("20 bytes"),
-                    ));
-                } else if d == dir && same_dir.len() < MAX_UNCHANGED_SOURCES {
-                    same_dir.push((
-                        PathBytes(e.path.to_vec()),
-                        Oid::from_bytes(e.id).expect("20 bytes"),
-                    ));
-                }
-                Ok(Step::Next)
-            })
-            .map_err(|e: WalkError| e.message())?;
-        near.sources.extend(same_dir);
-        near.sources.truncate(MAX_UNCHANGED_SOURCES);
         Ok(near)
     }
 }
