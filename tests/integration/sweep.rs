@@ -557,12 +557,16 @@ fn state_skips_unchanged_repositories_and_rebuilds_the_report() {
     assert_eq!(a, b);
 }
 
+/// The repositories of the interrupted-sweep tests, in scan order.
+const SIX_REPOSITORIES: [&str; 6] = ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"];
+
+/// Six repositories under `r`, each committing a token; `m-hang`'s blob is
+/// replaced by a FIFO, so reading it blocks until a writer opens it (as a
+/// stalled disk or network mount would). Returns the FIFO's path and the
+/// object's real bytes, to write into it or put back.
 #[cfg(unix)]
-#[test]
-fn resume_after_a_kill_redoes_only_the_missing_repositories() {
-    use std::io::Write;
-    let r = Root::new();
-    for name in ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"] {
+fn six_repositories_one_blocking(r: &Root) -> (std::path::PathBuf, Vec<u8>) {
+    for name in SIX_REPOSITORIES {
         r.init(name);
         r.write(
             &format!("{name}/k.txt"),
@@ -573,8 +577,6 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
         );
         r.commit(name, "k");
     }
-    // `m-hang`'s blob is a FIFO: reading it blocks until a writer opens it,
-    // as a stalled disk or network mount would.
     let blob = r.git("m-hang", &["rev-parse", "HEAD:k.txt"]);
     let obj = r.join(&format!(
         "m-hang/.git/objects/{}/{}",
@@ -588,6 +590,15 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
         .status()
         .unwrap();
     assert!(made.success());
+    (obj, saved)
+}
+
+#[cfg(unix)]
+#[test]
+fn resume_after_a_kill_redoes_only_the_missing_repositories() {
+    use std::io::Write;
+    let r = Root::new();
+    let (obj, saved) = six_repositories_one_blocking(&r);
     let key = key_file(&r);
     let state = r.path().with_extension("state");
     let mut child = leakscan()
@@ -609,7 +620,7 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
     drop(fifo);
     // Repositories are swept by identity (each one's root commit, here its
     // only commit), then name: those before `m-hang` are saved, no other.
-    let names = ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"];
+    let names = SIX_REPOSITORIES;
     let id = |n: &str| (r.git(n, &["rev-parse", "HEAD"]), n.to_string());
     let hang = id("m-hang");
     let before: Vec<String> = names
@@ -648,32 +659,7 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
 fn issue24_ctrl_c_writes_an_incomplete_report_and_says_how_to_resume() {
     use std::io::Write;
     let r = Root::new();
-    let names = ["a-one", "b-two", "c-three", "m-hang", "x-four", "y-five"];
-    for name in names {
-        r.init(name);
-        r.write(
-            &format!("{name}/k.txt"),
-            &format!(
-                "token = \"{}\"\n",
-                fake::github_pat(name.len() as u64 * 7 + name.as_bytes()[0] as u64)
-            ),
-        );
-        r.commit(name, "k");
-    }
-    // `m-hang`'s blob is a FIFO: the sweep blocks in it until we write.
-    let blob = r.git("m-hang", &["rev-parse", "HEAD:k.txt"]);
-    let obj = r.join(&format!(
-        "m-hang/.git/objects/{}/{}",
-        &blob[..2],
-        &blob[2..]
-    ));
-    let saved = std::fs::read(&obj).unwrap();
-    std::fs::remove_file(&obj).unwrap();
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&obj)
-        .status()
-        .unwrap()
-        .success());
+    let (obj, saved) = six_repositories_one_blocking(&r);
     let key = key_file(&r);
     let state = r.path().with_extension("state");
     let report = r.path().with_extension("report.json");
