@@ -13,12 +13,21 @@ use serde_json::Value;
 
 use crate::util::{fake, leakscan, run, Run, Tree};
 
-const HOSTS: [&str; 5] = [
+const HOSTS: [&str; 14] = [
     "api.github.com",
     "slack.com",
     "api.stripe.com",
     "api.openai.com",
     "sts.amazonaws.com",
+    "oauth2.googleapis.com",
+    "acme-store.myshopify.com",
+    "us6.api.mailchimp.com",
+    "acme.atlassian.net",
+    "api.twilio.com",
+    "hub.docker.com",
+    "acmestore.blob.core.windows.net",
+    "api.datadoghq.com",
+    "other-store.myshopify.com",
 ];
 
 /// A provider stand-in: the server, and its CA written into the tree.
@@ -713,4 +722,438 @@ fn sweep_verifies_each_secret_once_and_caches_it_in_the_state() {
     // --only-live keeps the live row; --fail-on live exits 1 because of it.
     let r = sweep(&["--only-live"]).expect(1);
     assert_eq!(r.json()["secrets"].as_array().unwrap().len(), 1);
+}
+
+/// An RSA key made by `openssl genpkey` (PKCS#8 PEM) and its public key,
+/// in `dir`; None where openssl is missing.
+fn openssl_rsa_key(dir: &Path, name: &str) -> Option<(String, std::path::PathBuf)> {
+    let key = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&key)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?
+        .success()
+        && Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public)
+            .status()
+            .ok()?
+            .success();
+    ok.then(|| (std::fs::read_to_string(&key).unwrap(), public))
+}
+
+/// A service-account JSON key file as Google writes it (pretty-printed,
+/// the PEM's newlines escaped).
+fn service_account_json(project: &str, email: &str, pem: &str, token_uri: &str) -> String {
+    let escaped = pem.trim_end().replace('\n', "\\n") + "\\n";
+    format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"{project}\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"{escaped}\",\n  \"client_email\": \"{email}\",\n  \"client_id\": \"{}\",\n  \"auth_uri\": \"https://accounts.google.com/o/oauth2/auth\",\n  \"token_uri\": \"{token_uri}\"\n}}\n",
+        fake::token("{hex:40}", 30),
+        fake::token("{digit:21}", 30),
+    )
+}
+
+/// Checks an RS256 JWT's signature with `openssl dgst -verify` (an
+/// implementation other than the one that signed it) and returns its claims.
+fn openssl_verified_claims(jwt: &str, public: &Path, scratch: &Path) -> Option<Value> {
+    use base64::Engine;
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = jwt.split('.');
+    let (h, c, sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let header: Value = serde_json::from_slice(&b64.decode(h).ok()?).ok()?;
+    if header["alg"] != "RS256" {
+        return None;
+    }
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let (data, sigf) = (
+        scratch.join(format!("jwt{n}.data")),
+        scratch.join(format!("jwt{n}.sig")),
+    );
+    std::fs::write(&data, format!("{h}.{c}")).ok()?;
+    std::fs::write(&sigf, b64.decode(sig).ok()?).ok()?;
+    let ok = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(public)
+        .arg("-signature")
+        .arg(&sigf)
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?
+        .success();
+    if !ok {
+        return None;
+    }
+    serde_json::from_slice(&b64.decode(c).ok()?).ok()
+}
+
+/// The form field `name` of a request body.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string))
+}
+
+#[test]
+fn gcp_service_account_key_is_exchanged_for_a_token_at_google_only() {
+    let keys = tempfile::tempdir().unwrap();
+    let Some((live_pem, live_pub)) = openssl_rsa_key(keys.path(), "live") else {
+        eprintln!("openssl missing: GCP signing not tested");
+        return;
+    };
+    let (dead_pem, _) = openssl_rsa_key(keys.path(), "dead").unwrap();
+    let (elsewhere_pem, _) = openssl_rsa_key(keys.path(), "elsewhere").unwrap();
+    let google = "https://oauth2.googleapis.com/token";
+    let tree = Tree::new();
+    let live_email = "deploy@acme-prod.iam.gserviceaccount.com";
+    tree.write(
+        "live.json",
+        service_account_json("acme-prod", live_email, &live_pem, google),
+    );
+    tree.write(
+        "dead.json",
+        service_account_json(
+            "acme-old",
+            "old@acme-old.iam.gserviceaccount.com",
+            &dead_pem,
+            google,
+        ),
+    );
+    // A key naming another token endpoint is never sent anywhere.
+    tree.write(
+        "elsewhere.json",
+        service_account_json(
+            "acme-x",
+            "x@acme-x.iam.gserviceaccount.com",
+            &elsewhere_pem,
+            "https://tokens.example.test/token",
+        ),
+    );
+    let scratch = keys.path().to_path_buf();
+    let p = Provider::start(&tree, move |s: &Seen| {
+        // Google answers a JWT signed by the live account's key with a token.
+        let claims = form_field(&s.body, "assertion")
+            .and_then(|jwt| openssl_verified_claims(&jwt, &live_pub, &scratch));
+        let grant = form_field(&s.body, "grant_type").unwrap_or_default();
+        match claims {
+            Some(c)
+                if s.path == "/token"
+                    && grant == "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+                    && c["iss"] == live_email
+                    && c["aud"] == google
+                    && c["exp"].as_u64().unwrap() > c["iat"].as_u64().unwrap() =>
+            {
+                reply(
+                    200,
+                    r#"{"access_token":"ya29.SECRET-ACCESS-TOKEN","expires_in":3599,"token_type":"Bearer"}"#,
+                )
+            }
+            _ => reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+            ),
+        }
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert!(!r.stdout.contains("SECRET-ACCESS-TOKEN") && !r.stderr.contains("SECRET-ACCESS-TOKEN"));
+    for pem in [&live_pem, &dead_pem, &elsewhere_pem] {
+        let body = pem.lines().nth(1).unwrap();
+        assert_hidden(&r, body);
+    }
+    let f = r.findings();
+    let in_file = |name: &str| {
+        f.iter()
+            .find(|f| {
+                f["rule"] == "gcp-service-account-key"
+                    && f["path"].as_str().unwrap().ends_with(name)
+            })
+            .unwrap_or_else(|| panic!("no key finding in {name}: {f:#?}"))
+    };
+    let live = verification(in_file("live.json"));
+    assert_eq!(live["status"], "live", "{live}");
+    assert_eq!(live["identity"]["client_email"], live_email);
+    assert_eq!(live["identity"]["project_id"], "acme-prod");
+    let dead = verification(in_file("dead.json"));
+    assert_eq!(dead["status"], "invalid", "{dead}");
+    let elsewhere = verification(in_file("elsewhere.json"));
+    assert_eq!(elsewhere["status"], "unknown", "{elsewhere}");
+    assert!(elsewhere["reason"].as_str().unwrap().contains("token_uri"));
+    // Two requests, both to Google's host: none for the third key.
+    let seen = p.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|s| s.host == "oauth2.googleapis.com"));
+}
+
+fn header(s: &Seen, name: &str) -> String {
+    s.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// The Shared Key signature of a List Containers request, computed here from
+/// Azure's "Authorize with Shared Key" page.
+fn azure_signature(s: &Seen, account: &str, key_b64: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut query: Vec<(String, String)> = s
+        .path
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_lowercase(), v.to_string()))
+        .collect();
+    query.sort();
+    let resource: String = std::iter::once(format!("/{account}/"))
+        .chain(query.iter().map(|(k, v)| format!("\n{k}:{v}")))
+        .collect();
+    let to_sign = format!(
+        "{}\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{}\nx-ms-version:{}\n{resource}",
+        s.method,
+        header(s, "x-ms-date"),
+        header(s, "x-ms-version")
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&b64.decode(key_b64).unwrap()).unwrap();
+    mac.update(to_sign.as_bytes());
+    format!(
+        "SharedKey {account}:{}",
+        b64.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The bearer token Docker Hub's stand-in answers: never to be shown.
+const DOCKER_BEARER: &str = "docker-bearer-not-shown";
+
+#[test]
+fn hosts_named_next_to_the_secret_stay_under_the_providers_suffix() {
+    use base64::Engine;
+    let tree = Tree::new();
+    let shop_tok = fake::token("shpat_{hex:32}", 40);
+    let lone_shop_tok = fake::token("shpat_{hex:32}", 41);
+    let chimp = fake::token("{hex:32}-us6", 40);
+    let atl = fake::token("ATATT3xFfGF0{b64url:171}={HEX:8}", 40);
+    let twilio_sid = fake::token("AC{hex:32}", 42);
+    let twilio_tok = fake::token("{hex:32}", 40);
+    let docker = fake::token("dckr_pat_{b64url:27}", 40);
+    let azure_key = base64::engine::general_purpose::STANDARD.encode(fake::token("{alnum:64}", 40));
+    assert_eq!(azure_key.len(), 88);
+    tree.write(
+        "shop.env",
+        format!("SHOPIFY_SHOP=acme-store.myshopify.com\nSHOPIFY_ACCESS_TOKEN={shop_tok}\n"),
+    );
+    // No shop next to it: nothing to ask, and no host guessed.
+    tree.write("lone.env", format!("TOKEN={lone_shop_tok}\n"));
+    tree.write("chimp.env", format!("MAILCHIMP_API_KEY={chimp}\n"));
+    tree.write(
+        "jira.env",
+        format!("JIRA_URL=https://acme.atlassian.net\nJIRA_EMAIL=ci@acme.example\nJIRA_API_TOKEN={atl}\n"),
+    );
+    tree.write(
+        "twilio.env",
+        format!("TWILIO_ACCOUNT_SID={twilio_sid}\nTWILIO_AUTH_TOKEN={twilio_tok}\n"),
+    );
+    tree.write(
+        "docker.env",
+        format!("DOCKERHUB_USERNAME=acmeci\nDOCKERHUB_TOKEN={docker}\n"),
+    );
+    tree.write(
+        "azure.env",
+        format!("AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acmestore;AccountKey={azure_key};EndpointSuffix=core.windows.net\n"),
+    );
+    let (s1, c1, a1, t1, d1, k1) = (
+        shop_tok.clone(),
+        chimp.clone(),
+        atl.clone(),
+        (twilio_sid.clone(), twilio_tok.clone()),
+        docker.clone(),
+        azure_key.clone(),
+    );
+    let p = Provider::start(&tree, move |s: &Seen| match s.host.as_str() {
+        "acme-store.myshopify.com"
+            if s.path == "/admin/api/2025-01/shop.json"
+                && header(s, "X-Shopify-Access-Token") == s1 =>
+        {
+            reply(
+                200,
+                r#"{"shop":{"name":"Acme","myshopify_domain":"acme-store.myshopify.com","plan_name":"basic"}}"#,
+            )
+        }
+        "us6.api.mailchimp.com" if s.path == "/3.0/" && auth(s) == basic("leakscan", &c1) => {
+            reply(200, r#"{"account_id":"abc123","account_name":"Acme Mail"}"#)
+        }
+        "acme.atlassian.net"
+            if s.path == "/rest/api/3/myself" && auth(s) == basic("ci@acme.example", &a1) =>
+        {
+            reply(
+                200,
+                r#"{"accountId":"5b10ac8d82e05b22cc7d4ef5","emailAddress":"ci@acme.example","displayName":"CI"}"#,
+            )
+        }
+        "api.twilio.com"
+            if s.path == format!("/2010-04-01/Accounts/{}.json", t1.0)
+                && auth(s) == basic(&t1.0, &t1.1) =>
+        {
+            reply(
+                200,
+                &format!(
+                    r#"{{"sid":"{}","friendly_name":"Acme SMS","status":"active"}}"#,
+                    t1.0
+                ),
+            )
+        }
+        "hub.docker.com"
+            if s.method == "POST"
+                && s.path == "/v2/auth/token"
+                && serde_json::from_slice::<Value>(&s.body).ok()
+                    == Some(serde_json::json!({"identifier": "acmeci", "secret": d1})) =>
+        {
+            reply(200, &format!(r#"{{"access_token":"{DOCKER_BEARER}"}}"#))
+        }
+        "acmestore.blob.core.windows.net"
+            if s.path == "/?comp=list&maxresults=1"
+                && auth(s) == azure_signature(s, "acmestore", &k1) =>
+        {
+            reply(
+                200,
+                r#"<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://acmestore.blob.core.windows.net/"><Containers /></EnumerationResults>"#,
+            )
+        }
+        _ => reply(401, r#"{"errors":"unexpected request"}"#),
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    for s in [
+        &shop_tok,
+        &lone_shop_tok,
+        &chimp,
+        &atl,
+        &twilio_tok,
+        &docker,
+        &azure_key,
+    ] {
+        assert_hidden(&r, s);
+    }
+    assert!(!r.stdout.contains(DOCKER_BEARER));
+    let f = r.findings();
+    let v = |rule: &str, file: &str| {
+        verification(
+            f.iter()
+                .find(|f| f["rule"] == rule && f["path"].as_str().unwrap().ends_with(file))
+                .unwrap_or_else(|| panic!("no {rule} in {file}: {f:#?}")),
+        )
+        .clone()
+    };
+    let shop = v("shopify-access-token", "shop.env");
+    assert_eq!(shop["status"], "live", "{shop}");
+    assert_eq!(shop["identity"]["shop"], "acme-store.myshopify.com");
+    let lone = v("shopify-access-token", "lone.env");
+    assert_eq!(lone["status"], "skipped", "{lone}");
+    assert!(lone["reason"].as_str().unwrap().contains("no shop found"));
+    let m = v("mailchimp-api-key", "chimp.env");
+    assert_eq!(m["status"], "live", "{m}");
+    assert_eq!(m["identity"]["account"], "Acme Mail");
+    let a = v("atlassian-api-token", "jira.env");
+    assert_eq!(a["status"], "live", "{a}");
+    assert_eq!(a["identity"]["site"], "acme");
+    assert_eq!(a["identity"]["email"], "ci@acme.example");
+    let t = v("twilio-auth-token", "twilio.env");
+    assert_eq!(t["status"], "live", "{t}");
+    assert_eq!(t["identity"]["name"], "Acme SMS");
+    let d = v("dockerhub-pat", "docker.env");
+    assert_eq!(d["status"], "live", "{d}");
+    assert_eq!(d["identity"]["username"], "acmeci");
+    let z = v("azure-storage-connection-string", "azure.env");
+    assert_eq!(z["status"], "live", "{z}");
+    assert_eq!(z["identity"]["account"], "acmestore");
+    let hosts: std::collections::BTreeSet<String> =
+        p.requests().iter().map(|s| s.host.clone()).collect();
+    assert_eq!(p.requests().len(), 6, "{hosts:?}");
+
+    // The allowlist takes the manifest's pattern or the one host.
+    let before = p.requests().len();
+    let r = p
+        .scan(
+            &tree,
+            &[
+                "--verify",
+                "--verify-hosts",
+                "*.myshopify.com,us6.api.mailchimp.com",
+            ],
+        )
+        .expect(1);
+    let f = r.findings();
+    let status = |rule: &str| {
+        f.iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| f["verification"]["status"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(status("shopify-access-token").contains(&"live".to_string()));
+    assert_eq!(status("mailchimp-api-key"), ["live"]);
+    assert_eq!(status("dockerhub-pat"), ["skipped"]);
+    assert_eq!(p.requests().len() - before, 2);
+}
+
+#[test]
+fn a_secret_two_verifying_rules_match_is_sent_to_neither() {
+    let tree = Tree::new();
+    let value = fake::token("{hex:32}", 50);
+    // The same 32 hex digits under a Twilio name and a Datadog name: whose
+    // it is cannot be told, so neither vendor is asked.
+    tree.write(
+        "a.env",
+        format!(
+            "TWILIO_ACCOUNT_SID={}\nTWILIO_AUTH_TOKEN={value}\nDD_API_KEY={value}\n",
+            fake::token("AC{hex:32}", 52)
+        ),
+    );
+    let p = Provider::start(&tree, |_: &Seen| {
+        reply(200, r#"{"valid":true,"status":"active"}"#)
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert_hidden(&r, &value);
+    let f = r.findings();
+    for rule in ["twilio-auth-token", "datadog-api-key"] {
+        let v = verification(by_rule(&f, rule));
+        assert_eq!(v["status"], "skipped", "{rule}: {v}");
+        let why = v["reason"].as_str().unwrap();
+        assert!(
+            why.contains("ambiguous")
+                && why.contains("twilio-auth-token")
+                && why.contains("datadog-api-key"),
+            "{why}"
+        );
+    }
+    assert_eq!(
+        p.server
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
 }

@@ -159,6 +159,7 @@ pub fn run(
             place: &p.path,
             commit: p.commit.as_deref(),
             line: p.line,
+            near: None,
         })
         .collect();
     let pass = verify::verify(&items, opts, &mut std::io::stderr())?;
