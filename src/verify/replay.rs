@@ -251,7 +251,7 @@ fn case(s: &spec::VerifySpec) -> Result<Case, String> {
         .answers
         .near
         .as_ref()
-        .map(|t| crate::rules::template::expand(t, &mut rng));
+        .map(|t| crate::rules::template::expand(t, &mut rng).replace("{secret}", &secret));
     let compiled = s.compiled_values()?;
     let named = super::derive(
         &compiled,

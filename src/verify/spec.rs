@@ -100,7 +100,8 @@ pub struct Answers {
     /// for verifiers that read a value from it.
     #[serde(default)]
     pub secret: Option<String>,
-    /// The text next to the secret in the replay (a template), for `near` values.
+    /// The text next to the secret in the replay (a template; `{secret}`
+    /// is the replay's secret), for `near` values.
     #[serde(default)]
     pub near: Option<String>,
 }
@@ -134,12 +135,18 @@ struct RuleVerify {
 const METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
 
 /// Code verifiers this build knows.
-pub const CODE: [&str; 3] = ["aws-sts", "gcp-service-account", "azure-shared-key"];
+pub const CODE: [&str; 4] = [
+    "aws-sts",
+    "gcp-service-account",
+    "azure-shared-key",
+    "azure-sas",
+];
 
 /// The rules whose findings keep the text around them (`Finding::near`)
 /// for their verifier's `near` values; a test checks it against the specs.
-pub const NEAR_RULES: [&str; 9] = [
+pub const NEAR_RULES: [&str; 10] = [
     "atlassian-api-token",
+    "azure-sas-token",
     "azure-storage-account-key",
     "azure-storage-connection-string",
     "dockerhub-pat",

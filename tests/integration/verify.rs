@@ -1157,3 +1157,62 @@ fn a_secret_two_verifying_rules_match_is_sent_to_neither() {
         0
     );
 }
+
+#[test]
+fn azure_sas_is_checked_only_when_it_is_an_account_sas_allowing_a_listing() {
+    let tree = Tree::new();
+    let (sig, service_sig) = (
+        fake::token("{alnum:43}%3D", 60),
+        fake::token("{alnum:43}%3D", 61),
+    );
+    let sas =
+        format!("sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&spr=https&sig={sig}");
+    tree.write(
+        "account.env",
+        format!("BACKUP_URL=https://acmestore.blob.core.windows.net/?{sas}\n"),
+    );
+    // A service SAS for one container: listing the account is not what it
+    // signs, so it is not asked about at all.
+    tree.write(
+        "service.env",
+        format!("LOGS_URL=https://acmestore.blob.core.windows.net/logs?sv=2022-11-02&sr=c&sp=rl&se=2030-01-01T00:00:00Z&sig={service_sig}\n"),
+    );
+    let want = format!("/?comp=list&maxresults=1&{sas}");
+    let p = Provider::start(&tree, move |s: &Seen| {
+        if s.path == want && header(s, "x-ms-version") == "2021-08-06" {
+            reply(
+                200,
+                r#"<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Containers /></EnumerationResults>"#,
+            )
+        } else {
+            reply(
+                403,
+                r#"<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code></Error>"#,
+            )
+        }
+    });
+    let r = p.scan(&tree, &["--verify"]).expect(1);
+    assert_hidden(&r, &sig);
+    assert_hidden(&r, &service_sig);
+    let f = r.findings();
+    let v = |file: &str| {
+        verification(
+            f.iter()
+                .find(|f| {
+                    f["rule"] == "azure-sas-token" && f["path"].as_str().unwrap().ends_with(file)
+                })
+                .unwrap_or_else(|| panic!("{file}: {f:#?}")),
+        )
+        .clone()
+    };
+    let account = v("account.env");
+    assert_eq!(account["status"], "live", "{account}");
+    assert_eq!(account["identity"]["account"], "acmestore");
+    let service = v("service.env");
+    assert_eq!(service["status"], "unknown", "{service}");
+    assert!(service["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not an account SAS"));
+    assert_eq!(p.requests().len(), 1);
+}
