@@ -325,6 +325,55 @@ pub fn verify(
     Ok(Pass { results, counts })
 }
 
+/// One finding to verify, owned (for `verify_within`, whose pass runs on a
+/// thread that may outlive the caller's wait).
+#[derive(Clone)]
+pub struct OwnedItem {
+    pub rule: String,
+    pub secret: Vec<u8>,
+    pub place: Vec<u8>,
+    pub commit: Option<String>,
+    pub line: usize,
+    pub near: Option<Vec<u8>>,
+}
+
+/// `verify` under a hard bound on the caller's wait (a server hook must not
+/// hold a push longer than configured): the pass runs on a thread of its
+/// own with its deadline and per-request timeout cut to `limit`, and the
+/// caller waits at most `limit` for it. `None`: it did not finish in time
+/// (the thread is left to end on its own; the hook answers and exits).
+pub fn verify_within(
+    items: Vec<OwnedItem>,
+    opts: &Options,
+    limit: Duration,
+) -> crate::error::Result<Option<Pass>> {
+    let mut opts = opts.clone();
+    opts.deadline = opts.deadline.min(limit);
+    opts.timeout = opts.timeout.min(limit);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("leakscan-verify".into())
+        .spawn(move || {
+            let borrowed: Vec<Item<'_>> = items
+                .iter()
+                .map(|o| Item {
+                    rule: &o.rule,
+                    secret: &o.secret,
+                    place: &o.place,
+                    commit: o.commit.as_deref(),
+                    line: o.line,
+                    near: o.near.as_deref(),
+                })
+                .collect();
+            let _ = tx.send(verify(&borrowed, &opts, &mut std::io::stderr()));
+        })
+        .map_err(|e| verify_error(format!("cannot start the verification thread: {e}")))?;
+    match rx.recv_timeout(limit) {
+        Ok(r) => r.map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 /// `--verify-hosts`: an existing file (one host a line, `#` comments) or a
 /// comma-separated list.
 fn allowed_hosts(arg: &str) -> crate::error::Result<Vec<String>> {

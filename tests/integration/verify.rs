@@ -1216,3 +1216,207 @@ fn azure_sas_is_checked_only_when_it_is_an_account_sas_allowing_a_listing() {
         .contains("not an account SAS"));
     assert_eq!(p.requests().len(), 1);
 }
+
+/// `git` with no user or system configuration.
+fn git_at(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Ada Tester")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Tester")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE");
+    c
+}
+
+fn git_ok(dir: &Path, args: &[&str]) {
+    let out = git_at(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A bare repository whose pre-receive hook is `leakscan pre-receive ARGS`,
+/// and a clone-to-be that pushes to it over file://.
+struct PushPair {
+    _dir: tempfile::TempDir,
+    bare: std::path::PathBuf,
+    work: std::path::PathBuf,
+}
+
+impl PushPair {
+    fn new(hook_args: &str) -> PushPair {
+        let dir = tempfile::tempdir().unwrap();
+        let (bare, work) = (dir.path().join("srv.git"), dir.path().join("work"));
+        std::fs::create_dir_all(&bare).unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        git_ok(&bare, &["init", "-q", "--bare", "-b", "main"]);
+        let hook = bare.join("hooks").join("pre-receive");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\nexec '{}' pre-receive {hook_args}\n",
+                env!("CARGO_BIN_EXE_leakscan")
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        git_ok(&work, &["init", "-q", "-b", "main"]);
+        let url = format!("file://{}", bare.display());
+        git_ok(&work, &["remote", "add", "origin", &url]);
+        std::fs::write(work.join("README"), "hello\n").unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "init"]);
+        PushPair {
+            _dir: dir,
+            bare,
+            work,
+        }
+    }
+
+    fn commit(&self, file: &str, text: &str) {
+        std::fs::write(self.work.join(file), text).unwrap();
+        git_ok(&self.work, &["add", "."]);
+        git_ok(&self.work, &["commit", "-q", "-m", &format!("add {file}")]);
+    }
+
+    /// `git push origin main` with the provider's CA and addresses in the
+    /// environment the hook inherits: (exit code, stderr).
+    fn push(&self, p: &Provider) -> (i32, String) {
+        let hosts: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+        let out = git_at(&self.work)
+            .args(["push", "-q", "origin", "main"])
+            .env("LEAKSCAN_VERIFY_CA_FILE", &p.ca)
+            .env("LEAKSCAN_VERIFY_RESOLVE", p.server.resolve_value(&hosts))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn server_head(&self) -> Option<String> {
+        let out = git_at(&self.bare)
+            .args(["rev-parse", "-q", "--verify", "main"])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+#[test]
+fn pre_receive_verify_annotates_and_fail_on_live_lets_revoked_secrets_through() {
+    let tree = Tree::new();
+    let (live, dead) = (fake::github_pat(70), fake::github_pat(71));
+    let p = Provider::start(&tree, github(&live));
+    let pair = PushPair::new("--verify --fail-on live --verify-deadline 20");
+    // A revoked token: the provider says so, and --fail-on live lets it in.
+    pair.commit("old.env", &format!("GITHUB_TOKEN={dead}\n"));
+    let (code, err) = pair.push(&p);
+    assert_eq!(code, 0, "{err}");
+    assert!(pair.server_head().is_some());
+    assert!(err.contains("[INVALID]"), "{err}");
+    assert!(
+        err.contains("1 secret let through (--fail-on live)"),
+        "{err}"
+    );
+    assert!(!err.contains(&dead), "{err}");
+    assert_eq!(p.requests().len(), 1);
+    // A live one refuses the push and says whose it is.
+    pair.commit("new.env", &format!("GITHUB_TOKEN={live}\n"));
+    let before = pair.server_head();
+    let (code, err) = pair.push(&p);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(pair.server_head(), before, "refused");
+    assert!(err.contains("[LIVE id=583231 login=octocat]"), "{err}");
+    assert!(!err.contains(&live), "{err}");
+    assert_eq!(p.requests().len(), 2);
+}
+
+#[test]
+fn pre_receive_verify_never_waits_past_its_deadline_and_fails_closed() {
+    let tree = Tree::new();
+    let dead = fake::github_pat(72);
+    // The provider would say "invalid", but only after 30 s.
+    let p = Provider::start(&tree, |_: &Seen| Reply {
+        status: 401,
+        body: r#"{"message":"Bad credentials"}"#.into(),
+        delay: Duration::from_secs(30),
+        ..Reply::default()
+    });
+    let pair = PushPair::new("--verify --fail-on live --verify-deadline 1");
+    pair.commit("a.env", &format!("GITHUB_TOKEN={dead}\n"));
+    let (code, err) = pair.push(&p);
+    // Unanswered is not revoked: refused, and said why.
+    assert_eq!(code, 1, "{err}");
+    assert!(pair.server_head().is_none());
+    assert!(err.contains("[UNKNOWN"), "{err}");
+    assert!(err.contains("deadline"), "{err}");
+    assert!(!err.contains(&dead), "{err}");
+}
+
+#[test]
+fn pre_receive_sends_nothing_for_accepted_findings_or_without_verify() {
+    let tree = Tree::new();
+    let tok = fake::github_pat(73);
+    let p = Provider::start(&tree, github(&tok));
+    // Accepted by an inline marker: nothing to ask about.
+    let pair = PushPair::new("--verify");
+    pair.commit("a.env", &format!("GITHUB_TOKEN={tok} # leakscan:allow\n"));
+    let (code, err) = pair.push(&p);
+    assert_eq!(code, 0, "{err}");
+    // Off by default: a refused push asks nothing either.
+    let off = PushPair::new("");
+    off.commit("a.env", &format!("GITHUB_TOKEN={tok}\n"));
+    let (code, err) = off.push(&p);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("[LIVE"), "{err}");
+    assert_eq!(
+        p.server
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[test]
+fn pre_push_verify_marks_the_secrets_it_refuses() {
+    let tree = Tree::new();
+    let live = fake::github_pat(74);
+    let p = Provider::start(&tree, github(&live));
+    let pair = PushPair::new("");
+    let hook = pair.work.join(".git").join("hooks").join("pre-push");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nexec '{}' pre-push --verify \"$@\"\n",
+            env!("CARGO_BIN_EXE_leakscan")
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    pair.commit("a.env", &format!("GITHUB_TOKEN={live}\n"));
+    let (code, err) = pair.push(&p);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("[LIVE id=583231 login=octocat]"), "{err}");
+    assert!(!err.contains(&live), "{err}");
+    assert_eq!(p.requests().len(), 1);
+    assert!(pair.server_head().is_none());
+}
