@@ -1420,3 +1420,169 @@ fn pre_push_verify_marks_the_secrets_it_refuses() {
     assert_eq!(p.requests().len(), 1);
     assert!(pair.server_head().is_none());
 }
+
+#[test]
+fn sweep_csv_and_merge_carry_verdicts_and_merge_keeps_the_newest() {
+    let tree = Tree::new();
+    let root = tree.join("repos");
+    let (live, dead) = (fake::github_pat(80), fake::github_pat(81));
+    let names = ["a", "b", "c", "d", "e", "f"];
+    for name in names {
+        let mut text = format!("GITHUB_TOKEN={live}\n");
+        if name == "a" {
+            text += &format!("OLD_TOKEN={dead}\n");
+        }
+        // Distinct first commits: not forks of one another (which a shard keeps together).
+        repo_with(&root, name, &[("ci.env", text), ("NAME", name.to_string())]);
+    }
+    let key = tree.write("sweep.key", "0123456789abcdef0123456789abcdef");
+    let p = Provider::start(&tree, github(&live));
+    let sweep = |extra: &[&str]| {
+        run(p
+            .cmd(&tree)
+            .args(["sweep", "repos", "--verify", "--key-file"])
+            .arg(&key)
+            .args(extra))
+    };
+    // CSV: the verdict columns, never the secret.
+    let r = sweep(&["--format", "csv"]).expect(1);
+    assert_hidden(&r, &live);
+    assert_hidden(&r, &dead);
+    let mut lines = r.stdout.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.ends_with(",status,verification,checked_at,identity"),
+        "{header}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 7, "{}", r.stdout);
+    assert_eq!(rows.iter().filter(|l| l.contains(",live,")).count(), 6);
+    assert!(rows
+        .iter()
+        .all(|l| !l.contains(",live,") || l.ends_with(",id=583231;login=octocat")));
+    assert_eq!(rows.iter().filter(|l| l.contains(",invalid,")).count(), 1);
+    // Without --verify the CSV is as before: no verdict columns.
+    let plain = run(p
+        .cmd(&tree)
+        .args(["sweep", "repos", "--format", "csv", "--key-file"])
+        .arg(&key))
+    .expect(1);
+    assert!(plain
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",repos,status"));
+
+    // Two shards, each verified on its own; the merge carries the verdicts.
+    let shard = |i: usize| {
+        let out = tree.join(&format!("s{i}.json"));
+        sweep(&[
+            "--format",
+            "json",
+            "--shard",
+            &format!("{i}/2"),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        out
+    };
+    let (s0, s1) = (shard(0), shard(1));
+    let doc = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let live_key = doc(&s0)["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(doc(&s1)["secrets"].as_array().unwrap())
+        .find(|r| r["verification"]["status"] == "live")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_both = [&s0, &s1].iter().all(|s| {
+        doc(s)["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == live_key.as_str())
+    });
+    assert!(
+        in_both,
+        "the live token should be in both shards' repositories"
+    );
+    let merged = |format: &str| {
+        run(leakscan()
+            .args(["sweep", "merge", "-q", "--format", format])
+            .arg(&s0)
+            .arg(&s1))
+        .expect(1)
+    };
+    let verdict_of = |m: &Run| -> Value {
+        m.json()["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == live_key.as_str())
+            .unwrap()["verification"]
+            .clone()
+    };
+    let m = merged("json");
+    assert_eq!(verdict_of(&m)["status"], "live");
+    assert_eq!(verdict_of(&m)["identity"]["login"], "octocat");
+    assert!(merged("csv")
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",verification,checked_at,identity"));
+    // An older verdict in one input does not override a newer one; a newer one does.
+    let rewrite = |when: &str| {
+        let mut d = doc(&s0);
+        for r in d["secrets"].as_array_mut().unwrap() {
+            if r["key"] == live_key.as_str() {
+                r["verification"] =
+                    serde_json::json!({"status": "invalid", "identity": {}, "checked_at": when});
+            }
+        }
+        std::fs::write(&s0, serde_json::to_vec(&d).unwrap()).unwrap();
+    };
+    rewrite("2001-01-01T00:00:00Z");
+    assert_eq!(verdict_of(&merged("json"))["status"], "live");
+    rewrite("2999-01-01T00:00:00Z");
+    let v = verdict_of(&merged("json"));
+    assert_eq!(v["status"], "invalid");
+    assert_eq!(v["checked_at"], "2999-01-01T00:00:00Z");
+}
+
+#[test]
+fn sweep_reads_values_next_to_the_secret_too() {
+    let tree = Tree::new();
+    let root = tree.join("repos");
+    let tok = fake::token("shpat_{hex:32}", 90);
+    repo_with(
+        &root,
+        "shop",
+        &[(
+            "shop.env",
+            format!("SHOPIFY_SHOP=acme-store.myshopify.com\nSHOPIFY_ACCESS_TOKEN={tok}\n"),
+        )],
+    );
+    let p = Provider::start(&tree, |s: &Seen| {
+        if s.host == "acme-store.myshopify.com" {
+            reply(
+                401,
+                r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#,
+            )
+        } else {
+            reply(500, "")
+        }
+    });
+    let r = run(p
+        .cmd(&tree)
+        .args(["sweep", "repos", "--format", "json", "--verify"]))
+    .expect(1);
+    assert_hidden(&r, &tok);
+    let row = &r.json()["secrets"][0];
+    assert_eq!(row["verification"]["status"], "invalid", "{row}");
+    assert_eq!(p.requests()[0].host, "acme-store.myshopify.com");
+}
