@@ -36,6 +36,7 @@ fn finding(path: &str, secret: Vec<u8>) -> Finding {
         occurrences: Vec::new(),
         encoding: None,
         archive: None,
+        near: None,
         confidence: leakscan::rules::Confidence::High,
         public: false,
     }

@@ -450,6 +450,14 @@ pub struct PushPolicyArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub archives: ArchiveArgs,
+    /// `--verify`: only the secrets that refuse the push are checked; see
+    /// docs/push-protection.md.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// With --verify: the most seconds the push waits for the answers
+    /// (cut to what remains of --timeout); unanswered ones are unknown.
+    #[arg(long, value_name = "SECS", default_value = "10", requires = "verify")]
+    pub verify_deadline: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -110,6 +110,10 @@ pub struct Finding {
     /// Inside an archive (`path` being the outermost one's): the names
     /// leading to the file, and the image layer holding it.
     pub archive: Option<Box<ArchivePath>>,
+    /// The text around the secret (up to `verify::spec::NEAR_BYTES` each
+    /// side), kept only for rules whose verifier reads a value next to the
+    /// secret (a shop domain, an account name); redacted like the secret.
+    pub near: Option<Box<Secret>>,
 }
 
 /// Where inside an archive a finding is: names from the outermost archive

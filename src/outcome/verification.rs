@@ -38,6 +38,7 @@ pub fn annotate(judged: &mut [Judged], v: &Verifying) -> Result<Option<Counts>> 
                 place: &f.path.0,
                 commit: f.commit.as_ref().map(|c| c.id.as_str()),
                 line: f.line,
+                near: f.near.as_deref().map(|n| n.expose()),
             }
         })
         .collect();

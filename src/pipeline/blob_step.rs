@@ -319,6 +319,11 @@ impl BlobStep {
                 occurrences: Vec::new(),
                 encoding: m.encoding,
                 archive: None,
+                near: crate::verify::spec::reads_near(&rule.id).then(|| {
+                    let from = m.start.saturating_sub(crate::verify::spec::NEAR_BYTES);
+                    let to = (m.end + crate::verify::spec::NEAR_BYTES).min(text.len());
+                    Box::new(Secret::new(text[from..to].to_vec()))
+                }),
                 confidence: rule.confidence_of(secret),
                 public: rule.public,
             });

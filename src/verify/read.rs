@@ -28,11 +28,12 @@ impl Reading {
     }
 }
 
-pub fn read(spec: &VerifySpec, a: &Answer) -> Reading {
+/// Reads answer `a` to a request sent to `host`.
+pub fn read(spec: &VerifySpec, host: &str, a: &Answer) -> Reading {
     if (300..400).contains(&a.status) {
         let target = a.location.as_deref().unwrap_or("");
         return match host_of(target) {
-            Some(h) if h.eq_ignore_ascii_case(spec.host()) => {
+            Some(h) if h.eq_ignore_ascii_case(host) => {
                 Reading::unknown(format!("HTTP {}: redirect not followed", a.status))
             }
             _ => Reading::unknown(format!(
@@ -43,7 +44,8 @@ pub fn read(spec: &VerifySpec, a: &Answer) -> Reading {
     }
     let needs_json = !spec.live.json.is_empty() || !spec.invalid.json.is_empty();
     // Code verifiers (AWS) answer in XML; a template verifier's HTML is not JSON.
-    let xml = spec.code.is_some() && a.body.first() == Some(&b'<');
+    let body = a.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&a.body);
+    let xml = spec.code.is_some() && body.first() == Some(&b'<');
     let json: Option<Value> = if xml {
         None
     } else {
@@ -51,6 +53,9 @@ pub fn read(spec: &VerifySpec, a: &Answer) -> Reading {
     };
     let matched = |c: &Condition| {
         c.status.contains(&a.status)
+            && c.xml
+                .iter()
+                .all(|(name, want)| xml_text(body, name).as_deref() == Some(want.as_str()))
             && c.json.iter().all(|(path, want)| {
                 json.as_ref()
                     .and_then(|j| lookup(j, path))
@@ -61,7 +66,7 @@ pub fn read(spec: &VerifySpec, a: &Answer) -> Reading {
         let mut identity = BTreeMap::new();
         for (name, path) in &spec.identity {
             let v = if xml {
-                xml_text(&a.body, path)
+                xml_text(body, path)
             } else {
                 json.as_ref().and_then(|j| lookup(j, path)).and_then(text)
             };
@@ -169,20 +174,28 @@ mod tests {
     #[test]
     fn live_invalid_unknown() {
         let s = spec();
-        let r = read(&s, &answer(200, r#"{"ok":true,"team":"Acme"}"#));
+        let r = read(
+            &s,
+            "slack.com",
+            &answer(200, r#"{"ok":true,"team":"Acme"}"#),
+        );
         assert_eq!(r.status, Status::Live);
         assert_eq!(r.identity["team"], "Acme");
-        let r = read(&s, &answer(200, r#"{"ok":false,"error":"token_revoked"}"#));
+        let r = read(
+            &s,
+            "slack.com",
+            &answer(200, r#"{"ok":false,"error":"token_revoked"}"#),
+        );
         assert_eq!(r.status, Status::Invalid);
-        let r = read(&s, &answer(200, "<html>"));
+        let r = read(&s, "slack.com", &answer(200, "<html>"));
         assert_eq!(r.status, Status::Unknown);
-        let r = read(&s, &answer(200, "nope"));
+        let r = read(&s, "slack.com", &answer(200, "nope"));
         assert!(r.reason.unwrap().contains("not JSON"));
-        let r = read(&s, &answer(500, "{}"));
+        let r = read(&s, "slack.com", &answer(500, "{}"));
         assert_eq!(r.status, Status::Unknown);
         let mut redirect = answer(302, "");
         redirect.location = Some("https://evil.example/x".into());
-        assert!(read(&s, &redirect)
+        assert!(read(&s, "slack.com", &redirect)
             .reason
             .unwrap()
             .contains("another host refused"));

@@ -142,7 +142,7 @@ fn one(
         };
         let throttled = a.status == 429 || (a.status == 503 && a.retry_after.is_some());
         if !throttled {
-            return read(t.spec, &a);
+            return read(t.spec, &t.host, &a);
         }
         if attempt == RETRIES {
             return Reading::unknown(format!(

@@ -1,7 +1,10 @@
-//! Request templates: `{secret}`, `{paired}` (the value paired with it) and
+//! Request templates: `{secret}`, `{paired}` (the value paired with it),
+//! `{NAME}` (a spec's value, read from the secret or next to it) and
 //! `{base64:TEXT}` (TEXT, itself templated, base64-encoded: HTTP Basic
 //! credentials) filled into a URL, header or body; other braces are text.
 //! The dry run shows the template itself, so no secret text is printed.
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 
@@ -9,6 +12,7 @@ use base64::Engine;
 pub struct Values<'a> {
     pub secret: &'a str,
     pub paired: Option<&'a str>,
+    pub named: &'a BTreeMap<String, String>,
 }
 
 /// Fills `template`. Errors name the placeholder, never a value.
@@ -18,11 +22,16 @@ pub fn fill(template: &str, v: &Values<'_>) -> Result<String, String> {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        // Only `{secret}`, `{paired}` and `{base64:` open a placeholder;
-        // any other brace (a JSON body) is text.
-        if !["secret}", "paired}", "base64:"]
-            .iter()
-            .any(|p| after.starts_with(p))
+        // Only `{secret}`, `{paired}`, `{base64:` and `{NAME}` of a value
+        // open a placeholder; any other brace (a JSON body) is text.
+        let named = v
+            .named
+            .keys()
+            .any(|k| after.starts_with(k.as_str()) && after[k.len()..].starts_with('}'));
+        if !named
+            && !["secret}", "paired}", "base64:"]
+                .iter()
+                .any(|p| after.starts_with(p))
         {
             out.push('{');
             rest = after;
@@ -33,12 +42,13 @@ pub fn fill(template: &str, v: &Values<'_>) -> Result<String, String> {
         match name {
             "secret" => out.push_str(v.secret),
             "paired" => out.push_str(v.paired.ok_or("no paired value was found nearby")?),
-            _ => match name.strip_prefix("base64:") {
-                Some(inner) => {
+            _ => match (name.strip_prefix("base64:"), v.named.get(name)) {
+                (Some(inner), _) => {
                     let text = fill(inner, v)?;
                     out.push_str(&base64::engine::general_purpose::STANDARD.encode(text));
                 }
-                None => return Err(format!("unknown placeholder {{{name}}}")),
+                (None, Some(value)) => out.push_str(value),
+                (None, None) => return Err(format!("unknown placeholder {{{name}}}")),
             },
         }
         rest = &after[end + 1..];
@@ -81,10 +91,17 @@ mod tests {
 
     #[test]
     fn fills_and_encodes() {
+        let mut named = BTreeMap::new();
+        named.insert("shop".to_string(), "acme".to_string());
         let v = Values {
             secret: "s3",
             paired: Some("id"),
+            named: &named,
         };
+        assert_eq!(
+            fill("https://{shop}.myshopify.com/{x}", &v).unwrap(),
+            "https://acme.myshopify.com/{x}"
+        );
         assert_eq!(fill("Bearer {secret}", &v).unwrap(), "Bearer s3");
         assert_eq!(
             fill("Basic {base64:{paired}:{secret}}", &v).unwrap(),
@@ -95,6 +112,7 @@ mod tests {
         let none = Values {
             secret: "s3",
             paired: None,
+            named: &BTreeMap::new(),
         };
         assert!(fill("{paired}", &none).is_err());
         assert!(!redacted("Basic {base64:api:{secret}}").contains("s3"));

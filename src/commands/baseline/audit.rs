@@ -320,6 +320,7 @@ mod tests {
             occurrences: Vec::new(),
             encoding: None,
             archive: None,
+            near: None,
             confidence: crate::rules::Confidence::Low,
             public: false,
         }

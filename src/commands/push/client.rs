@@ -72,6 +72,7 @@ fn from_pre_commit_env() -> Result<Option<Push>> {
 }
 
 pub fn run(args: PrePushArgs) -> Result<Exit> {
+    super::verified::validate(&args.policy)?;
     let input = super::read_input(std::io::stdin().lock())?;
     let mut pushes = parse_pushes(&input)?;
     // The pre-commit framework reads git's input itself and hands its hooks
@@ -114,8 +115,12 @@ pub fn run(args: PrePushArgs) -> Result<Exit> {
         policy: args.policy.clone(),
     };
     // No time limit on the client: the pusher is watching and can interrupt.
-    let checked = super::check(&req)?;
+    let mut checked = super::check(&req)?;
     outcome::print_problems(&checked.stats);
+    // --verify: the deadline alone bounds it (the pusher is watching).
+    let deadline = std::time::Duration::from_secs(args.policy.verify_deadline);
+    super::verified::annotate(&mut checked, &args.policy, deadline)?;
+    eprint!("{}", message::let_through(&checked));
     if !checked.new.is_empty() {
         eprint!("{}", message::refused(&checked, Side::Client, false));
         return Ok(Exit::Findings);

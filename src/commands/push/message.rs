@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::finding::{Finding, Redactor};
+use crate::verify::{Status, Verification};
 
 use super::Checked;
 
@@ -63,6 +64,33 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// The list of findings, grouped by commit (oldest commit first).
 pub fn findings(new: &[Finding]) -> String {
+    findings_verified(new, &[])
+}
+
+/// A verdict as the pusher reads it: `[LIVE login=octocat]`, `[INVALID]`,
+/// `[UNKNOWN: why]` (identity and reasons escaped: they come from answers).
+fn marker(v: &Verification) -> String {
+    let mut s = format!("[{}", v.status.as_str().to_ascii_uppercase());
+    if v.status == Status::Live {
+        for (k, val) in &v.identity {
+            let _ = write!(s, " {}={}", escape(k.as_bytes()), escape(val.as_bytes()));
+        }
+    } else if let Some(r) = v.reason.as_deref().filter(|_| v.status != Status::Invalid) {
+        let _ = write!(s, ": {}", escape(r.as_bytes()));
+    }
+    s.push(']');
+    s
+}
+
+/// The list of findings with their verdicts (`verdicts[i]` for `new[i]`;
+/// shorter or empty: no marker).
+pub fn findings_verified(new: &[Finding], verdicts: &[Option<Verification>]) -> String {
+    let verdict_of = |f: &Finding| {
+        new.iter()
+            .position(|g| std::ptr::eq(g, f))
+            .and_then(|i| verdicts.get(i))
+            .and_then(Option::as_ref)
+    };
     let redactor = Redactor::new(new.iter().map(|f| &f.secret));
     let clean = |text: &[u8]| escape(&redactor.bytes(text));
     let mut by_commit: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
@@ -99,12 +127,15 @@ pub fn findings(new: &[Finding]) -> String {
             listed += 1;
             let _ = writeln!(
                 s,
-                "      {}:{}:{}  {}  {}",
+                "      {}:{}:{}  {}  {}{}",
                 clean(&f.location().0),
                 f.line,
                 f.column,
                 escape(f.rule.as_bytes()),
-                f.secret.redacted()
+                f.secret.redacted(),
+                verdict_of(f)
+                    .map(|v| format!("  {}", clean(marker(v).as_bytes())))
+                    .unwrap_or_default()
             );
         }
     }
@@ -140,7 +171,7 @@ pub fn refused(checked: &Checked, side: Side, skip_allowed: bool) -> String {
             plural(commits.len(), "pushed commit", "pushed commits")
         }
     );
-    s += &findings(&checked.new);
+    s += &findings_verified(&checked.new, &checked.verdicts);
     if let Some(note) = &checked.policy_note {
         let _ = writeln!(s, "\n  ({note})");
     }
@@ -177,6 +208,30 @@ pub fn refused(checked: &Checked, side: Side, skip_allowed: bool) -> String {
         }
     }
     s
+}
+
+/// `--verify --fail-on live`: the findings let through because their
+/// provider says they are invalid (empty when there are none).
+pub fn let_through(checked: &Checked) -> String {
+    if checked.let_through.is_empty() {
+        return String::new();
+    }
+    format!(
+        "leakscan: {} let through (--fail-on live): the provider says {} revoked or invalid; \
+         take {} out of the history when you can:{}",
+        plural(checked.let_through.len(), "secret", "secrets"),
+        if checked.let_through.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+        if checked.let_through.len() == 1 {
+            "it"
+        } else {
+            "them"
+        },
+        findings_verified(&checked.let_through, &checked.let_through_verdicts)
+    )
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@
 //! - `receive`: standard input, quarantine, push options, bypass, timeout;
 //! - `client`: the pre-push hook's arguments and remote-tracking refs;
 //! - `message`: the verdict text (escaped: names come from the pusher);
-//! - `audit`: the bypass log (JSON lines in a file, or syslog).
+//! - `audit`: the bypass log (JSON lines in a file, or syslog);
+//! - `verified`: `--verify` (off by default) under a deadline.
 
 pub mod audit;
 pub mod client;
 pub mod message;
 pub mod receive;
+pub mod verified;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,6 +59,12 @@ pub struct Checked {
     pub stats: Stats,
     /// Where the policy came from, for the pusher.
     pub policy_note: Option<String>,
+    /// `--verify`: the verdict on each of `new` (same order; empty without).
+    pub verdicts: Vec<Option<crate::verify::Verification>>,
+    /// `--verify --fail-on live`: findings the provider says are invalid,
+    /// accepted, with their verdicts.
+    pub let_through: Vec<Finding>,
+    pub let_through_verdicts: Vec<Option<crate::verify::Verification>>,
 }
 
 impl Checked {

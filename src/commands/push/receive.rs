@@ -158,6 +158,8 @@ fn default_branch(repo: &Repo) -> Option<(String, Oid)> {
 }
 
 pub fn run(args: PreReceiveArgs) -> Result<Exit> {
+    let started = std::time::Instant::now();
+    super::verified::validate(&args.policy)?;
     let input = super::read_input(std::io::stdin().lock())?;
     let updates = parse_updates(&input)?;
     let repo = locate(&args)?;
@@ -303,6 +305,12 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
         return Ok(Exit::Clean);
     }
 
+    // --verify: only what would refuse the push, within what is left of the time limit.
+    if let Some(c) = checked.as_mut().filter(|c| !c.new.is_empty()) {
+        let remaining = server.timeout.saturating_sub(started.elapsed());
+        super::verified::annotate(c, &args.policy, remaining)?;
+        eprint!("{}", message::let_through(c));
+    }
     if let Some(c) = checked.as_ref().filter(|c| !c.new.is_empty()) {
         outcome::print_problems(&c.stats);
         eprint!("{}", message::refused(c, Side::Server, server.allow_skip));

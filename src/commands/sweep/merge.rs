@@ -3,7 +3,9 @@
 //! same rows in the same order, since both are built by `Report::build`
 //! from the same per-repository results. Inputs made under different keys
 //! or rule sets are refused (their rows cannot line up), and so is a set of
-//! shard reports with a shard missing or given twice.
+//! shard reports with a shard missing or given twice. `--verify` verdicts
+//! (report rows, a state's `verified.json`) are carried over; for a secret
+//! checked in several inputs, the one checked last wins.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -26,9 +28,12 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
     let mut outside = Vec::new();
     let mut shards: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
     let mut all_plain = true;
+    // --verify verdicts of every input, by key: the one checked last wins.
+    let mut verdicts: BTreeMap<String, crate::verify::Verification> = BTreeMap::new();
+    let mut verified = false;
     for input in &args.inputs {
         let name = input.display().to_string();
-        let (m, results, out, plain) = if input.is_dir() {
+        let (m, results, out, plain, found) = if input.is_dir() {
             let state = State::existing(input)?;
             let entries = state.all()?;
             let mut m: Option<Meta> = None;
@@ -54,7 +59,8 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
                     "{name}: the state directory holds no results"
                 )));
             };
-            (m, results, state.load_outside(), plain)
+            let found = super::verified::Cache::verdicts_in(input)?;
+            (m, results, state.load_outside(), plain, found)
         } else {
             let size = std::fs::metadata(input)
                 .map_err(|e| Error::io(input, e))?
@@ -79,8 +85,25 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
                 .repos
                 .iter()
                 .all(|r| r.secrets.iter().all(|h| h.plaintext.is_some()));
-            (parsed.meta, parsed.repos, parsed.outside, plain)
+            (
+                parsed.meta,
+                parsed.repos,
+                parsed.outside,
+                plain,
+                parsed.verdicts,
+            )
         };
+        if let Some(found) = found {
+            verified = true;
+            for (k, v) in found {
+                match verdicts.get(&k) {
+                    Some(cur) if !super::verified::newer(cur, &v) => {}
+                    _ => {
+                        verdicts.insert(k, v);
+                    }
+                }
+            }
+        }
         all_plain &= plain;
         match &meta {
             None => meta = Some((m, name.clone())),
@@ -145,6 +168,12 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
     let results = repos.into_values().map(|(r, _)| r).collect();
     let show = args.out.show_secrets;
     let mut report = Report::build(meta, show, None, results, outside);
+    if verified {
+        let keys: std::collections::HashSet<String> = report.keys().into_iter().collect();
+        verdicts.retain(|k, _| keys.contains(k));
+        report.verification = verdicts;
+        report.verified = true;
+    }
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     if show && !all_plain && !args.out.quiet {
         eprintln!("leakscan: warning: some inputs were swept without --show-secrets");

@@ -267,6 +267,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         let (verdicts, counts) = verified::run(&pending, &keys, opts, &mut cache)?;
         let took = began.elapsed().as_secs_f64();
         report.verification = verdicts;
+        report.verified = true;
         let peaks: Vec<String> = counts
             .peak
             .iter()

@@ -229,6 +229,9 @@ pub struct Report {
     pub elapsed_ms: u64,
     /// `--verify`: the verdict per secret (HMAC key).
     pub verification: BTreeMap<String, crate::verify::Verification>,
+    /// The sweep verified (or merged verified reports): the CSV gets the
+    /// verdict columns.
+    pub verified: bool,
     /// Set when Ctrl-C stopped the sweep: the report is incomplete.
     pub interrupted: Option<Interruption>,
 }
@@ -285,6 +288,7 @@ impl Report {
             outside,
             elapsed_ms: 0,
             verification: BTreeMap::new(),
+            verified: false,
             interrupted: None,
         }
     }
@@ -480,10 +484,16 @@ impl Report {
 
     fn write_csv_rows(&self, out: &mut dyn Write) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record([
+        let mut header = vec![
             "key", "rule", "secret", "repo", "at_head", "commit", "author", "email", "date",
             "path", "line", "commits", "repos", "status",
-        ])?;
+        ];
+        // With --verify: the verdict, when it was checked, and the identity
+        // the provider named (never the secret or the answer).
+        if self.verified {
+            header.extend(["verification", "checked_at", "identity"]);
+        }
+        w.write_record(&header)?;
         // Each row says whether its repository was read completely: a
         // failed or interrupted one's rows are what was found before it
         // stopped.
@@ -495,8 +505,25 @@ impl Report {
         for r in &self.rows {
             let secret = self.secret_text(r);
             let n = r.repos.len().to_string();
+            let verdict = self.verification.get(&r.key);
+            let verdict_cols = [
+                verdict.map_or("", |v| v.status.as_str()).to_string(),
+                verdict
+                    .and_then(|v| v.checked_at.clone())
+                    .unwrap_or_default(),
+                verdict
+                    .map(|v| {
+                        v.identity
+                            .iter()
+                            .map(|(k, x)| format!("{k}={x}"))
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    })
+                    .unwrap_or_default(),
+            ];
+            let extra: &[String] = if self.verified { &verdict_cols } else { &[] };
             for x in &r.repos {
-                w.write_record([
+                let base = [
                     r.key.as_str(),
                     &r.rule,
                     &secret,
@@ -511,7 +538,8 @@ impl Report {
                     &x.commits.to_string(),
                     &n,
                     status.get(x.repo.as_str()).map_or("ok", |s| s.as_str()),
-                ])?;
+                ];
+                w.write_record(base.iter().copied().chain(extra.iter().map(String::as_str)))?;
             }
         }
         w.flush()?;
@@ -713,6 +741,8 @@ pub struct Parsed {
     pub shard: Option<(u32, u32)>,
     pub repos: Vec<RepoResult>,
     pub outside: Outside,
+    /// `--verify` verdicts by HMAC key; `None`: the report has none.
+    pub verdicts: Option<BTreeMap<String, crate::verify::Verification>>,
 }
 
 #[derive(Deserialize)]
@@ -742,7 +772,20 @@ struct JsonRow {
     rule: String,
     secret: String,
     key: String,
+    #[serde(default)]
+    verification: Option<JsonVerdict>,
     repos: Vec<JsonRowRepo>,
+}
+
+#[derive(Deserialize)]
+struct JsonVerdict {
+    status: String,
+    #[serde(default)]
+    identity: BTreeMap<String, String>,
+    #[serde(default)]
+    checked_at: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -807,6 +850,26 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         }
     }
     let show = doc.sweep.show_secrets;
+    let mut verdicts: Option<BTreeMap<String, crate::verify::Verification>> = None;
+    for row in &doc.secrets {
+        if let Some(v) = &row.verification {
+            let status = crate::verify::Status::parse(&v.status).ok_or_else(|| {
+                format!(
+                    "secret {}: unknown verification status `{}`",
+                    row.key, v.status
+                )
+            })?;
+            verdicts.get_or_insert_with(BTreeMap::new).insert(
+                row.key.clone(),
+                crate::verify::Verification {
+                    status,
+                    identity: v.identity.clone(),
+                    checked_at: v.checked_at.clone(),
+                    reason: v.reason.clone(),
+                },
+            );
+        }
+    }
     for row in doc.secrets {
         for x in row.repos {
             let r = repos.get_mut(&x.repo).ok_or_else(|| {
@@ -843,6 +906,7 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         shard,
         repos,
         outside: doc.outside,
+        verdicts,
     })
 }
 

@@ -339,6 +339,7 @@ impl Sweeper {
                     path: f.path.0.clone(),
                     commit: f.commit.as_ref().map(|c| c.id.clone()),
                     line: f.line,
+                    near: f.near.as_deref().map(|n| n.expose().to_vec()),
                 });
             }
             let pos = f

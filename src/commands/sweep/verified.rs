@@ -3,6 +3,7 @@
 //! the time it was checked (`verified.json`), so a rerun or another shard
 //! sharing the state does not ask again. Only live and invalid verdicts are
 //! remembered; unknown and skipped ones are asked again next time.
+//! `newer` picks between two verdicts on one secret (`sweep merge`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ pub struct Pending {
     pub path: Vec<u8>,
     pub commit: Option<String>,
     pub line: usize,
+    /// The text around it, for verifiers reading a value next to it.
+    pub near: Option<Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,6 +78,15 @@ impl Cache {
             map,
             hits: 0,
         })
+    }
+
+    /// The verdicts of a state directory's cache; `None` when it has none
+    /// (`sweep merge`).
+    pub fn verdicts_in(dir: &Path) -> Result<Option<BTreeMap<String, Verification>>> {
+        if !dir.join(FILE).is_file() {
+            return Ok(None);
+        }
+        Ok(Some(Cache::load(Some(dir))?.map))
     }
 
     fn save(&self) -> Result<()> {
@@ -159,6 +171,7 @@ pub fn run(
             place: &p.path,
             commit: p.commit.as_deref(),
             line: p.line,
+            near: p.near.as_deref(),
         })
         .collect();
     let pass = verify::verify(&items, opts, &mut std::io::stderr())?;
@@ -177,4 +190,15 @@ pub fn run(
     }
     cache.save()?;
     Ok((out, pass.counts))
+}
+
+/// Whether verdict `b` replaces `a` for one secret: the one checked last
+/// wins (a verdict never checked is the oldest); on a tie, the most telling
+/// (live before invalid, unknown, skipped).
+pub fn newer(a: &Verification, b: &Verification) -> bool {
+    match b.checked_at.cmp(&a.checked_at) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => b.status < a.status,
+    }
 }
