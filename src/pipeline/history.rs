@@ -70,6 +70,10 @@ pub struct HistoryOptions {
     pub cache: Option<Arc<BlobCache>>,
     /// How archives are opened (`None`: not at all).
     pub archives: Option<crate::archive::Limits>,
+    /// `LEAKSCAN_TRACE`: each phase's time and volume on standard error.
+    pub trace: bool,
+    /// `LEAKSCAN_PACK_READER`: the pack reader forced on or off.
+    pub pack_reader: Option<bool>,
 }
 
 /// What scanning a blob gave, by blob id, kept across the repositories of a
@@ -139,15 +143,15 @@ impl Packed {
 pub fn plan_and_load(
     git_dir: &Path,
     full_history: bool,
-    threads: usize,
+    opts: &HistoryOptions,
     plan: impl FnOnce(Option<Arc<PackSet>>) -> crate::error::Result<Plan>,
 ) -> crate::error::Result<(Plan, Option<Packed>)> {
-    let threads = threads.max(1);
+    let threads = opts.threads.max(1);
     let cancel = AtomicBool::new(false);
-    let early = full_history && pack::forced() != Some(false) && pack::count_objects(git_dir) > 0;
+    let early = full_history && opts.pack_reader != Some(false) && pack::count_objects(git_dir) > 0;
     if !early {
         let plan = plan(None)?;
-        let packed = pack::worth_a_pass(git_dir, plan.commits.len())
+        let packed = pack::worth_a_pass(git_dir, plan.commits.len(), opts.pack_reader)
             .then(|| Packed::load(Arc::new(PackSet::open(git_dir)), threads, &cancel));
         return Ok((plan, packed));
     }
@@ -178,13 +182,13 @@ pub fn run(
     let full_history = selection.is_whole_history();
     let progress = Progress::with_phase(show_progress, "blobs", Phase::WalkingCommits);
     let counters = progress.counters.clone();
-    let (plan, packed) = plan_and_load(git_dir, full_history, opts.threads, |packs| {
+    let (plan, packed) = plan_and_load(git_dir, full_history, opts, |packs| {
         let reader = match packs {
             Some(p) => ObjectReader::with_packs(git_dir, p)?,
             None => ObjectReader::open(git_dir)?,
         };
         let plan = revwalk::plan(&reader, selection);
-        if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+        if opts.trace {
             eprintln!(
                 "leakscan: trace: walk {:.3} s ({} commits)",
                 walk_start.elapsed().as_secs_f64(),
@@ -303,7 +307,7 @@ pub fn scan_sharing(
         &mut out.stats,
     );
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+    if opts.trace {
         trace(
             &en,
             [packs_took, t1 - t0, t2 - t1, t2.elapsed()],
