@@ -108,6 +108,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
         &settings.history_options(target.max_file_size, target.all_occurrences),
         settings.rules.clone(),
         settings.output.progress(),
+        None,
     )?;
     let exit = outcome::finish(scanned, &settings, start, "blobs", None)?;
     if let (Exit::Findings, Some(rev), false) =

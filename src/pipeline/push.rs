@@ -118,6 +118,7 @@ pub fn scan(
             opts,
             rules.clone(),
             show_progress,
+            Some(repo.reader()),
         )?;
         findings = scanned.findings;
         out.stats.merge(scanned.stats);

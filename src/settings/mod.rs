@@ -342,6 +342,13 @@ pub fn load_config(choice: &ConfigChoice) -> Result<Option<Loaded>> {
 
 /// Builds the rule set: built-in rules (unless `no_default`), then the
 /// config's rules, disabled ids and entropy overrides.
+/// The rules of a command that builds no other settings (`rules`, baseline
+/// audit and import): the configuration `choice` names, then its rules.
+pub fn rules_for(choice: &ConfigChoice, no_default: bool) -> Result<Arc<RuleSet>> {
+    let cfg = load_config(choice)?;
+    build_rules(cfg.as_ref(), no_default)
+}
+
 pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     if !no_default {

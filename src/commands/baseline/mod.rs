@@ -136,6 +136,7 @@ impl BaselineRun {
                 &self.settings.history_options(a.run.max_file_size, true),
                 self.settings.rules.clone(),
                 self.settings.output.progress(),
+                Some(repo.reader()),
             )?
         } else {
             let opts = self
@@ -684,8 +685,7 @@ fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc
         Some(p) => settings::ConfigChoice::File(p.to_path_buf()),
         None => settings::ConfigChoice::Discover(root.to_path_buf()),
     };
-    let cfg = settings::load_config(&choice)?;
-    settings::build_rules(cfg.as_ref(), no_default)
+    settings::rules_for(&choice, no_default)
 }
 
 /// Who is triaging: `user.email` as git sees it in the repository holding
