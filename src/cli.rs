@@ -27,6 +27,11 @@ pub struct Cli {
         default_value = "auto"
     )]
     pub color: ColorWhen,
+    /// No progress line and no summary on standard error (the push hooks:
+    /// nothing at all when the push is clean; baseline commands: only
+    /// errors). Accepted before or after the subcommand.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,18 +100,14 @@ pub struct CommonArgs {
     /// each finding.
     #[arg(long)]
     pub no_context: bool,
-    /// No progress line and no summary on standard error.
-    #[arg(long, short = 'q')]
+    /// The global `-q` (`Cli::quiet`), set by `commands::run`.
+    #[arg(skip)]
     pub quiet: bool,
-    /// Configuration file (default: `.leakscan.toml` at the scanned root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Ignore `.leakscan.toml`.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Use only the configuration's rules, not the built-in ones.
-    #[arg(long)]
-    pub no_default_rules: bool,
     /// Baseline file (default: `.leakscan-baseline.json` at the root, or the
     /// config's `baseline` key).
     #[arg(long, value_name = "FILE")]
@@ -127,13 +128,38 @@ pub struct CommonArgs {
     /// `low` (generic secret-named assignments; the default).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_confidence: Option<MinConfidence>,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
     #[command(flatten)]
     pub verify: VerifyArgs,
+}
+
+/// Where the rules come from (every command that builds rules).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RuleArgs {
+    /// Configuration file: rules, allowlist, settings (default: `.leakscan.toml`
+    /// at the scanned root; push hooks: the one at the policy revision;
+    /// `sweep`: none, repositories' own files are not read).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use only the configuration's rules, not the built-in ones.
+    #[arg(long)]
+    pub no_default_rules: bool,
+}
+
+/// How a scan runs (every scanning command).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Skip files and blobs larger than this many bytes (suffixes K, M, G
+    /// allowed; default 10M, or the config's `max_file_size`; `staged`: no
+    /// limit). Skipped ones are counted.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// How archives, packages and images are opened (every scanning mode).
@@ -205,9 +231,6 @@ pub struct ScanArgs {
     /// Follow symbolic links.
     #[arg(long, short = 'L')]
     pub follow: bool,
-    /// Skip walked files larger than this many bytes (suffixes K, M, G allowed).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -232,6 +255,10 @@ pub struct HistoryArgs {
     /// Revisions or ranges (`REV`, `^REV`, `A..B`, `A...B`); default HEAD.
     #[arg(value_name = "REV")]
     pub revs: Vec<String>,
+    /// A revision or range, as `baseline --history --rev` takes it
+    /// (repeatable; the same as naming it as an argument).
+    #[arg(long = "rev", value_name = "REV")]
+    pub rev_flags: Vec<String>,
     /// Every ref: branches, tags, remotes, stash, notes (and HEAD).
     #[arg(long)]
     pub all: bool,
@@ -249,10 +276,6 @@ pub struct HistoryArgs {
     /// List every commit and path that introduced a copy of each secret.
     #[arg(long)]
     pub all_occurrences: bool,
-    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed;
-    /// default 10M). Skipped blobs are counted.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -260,23 +283,9 @@ pub struct HistoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Prove every rule against its examples and negative examples.
-    Check {
-        /// Configuration whose rules to check too.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Check only the configuration's rules.
-        #[arg(long)]
-        no_default_rules: bool,
-    },
+    Check(RuleArgs),
     /// Print the active rules.
-    List {
-        /// Configuration whose rules to list too.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// List only the configuration's rules.
-        #[arg(long)]
-        no_default_rules: bool,
-    },
+    List(RuleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,8 +304,9 @@ pub enum BaselineCommand {
 #[derive(Debug, Clone, Args)]
 pub struct BaselineScanArgs {
     /// Baseline file (default: the config's `baseline` key, else
-    /// `.leakscan-baseline.json` at the scanned root).
-    #[arg(long, visible_alias = "file", value_name = "FILE")]
+    /// `.leakscan-baseline.json` at the scanned root). `--out` is an older
+    /// spelling.
+    #[arg(long = "file", alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Scan git history (`--repo`, `--all`, `--rev`) instead of files.
     #[arg(long)]
@@ -313,26 +323,18 @@ pub struct BaselineScanArgs {
     /// Paths to scan (without `--history`).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Configuration file (default: `.leakscan.toml` at the scanned root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Ignore `.leakscan.toml`.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Use only the configuration's rules, not the built-in ones.
-    #[arg(long)]
-    pub no_default_rules: bool,
     /// Do not honour .gitignore / .ignore files.
     #[arg(long)]
     pub no_ignore: bool,
-    /// Skip files or blobs larger than this many bytes (suffixes K, M, G allowed).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
-    /// Print only errors.
-    #[arg(long, short = 'q')]
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The global `-q` (`Cli::quiet`), set by `commands::run`.
+    #[arg(skip)]
     pub quiet: bool,
 }
 
@@ -392,18 +394,14 @@ pub struct BaselineImportArgs {
     #[arg(value_name = "FILE")]
     pub from: PathBuf,
     /// Baseline file to write, merged with it if it exists (default:
-    /// `.leakscan-baseline.json` in the root).
-    #[arg(long, value_name = "FILE")]
+    /// `.leakscan-baseline.json` in the root). `--out` is an older spelling.
+    #[arg(long = "file", alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// The scanned root (or repository) the imported paths are relative to.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Configuration file (default: `.leakscan.toml` in the root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Use only the configuration's rules, not the built-in ones.
-    #[arg(long)]
-    pub no_default_rules: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -422,15 +420,11 @@ pub struct HookArgs {
 /// Where a push hook's rules, allowlist and baseline come from.
 #[derive(Debug, Clone, Args)]
 pub struct PushPolicyArgs {
-    /// Configuration file to use instead of the one at the policy revision.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// No `.leakscan.toml` at all.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Use only the configuration's rules, not the built-in ones.
-    #[arg(long)]
-    pub no_default_rules: bool,
     /// Ignore any baseline.
     #[arg(long)]
     pub no_baseline: bool,
@@ -439,14 +433,10 @@ pub struct PushPolicyArgs {
     /// default none, the work tree's files).
     #[arg(long, value_name = "REV")]
     pub baseline_from: Option<String>,
-    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed; default 10M).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
-    /// Say nothing when the push is clean.
-    #[arg(long, short = 'q')]
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The global `-q` (`Cli::quiet`), set by `commands::run`.
+    #[arg(skip)]
     pub quiet: bool,
     #[command(flatten)]
     pub archives: ArchiveArgs,
@@ -587,8 +577,8 @@ pub struct SweepOutput {
     /// Print secrets in full (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
-    /// No progress bar and no summary on standard error.
-    #[arg(long, short = 'q')]
+    /// The global `-q` (`Cli::quiet`), set by `commands::run`.
+    #[arg(skip)]
     pub quiet: bool,
 }
 
@@ -628,19 +618,10 @@ pub struct SweepArgs {
     /// Take only share I of N (0-based; forks stay together).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Configuration file for rules and allowlist (repositories' own
-    /// `.leakscan.toml` files are not read).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Use only the configuration's rules, not the built-in ones.
-    #[arg(long)]
-    pub no_default_rules: bool,
-    /// Skip blobs larger than this many bytes (default 10M).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
     #[command(flatten)]

@@ -35,7 +35,7 @@ impl Target {
             repo: args.repo.clone(),
             selection: selection(args)?,
             all_occurrences: args.all_occurrences,
-            max_file_size: args.max_file_size,
+            max_file_size: args.common.run.max_file_size,
         })
     }
 
@@ -58,7 +58,7 @@ fn selection(args: &HistoryArgs) -> Result<Selection> {
             .transpose()
     };
     Ok(Selection {
-        revs: args.revs.clone(),
+        revs: args.revs.iter().chain(&args.rev_flags).cloned().collect(),
         all: args.all,
         exclude: args.since_commit.iter().cloned().collect(),
         since: date("--since", &args.since, false)?,
@@ -108,6 +108,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
         &settings.history_options(target.max_file_size, target.all_occurrences),
         settings.rules.clone(),
         settings.output.progress(),
+        None,
     )?;
     let exit = outcome::finish(scanned, &settings, start, "blobs", None)?;
     if let (Exit::Findings, Some(rev), false) =

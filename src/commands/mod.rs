@@ -16,7 +16,7 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, HookArgs, RulesCommand, VerifyCommand};
+use crate::cli::{BaselineCommand, Cli, Command, HookArgs, RulesCommand, SweepSub, VerifyCommand};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::report;
@@ -24,28 +24,51 @@ use crate::report;
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Exit> {
     report::set_color(cli.color);
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Scan(args) => scan::run(args),
-        Command::Rules(RulesCommand::Check {
-            config,
-            no_default_rules,
-        }) => rules::check(config, no_default_rules),
-        Command::Rules(RulesCommand::List {
-            config,
-            no_default_rules,
-        }) => rules::list(config, no_default_rules),
-        Command::Staged(args) => staged::run(args),
-        Command::History(args) => history::run(args),
-        Command::Baseline(cmd) => baseline::run(cmd),
+        Command::Scan(mut args) => {
+            args.common.quiet = quiet;
+            scan::run(args)
+        }
+        Command::Rules(RulesCommand::Check(r)) => rules::check(r.config, r.no_default_rules),
+        Command::Rules(RulesCommand::List(r)) => rules::list(r.config, r.no_default_rules),
+        Command::Staged(mut args) => {
+            args.common.quiet = quiet;
+            staged::run(args)
+        }
+        Command::History(mut args) => {
+            args.common.quiet = quiet;
+            history::run(args)
+        }
+        Command::Baseline(mut cmd) => {
+            match &mut cmd {
+                BaselineCommand::Create(a) => a.scan.quiet = quiet,
+                BaselineCommand::Update(a) => a.scan.quiet = quiet,
+                BaselineCommand::Audit(_) | BaselineCommand::Import(_) => {}
+            }
+            baseline::run(cmd)
+        }
         Command::InstallHook(args) => hook::install(args),
         Command::UninstallHook(args) => hook::uninstall(HookArgs {
             repo: args.repo,
             force: false,
             pre_push: args.pre_push,
         }),
-        Command::PreReceive(args) => push::receive::run(args),
-        Command::PrePush(args) => push::client::run(args),
-        Command::Sweep(cmd) => sweep::run(cmd),
+        Command::PreReceive(mut args) => {
+            args.policy.quiet = quiet;
+            push::receive::run(args)
+        }
+        Command::PrePush(mut args) => {
+            args.policy.quiet = quiet;
+            push::client::run(args)
+        }
+        Command::Sweep(mut cmd) => {
+            cmd.args.out.quiet = quiet;
+            if let Some(SweepSub::Merge(m)) = &mut cmd.merge {
+                m.out.quiet = quiet;
+            }
+            sweep::run(cmd)
+        }
         Command::Verify(VerifyCommand::Hosts) => verify::hosts(),
         Command::Completions { shell } => print_with(|w| manual::completions(shell, w)),
         Command::Man => print_with(manual::man),

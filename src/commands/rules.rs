@@ -15,8 +15,7 @@ fn rules_for(config: Option<PathBuf>, no_default: bool) -> Result<Arc<RuleSet>> 
         Some(p) => ConfigChoice::File(p),
         None => ConfigChoice::None,
     };
-    let cfg = settings::load_config(&choice)?;
-    settings::build_rules(cfg.as_ref(), no_default)
+    settings::rules_for(&choice, no_default)
 }
 
 pub fn check(config: Option<PathBuf>, no_default: bool) -> Result<Exit> {

@@ -38,7 +38,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         args.no_ignore,
         !args.no_hidden,
         args.follow,
-        args.max_file_size,
+        args.common.run.max_file_size,
     );
     let scanned = pipeline::scan_target(
         &args.paths,

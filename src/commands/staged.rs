@@ -147,15 +147,15 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
         b.set_run_scope(RunScope::Partial);
     }
     let changes = repo.changes()?;
-    // No size limit in the hook: a large staged file is matched in bounded
-    // chunks rather than let through unscanned (`max_file_size` is for walks
-    // and history).
+    // No size limit in the hook unless `--max-file-size` asks for one: a
+    // large staged file is matched in bounded chunks rather than let through
+    // unscanned (the config's `max_file_size` is for walks and history).
     settings.set_archives(&args.common.archives);
     let mut scanned = pipeline::staged::scan(
         &repo,
         &changes,
         settings.rules.clone(),
-        u64::MAX,
+        args.common.run.max_file_size.unwrap_or(u64::MAX),
         settings.archives.clone(),
     );
     if !args.files.is_empty() {

@@ -1,10 +1,10 @@
 //! The history scan's threads. Phases over a `Plan`:
 //!
-//! 0. trees (large runs only, see `use_packs`): workers decode every tree of
-//!    the pack files once, by walking the delta forest (`source::pack`), into
+//! 0. trees (large runs only, see `plan_and_load`): workers decode every tree
+//!    of the pack files once, by walking the delta forest (`git::pack`), into
 //!    a shared compact `TreeStore`;
 //! 1. enumerate: workers take runs of consecutive commits and diff each
-//!    commit's tree against its parents' (`source::history::introduced`);
+//!    commit's tree against its parents' (`git::diff::introduced`);
 //!    this thread interns paths and deduplicates blobs by id as results arrive;
 //! 2. scan: workers decode each distinct blob once and match it — from the
 //!    pack files' delta forest on large runs, else (and for whatever the packs
@@ -13,9 +13,11 @@
 //!    topological order, that introduced a blob carrying it at that path.
 //!
 //! Work therefore grows with unique content, not commits × files. Every
-//! worker opens its own `ObjectReader` (git2's `Repository` is not `Sync`).
-//! With `LEAKSCAN_TRACE` set, the time and volume of each phase go to
-//! standard error.
+//! worker opens its own `ObjectReader` (it is not `Sync`). With
+//! `HistoryOptions::trace` (`LEAKSCAN_TRACE`), the time and volume of each
+//! phase go to standard error. `run` is the driver `history`, `baseline
+//! --history` and the push check call: the walk (`git::revwalk::plan`),
+//! then these phases.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -70,6 +72,10 @@ pub struct HistoryOptions {
     pub cache: Option<Arc<BlobCache>>,
     /// How archives are opened (`None`: not at all).
     pub archives: Option<crate::archive::Limits>,
+    /// `LEAKSCAN_TRACE`: each phase's time and volume on standard error.
+    pub trace: bool,
+    /// `LEAKSCAN_PACK_READER`: the pack reader forced on or off.
+    pub pack_reader: Option<bool>,
 }
 
 /// What scanning a blob gave, by blob id, kept across the repositories of a
@@ -132,22 +138,22 @@ impl Packed {
 }
 
 /// Plans the run (`plan`, on this thread) and decides whether to read the
-/// pack files in one pass (`use_packs`). When the selection is whole
+/// pack files in one pass (`git::pack::worth_a_pass`). When the selection is whole
 /// histories (`full_history`: no ranges, exclusions or dates), the packs'
 /// trees are decoded on other threads while the commits are walked, and
 /// `plan` gets the packs to read commits from.
 pub fn plan_and_load(
     git_dir: &Path,
     full_history: bool,
-    threads: usize,
+    opts: &HistoryOptions,
     plan: impl FnOnce(Option<Arc<PackSet>>) -> crate::error::Result<Plan>,
 ) -> crate::error::Result<(Plan, Option<Packed>)> {
-    let threads = threads.max(1);
+    let threads = opts.threads.max(1);
     let cancel = AtomicBool::new(false);
-    let early = full_history && pack::forced() != Some(false) && pack::count_objects(git_dir) > 0;
+    let early = full_history && opts.pack_reader != Some(false) && pack::count_objects(git_dir) > 0;
     if !early {
         let plan = plan(None)?;
-        let packed = pack::worth_a_pass(git_dir, plan.commits.len())
+        let packed = pack::worth_a_pass(git_dir, plan.commits.len(), opts.pack_reader)
             .then(|| Packed::load(Arc::new(PackSet::open(git_dir)), threads, &cancel));
         return Ok((plan, packed));
     }
@@ -167,24 +173,36 @@ pub fn plan_and_load(
 /// walks `selection` in `git_dir` (commits from the packs when they are
 /// read ahead), scans what those commits introduced, and returns the
 /// findings before suppression, the walk's warnings and errors first.
+/// `reader`: one already open on the repository, for the walk when the
+/// packs are not read ahead (its checks of the pack files are then not
+/// made again).
 pub fn run(
     git_dir: &Path,
     selection: &Selection,
     opts: &HistoryOptions,
     rules: Arc<RuleSet>,
     show_progress: bool,
+    reader: Option<&ObjectReader>,
 ) -> crate::error::Result<Scanned> {
     let walk_start = Instant::now();
     let full_history = selection.is_whole_history();
     let progress = Progress::with_phase(show_progress, "blobs", Phase::WalkingCommits);
     let counters = progress.counters.clone();
-    let (plan, packed) = plan_and_load(git_dir, full_history, opts.threads, |packs| {
-        let reader = match packs {
-            Some(p) => ObjectReader::with_packs(git_dir, p)?,
-            None => ObjectReader::open(git_dir)?,
+    let (plan, packed) = plan_and_load(git_dir, full_history, opts, |packs| {
+        let own;
+        let reader = match (packs, reader) {
+            (Some(p), _) => {
+                own = ObjectReader::with_packs(git_dir, p)?;
+                &own
+            }
+            (None, Some(r)) => r,
+            (None, None) => {
+                own = ObjectReader::open(git_dir)?;
+                &own
+            }
         };
-        let plan = revwalk::plan(&reader, selection);
-        if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+        let plan = revwalk::plan(reader, selection);
+        if opts.trace {
             eprintln!(
                 "leakscan: trace: walk {:.3} s ({} commits)",
                 walk_start.elapsed().as_secs_f64(),
@@ -303,7 +321,7 @@ pub fn scan_sharing(
         &mut out.stats,
     );
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+    if opts.trace {
         trace(
             &en,
             [packs_took, t1 - t0, t2 - t1, t2.elapsed()],

@@ -4,6 +4,7 @@
 
 mod blob_step;
 pub mod history;
+pub mod push;
 pub mod staged;
 
 pub use blob_step::BlobStep;

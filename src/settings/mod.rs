@@ -114,9 +114,9 @@ impl Request {
             BaselineChoice::Default
         };
         Request {
-            config: c.config.clone(),
+            config: c.rules.config.clone(),
             no_config: c.no_config,
-            no_default_rules: c.no_default_rules,
+            no_default_rules: c.rules.no_default_rules,
             baseline,
             output: Output {
                 format: c.format,
@@ -129,7 +129,7 @@ impl Request {
                 show_suppressed: c.show_suppressed,
                 verify: verifying(&c.verify),
             },
-            threads: c.threads,
+            threads: c.run.threads,
             min_confidence: c.min_confidence.map(|m| match m {
                 crate::cli::MinConfidence::Low => crate::rules::Confidence::Low,
                 crate::cli::MinConfidence::Medium => crate::rules::Confidence::Medium,
@@ -169,6 +169,33 @@ pub struct Settings {
     pub threads: usize,
     /// How archives are opened; `None` with `--no-archives`.
     pub archives: Option<archive::Limits>,
+    /// The environment's switches, read once.
+    pub switches: Switches,
+}
+
+/// Switches set in the environment for tests and diagnosis, read once per
+/// run (here) and carried to the code they steer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Switches {
+    /// `LEAKSCAN_TRACE` (set to anything): the time and volume of each
+    /// history phase on standard error.
+    pub trace: bool,
+    /// `LEAKSCAN_PACK_READER=on|off`: force the one-pass pack reader on or
+    /// off (otherwise `git::pack::worth_a_pass` decides).
+    pub pack_reader: Option<bool>,
+}
+
+impl Switches {
+    pub fn from_env() -> Switches {
+        Switches {
+            trace: std::env::var_os("LEAKSCAN_TRACE").is_some(),
+            pack_reader: match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
+                Ok("on") => Some(true),
+                Ok("off") => Some(false),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Settings {
@@ -218,6 +245,7 @@ impl Settings {
             output: req.output,
             threads: threads(req.threads),
             archives: Some(archive::Limits::default()),
+            switches: Switches::from_env(),
         })
     }
 
@@ -261,6 +289,8 @@ impl Settings {
             all_occurrences,
             cache: None,
             archives: self.archives.clone(),
+            trace: self.switches.trace,
+            pack_reader: self.switches.pack_reader,
         }
     }
 }
@@ -312,6 +342,13 @@ pub fn load_config(choice: &ConfigChoice) -> Result<Option<Loaded>> {
 
 /// Builds the rule set: built-in rules (unless `no_default`), then the
 /// config's rules, disabled ids and entropy overrides.
+/// The rules of a command that builds no other settings (`rules`, baseline
+/// audit and import): the configuration `choice` names, then its rules.
+pub fn rules_for(choice: &ConfigChoice, no_default: bool) -> Result<Arc<RuleSet>> {
+    let cfg = load_config(choice)?;
+    build_rules(cfg.as_ref(), no_default)
+}
+
 pub fn build_rules(cfg: Option<&Loaded>, no_default: bool) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     if !no_default {

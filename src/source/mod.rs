@@ -2,7 +2,10 @@
 //! came from) and knows nothing about rules or findings.
 //! - `worktree`: files under directories (parallel walk) and standard input;
 //! - `staged`: the index against HEAD, for the pre-commit hook;
-//! - `history`: every blob reachable from commits, deduplicated by blob id.
+//! - `repos`: the repositories under directories (what a sweep reads).
+//!
+//! (Histories are read by `git::revwalk` and `git::diff`.)
 
+pub mod repos;
 pub mod staged;
 pub mod worktree;

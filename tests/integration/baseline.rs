@@ -89,7 +89,34 @@ fn edits_around_reindenting_and_renaming_the_variable_keep_it_suppressed() {
             "\"\"\"Settings, rewritten.\"\"\"\nclass Settings:\n        gh_api_key   =   \"{tok}\"  # used by CI\n        debug = False\n"
         ),
     );
-    scan(t.path(), 0);
+    // The rewritten line (other indentation, name, quotes, a comment) is
+    // the baseline's entry: suppressed by it, and the entry not stale.
+    let r = scan(t.path(), 0);
+    assert!(
+        r.stderr.contains("1 finding: 1 in baseline, 0 new"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("stale"), "{}", r.stderr);
+    let shown = run(ls(t.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--show-secrets",
+        "--show-suppressed",
+    ]))
+    .expect(0);
+    let found = shown.findings();
+    assert_eq!(found.len(), 1, "{}", shown.stdout);
+    assert_eq!(found[0]["path"], "cfg/settings.py");
+    assert_eq!(found[0]["line"], 3);
+    assert_eq!(found[0]["secret"], tok.as_str());
+    assert!(
+        found[0]["suppressed"].to_string().contains("baseline"),
+        "{}",
+        shown.stdout
+    );
 }
 
 #[test]

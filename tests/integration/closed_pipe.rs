@@ -46,7 +46,7 @@ fn assert_quiet_end(what: &str, code: i32, stderr: &str, codes: &[i32]) {
 }
 
 #[test]
-fn issue24_every_subcommand_ends_quietly_on_a_closed_pipe() {
+fn every_subcommand_ends_quietly_on_a_closed_pipe() {
     let repo = TempRepo::new();
     let mut leaky = String::new();
     for i in 0..50 {

@@ -560,7 +560,7 @@ fn fuzz_regressions_replay() {
 // git_packfile_unpack_header, with the pack reader on and off. The guard
 // used to skip an index it could not parse instead of refusing it.
 #[test]
-fn issue18_6_byte_inserted_in_idx_offset_table() {
+fn byte_inserted_in_idx_offset_table() {
     let (h, _secret, _victim) = two_commits(1861);
     let (_pack, idx) = h.repack();
     let clean = std::fs::read(&idx).unwrap();

@@ -3,6 +3,7 @@
 
 mod archive;
 mod baseline;
+mod cli;
 mod closed_pipe;
 mod detection;
 mod gitrepo;

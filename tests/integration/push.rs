@@ -898,7 +898,7 @@ fn pre_push_hook_keeps_and_feeds_an_existing_hook() {
 // the HTML report's row title, pre-receive's `remote:` lines and pre-push's
 // stderr. Every secret found in a run is redacted wherever it appears.
 #[test]
-fn issue18_7_secret_in_a_commit_subject_or_path_is_redacted_everywhere() {
+fn secret_in_a_commit_subject_or_path_is_redacted_everywhere() {
     let token = fake::github_pat(1871);
     let (s, g) = setup("");
     g.write("deploy.env", format!("token = \"{token}\"\n"));
@@ -959,7 +959,7 @@ fn issue18_7_secret_in_a_commit_subject_or_path_is_redacted_everywhere() {
 // Content the hook did not read is never accepted: pre-receive refuses the
 // push saying why, and so does pre-push.
 #[test]
-fn issue18_5_blob_over_the_size_limit_is_not_accepted_unread() {
+fn blob_over_the_size_limit_is_not_accepted_unread() {
     let (s, g) = setup("--max-file-size 16K");
     let before = s.rev("main");
     let mut big = secret_line(1851);

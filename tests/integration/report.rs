@@ -598,8 +598,21 @@ fn every_flag_has_help_text() {
     let mut missing = Vec::new();
     walk(&cmd, "leakscan", &mut missing);
     assert!(missing.is_empty(), "options without help: {missing:?}");
-    let r = run(leakscan().args(["rules", "list", "--help"])).expect(0);
-    assert!(r.stdout.contains("Configuration whose rules to list too"));
+    // `--config` is declared once (`cli::RuleArgs`): the same help in
+    // every command that takes it.
+    let one = "Configuration file: rules, allowlist, settings (default: `.leakscan.toml` at the \
+               scanned root; push hooks: the one at the policy revision; `sweep`: none, \
+               repositories' own files are not read)";
+    for cmd in [
+        &["rules", "list"][..],
+        &["scan"],
+        &["sweep"],
+        &["pre-receive"],
+    ] {
+        let r = run(leakscan().args(cmd).arg("--help")).expect(0);
+        let flat = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(one), "{cmd:?}: {}", r.stdout);
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// Item 2 ("scan once"): one run writes SARIF and JSON of the same findings.
 #[test]
-fn issue24_one_scan_writes_sarif_and_json() {
+fn one_scan_writes_sarif_and_json() {
     let t = Tree::new();
     t.write(
         "app/settings.py",
@@ -46,7 +46,7 @@ fn issue24_one_scan_writes_sarif_and_json() {
 /// open from where the command ran; JSON keeps them relative to the scanned
 /// directory (fingerprints and baselines do not depend on the start).
 #[test]
-fn issue24_text_paths_are_as_given_json_paths_relative() {
+fn text_paths_are_as_given_json_paths_relative() {
     let t = Tree::new();
     t.write(
         "cloud/.credentials",
@@ -93,7 +93,7 @@ fn issue24_text_paths_are_as_given_json_paths_relative() {
 /// Item 10: small scans say their size in bytes or KB, not "(0.0 MB) …
 /// (0 MB/s)".
 #[test]
-fn issue24_small_scan_sizes_are_not_zero_megabytes() {
+fn small_scan_sizes_are_not_zero_megabytes() {
     let t = Tree::new();
     t.write("a.txt", "hello\n");
     let r = run(leakscan().current_dir(t.path()).args(["scan"])).expect(0);
@@ -115,7 +115,7 @@ fn issue24_small_scan_sizes_are_not_zero_megabytes() {
 /// Item 10: `--color` is one entry in each subcommand's help, not an
 /// 8-line block.
 #[test]
-fn issue24_color_help_is_short() {
+fn color_help_is_short() {
     let r = run(leakscan().args(["scan", "--help"])).expect(0);
     // The `--color` line and its continuation lines, up to the next option.
     let mut lines = r.stdout.lines().skip_while(|l| !l.contains("--color"));
@@ -128,7 +128,7 @@ fn issue24_color_help_is_short() {
 /// Item 10: the blocking message names the repository's default branch
 /// (origin/HEAD's), not always `main`.
 #[test]
-fn issue24_blocking_message_names_the_default_branch() {
+fn blocking_message_names_the_default_branch() {
     let t = Tree::new();
     let git = |args: &[&str]| {
         let out = crate::staged::git_command(t.path())
@@ -162,7 +162,7 @@ fn issue24_blocking_message_names_the_default_branch() {
 /// and `^^^` under it; `--no-context` drops it; `--show-secrets` is the
 /// only way the secret itself appears.
 #[test]
-fn issue24_text_shows_the_redacted_line_with_a_marker() {
+fn text_shows_the_redacted_line_with_a_marker() {
     let t = Tree::new();
     let tok = fake::github_pat(61);
     t.write(

@@ -33,7 +33,7 @@ fn with_bom(mark: [u8; 2], text: &str) -> Vec<u8> {
 }
 
 #[test]
-fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
+fn a_byte_order_mark_does_not_hide_plain_text() {
     let tok = fake::github_pat(9101);
     let tok2 = fake::github_pat(9102);
     let line = format!("token = \"{tok}\"\n");
@@ -72,7 +72,7 @@ fn issue9_1_a_byte_order_mark_does_not_hide_plain_text() {
 }
 
 #[test]
-fn issue9_1_real_utf16_is_still_decoded_everywhere() {
+fn real_utf16_is_still_decoded_everywhere() {
     let tok = fake::github_pat(9111);
     let mut utf16 = vec![0xFF, 0xFE];
     for u in format!("first\r\nkey = \"{tok}\"\r\n").encode_utf16() {
@@ -93,7 +93,7 @@ fn issue9_1_real_utf16_is_still_decoded_everywhere() {
 }
 
 #[test]
-fn issue9_2_a_blob_staged_with_symlink_mode_is_scanned() {
+fn a_blob_staged_with_symlink_mode_is_scanned() {
     let tok = fake::github_pat(9201);
     let g = Git::init();
     g.write("README", "x\n");
@@ -121,7 +121,7 @@ fn issue9_2_a_blob_staged_with_symlink_mode_is_scanned() {
 }
 
 #[test]
-fn issue9_3_one_nul_byte_does_not_hide_a_token_from_the_hook_or_history() {
+fn one_nul_byte_does_not_hide_a_token_from_the_hook_or_history() {
     let tok = fake::aws_key_id(9301);
     let g = Git::init();
     g.write("README", "x\n");
@@ -138,7 +138,7 @@ fn issue9_3_one_nul_byte_does_not_hide_a_token_from_the_hook_or_history() {
 }
 
 #[test]
-fn issue9_12_large_files_are_matched_in_chunks_without_losing_a_boundary_secret() {
+fn large_files_are_matched_in_chunks_without_losing_a_boundary_secret() {
     // 40 MiB of text (the matcher works through it in 16 MiB chunks) with
     // tokens at the start, right across each chunk boundary, and at the end.
     let toks: Vec<String> = (0..5).map(|i| fake::github_pat(9120 + i)).collect();
@@ -179,7 +179,7 @@ fn issue9_12_large_files_are_matched_in_chunks_without_losing_a_boundary_secret(
 }
 
 #[test]
-fn issue9_7_the_hook_goes_where_git_runs_hooks_or_install_fails() {
+fn the_hook_goes_where_git_runs_hooks_or_install_fails() {
     let g = Git::init();
     // core.hooksPath given through the environment, as CI systems do.
     let hooks = g.sibling("env-hooks");
@@ -208,7 +208,7 @@ fn issue9_7_the_hook_goes_where_git_runs_hooks_or_install_fails() {
 }
 
 #[test]
-fn issue9_5_ignore_files_need_a_repository_and_ignored_files_are_counted() {
+fn ignore_files_need_a_repository_and_ignored_files_are_counted() {
     let tok = fake::github_pat(9501);
     // An unpacked tarball (no repository) whose .gitignore is `/*`, like
     // Debian's kernel source: everything is scanned.
@@ -256,7 +256,7 @@ fn issue9_5_ignore_files_need_a_repository_and_ignored_files_are_counted() {
 }
 
 #[test]
-fn issue9_6_a_fifo_or_standard_input_named_on_the_command_line_is_read() {
+fn a_fifo_or_standard_input_named_on_the_command_line_is_read() {
     let tok = fake::github_pat(9601);
     let t = Tree::new();
     let fifo = t.join("pipe");
@@ -291,7 +291,7 @@ fn issue9_6_a_fifo_or_standard_input_named_on_the_command_line_is_read() {
 
 #[cfg(unix)]
 #[test]
-fn issue9_13_names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
+fn names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
     use std::os::unix::ffi::OsStrExt;
     let tok = fake::github_pat(9131);
     let t = Tree::new();
@@ -337,7 +337,7 @@ fn issue9_13_names_are_escaped_for_humans_and_exact_in_json_and_sarif() {
 }
 
 #[test]
-fn issue9_3_the_hook_never_skips_a_staged_file_for_its_size() {
+fn the_hook_never_skips_a_staged_file_for_its_size() {
     let tok = fake::github_pat(9302);
     let g = Git::init();
     g.write(".leakscan.toml", "max_file_size = 1024\n");
@@ -355,7 +355,7 @@ fn issue9_3_the_hook_never_skips_a_staged_file_for_its_size() {
 }
 
 #[test]
-fn issue14_6_staged_with_file_names_checks_the_files_it_is_given() {
+fn staged_with_file_names_checks_the_files_it_is_given() {
     let old = fake::github_pat(1461);
     let g = Git::init();
     g.write("old.env", format!("token = \"{old}\"\n"));
@@ -390,7 +390,7 @@ fn utf16_no_bom(text: &str, le: bool) -> Vec<u8> {
 // exit 0 (with a mark the secret was found). It is told by its shape now, in
 // both byte orders, by every mode.
 #[test]
-fn issue18_3_utf16_without_a_byte_order_mark_is_decoded() {
+fn utf16_without_a_byte_order_mark_is_decoded() {
     let tok = fake::github_pat(1831);
     let text = format!("# settings\r\ntoken = \"{tok}\"\r\nregion = eu\r\n");
     let t = Tree::new();

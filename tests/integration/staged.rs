@@ -861,7 +861,7 @@ fn patch_index(g: &Git, from: &str, to: &str, flags: u16) {
 // with exit 0 while git committed the token. Every index git would commit
 // differently from a sorted walk is refused (exit 2, naming the index).
 #[test]
-fn issue18_1_index_git_would_commit_differently_is_refused() {
+fn index_git_would_commit_differently_is_refused() {
     let tok = fake::github_pat(1811);
     // (what, [(entry, its new name, flags ORed in)]); names keep their length.
     type Patch = (&'static str, &'static str, u16);
@@ -917,7 +917,7 @@ fn issue18_1_index_git_would_commit_differently_is_refused() {
 // blocking every commit. Sparse directories are read as the trees git
 // commits (HEAD's, unchanged), and what is staged in the cone is judged.
 #[test]
-fn issue18_9_sparse_index_is_read() {
+fn sparse_index_is_read() {
     let g = Git::init();
     g.write("app/main.rs", "fn main() {}\n");
     g.write("vendor/lib/a.txt", "a\n");

@@ -656,7 +656,7 @@ fn resume_after_a_kill_redoes_only_the_missing_repositories() {
 /// the rerun with the same --state scans only the rest.
 #[cfg(unix)]
 #[test]
-fn issue24_ctrl_c_writes_an_incomplete_report_and_says_how_to_resume() {
+fn ctrl_c_writes_an_incomplete_report_and_says_how_to_resume() {
     use std::io::Write;
     let r = Root::new();
     let (obj, saved) = six_repositories_one_blocking(&r);
@@ -761,7 +761,7 @@ fn issue24_ctrl_c_writes_an_incomplete_report_and_says_how_to_resume() {
 /// resumable, and a long sweep is told so before (the threshold is 0 here).
 #[cfg(unix)]
 #[test]
-fn issue24_a_sweep_without_state_suggests_it() {
+fn a_sweep_without_state_suggests_it() {
     let r = Root::new();
     r.init("one");
     r.write("one/k.txt", "nothing here\n");
@@ -783,7 +783,7 @@ fn issue24_a_sweep_without_state_suggests_it() {
 /// Issue #24, item 5: the CSV says which rows come from a repository that
 /// was not read completely, so they never look complete.
 #[test]
-fn issue24_csv_rows_carry_their_repositorys_status() {
+fn csv_rows_carry_their_repositorys_status() {
     let r = Root::new();
     r.init("whole");
     r.write(
@@ -837,7 +837,7 @@ fn issue24_csv_rows_carry_their_repositorys_status() {
 /// repository (no longer at HEAD) before a generic password at HEAD in
 /// three — and a secret's forks collapsed into one text line.
 #[test]
-fn issue24_rows_by_severity_then_at_head_then_spread_and_forks_collapse() {
+fn rows_by_severity_then_at_head_then_spread_and_forks_collapse() {
     let r = Root::new();
     let password = fake::token("{alnum:8}.{alnum:6}", 41);
     for name in ["one", "two", "three"] {
@@ -1162,7 +1162,7 @@ fn merge_reads_odd_reports_without_panicking() {
 // `--state DIR --show-secrets` left plaintext in DIR/repos/*.json (0644).
 // The report with plaintext is 0600; state never holds plaintext.
 #[test]
-fn issue18_8_plaintext_only_in_the_final_report_and_0600() {
+fn plaintext_only_in_the_final_report_and_0600() {
     use std::os::unix::fs::PermissionsExt;
     let (r, s, _) = acme();
     let out_dir = tempfile::tempdir().unwrap();
@@ -1237,7 +1237,7 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 // repository inside, the sweep run unprivileged) was a warning and exit 0,
 // with or without --state. It is a failure named in the report (exit 2).
 #[test]
-fn issue18_4_a_directory_that_cannot_be_listed_fails_the_sweep() {
+fn a_directory_that_cannot_be_listed_fails_the_sweep() {
     use std::os::unix::fs::PermissionsExt;
     let nobody = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])

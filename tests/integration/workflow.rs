@@ -103,7 +103,7 @@ fn history_and_tree() -> Git {
 }
 
 #[test]
-fn w14_1_history_baseline_is_not_pruned_by_a_plain_update_and_advice_has_the_flags() {
+fn history_baseline_is_not_pruned_by_a_plain_update_and_advice_has_the_flags() {
     let g = history_and_tree();
     g.run(&["baseline", "create", "--history", "--all"])
         .expect(0);
@@ -141,7 +141,7 @@ fn w14_1_history_baseline_is_not_pruned_by_a_plain_update_and_advice_has_the_fla
 }
 
 #[test]
-fn w14_1_stale_note_names_the_command_with_the_scope() {
+fn stale_note_names_the_command_with_the_scope() {
     let g = history_and_tree();
     g.run(&["baseline", "create", "--history", "--all"])
         .expect(0);
@@ -160,7 +160,7 @@ fn w14_1_stale_note_names_the_command_with_the_scope() {
 }
 
 #[test]
-fn w14_2_a_pull_request_range_reports_nothing_stale() {
+fn a_pull_request_range_reports_nothing_stale() {
     let g = history_and_tree();
     g.run(&["baseline", "create", "--history", "--all"])
         .expect(0);
@@ -187,7 +187,7 @@ impl Git {
 }
 
 #[test]
-fn w14_3_scanning_a_subdirectory_uses_the_repository_config_and_baseline() {
+fn scanning_a_subdirectory_uses_the_repository_config_and_baseline() {
     let g = Git::new();
     g.write("sub/deep/a.env", &token_line(4));
     // The config at the top disables nothing but adds a rule, found only
@@ -228,7 +228,7 @@ fn w14_3_scanning_a_subdirectory_uses_the_repository_config_and_baseline() {
 }
 
 #[test]
-fn w14_4_the_baseline_route_works_step_by_step() {
+fn the_baseline_route_works_step_by_step() {
     let g = Git::new();
     g.write("a.txt", "start\n");
     g.commit("start");
@@ -296,7 +296,7 @@ fn w14_4_the_baseline_route_works_step_by_step() {
 }
 
 #[test]
-fn w14_5_audit_records_the_repository_email() {
+fn audit_records_the_repository_email() {
     let g = Git::new();
     std::fs::write(
         g.home.path().join(".gitconfig"),
@@ -332,7 +332,7 @@ fn w14_5_audit_records_the_repository_email() {
 }
 
 #[test]
-fn w14_7_an_unwritable_output_is_an_error_before_scanning() {
+fn an_unwritable_output_is_an_error_before_scanning() {
     let t = Tree::new();
     t.write("app.env", token_line(9));
     let r = run(leakscan().current_dir(t.path()).args([
@@ -359,7 +359,7 @@ fn w14_7_an_unwritable_output_is_an_error_before_scanning() {
 }
 
 #[test]
-fn w9_8_a_config_rule_replacing_a_built_in_is_reported_with_its_line() {
+fn a_config_rule_replacing_a_built_in_is_reported_with_its_line() {
     let t = Tree::new();
     t.write(
         ".leakscan.toml",
@@ -376,7 +376,7 @@ fn w9_8_a_config_rule_replacing_a_built_in_is_reported_with_its_line() {
 }
 
 #[test]
-fn w9_8_a_directory_at_the_baseline_path_is_an_error() {
+fn a_directory_at_the_baseline_path_is_an_error() {
     let t = Tree::new();
     t.write("a.txt", "nothing\n");
     std::fs::create_dir(t.join(FILE)).unwrap();
@@ -389,7 +389,7 @@ fn w9_8_a_directory_at_the_baseline_path_is_an_error() {
 }
 
 #[test]
-fn w9_8_duplicate_entries_are_not_stale() {
+fn duplicate_entries_are_not_stale() {
     let t = Tree::new();
     t.write("app.env", token_line(10));
     run(leakscan()
@@ -407,7 +407,7 @@ fn w9_8_duplicate_entries_are_not_stale() {
 
 #[cfg(unix)]
 #[test]
-fn w9_14_secret_reports_are_0600_and_update_keeps_the_baseline_mode() {
+fn secret_reports_are_0600_and_update_keeps_the_baseline_mode() {
     use std::os::unix::fs::PermissionsExt;
     let t = Tree::new();
     t.write("app.env", token_line(11));
@@ -455,7 +455,7 @@ fn w9_14_secret_reports_are_0600_and_update_keeps_the_baseline_mode() {
 }
 
 #[test]
-fn w9_15_a_bad_allowlist_regex_is_not_echoed() {
+fn a_bad_allowlist_regex_is_not_echoed() {
     let t = Tree::new();
     let secret = fake::github_pat(13);
     let pattern = format!("{secret}(");
@@ -473,7 +473,7 @@ fn w9_15_a_bad_allowlist_regex_is_not_echoed() {
 }
 
 #[test]
-fn w9_16_update_and_audit_refuse_a_baseline_in_use() {
+fn update_and_audit_refuse_a_baseline_in_use() {
     let t = Tree::new();
     t.write("app.env", token_line(14));
     run(leakscan()
@@ -520,7 +520,7 @@ fn w9_16_update_and_audit_refuse_a_baseline_in_use() {
 }
 
 #[test]
-fn w9_16_update_keeps_entries_it_could_not_read() {
+fn update_keeps_entries_it_could_not_read() {
     let g = Git::new();
     g.write("app.env", &token_line(15));
     g.commit("add");
@@ -589,7 +589,7 @@ fn big_history(n: usize) -> Git {
 
 #[cfg(unix)]
 #[test]
-fn w14_8_ctrl_c_reports_what_was_found_marked_incomplete() {
+fn ctrl_c_reports_what_was_found_marked_incomplete() {
     use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
     let g = big_history(2000);
@@ -641,7 +641,7 @@ fn w14_8_ctrl_c_reports_what_was_found_marked_incomplete() {
 }
 
 #[test]
-fn w14_9_the_progress_line_names_the_phase_from_the_start() {
+fn the_progress_line_names_the_phase_from_the_start() {
     let g = big_history(300);
     let bin = env!("CARGO_BIN_EXE_leakscan");
     // `script` gives the run a terminal, so the progress line is drawn.

@@ -98,7 +98,11 @@ struct Tally {
 pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     let bytes = std::fs::read(&args.from).map_err(|e| Error::io(&args.from, e))?;
     let parsed = foreign::parse(&bytes, &args.from)?;
-    let rules = super::rules_for(&args.root, args.config.as_deref(), args.no_default_rules)?;
+    let rules = super::rules_for(
+        &args.root,
+        args.rules.config.as_deref(),
+        args.rules.no_default_rules,
+    )?;
     let out = args
         .out
         .clone()

@@ -74,9 +74,9 @@ struct Collected {
 
 fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
     let request = Request {
-        config: args.config.clone(),
+        config: args.rules.config.clone(),
         no_config: args.no_config,
-        no_default_rules: args.no_default_rules,
+        no_default_rules: args.rules.no_default_rules,
         // A baseline must record findings, not judge them by itself.
         baseline: BaselineChoice::Ignore,
         output: Output {
@@ -90,7 +90,7 @@ fn plan(args: &BaselineScanArgs) -> Result<BaselineRun> {
             show_suppressed: false,
             verify: Default::default(),
         },
-        threads: args.threads,
+        threads: args.run.threads,
         min_confidence: None,
     };
     let root = if args.history {
@@ -133,14 +133,15 @@ impl BaselineRun {
                 &repo.git_dir,
                 &selection,
                 // Every path a secret occurs at gets its own entry.
-                &self.settings.history_options(a.max_file_size, true),
+                &self.settings.history_options(a.run.max_file_size, true),
                 self.settings.rules.clone(),
                 self.settings.output.progress(),
+                Some(repo.reader()),
             )?
         } else {
             let opts = self
                 .settings
-                .walk_options(a.no_ignore, true, false, a.max_file_size);
+                .walk_options(a.no_ignore, true, false, a.run.max_file_size);
             pipeline::scan_target(
                 &a.paths,
                 &opts,
@@ -325,19 +326,19 @@ fn command(a: &BaselineScanArgs, sub: &str) -> String {
     if let Some(o) = &a.out {
         flag("--out", Some(o.display().to_string()));
     }
-    if let Some(c) = &a.config {
+    if let Some(c) = &a.rules.config {
         flag("--config", Some(c.display().to_string()));
     }
     if a.no_config {
         flag("--no-config", None);
     }
-    if a.no_default_rules {
+    if a.rules.no_default_rules {
         flag("--no-default-rules", None);
     }
     if a.no_ignore {
         flag("--no-ignore", None);
     }
-    if let Some(m) = a.max_file_size {
+    if let Some(m) = a.run.max_file_size {
         flag("--max-file-size", Some(m.to_string()));
     }
     if a.history {
@@ -684,8 +685,7 @@ fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc
         Some(p) => settings::ConfigChoice::File(p.to_path_buf()),
         None => settings::ConfigChoice::Discover(root.to_path_buf()),
     };
-    let cfg = settings::load_config(&choice)?;
-    settings::build_rules(cfg.as_ref(), no_default)
+    settings::rules_for(&choice, no_default)
 }
 
 /// Who is triaging: `user.email` as git sees it in the repository holding

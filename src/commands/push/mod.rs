@@ -25,13 +25,11 @@ use std::time::{Duration, Instant};
 use crate::cli::PushPolicyArgs;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::git::revwalk::Selection;
-use crate::git::{Kind, Oid, OidMap, Repo};
-use crate::paths::PathBytes;
-use crate::pipeline::BlobStep;
+use crate::git::{Oid, Repo};
+use crate::pipeline::push;
 use crate::report::Format;
 use crate::settings::{self, BaselineChoice, Output, Settings};
-use crate::stats::{ErrorKind, SkipReason, Stats, SuppressReason};
+use crate::stats::{SkipReason, Stats, SuppressReason};
 use crate::suppress::Verdict;
 
 /// What to check: commits reachable from `tips` and from none of `known`.
@@ -123,52 +121,16 @@ pub fn check(req: &Request) -> Result<Checked> {
     let start = Instant::now();
     let repo = Repo::open(crate::git::Locate::GitDir(&req.git_dir))?;
     let mut out = Checked::default();
-    let known: Vec<Oid> = {
-        // Annotated tags peeled by packed-refs need no tag read.
-        let peeled = crate::git::packed_refs::peeled(repo.common_dir());
-        let mut seen = OidMap::default();
-        for &k in &req.known {
-            if let Some(c) = repo
-                .peel(peeled.get(&k).copied().unwrap_or(k))
-                .ok()
-                .filter(|(_, t)| *t == Kind::Commit)
-            {
-                seen.insert(c.0, ());
-            }
-        }
-        let mut v: Vec<Oid> = seen.into_keys().collect();
-        v.sort();
-        v
-    };
-    let known_set: OidMap<()> = known.iter().map(|&k| (k, ())).collect();
-    let mut commits: Vec<Oid> = Vec::new();
-    let mut blobs: Vec<(Oid, Oid)> = Vec::new();
-    for &tip in &req.tips {
-        match repo.peel(tip) {
-            Ok((c, Kind::Commit)) => {
-                if !known_set.contains_key(&c) && !commits.contains(&c) {
-                    commits.push(c);
-                }
-            }
-            Ok((b, Kind::Blob)) => blobs.push((tip, b)),
-            Ok((t, kind)) => out.stats.error(
-                ErrorKind::Object,
-                format!("{tip} points to a {kind} ({t}), which leakscan cannot check"),
-            ),
-            Err(e) => out.stats.error(
-                ErrorKind::Object,
-                format!("object {tip} cannot be read: {e}"),
-            ),
-        }
-    }
-    if commits.is_empty() && blobs.is_empty() {
+    let plan = push::plan(&repo, &req.tips, &req.known);
+    out.stats.errors.extend(plan.errors.iter().cloned());
+    if plan.is_empty() {
         out.stats.elapsed = start.elapsed();
         return Ok(out);
     }
     let request = settings::Request {
-        config: req.policy.config.clone(),
+        config: req.policy.rules.config.clone(),
         no_config: req.policy.no_config,
-        no_default_rules: req.policy.no_default_rules,
+        no_default_rules: req.policy.rules.no_default_rules,
         baseline: if req.policy.no_baseline {
             BaselineChoice::Ignore
         } else if let Some(rev) = &req.policy.baseline_from {
@@ -190,44 +152,21 @@ pub fn check(req: &Request) -> Result<Checked> {
             show_suppressed: false,
             verify: Default::default(),
         },
-        threads: req.policy.threads,
+        threads: req.policy.run.threads,
         min_confidence: None,
     };
     let mut prepared = Settings::resolve(request, &req.root, Some(&req.root))?;
     prepared.set_archives(&req.policy.archives);
-    let mut findings = Vec::new();
-    if !commits.is_empty() {
-        let selection = Selection {
-            revs: commits.iter().map(Oid::to_string).collect(),
-            // Already peeled: no revision parsing per known ref.
-            hide: known,
-            ..Selection::default()
-        };
-        let scanned = crate::pipeline::history::run(
-            &repo.git_dir,
-            &selection,
-            &prepared.history_options(req.policy.max_file_size, false),
-            prepared.rules.clone(),
-            prepared.output.progress(),
-        )?;
-        findings = scanned.findings;
-        out.stats.merge(scanned.stats);
-    }
-    let max = prepared.max_file_size(req.policy.max_file_size);
-    let mut step =
-        BlobStep::new(prepared.rules.clone(), max).with_archives(prepared.archives.clone());
-    for (tip, b) in blobs {
-        scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
-    }
-    step.drain_into(&mut out.stats);
-    for f in findings {
-        // The history scan judges whole file versions: a pushed commit that
-        // edits any line of a file holding an older secret carries that
-        // secret in a new blob. It is not new if a parent had it there.
-        if in_a_parent(&repo, &f, &mut step) {
-            out.already_there += 1;
-            continue;
-        }
+    let scanned = push::scan(
+        &repo,
+        plan,
+        &prepared.history_options(req.policy.run.max_file_size, false),
+        prepared.rules.clone(),
+        prepared.output.progress(),
+    )?;
+    out.stats.merge(scanned.stats);
+    out.already_there = scanned.already_there;
+    for f in scanned.findings {
         match prepared.suppressor.judge(&f) {
             Verdict::Report => out.new.push(f),
             Verdict::Suppressed(reason, _) => *out.suppressed.entry(reason).or_default() += 1,
@@ -235,61 +174,6 @@ pub fn check(req: &Request) -> Result<Checked> {
     }
     out.stats.elapsed = start.elapsed();
     Ok(out)
-}
-
-/// Whether a parent of the finding's commit has the same secret in its
-/// version of the same path (inside an archive: at the same place in the
-/// parent's version of the archive, which `step` opens).
-fn in_a_parent(repo: &Repo, f: &Finding, step: &mut BlobStep) -> bool {
-    let Some((_, parents)) = f
-        .commit
-        .as_ref()
-        .and_then(|c| Oid::from_str(&c.id).ok())
-        .and_then(|id| repo.commit(id).ok())
-    else {
-        return false;
-    };
-    let secret = f.secret.expose();
-    parents.into_iter().any(|p| {
-        repo.entry_at(p, &f.path.0)
-            .ok()
-            .flatten()
-            .filter(|e| e.is_blob())
-            .and_then(|e| repo.blob(e.id).ok())
-            .is_some_and(|b| match &f.archive {
-                None => memchr::memmem::find(&b, secret).is_some(),
-                Some(_) => step
-                    .archive(&b, &f.path, &mut Stats::default())
-                    .is_some_and(|old| {
-                        old.iter().any(|o| {
-                            o.rule == f.rule
-                                && o.archive == f.archive
-                                && o.secret.expose() == secret
-                        })
-                    }),
-            })
-    })
-}
-
-/// A tag (or ref) that points at a blob: its content is scanned under the
-/// name `<tip>` (there is no path or commit).
-fn scan_blob(
-    repo: &Repo,
-    step: &mut BlobStep,
-    tip: Oid,
-    b: Oid,
-    findings: &mut Vec<Finding>,
-    stats: &mut Stats,
-) {
-    let blob = match repo.blob(b) {
-        Ok(blob) => blob,
-        Err(e) => {
-            stats.error(ErrorKind::Object, format!("blob {b}: {e}"));
-            return;
-        }
-    };
-    let path = PathBytes(format!("(blob {b} of {tip})").into_bytes());
-    findings.extend(step.scan(&blob, &path, false, stats));
 }
 
 /// The targets of every ref of `repo` (the known history), or of those

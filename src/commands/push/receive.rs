@@ -206,7 +206,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
     let mut policy = args.policy.clone();
     let mut policy_note = None;
     if policy.baseline_from.is_none()
-        && !(policy.no_baseline && (policy.no_config || policy.config.is_some()))
+        && !(policy.no_baseline && (policy.no_config || policy.rules.config.is_some()))
     {
         match default_branch(&repo) {
             Some((name, oid)) => {
@@ -220,7 +220,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
             None => {
                 // An empty repository: there is nothing trusted to read.
                 policy.no_baseline = true;
-                if policy.config.is_none() {
+                if policy.rules.config.is_none() {
                     policy.no_config = true;
                 }
                 policy_note = Some(

@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use super::discover::OUTSIDE_NAMED;
 use super::report::{self, Meta, Outside, RepoResult, Report};
 use super::state::State;
 use super::{exit, summary, write};
 use crate::cli::SweepMergeArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::source::repos::OUTSIDE_NAMED;
 
 /// Shard reports larger than this are refused (read whole).
 const MAX_REPORT: u64 = 4 << 30;

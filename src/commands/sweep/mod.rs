@@ -1,12 +1,11 @@
 //! `leakscan sweep`: the incident-response sweep of many repositories. Finds
-//! every repository under the roots (`discover`), scans each one's whole
+//! every repository under the roots (`source::repos`), scans each one's whole
 //! history through the history pipeline (`scan`; a blob shared by forks is
 //! read once per sweep), keys each secret by HMAC under the sweep's key
 //! (`key`), keeps one result file per repository (`state`), takes a stable
 //! share with `--shard` (`shard`), and builds one report with one row per
 //! unique secret (`report`); `sweep merge` combines shards (`merge`).
 
-mod discover;
 mod key;
 mod merge;
 mod report;
@@ -16,7 +15,7 @@ mod state;
 mod verified;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,9 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline::history::BlobCache;
 use crate::progress::Counters;
-use crate::settings::{self, ConfigChoice};
+use crate::report::Format;
+use crate::settings::{self, BaselineChoice, Output, Request, Settings};
+use crate::source::repos;
 
 use key::Key;
 use report::{Interruption, Meta, Outside, Report, Status};
@@ -97,15 +98,39 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
             ))
         })?),
     };
-    let choice = match &args.config {
-        Some(p) => ConfigChoice::File(p.clone()),
-        None => ConfigChoice::None,
+    // Repositories' own `.leakscan.toml` files and baselines are not read:
+    // only `--config`, and every finding is judged by its allowlist.
+    let request = Request {
+        config: args.rules.config.clone(),
+        no_config: args.rules.config.is_none(),
+        no_default_rules: args.rules.no_default_rules,
+        baseline: BaselineChoice::Ignore,
+        output: Output {
+            format: Format::Text,
+            path: None,
+            also: Vec::new(),
+            shown_root: None,
+            context: false,
+            show_secrets: args.out.show_secrets,
+            quiet: args.out.quiet,
+            show_suppressed: false,
+            verify: Default::default(),
+        },
+        threads: args.run.threads,
+        min_confidence: None,
     };
-    let config = settings::load_config(&choice)?;
-    let rules = settings::build_rules(config.as_ref(), args.no_default_rules)?;
-    let allowlist = settings::allowlist(config.as_ref())?;
-    let max_file_size = settings::max_file_size(args.max_file_size, config.as_ref());
-    let archives = settings::archive_limits(&args.archives);
+    let mut prepared = Settings::resolve(request, Path::new("."), None)?;
+    prepared.set_archives(&args.archives);
+    let Settings {
+        config,
+        rules,
+        suppressor,
+        threads,
+        archives,
+        switches,
+        ..
+    } = prepared;
+    let max_file_size = settings::max_file_size(args.run.max_file_size, config.as_ref());
     let state = args.state.as_deref().map(State::open).transpose()?;
     let key = match (&args.key_file, &state) {
         (Some(f), _) => Key::from_file(f)?,
@@ -116,13 +141,13 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         leakscan: env!("CARGO_PKG_VERSION").to_string(),
         rules: rules_digest(
             config.as_ref(),
-            args.no_default_rules,
+            args.rules.no_default_rules,
             max_file_size,
             archives.as_ref(),
         ),
         key_id: key.id(),
     };
-    let found = discover::discover(&args.roots, args.repo_list.as_deref())?;
+    let found = repos::discover(&args.roots, args.repo_list.as_deref())?;
     // What could not be examined is a failure named in the report (in one
     // shard only, so merged shards name it once).
     let unlisted: Vec<report::RepoResult> = if shard.map_or(true, |(i, _)| i == 0) {
@@ -146,12 +171,13 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     let out = &args.out;
     let sweeper = Sweeper {
         rules,
-        allowlist,
+        suppressor,
         key,
-        threads: settings::threads(args.threads),
+        threads,
         max_file_size,
         archives,
         show_secrets: out.show_secrets,
+        switches,
         cache: Arc::new(BlobCache::default()),
         counters: Arc::new(Counters::default()),
         trees: Default::default(),

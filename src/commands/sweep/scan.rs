@@ -17,8 +17,9 @@ use crate::git::trees::TreeStore;
 use crate::git::{ObjectReader, Oid, Repo};
 use crate::pipeline::history::{self as pipeline, BlobCache, HistoryOptions};
 use crate::progress::Counters;
-use crate::rules::{Allowlist, RuleSet};
+use crate::rules::RuleSet;
 use crate::stats::SkipReason;
+use crate::suppress::{Suppressor, Verdict};
 
 /// Errors quoted in a failed repository's `error`.
 const ERRORS_QUOTED: usize = 3;
@@ -26,12 +27,15 @@ const ERRORS_QUOTED: usize = 3;
 /// Everything that is the same for every repository of a sweep.
 pub struct Sweeper {
     pub rules: Arc<RuleSet>,
-    pub allowlist: Allowlist,
+    /// Judges every finding (the `--config` allowlist; no baseline).
+    pub suppressor: Suppressor,
     pub key: Key,
     pub threads: usize,
     pub max_file_size: u64,
     pub archives: Option<crate::archive::Limits>,
     pub show_secrets: bool,
+    /// The environment's switches (`LEAKSCAN_TRACE`, `LEAKSCAN_PACK_READER`).
+    pub switches: crate::settings::Switches,
     pub cache: Arc<BlobCache>,
     pub counters: Arc<Counters>,
     /// The trees decoded from the last repository read through its packs:
@@ -209,6 +213,8 @@ impl Sweeper {
             all_occurrences: true,
             cache: Some(self.cache.clone()),
             archives: self.archives.clone(),
+            trace: self.switches.trace,
+            pack_reader: self.switches.pack_reader,
         };
         let (plan, scanned) = if let Some(store) = kept {
             // A fork of the last repository: its trees are (nearly) all in
@@ -238,7 +244,7 @@ impl Sweeper {
         } else {
             // Not related: free the kept trees before decoding new ones.
             *self.trees.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            let loaded = pipeline::plan_and_load(&git_dir, true, self.threads, |packs| {
+            let loaded = pipeline::plan_and_load(&git_dir, true, &opts, |packs| {
                 let reader = match packs {
                     Some(p) => ObjectReader::with_packs(&git_dir, p)?,
                     None => ObjectReader::open(&git_dir)?,
@@ -280,10 +286,7 @@ impl Sweeper {
         let findings: Vec<Finding> = scanned
             .findings
             .into_iter()
-            .filter(|f| {
-                !(self.allowlist.allows_path(&f.path.as_str_lossy())
-                    || self.allowlist.allows_secret(f.secret.expose()))
-            })
+            .filter(|f| matches!(self.suppressor.judge(f), Verdict::Report))
             .collect();
         result.secrets = self.hits(&git_dir, &plan, findings, &mut errors);
         errors

@@ -6,8 +6,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::discover::Found;
 use super::scan;
+use crate::source::repos::Found;
 
 fn bucket(identity: &str, n: u32) -> u32 {
     let h = Sha256::digest(identity.as_bytes());

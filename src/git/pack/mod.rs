@@ -575,22 +575,14 @@ impl Inflater {
 /// pass rather than read objects one at a time through libgit2. The pass
 /// costs time in proportion to the objects in the packs, so it pays when the
 /// run covers a good part of the history; a pull request's few commits are
-/// read one by one. `LEAKSCAN_PACK_READER` overrides (see `forced`).
-pub fn worth_a_pass(git_dir: &Path, commits: usize) -> bool {
-    if let Some(forced) = forced() {
+/// read one by one. `forced` (`LEAKSCAN_PACK_READER=on|off`, read once by
+/// `settings::Switches`) overrides, for tests and diagnosis.
+pub fn worth_a_pass(git_dir: &Path, commits: usize, forced: Option<bool>) -> bool {
+    if let Some(forced) = forced {
         return forced;
     }
     let objects = count_objects(git_dir);
     objects > 0 && (commits as u64).saturating_mul(64) >= objects
-}
-
-/// `LEAKSCAN_PACK_READER=on|off` forces the choice (for tests and diagnosis).
-pub fn forced() -> Option<bool> {
-    match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
-        Ok("on") => Some(true),
-        Ok("off") => Some(false),
-        _ => None,
-    }
 }
 
 /// Objects in the repository's pack files, from the index headers alone

@@ -1,4 +1,4 @@
-//! Finding the repositories of a sweep: every work tree (a directory with a
+//! Finding the repositories of a sweep (`leakscan sweep`): every work tree (a directory with a
 //! `.git` directory or file) and bare repository (`HEAD`, `objects/`,
 //! `refs/`) under the roots, at any depth, without descending into a git
 //! directory; or the paths of a list file. Files under a root that belong to
