@@ -9,12 +9,15 @@
 
 pub mod dates;
 pub mod diff;
+pub mod format;
 pub mod guard;
 pub mod index;
 pub mod objdirs;
 pub mod odb;
+pub mod oid;
 pub mod pack;
 pub mod packed_refs;
+pub mod reftable;
 pub mod rev;
 pub mod revspec;
 pub mod revwalk;
@@ -107,15 +110,57 @@ pub fn open(how: Locate<'_>) -> Result<Repository> {
     opened.map_err(|e| Error::Git {
         repo: shown.to_path_buf(),
         msg: match (e.code(), how) {
-            (ErrorCode::NotFound, Locate::FromEnv) => {
-                "not inside a git repository (use --repo PATH)".to_string()
-            }
-            (ErrorCode::NotFound, _) => {
-                "not a git repository (nor inside one); name one with --repo PATH".to_string()
-            }
-            _ => e.message().to_string(),
+            // libgit2 refused the repository's format: say why in our words
+            // (the extension, this version).
+            (ErrorCode::NotFound, _) => not_found(how),
+            _ => format_refusal(how).unwrap_or_else(|| e.message().to_string()),
         },
     })
+}
+
+fn not_found(how: Locate<'_>) -> String {
+    match how {
+        Locate::FromEnv => "not inside a git repository (use --repo PATH)".to_string(),
+        _ => "not a git repository (nor inside one); name one with --repo PATH".to_string(),
+    }
+}
+
+/// Why a repository libgit2 would not open cannot be read, from its own
+/// configuration (see `format`); `None` when its format is not the reason.
+fn format_refusal(how: Locate<'_>) -> Option<String> {
+    let git_dir = match how {
+        Locate::Discover(p) => Repository::discover_path(p, [] as [&std::ffi::OsStr; 0]).ok()?,
+        Locate::FromEnv => match std::env::var_os("GIT_DIR") {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => Repository::discover_path(".", [] as [&std::ffi::OsStr; 0]).ok()?,
+        },
+        Locate::GitDir(p) if p.join(".git").exists() => p.join(".git"),
+        Locate::GitDir(p) => p.to_path_buf(),
+    };
+    let f = match format::Format::read(&git_dir) {
+        Ok(f) => f,
+        Err(e) => return Some(e.0),
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    match (f.objects, f.refs) {
+        (oid::HashKind::Sha1, format::RefStorage::Files) => None,
+        (objects, refs) => Some(format!(
+            "this repository uses {} (object format {}, ref storage {}), which leakscan \
+             {version} cannot read in this mode yet",
+            match refs {
+                format::RefStorage::Reftable if objects == oid::HashKind::Sha256 => {
+                    "SHA-256 object ids and reftable refs"
+                }
+                format::RefStorage::Reftable => "reftable refs",
+                format::RefStorage::Files => "SHA-256 object ids",
+            },
+            objects.name(),
+            match refs {
+                format::RefStorage::Files => "files",
+                format::RefStorage::Reftable => "reftable",
+            }
+        )),
+    }
 }
 
 /// A repository located from a path inside it (or its `.git` directory, or a

@@ -5,6 +5,7 @@ mod archive;
 mod baseline;
 mod closed_pipe;
 mod detection;
+mod git_formats;
 mod gitrepo;
 mod history;
 mod history_pack;
