@@ -22,6 +22,7 @@ pub mod rev;
 pub mod revspec;
 pub mod revwalk;
 pub mod staged;
+pub mod store;
 pub mod trees;
 
 use std::collections::HashMap;
