@@ -66,7 +66,12 @@ pub mod fuzzing {
                 return;
             }
             use crate::git::index::{Entries, IndexError, IndexFile, Step};
-            if let Ok(Some(ix)) = IndexFile::open(p) {
+            use crate::git::oid::HashKind;
+            // Both id widths: SHA-1 and SHA-256 repositories' indexes.
+            for ix in [HashKind::Sha1, HashKind::Sha256]
+                .into_iter()
+                .filter_map(|kind| IndexFile::open(p, kind).ok().flatten())
+            {
                 let entries = Entries::File(ix);
                 if let Some(t) = entries.tree() {
                     if let Some(r) = t.root() {

@@ -256,7 +256,8 @@ impl Repo {
     }
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
-        match IndexFile::open(&self.index_path) {
+        // libgit2 opened the repository: its ids are SHA-1.
+        match IndexFile::open(&self.index_path, super::oid::HashKind::Sha1) {
             Ok(f) => Ok(f.map(Entries::File)),
             Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
