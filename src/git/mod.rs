@@ -17,6 +17,7 @@ pub mod odb;
 pub mod oid;
 pub mod pack;
 pub mod packed_refs;
+pub mod promisor;
 pub mod reftable;
 pub mod rev;
 pub mod revspec;
