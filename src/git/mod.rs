@@ -12,6 +12,7 @@ pub mod diff;
 pub mod format;
 pub mod guard;
 pub mod index;
+pub mod native;
 pub mod objdirs;
 pub mod odb;
 pub mod oid;
@@ -124,6 +125,23 @@ fn not_found(how: Locate<'_>) -> String {
     match how {
         Locate::FromEnv => "not inside a git repository (use --repo PATH)".to_string(),
         _ => "not a git repository (nor inside one); name one with --repo PATH".to_string(),
+    }
+}
+
+/// Checks that there is a repository there (`open`'s errors), also in the
+/// formats libgit2 cannot open but our own readers can (SHA-256 ids,
+/// reftable refs), for commands that only need to know it exists.
+pub fn ensure_repository(how: Locate<'_>) -> Result<()> {
+    let Err(e) = open(how) else {
+        return Ok(());
+    };
+    let (start, env) = match how {
+        Locate::Discover(p) | Locate::GitDir(p) => (p.to_path_buf(), false),
+        Locate::FromEnv => (PathBuf::from("."), true),
+    };
+    match native::locate(&start, env) {
+        Some((git_dir, _)) if format::Format::read(&git_dir).is_ok() => Ok(()),
+        _ => Err(e),
     }
 }
 

@@ -23,7 +23,8 @@
 //! while being read (git compacted the stack) makes the read start over.
 //! Reflogs are not read.
 
-// TODO(#20): used by the readers once the formats are wired through `git::Repo`.
+
+// TODO(#20): the rest is used once history and push read these formats.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::BTreeMap;

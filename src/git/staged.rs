@@ -12,7 +12,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Blob, ErrorCode, ObjectType, Oid, Repository};
+use git2::{Blob, ErrorCode, ObjectType, Repository};
+
+// Ids of either hash: a SHA-256 repository is read by `native`, a SHA-1 one
+// with the files ref store by libgit2 (ids converted at its calls).
+use super::oid::ObjectId as Oid;
 
 use crate::error::{Error, Result};
 use crate::paths::PathBytes;
@@ -88,11 +92,23 @@ pub struct Changes {
     near: std::cell::OnceCell<Option<Vec<Near>>>,
 }
 
+/// How objects and refs are read.
+enum Objects {
+    /// libgit2, every object checked by the guard first (SHA-1 ids, refs
+    /// stored as files: what libgit2 reads).
+    Lg {
+        repo: Repository,
+        /// Checks objects before libgit2 reads them (and reads loose ones).
+        guard: super::guard::Guard,
+    },
+    /// Our own readers: SHA-256 ids or reftable refs, which libgit2 cannot
+    /// read.
+    Native(super::native::Native),
+}
+
 /// A non-bare repository whose index is about to be committed.
 pub struct Repo {
-    repo: Repository,
-    /// Checks objects before libgit2 reads them (and reads loose ones).
-    guard: super::guard::Guard,
+    objects: Objects,
     workdir: PathBuf,
     index_path: PathBuf,
     /// During a merge, the other parents (MERGE_HEAD): what they hold is
@@ -111,6 +127,9 @@ impl Repo {
         // staged blobs. Git does not check on read either; a damaged object
         // still fails to inflate. Process-wide.
         git2::opts::strict_hash_verification(false);
+        if let Some(native) = Repo::native(path)? {
+            return Ok(native);
+        }
         let repo = super::open(match path {
             Some(p) => super::Locate::Discover(p),
             None => super::Locate::FromEnv,
@@ -130,15 +149,54 @@ impl Repo {
         let merge_heads = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .filter_map(|l| Oid::from_hex(l.trim().as_bytes()))
             .collect();
         Ok(Repo {
-            guard: super::guard::Guard::new(repo.commondir()),
-            repo,
+            objects: Objects::Lg {
+                guard: super::guard::Guard::new(repo.commondir()),
+                repo,
+            },
             workdir,
             index_path,
             merge_heads,
         })
+    }
+
+    /// The repository read by our own readers, when its format is one
+    /// libgit2 cannot read (SHA-256 ids, reftable refs); `None` otherwise.
+    fn native(path: Option<&Path>) -> Result<Option<Repo>> {
+        use super::format::{Format, RefStorage};
+        let here = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
+        let Some((git_dir, workdir)) = super::native::locate(path.unwrap_or(&here), path.is_none())
+        else {
+            return Ok(None); // libgit2 says why
+        };
+        let format = Format::read(&git_dir).map_err(|e| Error::Git {
+            repo: git_dir.clone(),
+            msg: e.0,
+        })?;
+        if format.objects == super::oid::HashKind::Sha1 && format.refs == RefStorage::Files {
+            return Ok(None);
+        }
+        let workdir = workdir.ok_or_else(|| Error::Git {
+            repo: git_dir.clone(),
+            msg: "a bare repository has no index to commit".into(),
+        })?;
+        let index_path = match (path, std::env::var_os("GIT_INDEX_FILE")) {
+            (None, Some(f)) if !f.is_empty() => PathBuf::from(f),
+            _ => git_dir.join("index"),
+        };
+        let merge_heads = std::fs::read_to_string(git_dir.join("MERGE_HEAD"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| Oid::from_hex_of(format.objects, l.trim().as_bytes()))
+            .collect();
+        Ok(Some(Repo {
+            objects: Objects::Native(super::native::Native::open(git_dir, format)),
+            workdir,
+            index_path,
+            merge_heads,
+        }))
     }
 
     /// Whether a merge is being committed.
@@ -150,18 +208,33 @@ impl Repo {
     /// `secret` in its version of `path`.
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
         let rel = as_path(&path.0);
-        self.merge_heads.iter().any(|&id| {
-            let blob = self
-                .guard
-                .check(id)
-                .map_err(|e| git2::Error::from_str(&e.0))
-                .and_then(|()| self.repo.find_commit(id))
-                .and_then(|c| c.tree())
-                .and_then(|t| t.get_path(&rel))
-                .map_err(|e| e.message().to_string())
-                .and_then(|e| self.read(e.id()));
-            blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
-        })
+        let (repo, guard) = match &self.objects {
+            Objects::Lg { repo, guard } => (repo, guard),
+            Objects::Native(n) => {
+                return self.merge_heads.iter().any(|id| {
+                    n.entry_at(id, &path.0)
+                        .ok()
+                        .flatten()
+                        .filter(|e| e.mode & super::MODE_TYPE == MODE_FILE)
+                        .and_then(|e| n.read(&e.id).ok())
+                        .is_some_and(|(_, b)| memchr::memmem::find(&b, secret).is_some())
+                })
+            }
+        };
+        self.merge_heads
+            .iter()
+            .filter_map(|id| id.to_git2())
+            .any(|id| {
+                let blob = guard
+                    .check(id)
+                    .map_err(|e| git2::Error::from_str(&e.0))
+                    .and_then(|()| repo.find_commit(id))
+                    .and_then(|c| c.tree())
+                    .and_then(|t| t.get_path(&rel))
+                    .map_err(|e| e.message().to_string())
+                    .and_then(|e| self.read(e.id().into()));
+                blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+            })
     }
 
     /// The top of the work tree (where `.leakscan.toml` is looked for).
@@ -180,22 +253,44 @@ impl Repo {
     pub fn changes(&self) -> Result<Changes> {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
-        let head = match self.repo.head() {
+        let (repo, guard) = match &self.objects {
+            Objects::Lg { repo, guard } => (repo, guard),
+            Objects::Native(n) => {
+                let head = n
+                    .head()
+                    .and_then(|c| c.map(|c| n.commit_tree(&c)).transpose())
+                    .map_err(|e| self.git_error(format!("HEAD: {e}")))?;
+                return self.compare(entries, head, notes);
+            }
+        };
+        let head = match repo.head() {
             Ok(r) => {
                 let commit = r.resolve().ok().and_then(|r| r.target());
-                if let Some(Err(e)) = commit.map(|c| self.guard.check(c)) {
+                if let Some(Err(e)) = commit.map(|c| guard.check(c)) {
                     return Err(self.git_error(format!("HEAD: {e}")));
                 }
                 // The tree's id only: `read_tree` checks it before reading.
                 Some(
                     r.peel_to_commit()
                         .map_err(|e| self.git_error(format!("HEAD: {}", e.message())))?
-                        .tree_id(),
+                        .tree_id()
+                        .into(),
                 )
             }
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
             Err(e) => return Err(self.git_error(format!("HEAD: {}", e.message()))),
         };
+        self.compare(entries, head, notes)
+    }
+
+    /// The index (`None`: there is none) against HEAD's tree (`None`: no
+    /// commit yet).
+    fn compare(
+        &self,
+        entries: Option<Entries>,
+        head: Option<Oid>,
+        notes: Vec<String>,
+    ) -> Result<Changes> {
         let mut changes = Changes {
             files: Vec::new(),
             deleted: Vec::new(),
@@ -208,7 +303,7 @@ impl Repo {
         let Some(entries) = entries else {
             // No index: nothing is staged (but HEAD's files would be deleted).
             if let Some(h) = head {
-                let mut walk = IndexWalk::new((&self.repo, &self.guard), None, &mut changes);
+                let mut walk = IndexWalk::new(&self.objects, None, &mut changes);
                 walk.deleted_tree(Vec::new(), h)
                     .map_err(|e| self.git_error(e))?;
             }
@@ -216,7 +311,7 @@ impl Repo {
         };
         let cache = entries.tree();
         let root = cache.and_then(CacheTree::root);
-        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(&oid_bytes(h)));
+        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(h.as_bytes()));
         if !unchanged {
             match self.walk(&entries, head, true, &mut changes) {
                 Err(WalkError::Inconsistent) => {
@@ -247,7 +342,7 @@ impl Repo {
         out: &mut Changes,
     ) -> Result<(), WalkError> {
         let cache = entries.tree();
-        let mut walk = IndexWalk::new((&self.repo, &self.guard), cache, out);
+        let mut walk = IndexWalk::new(&self.objects, cache, out);
         walk.jumps = jumps;
         walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
         entries.for_each(|i, e| walk.entry(i, e))?;
@@ -256,13 +351,26 @@ impl Repo {
     }
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
-        // libgit2 opened the repository: its ids are SHA-1.
-        match IndexFile::open(&self.index_path, super::oid::HashKind::Sha1) {
+        let kind = match &self.objects {
+            Objects::Lg { .. } => super::oid::HashKind::Sha1,
+            Objects::Native(n) => n.kind(),
+        };
+        match IndexFile::open(&self.index_path, kind) {
             Ok(f) => Ok(f.map(Entries::File)),
             Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
                 msg,
             }),
+            Err(IndexError::Unsupported(what)) if matches!(self.objects, Objects::Native(_)) => {
+                Err(Error::Git {
+                    repo: self.index_path.clone(),
+                    msg: format!(
+                        "{what}: not read in this repository's format; nothing was checked. \
+                         `git update-index --no-split-index` or \
+                         `git sparse-checkout init --no-sparse-index` turns the feature off"
+                    ),
+                })
+            }
             Err(IndexError::Unsupported(what)) => {
                 notes.push(format!("{what}: index read with libgit2 (slower)"));
                 self.read_index_libgit2(&what).map(Some)
@@ -297,16 +405,24 @@ impl Repo {
     /// A blob from the object database: packed ones checked (see `guard`)
     /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
-        if !self.guard.check_packed(id).map_err(|e| e.0)? {
-            if let Some(loose) = self.guard.read_loose(id) {
+        let (repo, guard, id) = match &self.objects {
+            Objects::Lg { repo, guard } => (repo, guard, to_git2(id)?),
+            Objects::Native(n) => {
+                return match n.read(&id)? {
+                    (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
+                    (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
+                }
+            }
+        };
+        if !guard.check_packed(id).map_err(|e| e.0)? {
+            if let Some(loose) = guard.read_loose(id) {
                 return match loose.map_err(|e| e.0)? {
                     (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
                     (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
                 };
             }
         }
-        self.repo
-            .find_blob(id)
+        repo.find_blob(id)
             .map(StoredBlob::Git)
             .map_err(|e| format!("object {id}: {}", e.message()))
     }
@@ -446,11 +562,11 @@ impl Changes {
         if self.initial {
             return Ok(near);
         }
-        let keys: Vec<(&[u8], &[u8], [u8; 20])> = targets
+        let keys: Vec<(&[u8], &[u8], Oid)> = targets
             .iter()
             .map(|f| {
                 let (d, n) = split_dir(&f.path.0);
-                (d, n, oid_bytes(f.id))
+                (d, n, f.id)
             })
             .collect();
         let mut same_dir: Vec<Vec<(PathBytes, Oid)>> = vec![Vec::new(); targets.len()];
@@ -466,16 +582,16 @@ impl Changes {
                 let (d, n) = split_dir(e.path);
                 for (i, (dir, name, want)) in keys.iter().enumerate() {
                     let near = &mut near[i];
-                    near.in_head |= *e.id == *want;
+                    near.in_head |= e.id == want.as_bytes();
                     if n == *name && near.sources.len() < MAX_UNCHANGED_SOURCES {
                         near.sources.push((
                             PathBytes(e.path.to_vec()),
-                            Oid::from_bytes(e.id).expect("20 bytes"),
+                            Oid::from_bytes(e.id).expect("hash length"),
                         ));
                     } else if d == *dir && same_dir[i].len() < MAX_UNCHANGED_SOURCES {
                         same_dir[i].push((
                             PathBytes(e.path.to_vec()),
-                            Oid::from_bytes(e.id).expect("20 bytes"),
+                            Oid::from_bytes(e.id).expect("hash length"),
                         ));
                     }
                 }
@@ -503,8 +619,14 @@ fn as_path(p: &[u8]) -> PathBuf {
     }
 }
 
-fn oid_bytes(id: Oid) -> [u8; OID_LEN] {
+fn oid_bytes(id: git2::Oid) -> [u8; OID_LEN] {
     id.as_bytes().try_into().expect("SHA-1 ids")
+}
+
+/// The id as libgit2 takes it (a SHA-1 repository's ids all are).
+fn to_git2(id: Oid) -> Result<git2::Oid, String> {
+    id.to_git2()
+        .ok_or_else(|| format!("object {id}: not a SHA-1 id"))
 }
 
 /// (`dir/`, `name`) of a `/`-separated path; `dir` is empty at the top.
@@ -588,8 +710,7 @@ struct Pending {
 /// The index-against-HEAD comparison: a merge of the sorted index entries
 /// with HEAD's trees, one open directory per level.
 struct IndexWalk<'a> {
-    repo: &'a Repository,
-    guard: &'a super::guard::Guard,
+    objects: &'a Objects,
     cache: Option<&'a CacheTree>,
     out: &'a mut Changes,
     /// The innermost open directory's path, `/`-terminated (empty at the top).
@@ -607,13 +728,12 @@ struct IndexWalk<'a> {
 
 impl<'a> IndexWalk<'a> {
     fn new(
-        (repo, guard): (&'a Repository, &'a super::guard::Guard),
+        objects: &'a Objects,
         cache: Option<&'a CacheTree>,
         out: &'a mut Changes,
     ) -> IndexWalk<'a> {
         IndexWalk {
-            repo,
-            guard,
+            objects,
             cache,
             out,
             prefix: Vec::new(),
@@ -688,14 +808,14 @@ impl<'a> IndexWalk<'a> {
                         // A sparse index's directory entry: git records its
                         // tree as it is.
                         let dir = e.path.to_vec();
-                        let id = Oid::from_bytes(e.id).expect("20 bytes");
+                        let id = Oid::from_bytes(e.id).expect("hash length");
                         self.sparse_dir(dir, id, head)?;
                         return Ok(Step::Next);
                     }
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
                     if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
-                        if c.id(n) == Some(&oid_bytes(h)) {
+                        if c.id(n) == Some(h.as_bytes()) {
                             // Unchanged since HEAD: skip the whole directory,
                             // jumping to its last entry, which must be in it.
                             self.skip = dir;
@@ -714,7 +834,7 @@ impl<'a> IndexWalk<'a> {
                     self.pending = Some(Pending {
                         path: e.path.to_vec(),
                         mode: e.mode,
-                        id: Oid::from_bytes(e.id).expect("20 bytes"),
+                        id: Oid::from_bytes(e.id).expect("hash length"),
                         conflicted: e.stage != 0,
                         intent_to_add: e.intent_to_add,
                         head,
@@ -859,19 +979,36 @@ impl<'a> IndexWalk<'a> {
                 e.message()
             )
         };
-        self.guard.check(id).map_err(|e| {
+        let named = |e: String| {
             format!(
                 "HEAD tree `{}`: {e}",
                 String::from_utf8_lossy(dir).trim_end_matches('/')
             )
-        })?;
-        let tree = self.repo.find_tree(id).map_err(err)?;
+        };
+        let (repo, guard) = match self.objects {
+            Objects::Lg { repo, guard } => (repo, guard),
+            Objects::Native(n) => {
+                return Ok(n
+                    .tree(&id)
+                    .map_err(named)?
+                    .into_iter()
+                    .map(|e| HeadEntry {
+                        name: e.name,
+                        mode: e.mode,
+                        id: e.id,
+                    })
+                    .collect())
+            }
+        };
+        let id = to_git2(id).map_err(named)?;
+        guard.check(id).map_err(|e| named(e.0))?;
+        let tree = repo.find_tree(id).map_err(err)?;
         Ok(tree
             .iter()
             .map(|e| HeadEntry {
                 name: e.name_bytes().to_vec(),
                 mode: e.filemode() as u32,
-                id: e.id(),
+                id: e.id().into(),
             })
             .collect())
     }

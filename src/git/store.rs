@@ -15,8 +15,6 @@
 //! the repository's own, its alternates and a push's quarantine
 //! (`objdirs`), as for libgit2.
 
-// TODO(#20): used by the SHA-256 read path once wired through `git::Repo`.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};

@@ -104,3 +104,115 @@ fn unknown_extensions_fail_closed_naming_the_extension_and_version() {
         std::fs::read_to_string(&config).unwrap()
     );
 }
+
+/// The four combinations Git 2.45+ can create; Git 3.0's default is the last.
+pub const FORMATS: [(&str, &str); 4] = [
+    ("sha1", "files"),
+    ("sha1", "reftable"),
+    ("sha256", "files"),
+    ("sha256", "reftable"),
+];
+
+fn init_format(objects: &str, refs: &str) -> GitRepo {
+    let repo = GitRepo::init(&[
+        &format!("--object-format={objects}"),
+        &format!("--ref-format={refs}"),
+    ]);
+    assert_eq!(
+        repo.git(&["rev-parse", "--show-object-format"]).trim(),
+        objects
+    );
+    repo
+}
+
+/// `PATH` with the binary under test first, so a hook finds it.
+fn path_with_leakscan() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_leakscan"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest))).unwrap()
+}
+
+/// The pre-commit check in every format: a secret the change adds is
+/// found on its line (a renamed file's old secret and HEAD's lines are not
+/// new), a clean change passes, and the installed hook blocks a real
+/// `git commit` with the secret and lets the clean one through.
+#[test]
+fn staged_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let what = format!("{objects}/{refs}");
+        let repo = init_format(objects, refs);
+        let old = crate::util::fake::aws_key_id(1);
+        repo.write("src/deep/old.txt", format!("key = {old}\n"));
+        repo.write("src/a.txt", "hello\n");
+        repo.write("README", "readme\n");
+        repo.commit("one");
+        // A rename of a file holding a committed secret, and a new secret
+        // added to another file in the same directory.
+        repo.git(&["mv", "src/deep/old.txt", "src/deep/new.txt"]);
+        let new = crate::util::fake::aws_key_id(2);
+        repo.write("src/a.txt", format!("hello\nkey = {new}\n"));
+        repo.git(&["add", "-A"]);
+        let r = run(leakscan()
+            .args(["staged", "--format", "json"])
+            .current_dir(repo.path()))
+        .expect(1);
+        let found: Vec<(String, u64)> = r
+            .findings()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![("src/a.txt".to_string(), 2)],
+            "{what}: {}",
+            r.stderr
+        );
+        // A clean change passes.
+        repo.write("src/a.txt", "hello\nworld\n");
+        repo.git(&["add", "-A"]);
+        run(leakscan().args(["staged"]).current_dir(repo.path())).expect(0);
+        // The installed hook, under a real `git commit`.
+        run(leakscan().args(["install-hook"]).current_dir(repo.path())).expect(0);
+        repo.write("src/b.txt", format!("token = {new}\n"));
+        repo.git(&["add", "-A"]);
+        let commit = |repo: &GitRepo| {
+            Command::new("git")
+                .env("PATH", path_with_leakscan())
+                .env("NO_COLOR", "1")
+                .env("GIT_AUTHOR_NAME", "A")
+                .env("GIT_AUTHOR_EMAIL", "a@e")
+                .env("GIT_COMMITTER_NAME", "A")
+                .env("GIT_COMMITTER_EMAIL", "a@e")
+                .arg("-C")
+                .arg(repo.path())
+                .args(["commit", "-q", "-m", "two"])
+                .output()
+                .unwrap()
+        };
+        let out = commit(&repo);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: {err}");
+        assert!(err.contains("src/b.txt:1:9"), "{what}: {err}");
+        repo.write("src/b.txt", "token = none\n");
+        repo.git(&["add", "-A"]);
+        let out = commit(&repo);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            repo.git(&["rev-list", "--count", "HEAD"]).trim(),
+            "2",
+            "{what}"
+        );
+    }
+}
