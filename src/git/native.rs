@@ -25,6 +25,9 @@ pub struct TreeItem {
     pub id: ObjectId,
 }
 
+/// A repository opened without libgit2, and its work tree (`None`: bare).
+pub type Found = (Native, Option<PathBuf>);
+
 /// A repository opened without libgit2.
 pub struct Native {
     pub git_dir: PathBuf,
@@ -75,6 +78,24 @@ fn is_git_dir(d: &Path) -> bool {
 }
 
 impl Native {
+    /// The repository found from `start` (see `locate`) when its format is
+    /// one libgit2 cannot read (SHA-256 ids, reftable refs), with its work
+    /// tree; `Ok(None)` for a SHA-1 repository with files refs (read
+    /// through libgit2) or no repository at all (libgit2 then says why).
+    pub fn open_if_needed(
+        start: &Path,
+        env: bool,
+    ) -> Result<Option<Found>, (PathBuf, String)> {
+        let Some((git_dir, workdir)) = locate(start, env) else {
+            return Ok(None);
+        };
+        let format = Format::read(&git_dir).map_err(|e| (git_dir.clone(), e.0))?;
+        if format.objects == HashKind::Sha1 && format.refs == RefStorage::Files {
+            return Ok(None);
+        }
+        Ok(Some((Native::open(git_dir, format), workdir)))
+    }
+
     pub fn open(git_dir: PathBuf, format: Format) -> Native {
         let common = common_dir(&git_dir);
         Native {
@@ -161,6 +182,110 @@ impl Native {
     /// The commit HEAD points to; `None` before the first commit.
     pub fn head(&self) -> Result<Option<ObjectId>, String> {
         Ok(self.resolve("HEAD")?.1)
+    }
+
+    /// The commit a revision names: a ref (`main`, `origin/main`, `v1`,
+    /// `refs/...`, looked up in git's order), a full id, then any number of
+    /// `~N` / `^N` steps; annotated tags are peeled. Abbreviated ids and the
+    /// rarer forms (`@{…}`, `^{…}`, `:/text`) are refused with a message.
+    pub fn rev(&self, spec: &str) -> Result<ObjectId, String> {
+        let at = spec
+            .find(['~', '^'])
+            .filter(|&i| i > 0)
+            .unwrap_or(spec.len());
+        let (base, mut rest) = spec.split_at(at);
+        let mut id = self
+            .lookup_name(base)?
+            .ok_or_else(|| format!("unknown revision `{base}`"))?;
+        id = self.peel_commit(id, base)?;
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = if digits == 0 {
+                1
+            } else {
+                rest[..digits]
+                    .parse()
+                    .map_err(|_| format!("`{spec}`: bad number"))?
+            };
+            rest = &rest[digits..];
+            // `~N`: the first parent N times; `^N`: the N-th parent (`^0`: itself).
+            let (times, nth) = match c {
+                '~' => (n, 1),
+                '^' => (1, n),
+                _ => return Err(format!("`{spec}`: only `~N` and `^N` are read here")),
+            };
+            for _ in 0..times {
+                if nth == 0 {
+                    break;
+                }
+                let parents = self.parents(&id)?;
+                id = *parents
+                    .get(nth - 1)
+                    .ok_or_else(|| format!("`{spec}`: commit {id} has no parent {nth}"))?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// A ref name (in git's order of prefixes) or a full id.
+    fn lookup_name(&self, name: &str) -> Result<Option<ObjectId>, String> {
+        for candidate in [
+            name.to_string(),
+            format!("refs/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{name}"),
+            format!("refs/remotes/{name}/HEAD"),
+        ] {
+            if let (_, Some(id)) = self.resolve(&candidate)? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(ObjectId::from_hex_of(self.kind(), name.as_bytes()))
+    }
+
+    /// Follows annotated tags down to a commit.
+    fn peel_commit(&self, mut id: ObjectId, what: &str) -> Result<ObjectId, String> {
+        for _ in 0..64 {
+            match self.read(&id)? {
+                (ObjectType::Commit, _) => return Ok(id),
+                (ObjectType::Tag, data) => {
+                    id = data
+                        .split(|&b| b == b'\n')
+                        .next()
+                        .and_then(|l| l.strip_prefix(b"object "))
+                        .and_then(|hex| ObjectId::from_hex_of(self.kind(), hex))
+                        .ok_or_else(|| format!("tag {id}: malformed"))?;
+                }
+                (other, _) => return Err(format!("`{what}` is a {other}, not a commit")),
+            }
+        }
+        Err(format!("`{what}`: tags nested too deep"))
+    }
+
+    /// The parents of commit `id`.
+    pub fn parents(&self, id: &ObjectId) -> Result<Vec<ObjectId>, String> {
+        match self.read(id)? {
+            (ObjectType::Commit, data) => Ok(data
+                .split(|&b| b == b'\n')
+                .take_while(|l| !l.is_empty())
+                .filter_map(|l| l.strip_prefix(b"parent "))
+                .filter_map(|hex| ObjectId::from_hex_of(self.kind(), hex))
+                .collect()),
+            (other, _) => Err(format!("object {id}: expected a commit, found a {other}")),
+        }
+    }
+
+    /// The bytes of the file at `path` of `commit`, if it has one.
+    pub fn blob_at(&self, commit: &ObjectId, path: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        match self.entry_at(commit, path)? {
+            Some(e) if e.mode & super::MODE_TYPE == super::MODE_FILE => match self.read(&e.id)? {
+                (ObjectType::Blob, data) => Ok(Some(data)),
+                (other, _) => Err(format!("object {}: a {other}, not a blob", e.id)),
+            },
+            _ => Ok(None),
+        }
     }
 
     /// An object's type and bytes.

@@ -8,7 +8,6 @@
 //! business. git2's `Oid` is fixed at 20 bytes: `to_git2`/`From` convert
 //! where libgit2 still reads a SHA-1 repository.
 
-
 // TODO(#20): the rest is used once history and push read these formats.
 #![cfg_attr(not(test), allow(dead_code))]
 

@@ -23,7 +23,6 @@
 //! while being read (git compacted the stack) makes the read start over.
 //! Reflogs are not read.
 
-
 // TODO(#20): the rest is used once history and push read these formats.
 #![cfg_attr(not(test), allow(dead_code))]
 

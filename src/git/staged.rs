@@ -165,19 +165,14 @@ impl Repo {
     /// The repository read by our own readers, when its format is one
     /// libgit2 cannot read (SHA-256 ids, reftable refs); `None` otherwise.
     fn native(path: Option<&Path>) -> Result<Option<Repo>> {
-        use super::format::{Format, RefStorage};
         let here = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
-        let Some((git_dir, workdir)) = super::native::locate(path.unwrap_or(&here), path.is_none())
-        else {
-            return Ok(None); // libgit2 says why
-        };
-        let format = Format::read(&git_dir).map_err(|e| Error::Git {
-            repo: git_dir.clone(),
-            msg: e.0,
-        })?;
-        if format.objects == super::oid::HashKind::Sha1 && format.refs == RefStorage::Files {
+        let found = super::native::Native::open_if_needed(path.unwrap_or(&here), path.is_none())
+            .map_err(|(repo, msg)| Error::Git { repo, msg })?;
+        let Some((native, workdir)) = found else {
             return Ok(None);
-        }
+        };
+        let git_dir = native.git_dir.clone();
+        let format = native.format.clone();
         let workdir = workdir.ok_or_else(|| Error::Git {
             repo: git_dir.clone(),
             msg: "a bare repository has no index to commit".into(),
@@ -192,7 +187,7 @@ impl Repo {
             .filter_map(|l| Oid::from_hex_of(format.objects, l.trim().as_bytes()))
             .collect();
         Ok(Some(Repo {
-            objects: Objects::Native(super::native::Native::open(git_dir, format)),
+            objects: Objects::Native(native),
             workdir,
             index_path,
             merge_heads,

@@ -15,7 +15,6 @@
 //! the repository's own, its alternates and a push's quarantine
 //! (`objdirs`), as for libgit2.
 
-
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 

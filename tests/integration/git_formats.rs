@@ -216,3 +216,45 @@ fn staged_in_every_format() {
         );
     }
 }
+
+/// `scan --baseline-from REV` in every format: the baseline is read as of
+/// the revision (a branch, `HEAD~1`, a full id), not from the work tree.
+#[test]
+fn scan_with_baseline_from_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let what = format!("{objects}/{refs}");
+        let repo = init_format(objects, refs);
+        repo.write(
+            "app.cfg",
+            format!("key = {}\n", crate::util::fake::aws_key_id(3)),
+        );
+        repo.commit("secret");
+        run(leakscan()
+            .args(["baseline", "update"])
+            .current_dir(repo.path()))
+        .expect(0);
+        let with_baseline = repo.commit("baseline");
+        repo.git(&["tag", "-a", "-m", "t", "accepted"]);
+        repo.git(&["rm", "-q", ".leakscan-baseline.json"]);
+        repo.commit("drop the baseline");
+        // The work tree has no baseline any more; each revision judges.
+        // Exit 0: every finding is in that revision's baseline; 1: a new one.
+        let new = |rev: &str| -> i32 {
+            let r = run(leakscan()
+                .args(["scan", ".", "--baseline-from", rev])
+                .current_dir(repo.path()));
+            assert!(r.code == 0 || r.code == 1, "{what} {rev}: {}", r.stderr);
+            r.code
+        };
+        assert_eq!(new("HEAD~1"), 0, "{what}");
+        assert_eq!(new(&with_baseline), 0, "{what}");
+        assert_eq!(new("accepted"), 0, "{what}");
+        assert_eq!(new("main"), 1, "{what}");
+        assert_eq!(new("HEAD~2"), 1, "{what}");
+        let r = run(leakscan()
+            .args(["scan", ".", "--baseline-from", "nowhere"])
+            .current_dir(repo.path()))
+        .expect(2);
+        assert!(r.stderr.contains("nowhere"), "{what}: {}", r.stderr);
+    }
+}
