@@ -82,10 +82,7 @@ impl Native {
     /// one libgit2 cannot read (SHA-256 ids, reftable refs), with its work
     /// tree; `Ok(None)` for a SHA-1 repository with files refs (read
     /// through libgit2) or no repository at all (libgit2 then says why).
-    pub fn open_if_needed(
-        start: &Path,
-        env: bool,
-    ) -> Result<Option<Found>, (PathBuf, String)> {
+    pub fn open_if_needed(start: &Path, env: bool) -> Result<Option<Found>, (PathBuf, String)> {
         let Some((git_dir, workdir)) = locate(start, env) else {
             return Ok(None);
         };

@@ -81,7 +81,7 @@ impl RevReader {
         };
         let commit = super::revspec::commit(reader, rev)
             .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
-        super::revspec::read_path(reader, commit, path)
+        super::revspec::read_path(reader, commit, path.as_bytes())
             .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")))
     }
 }

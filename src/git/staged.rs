@@ -18,6 +18,8 @@ use git2::{Blob, ErrorCode, ObjectType, Repository};
 // with the files ref store by libgit2 (ids converted at its calls).
 use super::oid::ObjectId as Oid;
 
+use super::guard::Guard;
+
 use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
@@ -94,20 +96,16 @@ pub struct Changes {
 
 /// How objects and refs are read.
 enum Objects {
-    /// libgit2, every object checked by the guard first (SHA-1 ids, refs
-    /// stored as files: what libgit2 reads).
-    Lg {
-        repo: Repository,
-        /// Checks objects before libgit2 reads them (and reads loose ones).
-        guard: super::guard::Guard,
-    },
+    /// The repository through its checked reader (libgit2 behind the guard:
+    /// SHA-1 ids, refs stored as files).
+    Lg(super::Repo),
     /// Our own readers: SHA-256 ids or reftable refs, which libgit2 cannot
     /// read.
     Native(super::native::Native),
 }
 
 /// A non-bare repository whose index is about to be committed.
-pub struct Repo {
+pub struct Staging {
     objects: Objects,
     workdir: PathBuf,
     index_path: PathBuf,
@@ -116,46 +114,37 @@ pub struct Repo {
     merge_heads: Vec<Oid>,
 }
 
-impl Repo {
+impl Staging {
     /// Opens the repository containing `path`, or the one git's environment
     /// names (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, as a hook sees them
     /// during `git commit -a` or `git commit PATH`) or containing the current
     /// directory.
-    pub fn open(path: Option<&Path>) -> Result<Repo> {
-        // libgit2 hashes every object it reads (SHA-1 with collision
-        // detection) to check its id: a third of the cost of reading the
-        // staged blobs. Git does not check on read either; a damaged object
-        // still fails to inflate. Process-wide.
-        git2::opts::strict_hash_verification(false);
-        if let Some(native) = Repo::native(path)? {
+    pub fn open(path: Option<&Path>) -> Result<Staging> {
+        // `Repo::open` turns off libgit2's hashing of every object read (a
+        // third of the cost of reading the staged blobs).
+        if let Some(native) = Staging::native(path)? {
             return Ok(native);
         }
-        let repo = super::open(match path {
+        let git = super::Repo::open(match path {
             Some(p) => super::Locate::Discover(p),
             None => super::Locate::FromEnv,
         })?;
-        let workdir = repo
-            .workdir()
-            .ok_or_else(|| Error::Git {
-                repo: repo.path().to_path_buf(),
-                msg: "a bare repository has no index to commit".into(),
-            })?
-            .to_path_buf();
+        let workdir = git.workdir.clone().ok_or_else(|| Error::Git {
+            repo: git.git_dir.clone(),
+            msg: "a bare repository has no index to commit".into(),
+        })?;
         let index_path = match (path, std::env::var_os("GIT_INDEX_FILE")) {
             (None, Some(f)) if !f.is_empty() => PathBuf::from(f),
-            _ => repo.path().join("index"),
+            _ => git.git_dir.join("index"),
         };
         // One id per line; absent outside a merge.
-        let merge_heads = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+        let merge_heads = std::fs::read_to_string(git.git_dir.join("MERGE_HEAD"))
             .unwrap_or_default()
             .lines()
             .filter_map(|l| Oid::from_hex(l.trim().as_bytes()))
             .collect();
-        Ok(Repo {
-            objects: Objects::Lg {
-                guard: super::guard::Guard::new(repo.commondir()),
-                repo,
-            },
+        Ok(Staging {
+            objects: Objects::Lg(git),
             workdir,
             index_path,
             merge_heads,
@@ -164,7 +153,7 @@ impl Repo {
 
     /// The repository read by our own readers, when its format is one
     /// libgit2 cannot read (SHA-256 ids, reftable refs); `None` otherwise.
-    fn native(path: Option<&Path>) -> Result<Option<Repo>> {
+    fn native(path: Option<&Path>) -> Result<Option<Staging>> {
         let here = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
         let found = super::native::Native::open_if_needed(path.unwrap_or(&here), path.is_none())
             .map_err(|(repo, msg)| Error::Git { repo, msg })?;
@@ -172,7 +161,6 @@ impl Repo {
             return Ok(None);
         };
         let git_dir = native.git_dir.clone();
-        let format = native.format.clone();
         let workdir = workdir.ok_or_else(|| Error::Git {
             repo: git_dir.clone(),
             msg: "a bare repository has no index to commit".into(),
@@ -184,14 +172,23 @@ impl Repo {
         let merge_heads = std::fs::read_to_string(git_dir.join("MERGE_HEAD"))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| Oid::from_hex_of(format.objects, l.trim().as_bytes()))
+            .filter_map(|l| Oid::from_hex_of(native.kind(), l.trim().as_bytes()))
             .collect();
-        Ok(Some(Repo {
+        Ok(Some(Staging {
             objects: Objects::Native(native),
             workdir,
             index_path,
             merge_heads,
         }))
+    }
+
+    /// libgit2's repository and the checks before it reads an object (and
+    /// the loose reader); `None` for a repository read natively.
+    fn lg(&self) -> Option<(&Repository, &Guard)> {
+        match &self.objects {
+            Objects::Lg(git) => Some((git.reader().repo(), git.reader().guard())),
+            Objects::Native(_) => None,
+        }
     }
 
     /// Whether a merge is being committed.
@@ -202,34 +199,22 @@ impl Repo {
     /// Whether another parent of the merge being committed already has
     /// `secret` in its version of `path`.
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
-        let rel = as_path(&path.0);
-        let (repo, guard) = match &self.objects {
-            Objects::Lg { repo, guard } => (repo, guard),
-            Objects::Native(n) => {
-                return self.merge_heads.iter().any(|id| {
-                    n.entry_at(id, &path.0)
-                        .ok()
-                        .flatten()
-                        .filter(|e| e.mode & super::MODE_TYPE == MODE_FILE)
-                        .and_then(|e| n.read(&e.id).ok())
-                        .is_some_and(|(_, b)| memchr::memmem::find(&b, secret).is_some())
-                })
-            }
-        };
-        self.merge_heads
-            .iter()
-            .filter_map(|id| id.to_git2())
-            .any(|id| {
-                let blob = guard
-                    .check(id)
-                    .map_err(|e| git2::Error::from_str(&e.0))
-                    .and_then(|()| repo.find_commit(id))
-                    .and_then(|c| c.tree())
-                    .and_then(|t| t.get_path(&rel))
-                    .map_err(|e| e.message().to_string())
-                    .and_then(|e| self.read(e.id().into()));
-                blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
-            })
+        self.merge_heads.iter().any(|&id| {
+            let blob = match &self.objects {
+                Objects::Lg(git) => id
+                    .to_git2()
+                    .and_then(|id| git.entry_at(id, &path.0).ok().flatten())
+                    .filter(|e| e.is_blob())
+                    .and_then(|e| self.read(e.id.into()).ok()),
+                Objects::Native(n) => n
+                    .entry_at(&id, &path.0)
+                    .ok()
+                    .flatten()
+                    .filter(|e| e.mode & super::MODE_TYPE == MODE_FILE)
+                    .and_then(|e| self.read(e.id).ok()),
+            };
+            blob.is_some_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+        })
     }
 
     /// The top of the work tree (where `.leakscan.toml` is looked for).
@@ -249,7 +234,7 @@ impl Repo {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
         let (repo, guard) = match &self.objects {
-            Objects::Lg { repo, guard } => (repo, guard),
+            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
             Objects::Native(n) => {
                 let head = n
                     .head()
@@ -347,7 +332,7 @@ impl Repo {
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
         let kind = match &self.objects {
-            Objects::Lg { .. } => super::oid::HashKind::Sha1,
+            Objects::Lg(_) => super::oid::HashKind::Sha1,
             Objects::Native(n) => n.kind(),
         };
         match IndexFile::open(&self.index_path, kind) {
@@ -356,16 +341,14 @@ impl Repo {
                 repo: self.index_path.clone(),
                 msg,
             }),
-            Err(IndexError::Unsupported(what)) if matches!(self.objects, Objects::Native(_)) => {
-                Err(Error::Git {
-                    repo: self.index_path.clone(),
-                    msg: format!(
-                        "{what}: not read in this repository's format; nothing was checked. \
-                         `git update-index --no-split-index` or \
-                         `git sparse-checkout init --no-sparse-index` turns the feature off"
-                    ),
-                })
-            }
+            Err(IndexError::Unsupported(what)) if self.lg().is_none() => Err(Error::Git {
+                repo: self.index_path.clone(),
+                msg: format!(
+                    "{what}: not read in this repository's format; nothing was checked. \
+                     `git update-index --no-split-index` or \
+                     `git sparse-checkout init --no-sparse-index` turns the feature off"
+                ),
+            }),
             Err(IndexError::Unsupported(what)) => {
                 notes.push(format!("{what}: index read with libgit2 (slower)"));
                 self.read_index_libgit2(&what).map(Some)
@@ -400,14 +383,15 @@ impl Repo {
     /// A blob from the object database: packed ones checked (see `guard`)
     /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
-        let (repo, guard, id) = match &self.objects {
-            Objects::Lg { repo, guard } => (repo, guard, to_git2(id)?),
-            Objects::Native(n) => {
+        let ((repo, guard), id) = match (self.lg(), &self.objects) {
+            (Some(lg), _) => (lg, to_git2(id)?),
+            (None, Objects::Native(n)) => {
                 return match n.read(&id)? {
                     (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
                     (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
                 }
             }
+            (None, Objects::Lg(_)) => unreachable!("lg() is Some for Objects::Lg"),
         };
         if !guard.check_packed(id).map_err(|e| e.0)? {
             if let Some(loose) = guard.read_loose(id) {
@@ -598,19 +582,6 @@ impl Changes {
             near.sources.truncate(MAX_UNCHANGED_SOURCES);
         }
         Ok(near)
-    }
-}
-
-/// A `/`-separated repository path as a `Path`, losslessly on Unix.
-fn as_path(p: &[u8]) -> PathBuf {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        PathBuf::from(std::ffi::OsStr::from_bytes(p))
-    }
-    #[cfg(not(unix))]
-    {
-        PathBuf::from(String::from_utf8_lossy(p).into_owned())
     }
 }
 
@@ -981,7 +952,7 @@ impl<'a> IndexWalk<'a> {
             )
         };
         let (repo, guard) = match self.objects {
-            Objects::Lg { repo, guard } => (repo, guard),
+            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
             Objects::Native(n) => {
                 return Ok(n
                     .tree(&id)
@@ -1123,7 +1094,7 @@ mod tests {
         write("d/x.txt", "elsewhere\n");
         write("b/y.txt", "c y.txt\n");
         git(&["add", "."]);
-        let repo = Repo::open(Some(dir.path())).unwrap();
+        let repo = Staging::open(Some(dir.path())).unwrap();
         let changes = repo.changes().unwrap();
         assert_eq!(changes.files.len(), 5);
         let all = changes.scan_unchanged_all().unwrap();
