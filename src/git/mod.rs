@@ -112,6 +112,7 @@ pub enum Locate<'a> {
 /// `ObjectReader::open` outside). Errors name the path and say when it is
 /// not a repository at all.
 fn open(how: Locate<'_>) -> Result<Repository> {
+    allow_reftable();
     let (opened, shown) = match how {
         Locate::Discover(p) => {
             std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -129,6 +130,24 @@ fn open(how: Locate<'_>) -> Result<Repository> {
             _ => format_refusal(how).unwrap_or_else(|| e.message().to_string()),
         },
     })
+}
+
+/// Lets libgit2 open repositories whose refs are reftables (it refuses
+/// `extensions.refStorage` otherwise): it still reads their objects, and
+/// every ref lookup in `src/git/` asks `reftable` instead (`ObjectReader::reftable`).
+fn allow_reftable() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: libgit2 keeps the list in a static that every repository
+        // open reads. This runs once, before the first open (every open goes
+        // through `open`, which calls this first; `call_once` makes other
+        // threads wait until the write is done), so no read races the write.
+        #[allow(unsafe_code)]
+        let set = unsafe { git2::opts::set_extensions(&["refstorage"]) };
+        // Failing leaves libgit2 refusing these repositories (an error
+        // naming the extension), never misreading them.
+        let _ = set;
+    });
 }
 
 fn not_found(how: Locate<'_>) -> String {

@@ -129,6 +129,55 @@ impl Refs {
         )))
     }
 
+    /// The id ref `name` leads to (`None`: no such ref, or it leads to a
+    /// branch not born yet), as git2's id type (SHA-1 repositories, read
+    /// through libgit2).
+    pub fn resolve_git2(&self, name: &[u8]) -> Option<git2::Oid> {
+        self.resolve(name).ok()?.1?.to_git2()
+    }
+
+    /// Ref `name` as `git::Ref` (SHA-1 ids: the libgit2 side).
+    pub fn to_ref(&self, name: &[u8]) -> Option<super::repo::Ref> {
+        let value = self.refs.get(name)?;
+        Some(super::repo::Ref {
+            name: name.to_vec(),
+            symbolic: match value {
+                RefValue::Symbolic(t) => Some(t.clone()),
+                RefValue::Direct { .. } => None,
+            },
+            direct: match value {
+                RefValue::Direct { id, .. } => id.to_git2(),
+                RefValue::Symbolic(_) => None,
+            },
+            resolved: self.resolve_git2(name),
+        })
+    }
+
+    /// Every ref under `refs/` whose name starts with `prefix`, in name
+    /// order (as git lists them).
+    pub fn list(&self, prefix: &str) -> Vec<super::repo::Ref> {
+        self.refs
+            .range(prefix.as_bytes().to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix.as_bytes()))
+            .filter(|(k, _)| k.starts_with(b"refs/"))
+            .filter_map(|(k, _)| self.to_ref(k))
+            .collect()
+    }
+
+    /// A short name resolved in git's order (`main` → `refs/heads/main`, …).
+    pub fn short_name(&self, name: &str) -> Option<git2::Oid> {
+        [
+            name.to_string(),
+            format!("refs/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{name}"),
+            format!("refs/remotes/{name}/HEAD"),
+        ]
+        .iter()
+        .find_map(|n| self.resolve_git2(n.as_bytes()))
+    }
+
     /// What HEAD is.
     pub fn head(&self) -> Result<Head, ReftableError> {
         match self.refs.get(&b"HEAD"[..]) {

@@ -134,6 +134,9 @@ impl Repo {
     /// One reference by full name (`HEAD`, `refs/remotes/origin/HEAD`);
     /// `None` when there is no such ref.
     pub fn reference(&self, name: &str) -> Option<Ref> {
+        if let Some(refs) = self.reader.reftable() {
+            return refs.to_ref(name.as_bytes());
+        }
         let r = self.reader.repo().find_reference(name).ok()?;
         Some(to_ref(&r))
     }
@@ -142,6 +145,13 @@ impl Repo {
     /// `prefix`, in the order git lists them; a ref that cannot be read is
     /// an `Err` in its place.
     pub fn refs(&self, prefix: Option<&str>) -> Result<Vec<Result<Ref, String>>> {
+        if let Some(refs) = self.reader.reftable() {
+            return Ok(refs
+                .list(prefix.unwrap_or(""))
+                .into_iter()
+                .map(Ok)
+                .collect());
+        }
         let repo = self.reader.repo();
         let refs = match prefix {
             Some(p) => repo.references_glob(&format!("{p}*")),
@@ -159,6 +169,9 @@ impl Repo {
     /// The id HEAD leads to; `None` when HEAD is missing or its branch has
     /// no commit yet.
     pub fn head(&self) -> Result<Option<Oid>, String> {
+        if let Some(refs) = self.reader.reftable() {
+            return Ok(refs.resolve_git2(b"HEAD"));
+        }
         match self.reader.repo().head() {
             Ok(h) => Ok(h.target()),
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
