@@ -349,3 +349,158 @@ fn history_all_and_ranges_with_reftable_refs() {
         assert!(r.stderr.contains("SHA-256"), "{}", r.stderr);
     }
 }
+
+/// A bare "server" repository of a format with `hooks/pre-receive` =
+/// `leakscan pre-receive`, and a client pushing to it over file://.
+fn push_pair(objects: &str, refs: &str) -> (TempDir, PathBuf, GitRepo) {
+    let tmp = tempfile::Builder::new()
+        .prefix("leakscan-fmt-push")
+        .tempdir()
+        .unwrap();
+    let server = tmp.path().join("srv.git");
+    std::fs::create_dir(&server).unwrap();
+    git_in(
+        &server,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            &format!("--object-format={objects}"),
+            &format!("--ref-format={refs}"),
+        ],
+    );
+    let hook = server.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nexec '{}' pre-receive\n",
+            env!("CARGO_BIN_EXE_leakscan")
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let client = init_format(objects, refs);
+    client.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("file://{}", server.display()),
+    ]);
+    (tmp, server, client)
+}
+
+fn try_push(client: &GitRepo) -> (bool, String) {
+    let out = Command::new("git")
+        .env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(client.path())
+        .args(["push", "-q", "origin", "main"])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Push protection with reftable refs on both sides (SHA-1 ids): a clean
+/// push is accepted, one adding a secret is refused and leaves the
+/// server's branch where it was. SHA-256 servers refuse every push with a
+/// message naming the format (fail closed), never accept one unchecked.
+#[test]
+fn push_into_a_reftable_server() {
+    let (_tmp, server, client) = push_pair("sha1", "reftable");
+    client.write("README", "readme\n");
+    let first = client.commit("one");
+    let (ok, err) = try_push(&client);
+    assert!(ok, "{err}");
+    assert_eq!(
+        git_in(&server, &["rev-parse", "main"]),
+        format!("{first}\n").into_bytes()
+    );
+    client.write(
+        "conf/app.cfg",
+        format!("key = {}\n", crate::util::fake::aws_key_id(5)),
+    );
+    client.commit("add a key");
+    let (ok, err) = try_push(&client);
+    assert!(!ok, "{err}");
+    assert!(err.contains("conf/app.cfg"), "{err}");
+    assert_eq!(
+        git_in(&server, &["rev-parse", "main"]),
+        format!("{first}\n").into_bytes()
+    );
+    // The secret removed again: the next push (both commits) is still refused
+    // for the commit that added it, so rewrite it away first.
+    client.git(&["reset", "-q", "--hard", &first]);
+    client.write("conf/app.cfg", "key = none\n");
+    let clean = client.commit("add a config");
+    let (ok, err) = try_push(&client);
+    assert!(ok, "{err}");
+    assert_eq!(
+        git_in(&server, &["rev-parse", "main"]),
+        format!("{clean}\n").into_bytes()
+    );
+
+    let (_tmp, _server, client) = push_pair("sha256", "reftable");
+    client.write("README", "readme\n");
+    client.commit("one");
+    let (ok, err) = try_push(&client);
+    assert!(!ok, "{err}");
+    assert!(err.contains("SHA-256"), "{err}");
+}
+
+/// A sweep of a directory holding every format: the SHA-1 repositories
+/// (files and reftable refs) are scanned and share the blob they have in
+/// common; the SHA-256 ones are listed as failed, naming the format, and
+/// the run exits 2 (a sweep that skipped a repository never passes).
+#[test]
+fn sweep_of_a_mixed_directory() {
+    let root = tempfile::Builder::new()
+        .prefix("leakscan-fmt-sweep")
+        .tempdir()
+        .unwrap();
+    let line = format!("key = {}\n", crate::util::fake::aws_key_id(6));
+    for (objects, refs) in FORMATS {
+        let dir = root.path().join(format!("r-{objects}-{refs}"));
+        std::fs::create_dir(&dir).unwrap();
+        git_in(
+            &dir,
+            &[
+                "init",
+                "-q",
+                "-b",
+                "main",
+                &format!("--object-format={objects}"),
+                &format!("--ref-format={refs}"),
+            ],
+        );
+        std::fs::write(dir.join("k.txt"), &line).unwrap();
+        git_in(&dir, &["add", "-A"]);
+        git_in(&dir, &["commit", "-q", "-m", "one"]);
+    }
+    let r = run(leakscan().args(["sweep", "."]).current_dir(root.path())).expect(2);
+    let (found, failed) = r
+        .stdout
+        .split_once("Failed repositories:")
+        .unwrap_or((&r.stdout, ""));
+    // Same content, same dates: the two SHA-1 repositories are one history.
+    assert!(found.contains("in 2 repositories"), "{}", r.stdout);
+    for scanned in ["r-sha1-files", "r-sha1-reftable"] {
+        assert!(found.contains(scanned), "{scanned}: {}", r.stdout);
+    }
+    for refs in ["files", "reftable"] {
+        assert!(
+            failed.contains(&format!("r-sha256-{refs}")) && failed.contains("SHA-256"),
+            "{}",
+            r.stdout
+        );
+    }
+    assert!(r.stderr.contains("2 failed"), "{}", r.stderr);
+}
