@@ -253,6 +253,12 @@ pub struct HistoryArgs {
     /// default 10M). Skipped blobs are counted.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+    /// In a partial clone (`git clone --filter=…`), first ask the promisor
+    /// remote for exactly the objects the run needs and does not have, in
+    /// one fetch. Without it such a run stops (exit 2) and says how many
+    /// are missing.
+    #[arg(long)]
+    pub fetch_missing: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -10,9 +10,6 @@
 //! was). The only `git` subprocesses of the crate, and never on the staged
 //! (pre-commit) path, whose blobs are in the index.
 
-// TODO(#20): called by the history command once `--fetch-missing` is wired.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;

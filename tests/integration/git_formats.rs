@@ -504,3 +504,73 @@ fn sweep_of_a_mixed_directory() {
     }
     assert!(r.stderr.contains("2 failed"), "{}", r.stderr);
 }
+
+/// A blobless partial clone (`--filter=blob:none`) of a server whose older
+/// versions hold a secret: without `--fetch-missing` the run stops (exit 2)
+/// naming how many objects are missing and the fix; with it, exactly those
+/// are fetched in one request and the secret is found where it was added.
+/// A range whose blobs are all present needs no fetch.
+#[test]
+fn partial_clone_with_and_without_fetch_missing() {
+    let server = GitRepo::init(&[]);
+    server.write(
+        "conf/app.cfg",
+        format!("key = {}\n", crate::util::fake::aws_key_id(7)),
+    );
+    server.write("README", "one\n");
+    server.commit("add a key");
+    server.write("conf/app.cfg", "key = none\n");
+    server.write("README", "two\n");
+    server.commit("drop the key");
+    server.git(&["config", "uploadpack.allowFilter", "true"]);
+    server.git(&["config", "uploadpack.allowAnySHA1InWant", "true"]);
+    let tmp = tempfile::tempdir().unwrap();
+    git_in(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            &format!("file://{}", server.path().display()),
+            "clone",
+        ],
+    );
+    let clone = tmp.path().join("clone");
+    let missing = || {
+        String::from_utf8(git_in(
+            &clone,
+            &["rev-list", "--objects", "--all", "--missing=print"],
+        ))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('?'))
+        .count()
+    };
+    assert_eq!(missing(), 2);
+    // HEAD's own change: its blobs were checked out, nothing to fetch.
+    run(leakscan()
+        .args(["history", "HEAD~1..HEAD"])
+        .current_dir(&clone))
+    .expect(0);
+    let r = run(leakscan().args(["history", "--all"]).current_dir(&clone)).expect(2);
+    assert!(
+        r.stderr.contains("partial clone: 2 objects") && r.stderr.contains("--fetch-missing"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(missing(), 2, "nothing fetched without the flag");
+    let r = run(leakscan()
+        .args(["history", "--all", "--fetch-missing", "--format", "json"])
+        .current_dir(&clone))
+    .expect(1);
+    let f = r.findings();
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["path"], "conf/app.cfg");
+    assert_eq!(f[0]["commit"]["summary"], "add a key");
+    assert!(
+        r.stderr.contains("fetching 2 missing objects"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(missing(), 0);
+}
