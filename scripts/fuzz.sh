@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TARGETS=(index pack_index history_idx pack_entry loose_object delta tree config baseline matcher)
+TARGETS=(index pack_index history_idx pack_entry loose_object delta tree reftable config baseline matcher)
 WORK=${FUZZ_WORK:-/tmp/leakscan-fuzz}
 # Limits: a hang is a failure after 10 s on one input, and no input may take
 # more than 2 GB of memory (or one allocation more than 1 GB).
@@ -46,6 +46,15 @@ seeds() {
   git -C "$repo" cat-file tree HEAD^{tree} > fuzz/corpus/tree/seed-root
   git -C "$repo" cat-file tree HEAD:dir > fuzz/corpus/tree/seed-dir
   git -C "$repo" cat-file commit HEAD > fuzz/corpus/tree/seed-commit
+  # SHA-256 trees and reftables (version 1 for SHA-1, 2 for SHA-256).
+  for f in sha1 sha256; do
+    "${g[@]}" init -q --object-format=$f --ref-format=reftable "$tmp/rt-$f"
+    cp -r "$repo"/a.txt "$repo"/dir "$tmp/rt-$f/"
+    "${g[@]}" -C "$tmp/rt-$f" add -A && "${g[@]}" -C "$tmp/rt-$f" commit -qm one
+    "${g[@]}" -C "$tmp/rt-$f" tag -a -m t v1 && "${g[@]}" -C "$tmp/rt-$f" pack-refs --all
+    cp "$tmp/rt-$f"/.git/reftable/0x*.ref "fuzz/corpus/reftable/seed-$f"
+    "${g[@]}" -C "$tmp/rt-$f" cat-file tree HEAD^{tree} > "fuzz/corpus/tree/seed-root-$f"
+  done
   git -C "$repo" repack -adq
   cp "$repo"/.git/objects/pack/*.idx fuzz/corpus/pack_index/seed-idx
   # history_idx: edits to the index of a repository the target builds

@@ -276,6 +276,12 @@ pub struct HistoryArgs {
     /// List every commit and path that introduced a copy of each secret.
     #[arg(long)]
     pub all_occurrences: bool,
+    /// In a partial clone (`git clone --filter=…`), first ask the promisor
+    /// remote for exactly the objects the run needs and does not have, in
+    /// one fetch. Without it such a run stops (exit 2) and says how many
+    /// are missing.
+    #[arg(long)]
+    pub fetch_missing: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -66,7 +66,12 @@ pub mod fuzzing {
                 return;
             }
             use crate::git::index::{Entries, IndexError, IndexFile, Step};
-            if let Ok(Some(ix)) = IndexFile::open(p) {
+            use crate::git::oid::HashKind;
+            // Both id widths: SHA-1 and SHA-256 repositories' indexes.
+            for ix in [HashKind::Sha1, HashKind::Sha256]
+                .into_iter()
+                .filter_map(|kind| IndexFile::open(p, kind).ok().flatten())
+            {
                 let entries = Entries::File(ix);
                 if let Some(t) = entries.tree() {
                     if let Some(r) = t.root() {
@@ -246,14 +251,28 @@ pub mod fuzzing {
         }
     }
 
-    /// A tree object's entries, iterated and interned.
+    /// A tree object's entries (SHA-1 and SHA-256 ids), iterated and
+    /// interned.
     pub fn tree(data: &[u8]) {
         for e in crate::git::trees::Entries::new(data) {
+            std::hint::black_box(&e);
+        }
+        for e in crate::git::trees::Entries::with_hash(data, 32) {
+            assert_eq!(e.oid.len(), 32);
             std::hint::black_box(&e);
         }
         let mut interner = crate::git::trees::Interner::new(0);
         let mut out = Vec::new();
         interner.parse(data, &mut out);
+    }
+
+    /// A reftable file (version 1 or 2), every ref record read, for
+    /// repositories of either id width.
+    pub fn reftable(data: &[u8]) {
+        use crate::git::oid::HashKind;
+        for kind in [HashKind::Sha1, HashKind::Sha256] {
+            let _ = crate::git::reftable::parse_table(data, kind);
+        }
     }
 
     /// A commit object's header.

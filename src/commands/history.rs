@@ -102,6 +102,27 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     if let Some(b) = settings.suppressor.baseline.as_mut() {
         b.set_run_scope(run_scope(&target.selection));
     }
+    // A partial clone lacks objects on purpose: a scan that skipped them
+    // would look clean, so they are fetched first (`--fetch-missing`) or the
+    // run stops naming how many and how to get them.
+    if let Some((remote, missing)) = repo.missing_objects(&target.selection)? {
+        if !missing.is_empty() {
+            if !args.fetch_missing {
+                return Err(Error::Git {
+                    repo: root,
+                    msg: Repo::missing_advice(missing.len(), &remote),
+                });
+            }
+            if !args.common.quiet {
+                eprintln!(
+                    "leakscan: partial clone: fetching {} missing object{} from `{remote}`",
+                    missing.len(),
+                    if missing.len() == 1 { "" } else { "s" }
+                );
+            }
+            repo.fetch_missing(&remote, &missing)?;
+        }
+    }
     let scanned = pipeline::run(
         &repo.git_dir,
         &target.selection,

@@ -28,13 +28,19 @@ use std::io;
 use std::ops::Range;
 use std::path::Path;
 
-/// Bytes of a SHA-1 object id.
+use super::oid::HashKind;
+
+/// Bytes of a SHA-1 object id (the libgit2 fallback's entries; the file
+/// reader takes the repository's hash length, 20 or 32).
 pub const OID_LEN: usize = 20;
 /// The header: signature, version, entry count.
 const HEADER: usize = 12;
 /// Fixed part of an on-disk entry before the path: ctime, mtime, dev, ino,
-/// mode, uid, gid, size (10 × 4 bytes), the id, and 2 bytes of flags.
-const ENTRY_FIXED: usize = 40 + OID_LEN + 2;
+/// mode, uid, gid, size (10 × 4 bytes), the id (`hash` bytes), and 2 bytes
+/// of flags.
+const fn entry_fixed(hash: usize) -> usize {
+    40 + hash + 2
+}
 /// The read buffer: far larger than any entry, small enough to be reused
 /// from cache on every refill.
 const CHUNK: usize = 256 << 10;
@@ -56,7 +62,8 @@ const EXT_FLAGS_KNOWN: u16 = 0x6000;
 pub struct IndexEntryRef<'a> {
     pub path: &'a [u8],
     pub mode: u32,
-    pub id: &'a [u8; OID_LEN],
+    /// 20 or 32 bytes: the repository's hash.
+    pub id: &'a [u8],
     /// 0 for a normal entry; 1–3 for the sides of an unresolved conflict.
     pub stage: u8,
     /// `git add -N`: listed, but not part of the next commit.
@@ -108,6 +115,8 @@ const INVALID: u32 = u32::MAX;
 pub struct CacheTree {
     /// The TREE extension's bytes.
     data: Vec<u8>,
+    /// Bytes of an id.
+    hash: usize,
     nodes: Vec<TreeNode>,
 }
 
@@ -117,13 +126,9 @@ impl CacheTree {
     }
 
     /// The tree id of node `i`, if the node is still valid.
-    pub fn id(&self, i: usize) -> Option<&[u8; OID_LEN]> {
+    pub fn id(&self, i: usize) -> Option<&[u8]> {
         let at = self.nodes[i].id;
-        (at != INVALID).then(|| {
-            self.data[at as usize..at as usize + OID_LEN]
-                .try_into()
-                .expect("20 bytes")
-        })
+        (at != INVALID).then(|| &self.data[at as usize..at as usize + self.hash])
     }
 
     /// How many index entries node `i` covers (meaningful when valid).
@@ -217,6 +222,8 @@ struct Checkpoints {
 /// An index file whose extensions have been read; `for_each` streams its entries.
 pub struct IndexFile {
     file: File,
+    /// Bytes of an id: 20 (SHA-1) or 32 (SHA-256), as the repository says.
+    hash: usize,
     version: u32,
     count: usize,
     /// Where each entry starts (versions 2 and 3).
@@ -230,9 +237,11 @@ pub struct IndexFile {
 }
 
 impl IndexFile {
-    /// Opens `path` and reads up to its extensions. `Ok(None)` if there is no
-    /// index yet (nothing has been staged).
-    pub fn open(path: &Path) -> Result<Option<IndexFile>, IndexError> {
+    /// Opens `path`, an index of a repository whose ids are `kind`, and reads
+    /// up to its extensions. `Ok(None)` if there is no index yet (nothing has
+    /// been staged).
+    pub fn open(path: &Path, kind: HashKind) -> Result<Option<IndexFile>, IndexError> {
+        let hash = kind.len();
         let io = |e: io::Error| IndexError::Corrupt(format!("{}: {e}", path.display()));
         let file = match File::open(path) {
             Ok(f) => f,
@@ -241,7 +250,7 @@ impl IndexFile {
         };
         let len = file.metadata().map_err(io)?.len();
         let mut s = Stream::new(&file, 0, len);
-        if !s.fill(HEADER + OID_LEN).map_err(io)? || s.at(0, 4) != b"DIRC" {
+        if !s.fill(HEADER + hash).map_err(io)? || s.at(0, 4) != b"DIRC" {
             return Err(corrupt("not a git index file"));
         }
         let version = be32(s.at(4, 4));
@@ -252,6 +261,7 @@ impl IndexFile {
         s.consume(HEADER);
         let mut ix = IndexFile {
             file: file.try_clone().map_err(io)?,
+            hash,
             version,
             count,
             offsets: Vec::new(),
@@ -266,13 +276,13 @@ impl IndexFile {
         } else if len > u32::MAX as u64 {
             ix.entries(&mut s, None, None)?;
         } else {
-            ix.offsets = Vec::with_capacity(count.min(len as usize / ENTRY_FIXED));
+            ix.offsets = Vec::with_capacity(count.min(len as usize / entry_fixed(hash)));
             ix.find_offsets(&mut s)?;
         }
         ix.entries_end = s.offset();
         // Extensions run up to the trailing checksum.
         let end = len
-            .checked_sub(OID_LEN as u64)
+            .checked_sub(hash as u64)
             .ok_or_else(|| corrupt("truncated"))?;
         while s.offset() + 8 <= end {
             if !s.fill(8).map_err(io)? {
@@ -289,8 +299,9 @@ impl IndexFile {
                     if !s.fill(size).map_err(io)? {
                         return Err(corrupt("truncated cache tree"));
                     }
-                    ix.tree =
-                        Some(parse_tree(s.at(0, size)).ok_or_else(|| corrupt("bad cache tree"))?);
+                    ix.tree = Some(
+                        parse_tree(s.at(0, size), hash).ok_or_else(|| corrupt("bad cache tree"))?,
+                    );
                     s.consume(size);
                 }
                 // Upper-case signatures are optional extensions a reader may
@@ -311,6 +322,7 @@ impl IndexFile {
     /// Versions 2 and 3: notes where every entry starts, using the path
     /// length in each entry's flags (the hot loop of every run).
     fn find_offsets(&mut self, s: &mut Stream<'_>) -> Result<(), IndexError> {
+        let (hash, fixed) = (self.hash, entry_fixed(self.hash));
         let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
         let mut order = Order::default();
         while self.offsets.len() < self.count {
@@ -321,20 +333,20 @@ impl IndexFile {
             // The previous entry's path and stage, while it is in `b`
             // (compared in place; `order` keeps a copy across refills).
             let mut last: Option<(usize, usize, u8)> = None;
-            while self.offsets.len() < self.count && at + ENTRY_FIXED + 2 <= b.len() {
-                let flags = be16(&b[at + 40 + OID_LEN..]);
+            while self.offsets.len() < self.count && at + fixed + 2 <= b.len() {
+                let flags = be16(&b[at + 40 + hash..]);
                 let named = (flags & FLAG_NAME_MASK) as usize;
                 let extended = flags & FLAG_EXTENDED != 0;
-                let size = (ENTRY_FIXED + 2 * extended as usize + named + 8) & !7;
+                let size = (fixed + 2 * extended as usize + named + 8) & !7;
                 if named == FLAG_NAME_MASK as usize || at + size > b.len() {
                     break;
                 }
                 if extended && self.version < 3 {
                     return Err(corrupt("extended flags in a version 2 index"));
                 }
-                let name_at = at + ENTRY_FIXED + 2 * extended as usize;
+                let name_at = at + fixed + 2 * extended as usize;
                 let path = &b[name_at..name_at + named];
-                let ext = extended.then(|| be16(&b[at + ENTRY_FIXED..]));
+                let ext = extended.then(|| be16(&b[at + fixed..]));
                 let stage = ((flags & FLAG_STAGE_MASK) >> 12) as u8;
                 match last {
                     Some((p, n, st)) if !ext.is_some_and(|x| x & !EXT_FLAGS_KNOWN != 0) => {
@@ -357,11 +369,11 @@ impl IndexFile {
             }
             // The next entry is not (fully) buffered, or its path is 4095
             // bytes or longer and only its NUL says where it ends.
-            if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
+            if !s.fill(fixed + 2).map_err(io)? {
                 return Err(corrupt("truncated entry"));
             }
-            let flags = be16(s.at(40 + OID_LEN, 2));
-            let name_at = ENTRY_FIXED + 2 * (flags & FLAG_EXTENDED != 0) as usize;
+            let flags = be16(s.at(40 + hash, 2));
+            let name_at = fixed + 2 * (flags & FLAG_EXTENDED != 0) as usize;
             let size = if flags & FLAG_NAME_MASK == FLAG_NAME_MASK {
                 let nul = s
                     .find_nul(name_at)
@@ -380,7 +392,7 @@ impl IndexFile {
                 order.check(
                     &b[name_at..nul],
                     flags,
-                    (flags & FLAG_EXTENDED != 0).then(|| be16(&b[ENTRY_FIXED..])),
+                    (flags & FLAG_EXTENDED != 0).then(|| be16(&b[fixed..])),
                 )?;
                 self.offsets.push(s.offset() as u32);
                 s.consume(size);
@@ -422,6 +434,7 @@ impl IndexFile {
         mut save: Option<&mut Checkpoints>,
     ) -> Result<(), IndexError> {
         let io = |e: io::Error| IndexError::Corrupt(format!("index: {e}"));
+        let (hash, fixed) = (self.hash, entry_fixed(self.hash));
         // Version 4 paths are rebuilt here from the previous entry's path.
         let rebuild = self.version == 4 && (visit.is_some() || save.is_some());
         let mut path: Vec<u8> = Vec::new();
@@ -438,15 +451,15 @@ impl IndexFile {
                     save.at.push((s.offset(), start..save.paths.len()));
                 }
             }
-            if !s.fill(ENTRY_FIXED + 2).map_err(io)? {
+            if !s.fill(fixed + 2).map_err(io)? {
                 return Err(corrupt("truncated entry"));
             }
-            let flags = be16(s.at(40 + OID_LEN, 2));
+            let flags = be16(s.at(40 + hash, 2));
             let extended = flags & FLAG_EXTENDED != 0;
             if extended && self.version < 3 {
                 return Err(corrupt("extended flags in a version 2 index"));
             }
-            let name_at = ENTRY_FIXED + if extended { 2 } else { 0 };
+            let name_at = fixed + if extended { 2 } else { 0 };
             // (start of the path or of its v4 suffix, its length, the entry's size)
             let (name_start, name_len, size) = if self.version == 4 {
                 if !s.fill(name_at + 16).map_err(io)? && s.len() <= name_at {
@@ -496,7 +509,7 @@ impl IndexFile {
                 } else {
                     &b[name_start..name_start + name_len]
                 };
-                order.check(this, flags, extended.then(|| be16(&b[ENTRY_FIXED..])))?;
+                order.check(this, flags, extended.then(|| be16(&b[fixed..])))?;
             }
             let mut step = Step::Next;
             if let Some(visit) = visit.as_mut().filter(|_| i >= quiet_until) {
@@ -508,10 +521,9 @@ impl IndexFile {
                         &b[name_start..name_start + name_len]
                     },
                     mode,
-                    id: b[40..40 + OID_LEN].try_into().expect("20 bytes"),
+                    id: &b[40..40 + self.hash],
                     stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
-                    intent_to_add: extended
-                        && be16(&b[ENTRY_FIXED..]) & EXT_FLAG_INTENT_TO_ADD != 0,
+                    intent_to_add: extended && be16(&b[fixed..]) & EXT_FLAG_INTENT_TO_ADD != 0,
                 };
                 step = visit(i, entry)?;
             }
@@ -747,12 +759,13 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
 
 /// Parses the TREE extension: nodes in pre-order, each
 /// `name NUL entry_count SP subtree_count LF [id]`, `entry_count` -1 when invalid.
-fn parse_tree(data: &[u8]) -> Option<CacheTree> {
+fn parse_tree(data: &[u8], hash: usize) -> Option<CacheTree> {
     if data.len() >= INVALID as usize {
         return None;
     }
     let mut t = CacheTree {
         data: data.to_vec(),
+        hash,
         nodes: Vec::new(),
     };
     // (node, children still to read), iteratively so a hostile file cannot overflow the stack.
@@ -769,9 +782,9 @@ fn parse_tree(data: &[u8]) -> Option<CacheTree> {
         let subtrees = usize::try_from(decimal(&data[at..at + lf])?).ok()?;
         at += lf + 1;
         let id = if count >= 0 {
-            data.get(at..at + OID_LEN)?;
-            at += OID_LEN;
-            (at - OID_LEN) as u32
+            data.get(at..at + hash)?;
+            at += hash;
+            (at - hash) as u32
         } else {
             INVALID
         };
@@ -863,16 +876,16 @@ mod tests {
         d.extend_from_slice(&[2; OID_LEN]);
         d.extend_from_slice(b"c\x001 0\n");
         d.extend_from_slice(&[3; OID_LEN]);
-        let t = parse_tree(&d).unwrap();
+        let t = parse_tree(&d, OID_LEN).unwrap();
         let a = t.child(0, b"a").unwrap();
         assert_eq!(t.id(a), None);
         let b = t.child(a, b"b").unwrap();
-        assert_eq!(t.id(b), Some(&[2; OID_LEN]));
-        assert_eq!((t.id(0), t.entries(0)), (Some(&[1; OID_LEN]), 3));
-        assert_eq!(t.id(t.child(0, b"c").unwrap()), Some(&[3; OID_LEN]));
+        assert_eq!(t.id(b), Some(&[2; OID_LEN][..]));
+        assert_eq!((t.id(0), t.entries(0)), (Some(&[1; OID_LEN][..]), 3));
+        assert_eq!(t.id(t.child(0, b"c").unwrap()), Some(&[3; OID_LEN][..]));
         assert!(t.child(0, b"b").is_none());
         // A node claiming more subtrees than follow is damaged.
-        assert!(parse_tree(&d[..d.len() - (8 + OID_LEN)]).is_none());
+        assert!(parse_tree(&d[..d.len() - (8 + OID_LEN)], OID_LEN).is_none());
     }
 
     /// Writes a version-2 or -4 index by hand and reads it back through a
@@ -915,7 +928,7 @@ mod tests {
                     d.push(0);
                 } else {
                     d.extend(p);
-                    let size = (ENTRY_FIXED + p.len() + 8) & !7;
+                    let size = (entry_fixed(OID_LEN) + p.len() + 8) & !7;
                     d.resize(start + size, 0);
                 }
                 prev = p;
@@ -932,8 +945,8 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let file = dir.path().join("index");
             std::fs::write(&file, &d).unwrap();
-            let ix = IndexFile::open(&file).unwrap().unwrap();
-            assert_eq!(ix.tree.as_ref().unwrap().id(0), Some(&[9; OID_LEN]));
+            let ix = IndexFile::open(&file, HashKind::Sha1).unwrap().unwrap();
+            assert_eq!(ix.tree.as_ref().unwrap().id(0), Some(&[9; OID_LEN][..]));
             let mut seen = Vec::new();
             ix.for_each(|i, e| {
                 assert_eq!(e.id[0], i as u8);
@@ -956,6 +969,63 @@ mod tests {
             .unwrap();
             let want: Vec<usize> = (0..=10).chain(5000..6000).collect();
             assert_eq!(jumped, want, "version {version}");
+        }
+    }
+
+    /// Indexes written by git in both object formats, versions 2, 3 and 4,
+    /// read entry for entry as `git ls-files -s` lists them, and the cache
+    /// tree's root is HEAD's tree.
+    #[test]
+    fn sha1_and_sha256_indexes_as_git_lists_them() {
+        let git = |dir: &Path, args: &[&str]| -> String {
+            let out = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@e", "-C"])
+                .arg(dir)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        for (format, kind) in [("sha1", HashKind::Sha1), ("sha256", HashKind::Sha256)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path();
+            git(dir, &["init", "-q", &format!("--object-format={format}")]);
+            for (i, name) in ["a", "b/c", "b/d/e", "f g", "z/long-name-of-a-file"]
+                .iter()
+                .enumerate()
+            {
+                let p = dir.join(name);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, format!("{i}\n")).unwrap();
+            }
+            git(dir, &["add", "-A"]);
+            git(dir, &["commit", "-q", "-m", "x"]);
+            for version in ["2", "3", "4"] {
+                git(dir, &["update-index", "--index-version", version]);
+                let want = git(dir, &["ls-files", "-s"]);
+                let ix = IndexFile::open(&dir.join(".git/index"), kind)
+                    .unwrap()
+                    .unwrap();
+                let mut got = String::new();
+                let entries = Entries::File(ix);
+                entries
+                    .for_each(|_, e| -> Result<Step, IndexError> {
+                        got += &format!(
+                            "{:o} {} {}\t{}\n",
+                            e.mode,
+                            hex::encode(e.id),
+                            e.stage,
+                            String::from_utf8_lossy(e.path)
+                        );
+                        Ok(Step::Next)
+                    })
+                    .unwrap();
+                assert_eq!(got, want, "{format} v{version}");
+                let tree = entries.tree().unwrap();
+                let head = git(dir, &["rev-parse", "HEAD^{tree}"]);
+                assert_eq!(hex::encode(tree.id(0).unwrap()), head.trim(), "{format}");
+            }
         }
     }
 }

@@ -12,21 +12,27 @@
 pub mod dates;
 pub mod diff;
 pub mod error;
+pub mod format;
 pub mod guard;
 pub mod index;
+pub mod native;
 pub mod objdirs;
 pub mod odb;
+pub mod oid;
 pub mod pack;
 pub mod packed_refs;
+pub mod promisor;
+pub mod reftable;
 pub mod repo;
 pub mod rev;
 pub mod revspec;
 pub mod revwalk;
 pub mod staged;
+pub mod store;
 pub mod trees;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository};
 
@@ -106,6 +112,7 @@ pub enum Locate<'a> {
 /// `ObjectReader::open` outside). Errors name the path and say when it is
 /// not a repository at all.
 fn open(how: Locate<'_>) -> Result<Repository> {
+    allow_reftable();
     let (opened, shown) = match how {
         Locate::Discover(p) => {
             std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -117,13 +124,90 @@ fn open(how: Locate<'_>) -> Result<Repository> {
     opened.map_err(|e| Error::Git {
         repo: shown.to_path_buf(),
         msg: match (e.code(), how) {
-            (ErrorCode::NotFound, Locate::FromEnv) => {
-                "not inside a git repository (use --repo PATH)".to_string()
-            }
-            (ErrorCode::NotFound, _) => {
-                "not a git repository (nor inside one); name one with --repo PATH".to_string()
-            }
-            _ => e.message().to_string(),
+            // libgit2 refused the repository's format: say why in our words
+            // (the extension, this version).
+            (ErrorCode::NotFound, _) => not_found(how),
+            _ => format_refusal(how).unwrap_or_else(|| e.message().to_string()),
         },
     })
+}
+
+/// Lets libgit2 open repositories whose refs are reftables (it refuses
+/// `extensions.refStorage` otherwise): it still reads their objects, and
+/// every ref lookup in `src/git/` asks `reftable` instead (`ObjectReader::reftable`).
+fn allow_reftable() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: libgit2 keeps the list in a static that every repository
+        // open reads. This runs once, before the first open (every open goes
+        // through `open`, which calls this first; `call_once` makes other
+        // threads wait until the write is done), so no read races the write.
+        #[allow(unsafe_code)]
+        let set = unsafe { git2::opts::set_extensions(&["refstorage"]) };
+        // Failing leaves libgit2 refusing these repositories (an error
+        // naming the extension), never misreading them.
+        let _ = set;
+    });
+}
+
+fn not_found(how: Locate<'_>) -> String {
+    match how {
+        Locate::FromEnv => "not inside a git repository (use --repo PATH)".to_string(),
+        _ => "not a git repository (nor inside one); name one with --repo PATH".to_string(),
+    }
+}
+
+/// Checks that there is a repository there (`open`'s errors), also in the
+/// formats libgit2 cannot open but our own readers can (SHA-256 ids,
+/// reftable refs), for commands that only need to know it exists.
+pub fn ensure_repository(how: Locate<'_>) -> Result<()> {
+    let Err(e) = open(how) else {
+        return Ok(());
+    };
+    let (start, env) = match how {
+        Locate::Discover(p) | Locate::GitDir(p) => (p.to_path_buf(), false),
+        Locate::FromEnv => (PathBuf::from("."), true),
+    };
+    match native::locate(&start, env) {
+        Some((git_dir, _)) if format::Format::read(&git_dir).is_ok() => Ok(()),
+        _ => Err(e),
+    }
+}
+
+/// Why a repository libgit2 would not open cannot be read, from its own
+/// configuration (see `format`); `None` when its format is not the reason.
+fn format_refusal(how: Locate<'_>) -> Option<String> {
+    let git_dir = match how {
+        Locate::Discover(p) => Repository::discover_path(p, [] as [&std::ffi::OsStr; 0]).ok()?,
+        Locate::FromEnv => match std::env::var_os("GIT_DIR") {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => Repository::discover_path(".", [] as [&std::ffi::OsStr; 0]).ok()?,
+        },
+        Locate::GitDir(p) if p.join(".git").exists() => p.join(".git"),
+        Locate::GitDir(p) => p.to_path_buf(),
+    };
+    let f = match format::Format::read(&git_dir) {
+        Ok(f) => f,
+        Err(e) => return Some(e.0),
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    match (f.objects, f.refs) {
+        (oid::HashKind::Sha1, format::RefStorage::Files) => None,
+        (objects, refs) => Some(format!(
+            "this repository uses {} (object format {}, ref storage {}), which leakscan \
+             {version} cannot read in this mode yet",
+            match refs {
+                format::RefStorage::Reftable if objects == oid::HashKind::Sha256 => {
+                    "SHA-256 object ids and reftable refs"
+                }
+                format::RefStorage::Reftable => "reftable refs",
+                format::RefStorage::Files => "SHA-256 object ids",
+            },
+            objects.name(),
+            match refs {
+                format::RefStorage::Files => "files",
+                format::RefStorage::Reftable => "reftable",
+            }
+        )),
+    }
 }

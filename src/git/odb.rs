@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use super::error::ReadError;
 use super::guard::Guard;
@@ -21,6 +21,9 @@ pub struct ObjectReader {
     repo: Repository,
     /// Checks every object before libgit2 reads it (and reads loose ones).
     guard: Guard,
+    /// The repository's refs when it stores them as reftables (libgit2
+    /// cannot read those; see `refs`).
+    reftable: Option<Arc<super::reftable::Refs>>,
     /// Pack files to read whole objects from first (`with_packs`).
     packs: Option<(Arc<PackSet>, RefCell<PackScratch>)>,
 }
@@ -48,9 +51,25 @@ impl ObjectReader {
         // A push's objects, while a pre-receive hook runs.
         super::objdirs::attach(&repo)?;
         let guard = Guard::new(repo.commondir());
+        let format = super::format::Format::read(repo.path()).map_err(|e| Error::Git {
+            repo: repo.path().to_path_buf(),
+            msg: e.0,
+        })?;
+        let reftable = match format.refs {
+            super::format::RefStorage::Files => None,
+            super::format::RefStorage::Reftable => Some(Arc::new(
+                super::reftable::Refs::read(repo.path(), format.objects).map_err(|e| {
+                    Error::Git {
+                        repo: repo.path().to_path_buf(),
+                        msg: e.0,
+                    }
+                })?,
+            )),
+        };
         Ok(ObjectReader {
             repo,
             guard,
+            reftable,
             packs: None,
         })
     }
@@ -161,6 +180,13 @@ impl ObjectReader {
     /// outside this module reads git except through `Repo` and this reader.
     pub(super) fn repo(&self) -> &Repository {
         &self.repo
+    }
+
+    /// The refs of a repository that stores them as reftables: every ref
+    /// lookup of `src/git/` asks here first, since libgit2 (which opens the
+    /// repository with `extensions.refStorage` allowed) sees none of them.
+    pub(super) fn reftable(&self) -> Option<&super::reftable::Refs> {
+        self.reftable.as_deref()
     }
 
     /// The checks libgit2's reads go through (`staged` reads blobs

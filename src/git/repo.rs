@@ -121,6 +121,56 @@ impl Repo {
         self.reader.repo().commondir()
     }
 
+    /// For a partial clone (`remote.<name>.promisor`, `extensions.partialClone`):
+    /// the promisor remote and the objects `sel` covers that are not here
+    /// (listed by git without fetching). `None` for a complete clone.
+    pub fn missing_objects(
+        &self,
+        sel: &super::revwalk::Selection,
+    ) -> Result<Option<(String, Vec<String>)>> {
+        let format = super::format::Format::read(&self.git_dir).map_err(|e| Error::Git {
+            repo: self.git_dir.clone(),
+            msg: e.0,
+        })?;
+        let Some(remote) = format.promisors.first() else {
+            return Ok(None);
+        };
+        let mut revs: Vec<std::ffi::OsString> = Vec::new();
+        if sel.all {
+            revs.push("--all".into());
+        }
+        revs.extend(sel.revs.iter().map(Into::into));
+        revs.extend(sel.exclude.iter().map(|r| format!("^{r}").into()));
+        revs.extend(sel.hide.iter().map(|id| format!("^{id}").into()));
+        if !sel.all && !sel.revs.iter().any(|r| !r.starts_with('^')) {
+            revs.push("HEAD".into());
+        }
+        if let Some(t) = sel.since {
+            revs.push(format!("--max-age={t}").into());
+        }
+        if let Some(t) = sel.until {
+            revs.push(format!("--min-age={t}").into());
+        }
+        let missing = super::promisor::missing(&self.git_dir, &revs).map_err(|msg| Error::Git {
+            repo: self.git_dir.clone(),
+            msg,
+        })?;
+        Ok(Some((remote.clone(), missing)))
+    }
+
+    /// Fetches exactly `ids` from `remote`, in one request (`--fetch-missing`).
+    pub fn fetch_missing(&self, remote: &str, ids: &[String]) -> Result<()> {
+        super::promisor::fetch(&self.git_dir, remote, ids).map_err(|msg| Error::Git {
+            repo: self.git_dir.clone(),
+            msg,
+        })
+    }
+
+    /// What to tell the user when a partial clone lacks `n` objects.
+    pub fn missing_advice(n: usize, remote: &str) -> String {
+        super::promisor::advice(n, remote)
+    }
+
     /// Whether this is a shallow clone (its history is cut).
     pub fn is_shallow(&self) -> bool {
         self.reader.repo().is_shallow()
@@ -134,6 +184,9 @@ impl Repo {
     /// One reference by full name (`HEAD`, `refs/remotes/origin/HEAD`);
     /// `None` when there is no such ref.
     pub fn reference(&self, name: &str) -> Option<Ref> {
+        if let Some(refs) = self.reader.reftable() {
+            return refs.to_ref(name.as_bytes());
+        }
         let r = self.reader.repo().find_reference(name).ok()?;
         Some(to_ref(&r))
     }
@@ -142,6 +195,13 @@ impl Repo {
     /// `prefix`, in the order git lists them; a ref that cannot be read is
     /// an `Err` in its place.
     pub fn refs(&self, prefix: Option<&str>) -> Result<Vec<Result<Ref, String>>> {
+        if let Some(refs) = self.reader.reftable() {
+            return Ok(refs
+                .list(prefix.unwrap_or(""))
+                .into_iter()
+                .map(Ok)
+                .collect());
+        }
         let repo = self.reader.repo();
         let refs = match prefix {
             Some(p) => repo.references_glob(&format!("{p}*")),
@@ -159,6 +219,9 @@ impl Repo {
     /// The id HEAD leads to; `None` when HEAD is missing or its branch has
     /// no commit yet.
     pub fn head(&self) -> Result<Option<Oid>, String> {
+        if let Some(refs) = self.reader.reftable() {
+            return Ok(refs.resolve_git2(b"HEAD"));
+        }
         match self.reader.repo().head() {
             Ok(h) => Ok(h.target()),
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),

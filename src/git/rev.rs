@@ -9,11 +9,18 @@ use crate::paths::absolute;
 
 /// A repository and where the scanned root sits inside its work tree.
 pub struct RevReader {
-    reader: super::ObjectReader,
+    /// libgit2 behind the guard, or our own readers for the formats it
+    /// cannot read (SHA-256 ids, reftable refs).
+    reader: Reader,
     /// The path the repository was found from (for messages).
     shown: PathBuf,
     /// Canonical work tree, if the repository has one.
     workdir: Option<PathBuf>,
+}
+
+enum Reader {
+    Lg(super::ObjectReader),
+    Native(super::native::Native),
 }
 
 fn git_err(repo: &Path, msg: impl std::fmt::Display) -> Error {
@@ -26,6 +33,15 @@ fn git_err(repo: &Path, msg: impl std::fmt::Display) -> Error {
 impl RevReader {
     /// Opens the repository containing `dir`.
     pub fn open(dir: &Path) -> Result<RevReader> {
+        if let Some((native, workdir)) = super::native::Native::open_if_needed(dir, false)
+            .map_err(|(repo, msg)| git_err(&repo, msg))?
+        {
+            return Ok(RevReader {
+                reader: Reader::Native(native),
+                shown: dir.to_path_buf(),
+                workdir: workdir.and_then(|w| w.canonicalize().ok()),
+            });
+        }
         let repo = super::open(super::Locate::Discover(dir)).map_err(|e| match e {
             Error::Git { repo, msg } => Error::Git {
                 repo,
@@ -35,7 +51,7 @@ impl RevReader {
         })?;
         let workdir = repo.workdir().and_then(|w| w.canonicalize().ok());
         Ok(RevReader {
-            reader: super::ObjectReader::open(repo.path())?,
+            reader: Reader::Lg(super::ObjectReader::open(repo.path())?),
             shown: dir.to_path_buf(),
             workdir,
         })
@@ -52,9 +68,20 @@ impl RevReader {
     /// The bytes of `path` (repository-relative, `/`-separated) at `rev`, or
     /// `None` if the revision has no such file.
     pub fn read(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
-        let commit = super::revspec::commit(&self.reader, rev)
+        let reader = match &self.reader {
+            Reader::Lg(r) => r,
+            Reader::Native(n) => {
+                let commit = n
+                    .rev(rev)
+                    .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
+                return n
+                    .blob_at(&commit, path.as_bytes())
+                    .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")));
+            }
+        };
+        let commit = super::revspec::commit(reader, rev)
             .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
-        super::revspec::read_path(&self.reader, commit, path.as_bytes())
+        super::revspec::read_path(reader, commit, path.as_bytes())
             .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")))
     }
 }

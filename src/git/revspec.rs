@@ -21,6 +21,13 @@ pub fn commit(reader: &ObjectReader, spec: &str) -> Result<Oid, String> {
         Some(id) => id,
         None => match lookup(reader, spec) {
             Some(id) => return peel_commit(reader, &format!("`{spec}`"), id),
+            // libgit2's parser would resolve names without the reftable.
+            None if reader.reftable().is_some() => {
+                return Err(format!(
+                    "unknown revision `{spec}` (in a reftable repository, leakscan reads ref \
+                     names, ids and ~N/^N)"
+                ))
+            }
             None => reader
                 .repo()
                 .revparse_single(spec)
@@ -39,7 +46,11 @@ pub fn commit(reader: &ObjectReader, spec: &str) -> Result<Oid, String> {
 /// first, as git does.
 fn lookup(reader: &ObjectReader, name: &str) -> Option<Oid> {
     let repo = reader.repo();
-    if let Ok(id) = repo
+    if let Some(refs) = reader.reftable() {
+        if let Some(id) = refs.short_name(name) {
+            return Some(id);
+        }
+    } else if let Ok(id) = repo
         .resolve_reference_from_short_name(name)
         .and_then(|r| r.resolve())
         .map(|r| r.target())

@@ -91,20 +91,34 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
         all_refs(reader, &mut tips, &mut plan)?;
     }
     if !sel.all && !tips.iter().any(|&(_, neg)| !neg) {
-        match repo.head().and_then(|h| h.resolve()) {
-            Ok(h) => {
-                let id = h.target().unwrap_or_else(Oid::zero);
-                tips.push((
+        if let Some(refs) = reader.reftable() {
+            match refs.resolve_git2(b"HEAD") {
+                Some(id) => tips.push((
                     peel_commit(reader, "HEAD", id).map_err(|e| git_error(repo, e))?,
                     false,
-                ))
+                )),
+                None => {
+                    plan.warnings
+                        .push("HEAD has no commits yet: nothing to scan".into());
+                    return Ok(plan);
+                }
             }
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
-                plan.warnings
-                    .push("HEAD has no commits yet: nothing to scan".into());
-                return Ok(plan);
+        } else {
+            match repo.head().and_then(|h| h.resolve()) {
+                Ok(h) => {
+                    let id = h.target().unwrap_or_else(Oid::zero);
+                    tips.push((
+                        peel_commit(reader, "HEAD", id).map_err(|e| git_error(repo, e))?,
+                        false,
+                    ))
+                }
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+                    plan.warnings
+                        .push("HEAD has no commits yet: nothing to scan".into());
+                    return Ok(plan);
+                }
+                Err(e) => return Err(git_error(repo, format!("HEAD: {}", e.message()))),
             }
-            Err(e) => return Err(git_error(repo, format!("HEAD: {}", e.message()))),
         }
     }
     let shallow = read_shallow(repo.path());
@@ -256,6 +270,20 @@ fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
 /// may name a tree or a blob (the kernel's v2.6.11 does): a warning.
 fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> Result<()> {
     let repo = reader.repo();
+    if let Some(refs) = reader.reftable() {
+        if let Some(id) = refs.resolve_git2(b"HEAD") {
+            match peel_commit(reader, "HEAD", id) {
+                Ok(c) => tips.push((c, false)),
+                Err(e) => plan.errors.push(ItemError::new(ErrorKind::Object, e)),
+            }
+        }
+        let targets: Vec<(String, Oid)> = refs
+            .list("refs/")
+            .into_iter()
+            .filter_map(|r| Some((String::from_utf8_lossy(&r.name).into_owned(), r.resolved?)))
+            .collect();
+        return ref_tips(reader, targets, tips, plan);
+    }
     match repo.head().and_then(|h| h.resolve()) {
         Ok(h) => match peel_commit(reader, "HEAD", h.target().unwrap_or_else(Oid::zero)) {
             Ok(c) => tips.push((c, false)),
@@ -274,7 +302,7 @@ fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan)
     let refs = repo
         .references()
         .map_err(|e| git_error(repo, format!("cannot list refs: {}", e.message())))?;
-    let mut names = Vec::new();
+    let mut targets = Vec::new();
     for r in refs {
         let r = match r {
             Ok(r) => r,
@@ -304,7 +332,23 @@ fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan)
                 continue;
             }
         };
-        let Some(target) = target else { continue };
+        if let Some(target) = target {
+            targets.push((name, target));
+        }
+    }
+    ref_tips(reader, targets, tips, plan)
+}
+
+/// Each ref's target peeled to a commit (see `all_refs`), added to `tips`
+/// in name order.
+fn ref_tips(
+    reader: &ObjectReader,
+    targets: Vec<(String, Oid)>,
+    tips: &mut Vec<(Oid, bool)>,
+    plan: &mut Plan,
+) -> Result<()> {
+    let mut names = Vec::new();
+    for (name, target) in targets {
         let branch = name.starts_with("refs/heads/") || name.starts_with("refs/remotes/");
         match peel(reader, target) {
             Ok((ObjectType::Commit, c)) => names.push((name, c)),

@@ -12,7 +12,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Blob, ErrorCode, ObjectType, Oid, Repository};
+use git2::{Blob, ErrorCode, ObjectType, Repository};
+
+// Ids of either hash: a SHA-256 repository is read by `native`, a SHA-1 one
+// with the files ref store by libgit2 (ids converted at its calls).
+use super::oid::ObjectId as Oid;
 
 use super::guard::Guard;
 
@@ -90,10 +94,19 @@ pub struct Changes {
     near: std::cell::OnceCell<Option<Vec<Near>>>,
 }
 
+/// How objects and refs are read.
+enum Objects {
+    /// The repository through its checked reader (libgit2 behind the guard:
+    /// SHA-1 ids, refs stored as files).
+    Lg(super::Repo),
+    /// Our own readers: SHA-256 ids or reftable refs, which libgit2 cannot
+    /// read.
+    Native(super::native::Native),
+}
+
 /// A non-bare repository whose index is about to be committed.
 pub struct Staging {
-    /// The repository, read through its checked reader.
-    git: super::Repo,
+    objects: Objects,
     workdir: PathBuf,
     index_path: PathBuf,
     /// During a merge, the other parents (MERGE_HEAD): what they hold is
@@ -109,6 +122,9 @@ impl Staging {
     pub fn open(path: Option<&Path>) -> Result<Staging> {
         // `Repo::open` turns off libgit2's hashing of every object read (a
         // third of the cost of reading the staged blobs).
+        if let Some(native) = Staging::native(path)? {
+            return Ok(native);
+        }
         let git = super::Repo::open(match path {
             Some(p) => super::Locate::Discover(p),
             None => super::Locate::FromEnv,
@@ -125,24 +141,54 @@ impl Staging {
         let merge_heads = std::fs::read_to_string(git.git_dir.join("MERGE_HEAD"))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .filter_map(|l| Oid::from_hex(l.trim().as_bytes()))
             .collect();
         Ok(Staging {
-            git,
+            objects: Objects::Lg(git),
             workdir,
             index_path,
             merge_heads,
         })
     }
 
-    /// libgit2's repository (read after the guard's checks).
-    fn lg(&self) -> &Repository {
-        self.git.reader().repo()
+    /// The repository read by our own readers, when its format is one
+    /// libgit2 cannot read (SHA-256 ids, reftable refs); `None` otherwise.
+    fn native(path: Option<&Path>) -> Result<Option<Staging>> {
+        let here = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
+        let found = super::native::Native::open_if_needed(path.unwrap_or(&here), path.is_none())
+            .map_err(|(repo, msg)| Error::Git { repo, msg })?;
+        let Some((native, workdir)) = found else {
+            return Ok(None);
+        };
+        let git_dir = native.git_dir.clone();
+        let workdir = workdir.ok_or_else(|| Error::Git {
+            repo: git_dir.clone(),
+            msg: "a bare repository has no index to commit".into(),
+        })?;
+        let index_path = match (path, std::env::var_os("GIT_INDEX_FILE")) {
+            (None, Some(f)) if !f.is_empty() => PathBuf::from(f),
+            _ => git_dir.join("index"),
+        };
+        let merge_heads = std::fs::read_to_string(git_dir.join("MERGE_HEAD"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| Oid::from_hex_of(native.kind(), l.trim().as_bytes()))
+            .collect();
+        Ok(Some(Staging {
+            objects: Objects::Native(native),
+            workdir,
+            index_path,
+            merge_heads,
+        }))
     }
 
-    /// The checks before libgit2 reads an object (and the loose reader).
-    fn guard(&self) -> &Guard {
-        self.git.reader().guard()
+    /// libgit2's repository and the checks before it reads an object (and
+    /// the loose reader); `None` for a repository read natively.
+    fn lg(&self) -> Option<(&Repository, &Guard)> {
+        match &self.objects {
+            Objects::Lg(git) => Some((git.reader().repo(), git.reader().guard())),
+            Objects::Native(_) => None,
+        }
     }
 
     /// Whether a merge is being committed.
@@ -154,13 +200,19 @@ impl Staging {
     /// `secret` in its version of `path`.
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
         self.merge_heads.iter().any(|&id| {
-            let blob = self
-                .git
-                .entry_at(id, &path.0)
-                .ok()
-                .flatten()
-                .filter(|e| e.is_blob())
-                .and_then(|e| self.read(e.id).ok());
+            let blob = match &self.objects {
+                Objects::Lg(git) => id
+                    .to_git2()
+                    .and_then(|id| git.entry_at(id, &path.0).ok().flatten())
+                    .filter(|e| e.is_blob())
+                    .and_then(|e| self.read(e.id.into()).ok()),
+                Objects::Native(n) => n
+                    .entry_at(&id, &path.0)
+                    .ok()
+                    .flatten()
+                    .filter(|e| e.mode & super::MODE_TYPE == MODE_FILE)
+                    .and_then(|e| self.read(e.id).ok()),
+            };
             blob.is_some_and(|b| memchr::memmem::find(b.content(), secret).is_some())
         })
     }
@@ -181,22 +233,44 @@ impl Staging {
     pub fn changes(&self) -> Result<Changes> {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
-        let head = match self.lg().head() {
+        let (repo, guard) = match &self.objects {
+            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
+            Objects::Native(n) => {
+                let head = n
+                    .head()
+                    .and_then(|c| c.map(|c| n.commit_tree(&c)).transpose())
+                    .map_err(|e| self.git_error(format!("HEAD: {e}")))?;
+                return self.compare(entries, head, notes);
+            }
+        };
+        let head = match repo.head() {
             Ok(r) => {
                 let commit = r.resolve().ok().and_then(|r| r.target());
-                if let Some(Err(e)) = commit.map(|c| self.guard().check(c)) {
+                if let Some(Err(e)) = commit.map(|c| guard.check(c)) {
                     return Err(self.git_error(format!("HEAD: {e}")));
                 }
                 // The tree's id only: `read_tree` checks it before reading.
                 Some(
                     r.peel_to_commit()
                         .map_err(|e| self.git_error(format!("HEAD: {}", e.message())))?
-                        .tree_id(),
+                        .tree_id()
+                        .into(),
                 )
             }
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
             Err(e) => return Err(self.git_error(format!("HEAD: {}", e.message()))),
         };
+        self.compare(entries, head, notes)
+    }
+
+    /// The index (`None`: there is none) against HEAD's tree (`None`: no
+    /// commit yet).
+    fn compare(
+        &self,
+        entries: Option<Entries>,
+        head: Option<Oid>,
+        notes: Vec<String>,
+    ) -> Result<Changes> {
         let mut changes = Changes {
             files: Vec::new(),
             deleted: Vec::new(),
@@ -209,7 +283,7 @@ impl Staging {
         let Some(entries) = entries else {
             // No index: nothing is staged (but HEAD's files would be deleted).
             if let Some(h) = head {
-                let mut walk = IndexWalk::new((self.lg(), self.guard()), None, &mut changes);
+                let mut walk = IndexWalk::new(&self.objects, None, &mut changes);
                 walk.deleted_tree(Vec::new(), h)
                     .map_err(|e| self.git_error(e))?;
             }
@@ -217,7 +291,7 @@ impl Staging {
         };
         let cache = entries.tree();
         let root = cache.and_then(CacheTree::root);
-        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(&oid_bytes(h)));
+        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(h.as_bytes()));
         if !unchanged {
             match self.walk(&entries, head, true, &mut changes) {
                 Err(WalkError::Inconsistent) => {
@@ -248,7 +322,7 @@ impl Staging {
         out: &mut Changes,
     ) -> Result<(), WalkError> {
         let cache = entries.tree();
-        let mut walk = IndexWalk::new((self.lg(), self.guard()), cache, out);
+        let mut walk = IndexWalk::new(&self.objects, cache, out);
         walk.jumps = jumps;
         walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
         entries.for_each(|i, e| walk.entry(i, e))?;
@@ -257,11 +331,23 @@ impl Staging {
     }
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
-        match IndexFile::open(&self.index_path) {
+        let kind = match &self.objects {
+            Objects::Lg(_) => super::oid::HashKind::Sha1,
+            Objects::Native(n) => n.kind(),
+        };
+        match IndexFile::open(&self.index_path, kind) {
             Ok(f) => Ok(f.map(Entries::File)),
             Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
                 msg,
+            }),
+            Err(IndexError::Unsupported(what)) if self.lg().is_none() => Err(Error::Git {
+                repo: self.index_path.clone(),
+                msg: format!(
+                    "{what}: not read in this repository's format; nothing was checked. \
+                     `git update-index --no-split-index` or \
+                     `git sparse-checkout init --no-sparse-index` turns the feature off"
+                ),
             }),
             Err(IndexError::Unsupported(what)) => {
                 notes.push(format!("{what}: index read with libgit2 (slower)"));
@@ -297,16 +383,25 @@ impl Staging {
     /// A blob from the object database: packed ones checked (see `guard`)
     /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
-        if !self.guard().check_packed(id).map_err(|e| e.0)? {
-            if let Some(loose) = self.guard().read_loose(id) {
+        let ((repo, guard), id) = match (self.lg(), &self.objects) {
+            (Some(lg), _) => (lg, to_git2(id)?),
+            (None, Objects::Native(n)) => {
+                return match n.read(&id)? {
+                    (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
+                    (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
+                }
+            }
+            (None, Objects::Lg(_)) => unreachable!("lg() is Some for Objects::Lg"),
+        };
+        if !guard.check_packed(id).map_err(|e| e.0)? {
+            if let Some(loose) = guard.read_loose(id) {
                 return match loose.map_err(|e| e.0)? {
                     (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
                     (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
                 };
             }
         }
-        self.lg()
-            .find_blob(id)
+        repo.find_blob(id)
             .map(StoredBlob::Git)
             .map_err(|e| format!("object {id}: {}", e.message()))
     }
@@ -446,11 +541,11 @@ impl Changes {
         if self.initial {
             return Ok(near);
         }
-        let keys: Vec<(&[u8], &[u8], [u8; 20])> = targets
+        let keys: Vec<(&[u8], &[u8], Oid)> = targets
             .iter()
             .map(|f| {
                 let (d, n) = split_dir(&f.path.0);
-                (d, n, oid_bytes(f.id))
+                (d, n, f.id)
             })
             .collect();
         let mut same_dir: Vec<Vec<(PathBytes, Oid)>> = vec![Vec::new(); targets.len()];
@@ -466,16 +561,16 @@ impl Changes {
                 let (d, n) = split_dir(e.path);
                 for (i, (dir, name, want)) in keys.iter().enumerate() {
                     let near = &mut near[i];
-                    near.in_head |= *e.id == *want;
+                    near.in_head |= e.id == want.as_bytes();
                     if n == *name && near.sources.len() < MAX_UNCHANGED_SOURCES {
                         near.sources.push((
                             PathBytes(e.path.to_vec()),
-                            Oid::from_bytes(e.id).expect("20 bytes"),
+                            Oid::from_bytes(e.id).expect("hash length"),
                         ));
                     } else if d == *dir && same_dir[i].len() < MAX_UNCHANGED_SOURCES {
                         same_dir[i].push((
                             PathBytes(e.path.to_vec()),
-                            Oid::from_bytes(e.id).expect("20 bytes"),
+                            Oid::from_bytes(e.id).expect("hash length"),
                         ));
                     }
                 }
@@ -490,8 +585,14 @@ impl Changes {
     }
 }
 
-fn oid_bytes(id: Oid) -> [u8; OID_LEN] {
+fn oid_bytes(id: git2::Oid) -> [u8; OID_LEN] {
     id.as_bytes().try_into().expect("SHA-1 ids")
+}
+
+/// The id as libgit2 takes it (a SHA-1 repository's ids all are).
+fn to_git2(id: Oid) -> Result<git2::Oid, String> {
+    id.to_git2()
+        .ok_or_else(|| format!("object {id}: not a SHA-1 id"))
 }
 
 /// (`dir/`, `name`) of a `/`-separated path; `dir` is empty at the top.
@@ -575,8 +676,7 @@ struct Pending {
 /// The index-against-HEAD comparison: a merge of the sorted index entries
 /// with HEAD's trees, one open directory per level.
 struct IndexWalk<'a> {
-    repo: &'a Repository,
-    guard: &'a Guard,
+    objects: &'a Objects,
     cache: Option<&'a CacheTree>,
     out: &'a mut Changes,
     /// The innermost open directory's path, `/`-terminated (empty at the top).
@@ -594,13 +694,12 @@ struct IndexWalk<'a> {
 
 impl<'a> IndexWalk<'a> {
     fn new(
-        (repo, guard): (&'a Repository, &'a Guard),
+        objects: &'a Objects,
         cache: Option<&'a CacheTree>,
         out: &'a mut Changes,
     ) -> IndexWalk<'a> {
         IndexWalk {
-            repo,
-            guard,
+            objects,
             cache,
             out,
             prefix: Vec::new(),
@@ -675,14 +774,14 @@ impl<'a> IndexWalk<'a> {
                         // A sparse index's directory entry: git records its
                         // tree as it is.
                         let dir = e.path.to_vec();
-                        let id = Oid::from_bytes(e.id).expect("20 bytes");
+                        let id = Oid::from_bytes(e.id).expect("hash length");
                         self.sparse_dir(dir, id, head)?;
                         return Ok(Step::Next);
                     }
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
                     if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
-                        if c.id(n) == Some(&oid_bytes(h)) {
+                        if c.id(n) == Some(h.as_bytes()) {
                             // Unchanged since HEAD: skip the whole directory,
                             // jumping to its last entry, which must be in it.
                             self.skip = dir;
@@ -701,7 +800,7 @@ impl<'a> IndexWalk<'a> {
                     self.pending = Some(Pending {
                         path: e.path.to_vec(),
                         mode: e.mode,
-                        id: Oid::from_bytes(e.id).expect("20 bytes"),
+                        id: Oid::from_bytes(e.id).expect("hash length"),
                         conflicted: e.stage != 0,
                         intent_to_add: e.intent_to_add,
                         head,
@@ -846,19 +945,36 @@ impl<'a> IndexWalk<'a> {
                 e.message()
             )
         };
-        self.guard.check(id).map_err(|e| {
+        let named = |e: String| {
             format!(
                 "HEAD tree `{}`: {e}",
                 String::from_utf8_lossy(dir).trim_end_matches('/')
             )
-        })?;
-        let tree = self.repo.find_tree(id).map_err(err)?;
+        };
+        let (repo, guard) = match self.objects {
+            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
+            Objects::Native(n) => {
+                return Ok(n
+                    .tree(&id)
+                    .map_err(named)?
+                    .into_iter()
+                    .map(|e| HeadEntry {
+                        name: e.name,
+                        mode: e.mode,
+                        id: e.id,
+                    })
+                    .collect())
+            }
+        };
+        let id = to_git2(id).map_err(named)?;
+        guard.check(id).map_err(|e| named(e.0))?;
+        let tree = repo.find_tree(id).map_err(err)?;
         Ok(tree
             .iter()
             .map(|e| HeadEntry {
                 name: e.name_bytes().to_vec(),
                 mode: e.filemode() as u32,
-                id: e.id(),
+                id: e.id().into(),
             })
             .collect())
     }

@@ -36,11 +36,19 @@ pub struct RawEntry<'a> {
 pub struct Entries<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Bytes of an id: 20 (SHA-1) or 32 (SHA-256).
+    hash: usize,
 }
 
 impl<'a> Entries<'a> {
+    /// A SHA-1 repository's tree.
     pub fn new(data: &'a [u8]) -> Entries<'a> {
-        Entries { data, pos: 0 }
+        Entries::with_hash(data, 20)
+    }
+
+    /// A tree whose ids are `hash` bytes long.
+    pub fn with_hash(data: &'a [u8], hash: usize) -> Entries<'a> {
+        Entries { data, pos: 0, hash }
     }
 
     fn done(&self) -> bool {
@@ -65,7 +73,7 @@ impl<'a> Iterator for Entries<'a> {
         }
         let name_start = i + 1;
         let nul = name_start + memchr::memchr(0, rest.get(name_start..)?)?;
-        let end = nul + 21;
+        let end = nul + 1 + self.hash;
         if end > rest.len() {
             return None;
         }
@@ -300,7 +308,11 @@ impl TreePart {
                     continue;
                 }
             }
-            let mut it = Entries { data, pos };
+            let mut it = Entries {
+                data,
+                pos,
+                hash: 20,
+            };
             let Some(e) = it.next() else { return false };
             pos = it.pos;
             let id = self.interner.intern(&e);

@@ -529,13 +529,14 @@ fn hostile_truncated_head_root_tree_in_staged() {
 fn fuzz_regressions_replay() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
     type Target = (&'static str, fn(&[u8]));
-    let targets: [Target; 9] = [
+    let targets: [Target; 10] = [
         ("index", leakscan::fuzzing::index),
         ("pack_index", leakscan::fuzzing::pack_index),
         ("pack_entry", leakscan::fuzzing::pack_entry),
         ("loose_object", leakscan::fuzzing::loose_object),
         ("delta", leakscan::fuzzing::delta),
         ("tree", leakscan::fuzzing::tree),
+        ("reftable", leakscan::fuzzing::reftable),
         ("config", leakscan::fuzzing::config),
         ("baseline", leakscan::fuzzing::baseline),
         ("matcher", leakscan::fuzzing::matcher),

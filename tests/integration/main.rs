@@ -6,6 +6,7 @@ mod baseline;
 mod cli;
 mod closed_pipe;
 mod detection;
+mod git_formats;
 mod gitrepo;
 mod history;
 mod history_pack;
