@@ -19,6 +19,16 @@
 #       (above 1 = leakscan is faster). Peers not installed are skipped with
 #       a note; a peer whose warm-up run exceeds PEER_MAX_SECONDS (default
 #       300) is reported as timed out and not timed further.
+#   scripts/bench.sh [--runs N] tree-compare DIR BIN...
+#       Paired runs of `BIN scan DIR --format json` for several binaries
+#       (pass the baseline first): N rounds (default 8), each running every
+#       binary once in turn (A B C A B C ...), so machine load hits all
+#       alike; prints each one's median wall, user and system time and its
+#       ratio to the first. Checks that every binary reports the same findings
+#       as the first (JSON `findings` compared). IR_DIR=SUBDIR also counts each
+#       binary's instructions on DIR/SUBDIR with -j1 under callgrind
+#       (noise-free; e.g. IR_DIR=include for the kernel). SCAN_ARGS as for
+#       `tree` (the kernel needs SCAN_ARGS=--no-ignore).
 #   scripts/bench.sh startup
 #       Median wall time in ms of `leakscan scan FILE` on one ~1 KB text
 #       file (hyperfine --warmup 5 --runs 50, without a shell).
@@ -358,6 +368,63 @@ cmd_peers() {
     done
     echo "$dir ($bytes bytes), median of $runs runs:"
     printf '  %s\n' "${lines[@]}"
+}
+
+cmd_tree_compare() {
+    [[ $# -ge 2 ]] || die "usage: bench.sh tree-compare DIR BIN..."
+    local dir=$1 b i n=0 rc; shift
+    [[ -d $dir ]] || die "$dir is not a directory"
+    # shellcheck disable=SC2206  # SCAN_ARGS is a list of flags
+    local extra=(${SCAN_ARGS:-})
+    for b in "$@"; do
+        [[ -x $b ]] || die "$b is not an executable"
+        n=$((n + 1))
+        rc=0
+        "$b" scan "$dir" "${extra[@]}" --format json --quiet --output "$TMP/findings-$n.json" || rc=$?
+        [[ $rc -le 1 ]] || die "$b exited with $rc"
+    done
+    python3 - "$TMP" "$n" "$@" <<'PY' || die "the binaries report different findings"
+import json, sys
+tmp, n, bins = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def findings(i):
+    d = json.load(open(f"{tmp}/findings-{i}.json"))
+    return d["findings"] if isinstance(d, dict) else d
+first = findings(1)
+print(f"findings: {len(first)} from {bins[0]}", file=sys.stderr)
+bad = [bins[i - 1] for i in range(2, n + 1) if findings(i) != first]
+for b in bad:
+    print(f"bench.sh: {b} reports other findings than {bins[0]}", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+    : >"$TMP/pairs"
+    for i in $(seq 1 "${RUNS:-8}"); do
+        for b in "$@"; do
+            /usr/bin/time -a -o "$TMP/pairs" -f "$b %e %U %S" \
+                "$b" scan "$dir" "${extra[@]}" --format json --quiet --output /dev/null >/dev/null 2>&1 || true
+        done
+    done
+    python3 - "$TMP/pairs" "$@" <<'PY'
+import statistics as st, sys
+rows = {}
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 4:
+        rows.setdefault(p[0], []).append(tuple(map(float, p[1:])))
+base = None
+for b in sys.argv[2:]:
+    v = rows.get(b, [])
+    wall, user, sys_ = (st.median(x[k] for x in v) for k in range(3))
+    base = base or (wall, user)
+    print(f"{b}: {len(v)} runs, median wall {wall:.3f} s ({wall / base[0]:.3f}x), "
+          f"user {user:.3f} s ({user / base[1]:.3f}x), system {sys_:.3f} s")
+PY
+    if [[ -n ${IR_DIR:-} ]]; then
+        for b in "$@"; do
+            echo "$b: $(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b" scan "$dir/$IR_DIR" \
+                "${extra[@]}" -j1 --format json --quiet --output /dev/null 2>&1 >/dev/null |
+                awk '/Collected/ { print $4 }') instructions on $IR_DIR (-j1)"
+        done
+    fi
 }
 
 cmd_startup() {
@@ -703,6 +770,7 @@ sub=$1; shift
 case $sub in
 tree) cmd_tree "$@" ;;
 peers) cmd_peers "$@" ;;
+tree-compare) cmd_tree_compare "$@" ;;
 startup) cmd_startup "$@" ;;
 startup-compare) cmd_startup_compare "$@" ;;
 startup-rules) cmd_startup_rules "$@" ;;
@@ -710,5 +778,5 @@ staged) cmd_staged "$@" ;;
 history) cmd_history "$@" ;;
 sweep-forks) cmd_sweep_forks "$@" ;;
 sweep-many) cmd_sweep_many "$@" ;;
-*) die "unknown subcommand '$sub' (tree, peers, startup, startup-compare, startup-rules, staged, history, sweep-forks, sweep-many)" ;;
+*) die "unknown subcommand '$sub' (tree, peers, tree-compare, startup, startup-compare, startup-rules, staged, history, sweep-forks, sweep-many)" ;;
 esac

@@ -120,8 +120,10 @@ fn has_zip_end(b: &[u8]) -> bool {
 }
 
 fn has_suffix(name: &[u8], suffixes: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    suffixes.iter().any(|s| lower.ends_with(s.as_bytes()))
+    // No lower-cased copy: this runs for every file scanned.
+    suffixes.iter().any(|s| {
+        name.len() >= s.len() && name[name.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+    })
 }
 
 /// The name of what a single compressed stream holds: `notes.txt.gz` →

@@ -24,6 +24,10 @@ pub fn layer_of(name: &[u8]) -> Option<String> {
 /// A blob named like an image config (`blobs/<alg>/<hex>`, or `<hex>.json`
 /// in a legacy `docker save`) that is a JSON object with `rootfs`.
 pub fn is_config(bytes: &[u8], name: &[u8]) -> bool {
+    // The cheap test first: this runs for every file scanned.
+    if bytes.first() != Some(&b'{') {
+        return false;
+    }
     let base = match memchr::memrchr(b'/', name) {
         Some(i) => &name[i + 1..],
         None => name,
