@@ -665,3 +665,31 @@ fn history_outside_a_repository_hints_at_repo() {
     .expect(2);
     assert!(!r.stderr.contains("name one with `--repo"), "{}", r.stderr);
 }
+
+/// Issue #24 item 8: with `--all-occurrences`, a place whose commit no
+/// finding names (the secret's file edited later) still shows that commit's
+/// date; and a small scan's size is in bytes, not "0.0 MB".
+#[test]
+fn html_report_dates_every_place_and_sizes_small_scans_in_bytes() {
+    let repo = TempRepo::new();
+    let pat = fake::github_pat(13);
+    repo.write("a.py", format!("A = '{pat}'\n"));
+    repo.commit_at("add", 1_704_189_600); // 2024-01-02T10:00:00Z
+    repo.write("a.py", format!("# edited\nA = '{pat}'\n"));
+    repo.commit_at("edit", 1_717_772_400); // 2024-06-07T15:00:00Z
+    let out = repo.path().join("report.html");
+    run(leakscan().current_dir(repo.path()).args([
+        "history",
+        "--all-occurrences",
+        "--format",
+        "html",
+        "-o",
+        out.to_str().unwrap(),
+    ]))
+    .expect(1);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains(">2024-01-02T10:00:00+00:00<"), "{html}");
+    assert!(html.contains(">2024-06-07T15:00:00+00:00<"), "{html}");
+    assert!(!html.contains("0.0 MB"), "{html}");
+    assert!(html.contains(" bytes · "), "{html}");
+}
