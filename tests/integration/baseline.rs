@@ -311,6 +311,31 @@ fn update_adds_new_findings_prunes_gone_ones_and_keeps_triage_and_dates() {
     run(ls(t.path()).args(["baseline", "update", "--check"])).expect(0);
 }
 
+/// Issue #24 item 10: `update --check` changes nothing, so it lists what
+/// `update` would add and remove, not "added"/"removed".
+#[test]
+fn update_check_says_would_add_and_would_remove() {
+    let t = Tree::new();
+    t.write("b.txt", format!("{}\n", fake::github_pat(19)));
+    create(t.path());
+    std::fs::remove_file(t.join("b.txt")).unwrap();
+    t.write("c.txt", format!("{}\n", fake::github_pat(20)));
+    let before = std::fs::read(t.join(FILE)).unwrap();
+    let r = run(ls(t.path()).args(["baseline", "update", "--check"])).expect(1);
+    assert!(
+        r.stdout.contains("would add     c.txt:1  github-pat")
+            && r.stdout.contains("would remove  b.txt:1  github-pat"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("added") && !r.stdout.contains("removed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(std::fs::read(t.join(FILE)).unwrap(), before);
+}
+
 #[test]
 fn check_fails_on_stale_entries_and_on_a_non_canonical_file() {
     let t = Tree::new();
