@@ -46,7 +46,7 @@ use crate::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
 struct Files<'a> {
     root: &'a Path,
     rules: Arc<RuleSet>,
-    repo: Option<Result<crate::git::rev::RevReader, String>>,
+    repo: Option<Option<crate::git::Repo>>,
     cache: HashMap<(Option<String>, String), Result<Vec<Finding>, String>>,
 }
 
@@ -70,15 +70,17 @@ impl Files<'_> {
             return std::fs::read(self.root.join(path)).map_err(|e| format!("{path}: {e}"));
         };
         let root = self.root;
-        let repo = self.repo.get_or_insert_with(|| {
-            crate::git::rev::RevReader::open(root)
-                .map_err(|_| format!("{}: not a git repository", root.display()))
-        });
-        let repo = repo.as_ref().map_err(Clone::clone)?;
-        match repo.read(c, path) {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(format!("{c}:{path}: no such file in that commit")),
-            Err(e) => Err(e.to_string()),
+        let repo = self
+            .repo
+            .get_or_insert_with(|| crate::git::Repo::discover(root).ok());
+        let Some(repo) = repo else {
+            return Err(format!("{}: not a git repository", root.display()));
+        };
+        let commit = repo.rev(c).map_err(|e| format!("{c}:{path}: {e}"))?;
+        match repo.entry_at(commit, path.as_bytes()) {
+            Ok(Some(e)) if e.is_blob() => repo.blob(e.id).map_err(|e| format!("{c}:{path}: {e}")),
+            Ok(_) => Err(format!("{c}:{path}: no file at this path in the commit")),
+            Err(e) => Err(format!("{c}:{path}: {e}")),
         }
     }
 }

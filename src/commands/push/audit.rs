@@ -92,12 +92,12 @@ pub struct Event<'a> {
 /// made the commits. Claimed by the pusher, not proven, so the record keeps
 /// them beside the server's own account of the user.
 fn git_identities(git_dir: &Path, refs: &[(String, String, String)]) -> Vec<String> {
-    let Ok(reader) = crate::git::odb::ObjectReader::open(git_dir) else {
+    let Ok(reader) = crate::git::ObjectReader::open(git_dir) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
     for (_, _, new) in refs {
-        let Ok(id) = git2::Oid::from_str(new) else {
+        let Ok(id) = crate::git::Oid::from_str(new) else {
             continue;
         };
         if id.is_zero() {
@@ -116,7 +116,13 @@ fn git_identities(git_dir: &Path, refs: &[(String, String, String)]) -> Vec<Stri
 impl Event<'_> {
     pub fn to_json(&self) -> Value {
         let (mut user, mut from) = pusher();
-        let identities = git_identities(self.repository, self.refs);
+        // Read only when the check finished: a push the check could not
+        // read in time (a blocking object store) must be logged, not wait.
+        let identities = if self.findings.is_some() {
+            git_identities(self.repository, self.refs)
+        } else {
+            Vec::new()
+        };
         // No server variable names the user: the git identity is the best
         // account there is (it was "unknown").
         if from.is_empty() {
