@@ -1,6 +1,7 @@
 //! `--format html`: one self-contained page (inline CSS and JS, a Content
 //! Security Policy that allows no network at all), readable offline and with
-//! JavaScript off. Findings are grouped by secret (their fingerprint): one
+//! JavaScript off. Findings are grouped by secret (their fingerprint), most
+//! severe rule first, then by confidence (the sweep's triage order): one
 //! table body per secret, one row per place it was found, with the commit,
 //! author and date for history scans. Plain JavaScript adds sorting (click a
 //! column heading) and filtering (text, rule, status; also read from the URL
@@ -139,6 +140,22 @@ fn groups<'a>(r: &Report<'a>) -> Vec<Group<'a>> {
             }
         }
     }
+    // Triage order, as the sweep's: most severe rule first (its SARIF
+    // `security-severity`), then the finding's confidence; otherwise the
+    // findings' own order (by path). Clicking a heading re-sorts.
+    let severity = |g: &Group<'_>| {
+        r.rules
+            .rules
+            .iter()
+            .find(|x| x.id == g.first.finding.rule)
+            .map_or(0, |x| (rotation::help(x).severity * 10.0).round() as u32)
+    };
+    out.sort_by_cached_key(|g| {
+        (
+            std::cmp::Reverse(severity(g)),
+            std::cmp::Reverse(g.first.finding.confidence),
+        )
+    });
     out
 }
 

@@ -701,3 +701,35 @@ fn html_report_dates_every_place_and_sizes_small_scans_in_bytes() {
     assert!(!html.contains("0.0 MB"), "{html}");
     assert!(html.contains(" bytes · "), "{html}");
 }
+
+/// Issue #24 item 5: the HTML report lists secrets in triage order — the
+/// most severe rule first, then confidence — not by path: a GitHub token in
+/// `z.env` before a generic password in `a.ini`, and a token whose checksum
+/// holds (high) before one whose checksum fails (medium).
+#[test]
+fn html_report_lists_secrets_by_severity_then_confidence() {
+    let t = Tree::new();
+    t.write(
+        "a.ini",
+        format!("[db]\npassword = \"{}\"\n", fake::password(14)),
+    );
+    t.write(
+        "m.env",
+        format!("T = \"{}\"\n", fake::token("ghp_{alnum:36}", 15)),
+    );
+    t.write("z.env", format!("T = \"{}\"\n", fake::github_pat(16)));
+    let out = t.join("report.html");
+    run(leakscan().current_dir(t.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "html",
+        "-o",
+        out.to_str().unwrap(),
+    ]))
+    .expect(1);
+    let html = std::fs::read_to_string(&out).unwrap();
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("data-where=\"z.env\"") < at("data-where=\"m.env\""));
+    assert!(at("data-where=\"m.env\"") < at("data-where=\"a.ini\""));
+}
