@@ -48,7 +48,7 @@ fi
 
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd -P)
-args=(build --release --locked --target-dir "$target_dir" --out "$outdir" --auditwheel skip)
+args=(build --profile dist --locked --target-dir "$target_dir" --out "$outdir" --auditwheel skip)
 [ -n "$target" ] && args+=(--target "$target")
 before=$(ls "$outdir")
 (cd "$root/packaging/pypi" && "$maturin" "${args[@]}")

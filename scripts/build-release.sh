@@ -53,11 +53,13 @@ if [ "${LEAKSCAN_NO_AUDITABLE:-0}" != 1 ]; then
   fi
   build=(auditable build)
 fi
-args=(--release --locked --target-dir "$target_dir" --manifest-path "$root/Cargo.toml")
-bin_dir="$target_dir/release"
+# Cargo's `dist` profile: the release profile with the debug info stripped
+# from the executable (Cargo.toml says why).
+args=(--profile dist --locked --target-dir "$target_dir" --manifest-path "$root/Cargo.toml")
+bin_dir="$target_dir/dist"
 if [ -n "$target" ]; then
   args+=(--target "$target")
-  bin_dir="$target_dir/$target/release"
+  bin_dir="$target_dir/$target/dist"
 fi
 
 (cd "$root" && "$cargo" "${build[@]}" "${args[@]}" --bin leakscan)
@@ -65,8 +67,22 @@ fi
 exe=leakscan
 if [ -f "$bin_dir/leakscan.exe" ]; then exe=leakscan.exe; fi
 cp "$bin_dir/$exe" "$outdir/$exe"
+# The debug info, a separate artifact where the platform keeps one:
+# leakscan.pdb (Windows), leakscan.dSYM (macOS); leakscan.dwp if a Linux
+# build splits it.
+debug=()
+for d in leakscan.dwp leakscan.pdb leakscan.dSYM; do
+  if [ -e "$bin_dir/$d" ]; then
+    rm -rf "${outdir:?}/$d"
+    cp -R "$bin_dir/$d" "$outdir/$d"
+    debug+=("$d")
+  fi
+done
 if command -v sha256sum >/dev/null 2>&1; then
   (cd "$outdir" && sha256sum "$exe")
 else
   (cd "$outdir" && shasum -a 256 "$exe")
+fi
+if [ ${#debug[@]} -gt 0 ]; then
+  echo "build-release: debug info in $outdir/${debug[*]}"
 fi

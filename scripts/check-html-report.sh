@@ -63,6 +63,10 @@ mkdir -p "$repo/$deep"
 printf 'GITHUB_TOKEN = "%s"\n' "$gh" >"$repo/$deep/settings.py"
 printf 'DEBUG = False\n' >>"$repo/app/settings.py"
 commit "Alan Turing" "2024-05-06T14:00:00Z" "production settings"
+# A commit that only edits app/copy.py around the token: a place of that
+# secret whose commit no finding names (its author and date must still show).
+printf '# copied\n' >>"$repo/app/copy.py"
+commit "Katherine Johnson" "2024-06-07T15:00:00Z" "note on the copy"
 
 report=$work/report.html
 set +e
@@ -124,10 +128,15 @@ settings_rows=$(count '<td class="where"><code>\(<[^>]*>\)*app\(<[^>]*>\)*/\(<[^
 [ "$settings_rows" = 2 ] || fail "app/settings.py listed $settings_rows times, expected 2 (the first place twice?)"
 grep -q 'Alan Turing' <<<"$dom" || fail "an occurrence's author is missing"
 grep -q '2024-05-06' <<<"$dom" || fail "an occurrence's date is missing"
+grep -q 'Katherine Johnson' <<<"$dom" || fail "the author of a commit no finding names is missing"
+grep -q '2024-06-07' <<<"$dom" || fail "the date of a commit no finding names is missing"
+# The header gives a small scan's size in bytes or KB, never "0.0 MB".
+grep -qE '[0-9] (bytes|KB) ·' <<<"$dom" || fail "the header's size is not in bytes or KB"
 
-# 5. Layout at 1400 and 800 pixels: in the Where column, every line a path
-# wraps onto starts after a `/` (measured in Chromium: the top of each
-# character's box), and a screenshot of each width for a person.
+# 5. Layout at 1400 and 800 pixels: the page never scrolls sideways (the
+# table fits the window), in the Where column every line a path wraps onto
+# starts after a `/` (measured in Chromium: the top of each character's
+# box), and a screenshot of each width for a person.
 cat >"$work/layout.html" <<'HTML'
 <!doctype html><body><iframe id="f" src="report.html" style="width:100%;height:2000px;border:0"></iframe>
 <script>
@@ -151,6 +160,8 @@ document.getElementById("f").onload = () => setTimeout(() => {
       }
     }
   }
+  // Sideways scrolling: the page is wider than the window.
+  document.body.dataset.overflow = doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
   document.body.dataset.wrapped = wrapped;
   document.body.dataset.bad = bad.length ? bad.join(" | ") : "none";
 }, 500);
@@ -161,6 +172,8 @@ for width in 1400 800; do
   bad=$({ grep -o 'data-bad="[^"]*"' <<<"$dom" || true; } | cut -d'"' -f2)
   [ -n "$bad" ] || fail "layout check did not run at $width px"
   [ "$bad" = none ] || fail "at $width px a path wraps inside a name: $bad"
+  overflow=$({ grep -o 'data-overflow="-\{0,1\}[0-9]*"' <<<"$dom" || true; } | cut -d'"' -f2)
+  [ "${overflow:-1}" -le 0 ] || fail "at $width px the page scrolls sideways ($overflow px wider than the window)"
   wrapped=$({ grep -o 'data-wrapped="[0-9]*"' <<<"$dom" || true; } | cut -d'"' -f2)
   if [ "$width" = 800 ]; then
     [ "${wrapped:-0}" -gt 0 ] || fail "at 800 px no path wrapped: the check saw nothing to check"
@@ -171,4 +184,4 @@ for width in 1400 800; do
   [ -s "$png" ] || fail "no screenshot at $width px"
   [ -n "$shot" ] && echo "check-html-report: screenshot at $png ($wrapped wrapped lines in Where)"
 done
-echo "check-html-report: ok (5 secrets rendered, filter and sort work, Where wraps only after / at 1400 and 800 px in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
+echo "check-html-report: ok (5 secrets rendered, filter and sort work, Where wraps only after /, no sideways scroll at 1400 and 800 px in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"

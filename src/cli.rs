@@ -396,7 +396,7 @@ pub struct BaselineAuditArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct BaselineImportArgs {
-    /// A gitleaks JSON report, a `.gitleaksignore`, or a detect-secrets `.secrets.baseline`.
+    /// A gitleaks or Betterleaks JSON report, a `.gitleaksignore`, or a detect-secrets `.secrets.baseline`.
     #[arg(value_name = "FILE")]
     pub from: PathBuf,
     /// Baseline file to write, merged with it if it exists (default:
@@ -408,6 +408,10 @@ pub struct BaselineImportArgs {
     pub root: PathBuf,
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Also record, as untriaged entries, what leakscan finds that the
+    /// imported file did not (one step to adopt leakscan without failing CI).
+    #[arg(long)]
+    pub also_accept_current: bool,
 }
 
 #[derive(Debug, Clone, Args)]

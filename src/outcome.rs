@@ -206,15 +206,6 @@ pub(crate) fn create_report(
     opts.open(path)
 }
 
-/// `512 bytes`, `3.4 KB`, `12.3 MB`: small scans are not `0.0 MB`.
-fn size(bytes: u64) -> String {
-    match bytes {
-        0..=999 => report::count(bytes, "byte", "bytes"),
-        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1e3),
-        _ => format!("{:.1} MB", bytes as f64 / 1e6),
-    }
-}
-
 /// ` (N MB/s)`, only when at least a megabyte was read: a rate over a
 /// few kilobytes is start-up time, not throughput.
 fn rate(bytes: u64, secs: f64) -> String {
@@ -239,7 +230,7 @@ pub fn summary(stats: &crate::stats::Stats, total: usize, new: usize, unit: &str
     s += &format!(
         "scanned {} ({}) in {secs:.2} s{}\n",
         report::count(stats.scanned, unit.strip_suffix('s').unwrap_or(unit), unit),
-        size(stats.bytes),
+        report::size(stats.bytes),
         rate(stats.bytes, secs)
     );
     if stats.binary > 0 {

@@ -174,6 +174,24 @@ fn style() -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
+/// The sweep's bar (repositories done of the total, the time left, the
+/// current repository) for a terminal `width` columns wide: the fixed parts
+/// shrink with the width, and the one wide part (the repository's name, or
+/// on a narrow terminal the bar itself) takes what is left, so the line never
+/// wraps (a wrapped line leaves debris on every redraw).
+pub fn repositories_style(width: u16) -> ProgressStyle {
+    let template = if width >= 100 {
+        "{elapsed_precise} [{bar:24}] {pos}/{len} repositories, ETA {eta}  {wide_msg}"
+    } else if width >= 64 {
+        "{elapsed} [{bar:10}] {pos}/{len} repos, ETA {eta} {wide_msg}"
+    } else {
+        "{pos}/{len} {wide_bar} {eta}"
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
 /// The time left while blobs are scanned (their total is known): the rate
 /// since the scan phase began, applied to what remains.
 #[derive(Default)]
@@ -321,6 +339,45 @@ mod tests {
                 assert!(cols <= width as usize, "{cols} > {width}: {l:?}");
             }
         }
+    }
+
+    /// Issue #24, item 9: the sweep's bar fits 50, 80 and 120 columns (its
+    /// old fixed 24-column bar and labels needed about 75).
+    #[test]
+    fn the_sweep_bar_fits_the_terminal() {
+        for width in [50u16, 80, 120] {
+            let drawn = Arc::new(Mutex::new(Vec::new()));
+            let bar = ProgressBar::with_draw_target(
+                Some(67_890),
+                indicatif::ProgressDrawTarget::term_like(Box::new(Narrow(width, drawn.clone()))),
+            );
+            bar.set_style(repositories_style(width));
+            bar.set_position(12_345);
+            bar.set_message("github.com/acme/payments-reconciliation-worker.git");
+            bar.tick();
+            let drawn = drawn.lock().unwrap();
+            assert!(!drawn.is_empty());
+            for l in drawn.iter() {
+                let cols = console_width(l);
+                assert!(cols <= width as usize, "{cols} > {width}: {l:?}");
+            }
+            assert!(drawn.iter().any(|l| l.contains("12345/67890")), "{drawn:?}");
+        }
+    }
+
+    /// Columns a drawn line takes (ANSI escapes, if any, take none).
+    fn console_width(l: &str) -> usize {
+        let mut n = 0;
+        let mut esc = false;
+        for c in l.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, c) if c.is_ascii_alphabetic() => esc = false,
+                (true, _) => {}
+                _ => n += 1,
+            }
+        }
+        n
     }
 
     /// Issue #24, item 9: where the total is known, the share and the time left.

@@ -132,6 +132,8 @@ pub struct Occurrence {
     pub commit: String,
     pub path: PathBytes,
     pub line: usize,
+    /// The commit's author, date and summary, when the driver read them.
+    pub info: Option<CommitInfo>,
 }
 
 impl Finding {

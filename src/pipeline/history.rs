@@ -913,11 +913,11 @@ fn attribute(
     }
     let reader = ObjectReader::open(git_dir);
     let mut infos: HashMap<u32, CommitInfo> = HashMap::new();
-    out.into_iter()
-        .map(|a| {
-            let mut f = a.finding;
-            let info = infos.entry(a.commit).or_insert_with(|| {
-                let id = plan.commits[a.commit as usize].id;
+    let mut info_of = |c: u32, stats: &mut Stats| -> CommitInfo {
+        infos
+            .entry(c)
+            .or_insert_with(|| {
+                let id = plan.commits[c as usize].id;
                 let meta = reader
                     .as_ref()
                     .map_err(|e| e.to_string())
@@ -943,9 +943,16 @@ fn attribute(
                         }
                     }
                 }
-            });
-            f.commit = Some(info.clone());
+            })
+            .clone()
+    };
+    out.into_iter()
+        .map(|a| {
+            let mut f = a.finding;
+            f.commit = Some(info_of(a.commit, stats));
             if all_occurrences {
+                // Each place with its commit's author and date (the HTML
+                // report shows them on every place).
                 f.occurrences = a
                     .seen
                     .iter()
@@ -953,6 +960,7 @@ fn attribute(
                         commit: plan.commits[c as usize].id.to_string(),
                         path: PathBytes(en.paths[p as usize].to_vec()),
                         line,
+                        info: Some(info_of(c, stats)),
                     })
                     .collect();
             }

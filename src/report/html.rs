@@ -1,6 +1,7 @@
 //! `--format html`: one self-contained page (inline CSS and JS, a Content
 //! Security Policy that allows no network at all), readable offline and with
-//! JavaScript off. Findings are grouped by secret (their fingerprint): one
+//! JavaScript off. Findings are grouped by secret (their fingerprint), most
+//! severe rule first, then by confidence (the sweep's triage order): one
 //! table body per secret, one row per place it was found, with the commit,
 //! author and date for history scans. Plain JavaScript adds sorting (click a
 //! column heading) and filtering (text, rule, status; also read from the URL
@@ -88,6 +89,7 @@ fn groups<'a>(r: &Report<'a>) -> Vec<Group<'a>> {
             if first {
                 continue;
             }
+            let oc = o.info.as_ref().map(|c| r.commit(c));
             g.places.push(Place {
                 path: match &f.archive {
                     Some(a) => r
@@ -99,15 +101,16 @@ fn groups<'a>(r: &Report<'a>) -> Vec<Group<'a>> {
                 line: o.line,
                 column: None,
                 commit: Some(o.commit.clone()),
-                author: None,
-                email: None,
-                date: None,
-                summary: None,
+                author: oc.as_ref().map(|c| c.author.clone()),
+                email: oc.as_ref().map(|c| c.email.clone()),
+                date: oc.as_ref().map(|c| c.date.clone()),
+                summary: oc.map(|c| c.summary),
             });
         }
     }
-    // Author and date on every place: an occurrence's commit is described
-    // wherever the report has met it (as a finding's own commit).
+    // Author and date on every place: an occurrence the driver did not
+    // describe takes its commit's description from wherever the report has
+    // met it (as a finding's own commit).
     let mut known: BTreeMap<String, (String, String, String, String)> = BTreeMap::new();
     for j in r.findings {
         if let Some(c) = j.finding.commit.as_ref().map(|c| r.commit(c)) {
@@ -137,6 +140,22 @@ fn groups<'a>(r: &Report<'a>) -> Vec<Group<'a>> {
             }
         }
     }
+    // Triage order, as the sweep's: most severe rule first (its SARIF
+    // `security-severity`), then the finding's confidence; otherwise the
+    // findings' own order (by path). Clicking a heading re-sorts.
+    let severity = |g: &Group<'_>| {
+        r.rules
+            .rules
+            .iter()
+            .find(|x| x.id == g.first.finding.rule)
+            .map_or(0, |x| (rotation::help(x).severity * 10.0).round() as u32)
+    };
+    out.sort_by_cached_key(|g| {
+        (
+            std::cmp::Reverse(severity(g)),
+            std::cmp::Reverse(g.first.finding.confidence),
+        )
+    });
     out
 }
 
@@ -178,7 +197,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         } else {
             super::count(s.scanned, "file", "files")
         } + " scanned",
-        escape(&format!("{:.1} MB", s.bytes as f64 / 1e6)),
+        escape(&super::size(s.bytes)),
         super::count(groups.len() as u64, "secret", "secrets"),
         format_args!("{new} new"),
         if s.commits > 0 {
@@ -429,6 +448,24 @@ td.count { text-align: right; }
 td.date, td.commit { white-space: nowrap; }
 .empty { padding: 2rem; text-align: center; color: var(--muted); }
 footer { margin-top: 1.5rem; font-size: 12px; }
+/* Narrow windows: no sideways scrolling. Each secret is a block; its rows
+   flow as wrapping lines (rule, then secret, then each place with its
+   commit, author and date), and the headings stay as sort buttons. */
+@media (max-width: 1000px) {
+  body { padding: 1rem; }
+  table, thead, tbody, tr, th, td { display: block; }
+  thead tr { display: flex; flex-wrap: wrap; gap: 0 .25rem; border-bottom: 2px solid var(--line); }
+  th { position: static; border: 0; }
+  tbody.secret { padding: .4rem 0; }
+  tbody.secret tr { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .75rem; }
+  td { border: 0; padding: .15rem .5rem; min-width: 0; }
+  td.rule, td.secret { flex: 1 1 100%; }
+  td.where { flex: 1 1 18rem; }
+  td.count { display: none; }
+  td.date, td.commit, td.status { white-space: normal; }
+  .fp { overflow-wrap: anywhere; word-break: break-all; }
+  tbody.secret tr + tr { border-top: 1px dashed var(--line); }
+}
 "#;
 
 const JS: &str = r##"

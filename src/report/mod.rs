@@ -68,6 +68,16 @@ pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// `512 bytes`, `3.4 KB`, `12.3 MB`: small scans are not `0.0 MB` (the
+/// summary line and the HTML report's header).
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..=999 => count(bytes, "byte", "bytes"),
+        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
 /// A finding with the verdict on it.
 #[derive(Debug, Clone)]
 pub struct Judged {

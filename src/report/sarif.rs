@@ -53,14 +53,28 @@ fn driver_value(rules: Vec<Value>, information_uri: &str) -> Value {
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let rules: Vec<Value> = r.rules.rules.iter().map(rule_value).collect();
+    // Only the rules that fired, as GitHub recommends (every rule's help
+    // made a two-result file 1.3 MB), in the rule set's order.
+    let fired: std::collections::HashSet<&str> = r
+        .findings
+        .iter()
+        .filter(|j| j.suppressed.is_none())
+        .map(|j| j.finding.rule.as_str())
+        .collect();
+    let listed: Vec<&crate::rules::Rule> = r
+        .rules
+        .rules
+        .iter()
+        .filter(|x| fired.contains(x.id.as_str()))
+        .collect();
+    let rules: Vec<Value> = listed.iter().map(|x| rule_value(x)).collect();
     let results: Vec<Value> = r
         .findings
         .iter()
         .filter(|j| j.suppressed.is_none())
         .map(|j| {
             let f = &j.finding;
-            let index = r.rules.rules.iter().position(|x| x.id == f.rule);
+            let index = listed.iter().position(|x| x.id == f.rule);
             let mut region = json!({
                 "startLine": f.line,
                 "startColumn": f.column,
@@ -183,5 +197,36 @@ mod tests {
         assert_eq!(d["informationUri"], "https://example.org/leakscan");
         assert_eq!(d["version"], env!("CARGO_PKG_VERSION"));
         assert!(driver_value(Vec::new(), "").get("informationUri").is_none());
+    }
+
+    /// Every built-in rule's descriptor carries help (what it is, how to
+    /// fix it, the provider's page) and a severity, whichever rules fire.
+    #[test]
+    fn every_rule_descriptor_has_help_and_severity() {
+        let rules = crate::rules::RuleSetBuilder::new()
+            .add_builtin()
+            .unwrap()
+            .build()
+            .unwrap();
+        assert!(rules.rules.len() > 100);
+        for rule in &rules.rules {
+            let v = rule_value(rule);
+            let id = &rule.id;
+            let text = v["help"]["text"].as_str().unwrap();
+            let uri = v["helpUri"].as_str().unwrap();
+            assert!(uri.starts_with("https://"), "{id}: {uri}");
+            assert!(
+                text.contains("How to fix") && text.len() > 150,
+                "{id}: {text}"
+            );
+            let md = v["help"]["markdown"].as_str().unwrap();
+            assert!(md.contains("### How to fix") && md.contains(uri), "{id}");
+            let sev: f64 = v["properties"]["security-severity"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((0.0..=10.0).contains(&sev), "{id}: {sev}");
+        }
     }
 }

@@ -511,6 +511,41 @@ fn push_bypass_when_allowed_is_logged() {
     assert!(v["time"].as_str().unwrap().ends_with("+00:00"), "{v}");
 }
 
+/// Issue #24 item 10: a server that names no user (no GL_USERNAME, USER,
+/// ...) logged `"user":"unknown"`; the pushed commits' git identity is
+/// recorded instead, and beside the server's user when there is one.
+#[test]
+fn push_bypass_log_names_the_git_identity() {
+    let (s, g) = setup("");
+    let log = s.path.parent().unwrap().join("audit.jsonl");
+    s.git(&["config", "leakscan.allowSkip", "true"]);
+    s.git(&["config", "leakscan.auditLog", log.to_str().unwrap()]);
+    g.write("k.env", secret_line(1216));
+    g.commit_all("secret");
+    let empty = OsString::new();
+    let unset: Vec<(&str, &OsString)> = [
+        "GL_USERNAME",
+        "GITEA_PUSHER_NAME",
+        "REMOTE_USER",
+        "USER",
+        "LOGNAME",
+    ]
+    .into_iter()
+    .map(|k| (k, &empty))
+    .collect();
+    let (code, err) = push_env(
+        &g,
+        &["-o", "leakscan.skip=fixture", "origin", "main"],
+        &unset,
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(v["user"], "Ada Tester <ada@example.com>", "{v}");
+    assert_eq!(v["user_from"], "git_identity", "{v}");
+    assert_eq!(v["git_identity"][0], "Ada Tester <ada@example.com>", "{v}");
+}
+
 #[cfg(unix)]
 #[test]
 fn push_bypass_can_be_logged_to_syslog() {

@@ -1294,3 +1294,41 @@ fn a_directory_that_cannot_be_listed_fails_the_sweep() {
     }
     open(&r.join("locked"), 0o755);
 }
+
+/// Issue #24 item 5: within one severity, the finding's confidence comes
+/// next — a GitHub token whose checksum holds (high), in one repository and
+/// no longer at HEAD, before one whose checksum fails (medium) at HEAD in
+/// three; both rows carry their confidence in the JSON report.
+#[test]
+fn sweep_rows_order_by_confidence_after_severity() {
+    let r = Root::new();
+    let weak = fake::token("ghp_{alnum:36}", 43);
+    for name in ["one", "two", "three"] {
+        r.init(name);
+        r.write(&format!("{name}/k.env"), &format!("token = \"{weak}\"\n"));
+        r.commit(name, "k");
+    }
+    r.init("svc");
+    r.write(
+        "svc/k.txt",
+        &format!("token = \"{}\"\n", fake::github_pat(44)),
+    );
+    r.commit("svc", "k");
+    std::fs::remove_file(r.join("svc/k.txt")).unwrap();
+    r.commit("svc", "rm");
+    let key = key_file(&r);
+    let k = key.to_str().unwrap();
+    let doc = untimed(&sweep_json(r.path(), &["--key-file", k]).expect(1).stdout);
+    let rows: Vec<(&str, &str)> = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["confidence"].as_str().unwrap(),
+                x["repos"][0]["repo"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("high", "svc"), ("medium", "one")], "{doc}");
+}

@@ -1,11 +1,13 @@
 //! `leakscan baseline import FILE`: turns another scanner's suppressions into
 //! baseline entries, merged into the baseline (existing entries and their
 //! triage win). A suppression is tied to one of our findings whenever
-//! possible, by scanning the file it names (at its commit, for gitleaks
-//! fingerprints that carry one) and picking the finding it points at:
+//! possible, by scanning the file it names (at its commit, read through the
+//! checked git reader, for gitleaks items that carry one) and picking the
+//! finding it points at:
 //! - gitleaks with the secret in the report: the finding with that secret;
-//! - gitleaks fingerprint only: the findings of the mapped rule family on
-//!   its line;
+//! - gitleaks fingerprint only: the findings of the mapped rule
+//!   (`gitleaks_ids`) on its lines, else any finding on its lines (the
+//!   place alone: rule names differ, the secret at that place does not);
 //! - detect-secrets: the finding whose secret has that SHA-1.
 //!
 //! Such entries are ordinary salted-hash entries. A gitleaks finding that
@@ -13,14 +15,21 @@
 //! detect-secrets result that cannot be tied is stored as an `sha1` entry
 //! (file + rule family + the SHA-1 detect-secrets already stored). A bare
 //! fingerprint that cannot be tied is reported and skipped.
+//!
+//! Then the scope the imported file stood for is scanned (gitleaks' `git`
+//! mode reads every ref's history, so items with commits mean `history
+//! --all`, recorded in the baseline as `baseline create --history --all`
+//! would; otherwise the files under the root), and what leakscan finds
+//! beyond the import is counted — those would fail CI on the first run —
+//! and, with `--also-accept-current`, added as untriaged entries.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::cli::BaselineImportArgs;
+use crate::cli::{BaselineImportArgs, BaselineScanArgs};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::finding::Finding;
@@ -31,7 +40,7 @@ use crate::suppress::baseline::foreign::{
     GitleaksItem,
 };
 use crate::suppress::baseline::format::{self, Key};
-use crate::suppress::baseline::{Baseline, Entry, EntryPath, Status};
+use crate::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
 
 /// Findings per (commit, path), scanned once each.
 struct Files<'a> {
@@ -88,6 +97,8 @@ fn glob(pattern: &str) -> Option<GlobMatcher> {
 #[derive(Default)]
 struct Tally {
     tied: usize,
+    /// Of `tied`: by the place alone (no finding of the mapped rule there).
+    by_place: usize,
     by_family: usize,
     unresolved: Vec<String>,
     /// Unresolved gitleaks items that carried no secret (a .gitleaksignore
@@ -103,10 +114,26 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
         args.rules.config.as_deref(),
         args.rules.no_default_rules,
     )?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| crate::settings::baseline::in_root(&args.root));
+    // What the imported file stood for: gitleaks' `git` mode reads the
+    // history of every ref (`git log --all`), so items with commits mean
+    // `history --all`; anything else, the files under the root.
+    let history =
+        matches!(&parsed, Foreign::Gitleaks(items) if items.iter().any(|i| i.commit.is_some()));
+    let scope = BaselineScanArgs {
+        out: args.out.clone(),
+        history,
+        repo: history.then(|| args.root.clone()),
+        all: history,
+        revs: Vec::new(),
+        paths: vec![args.root.clone()],
+        rules: args.rules.clone(),
+        no_config: false,
+        no_ignore: false,
+        run: crate::cli::RunArgs::default(),
+        quiet: false,
+    };
+    let plan = super::plan(&scope)?;
+    let out = plan.file.clone();
     let _lock = crate::suppress::baseline::format::FileLock::acquire(&out)?;
     let mut b = if out.is_file() {
         Baseline::read(&out)?
@@ -129,6 +156,10 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     };
     let mut tally = Tally::default();
     let mut new = Vec::new();
+    let tool = match &parsed {
+        Foreign::Gitleaks(_) => "gitleaks",
+        Foreign::DetectSecrets(_) => "detect-secrets",
+    };
     match parsed {
         Foreign::Gitleaks(items) => {
             for it in &items {
@@ -143,8 +174,10 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     }
     // Existing entries come first, so their triage survives deduplication.
     b.entries.extend(new);
+    b.history = super::wider(b.history.take(), plan.history_scope());
     b.normalize();
     b.write(&out)?;
+    let imported = b.entries.len() - before;
     for u in &tally.unresolved {
         eprintln!("leakscan: warning: not imported: {u}");
     }
@@ -152,8 +185,8 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
         // A fingerprint holds no secret: it can only be tied to a finding of
         // ours at that place. gitleaks' JSON report carries each secret.
         eprintln!(
-            "leakscan: {} gitleaks fingerprint{} could not be tied to a finding (gitleaks and \
-             leakscan name rules and attribute commits differently, and a fingerprint holds no \
+            "leakscan: {} gitleaks fingerprint{} could not be tied to a finding (no finding of \
+             ours at that place, or the file could not be read there; a fingerprint holds no \
              secret); import gitleaks' JSON report instead, which carries each secret: \
              `gitleaks git --report-format json --report-path gitleaks.json` (without --redact), \
              then `leakscan baseline import gitleaks.json`",
@@ -162,15 +195,114 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
         );
     }
     eprintln!(
-        "leakscan: {} new entr{} in {} ({} tied to findings, {} kept by rule family and hash; {} not imported)",
-        b.entries.len() - before,
-        if b.entries.len() - before == 1 { "y" } else { "ies" },
+        "leakscan: {} new entr{} in {} ({} tied to findings{}, {} kept by rule family and hash; {} not imported)",
+        imported,
+        if imported == 1 { "y" } else { "ies" },
         out.display(),
         tally.tied,
+        if tally.by_place > 0 {
+            format!(" ({} by place: {tool} names the rule differently)", tally.by_place)
+        } else {
+            String::new()
+        },
         tally.by_family,
         tally.unresolved.len()
     );
-    Ok(Exit::Clean)
+    if let Some(h) = &b.history {
+        eprintln!(
+            "leakscan: scope recorded: history{} (as {tool} scanned it); `leakscan baseline \
+             update --check` checks that scope",
+            h.flags().trim_start_matches(" --history")
+        );
+    }
+    accept_or_count(&plan, &args, tool, b, &out)
+}
+
+/// Scans the import's scope and compares with the baseline just written:
+/// what leakscan finds beyond it is counted (it would fail CI), or with
+/// `--also-accept-current` added as untriaged entries.
+fn accept_or_count(
+    plan: &super::BaselineRun,
+    args: &BaselineImportArgs,
+    tool: &str,
+    mut b: Baseline,
+    out: &Path,
+) -> Result<Exit> {
+    let found = plan.collect()?;
+    if found.stats.interrupted {
+        eprintln!(
+            "leakscan: interrupted: the import is written; what leakscan finds beyond it was not \
+             counted"
+        );
+        return Ok(Exit::Interrupted);
+    }
+    let lookup = Lookup::new(b.clone(), out).with_prefix(plan.prefix.clone());
+    let key = b.key();
+    let date = format::today();
+    let mut seen = HashSet::new();
+    let mut more = Vec::new();
+    for s in &found.seen {
+        if lookup.find(&s.rule, &s.path, s.secret.expose()).is_some() {
+            continue;
+        }
+        let e = plan.entry(&key, s, &date);
+        if seen.insert((e.path.clone(), e.rule.clone(), e.hash)) {
+            more.push(e);
+        }
+    }
+    let from = args.from.display().to_string();
+    if more.is_empty() {
+        eprintln!("leakscan: leakscan finds nothing beyond what {tool} reported");
+    } else if args.also_accept_current {
+        let n = more.len();
+        for e in &mut more {
+            e.reason = Some(format!(
+                "accepted at import of {from}: {tool} did not report it"
+            ));
+        }
+        b.entries.extend(more);
+        b.normalize();
+        b.write(out)?;
+        eprintln!(
+            "leakscan: also accepted {n} secret{} {tool} did not report (untriaged; `leakscan \
+             baseline audit` to triage)",
+            if n == 1 { "" } else { "s" }
+        );
+    } else {
+        let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &more {
+            *by_rule.entry(&e.rule).or_default() += 1;
+        }
+        let mut rules: Vec<(&str, usize)> = by_rule.into_iter().collect();
+        rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut list: Vec<String> = rules
+            .iter()
+            .take(5)
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        if rules.len() > 5 {
+            list.push(format!("{} more rules", rules.len() - 5));
+        }
+        let review = match &b.history {
+            Some(h) if plan.args.history => {
+                format!(
+                    "leakscan history{}",
+                    h.flags().trim_start_matches(" --history")
+                )
+            }
+            _ => "leakscan scan".to_string(),
+        };
+        eprintln!(
+            "leakscan: leakscan finds {} more secret{} than {tool} reported: {}; they fail CI \
+             until triaged: review them (`{review}`) or `leakscan baseline import {} \
+             --also-accept-current`",
+            more.len(),
+            if more.len() == 1 { "" } else { "s" },
+            list.join(", "),
+            super::quote(&from)
+        );
+    }
+    Ok(super::exit_for(&found.stats, Exit::Clean))
 }
 
 /// Builds entries for one import run.
@@ -230,12 +362,13 @@ fn gitleaks(
     tally: &mut Tally,
 ) {
     let path = clean(&it.path);
-    let family = gitleaks_rule_glob(&it.rule, |id| rules.get(id).is_some());
-    let fam = glob(&family);
+    let (family, known) = gitleaks_rule_glob(&it.rule, |id| rules.get(id).is_some());
+    let fam = glob(&family).filter(|_| known);
     let reason = format!("imported from gitleaks ({})", it.fingerprint);
     let on_lines = |f: &&Finding| {
         it.line == 0 || (it.line as usize <= f.line && f.line <= it.end_line as usize)
     };
+    let mut by_place = false;
     let chosen: Vec<Finding> = match files.findings(it.commit.as_deref(), path) {
         Ok(found) => match &it.secret {
             Some(s) => {
@@ -258,15 +391,28 @@ fn gitleaks(
                     near
                 }
             }
-            None => found
-                .iter()
-                .filter(on_lines)
-                .filter(|f| fam.as_ref().is_some_and(|g| g.is_match(&f.rule)))
-                .cloned()
-                .collect(),
+            None => {
+                let here: Vec<&Finding> = found.iter().filter(on_lines).collect();
+                let mapped: Vec<Finding> = here
+                    .iter()
+                    .filter(|f| fam.as_ref().is_some_and(|g| g.is_match(&f.rule)))
+                    .map(|f| (*f).clone())
+                    .collect();
+                if !known && it.line > 0 {
+                    // A rule we cannot map: the secret at that place is the
+                    // one gitleaks flagged.
+                    by_place = !here.is_empty();
+                    here.into_iter().cloned().collect()
+                } else {
+                    mapped
+                }
+            }
         },
         Err(_) => Vec::new(),
     };
+    if by_place {
+        tally.by_place += 1;
+    }
     if !chosen.is_empty() {
         for f in &chosen {
             out.push(mk.tied(path, f, Status::Untriaged, reason.clone()));
@@ -289,8 +435,13 @@ fn gitleaks(
         None => {
             tally.unresolved_bare += 1;
             tally.unresolved.push(format!(
-                "{}: no `{family}` finding at {path}:{}{}",
+                "{}: no {}finding at {path}:{}{}",
                 it.fingerprint,
+                if known {
+                    format!("`{family}` ")
+                } else {
+                    String::new()
+                },
                 it.line,
                 it.commit
                     .as_deref()

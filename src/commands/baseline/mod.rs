@@ -498,19 +498,25 @@ fn update(args: BaselineUpdateArgs) -> Result<Exit> {
     tied.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // The changes on standard output; a reader that closed the pipe early
     // (`| head`) ends the listing, not the update.
+    // `--check` changes nothing: it says what `update` would do.
+    let (add, remove, tie) = if args.check {
+        ("would add     ", "would remove  ", "would tie     ")
+    } else {
+        ("added    ", "removed  ", "tied     ")
+    };
     let _ = (|| -> std::io::Result<()> {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         for e in &added {
-            writeln!(out, "added    {}", e.describe())?;
+            writeln!(out, "{add}{}", e.describe())?;
         }
         for e in &removed {
-            writeln!(out, "removed  {}  ({})", e.describe(), e.status)?;
+            writeln!(out, "{remove}{}  ({})", e.describe(), e.status)?;
         }
         for e in &tied {
             writeln!(
                 out,
-                "tied     {}  ({}; imported SHA-1 replaced by a salted hash)",
+                "{tie}{}  ({}; imported SHA-1 replaced by a salted hash)",
                 e.describe(),
                 e.status
             )?;

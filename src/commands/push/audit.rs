@@ -87,9 +87,50 @@ pub struct Event<'a> {
     pub not_checked: Option<&'a str>,
 }
 
+/// The git identities (`Name <email>`, the author of each pushed branch
+/// tip, read from the pushed objects) of a push: what git says about who
+/// made the commits. Claimed by the pusher, not proven, so the record keeps
+/// them beside the server's own account of the user.
+fn git_identities(git_dir: &Path, refs: &[(String, String, String)]) -> Vec<String> {
+    let Ok(reader) = crate::git::ObjectReader::open(git_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (_, _, new) in refs {
+        let Ok(id) = crate::git::Oid::from_str(new) else {
+            continue;
+        };
+        if id.is_zero() {
+            continue;
+        }
+        if let Ok(m) = reader.commit_meta(id) {
+            let who = format!("{} <{}>", m.author, m.email);
+            if !out.contains(&who) {
+                out.push(who);
+            }
+        }
+    }
+    out
+}
+
 impl Event<'_> {
     pub fn to_json(&self) -> Value {
-        let (user, from) = pusher();
+        let (mut user, mut from) = pusher();
+        // Read only when the check finished: a push the check could not
+        // read in time (a blocking object store) must be logged, not wait.
+        let identities = if self.findings.is_some() {
+            git_identities(self.repository, self.refs)
+        } else {
+            Vec::new()
+        };
+        // No server variable names the user: the git identity is the best
+        // account there is (it was "unknown").
+        if from.is_empty() {
+            if let Some(first) = identities.first() {
+                user = first.clone();
+                from = "git_identity";
+            }
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -102,6 +143,9 @@ impl Event<'_> {
             "refs": self.refs.iter().map(|(r, o, n)| json!({"ref": r, "old": o, "new": n})).collect::<Vec<_>>(),
             "reason": self.reason,
         });
+        if !identities.is_empty() {
+            v["git_identity"] = json!(identities);
+        }
         for var in [
             "GL_ID",
             "GL_PROJECT_PATH",

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{SweepArgs, SweepCommand, SweepFormat, SweepOutput, SweepSub};
@@ -406,13 +406,9 @@ fn progress_bar(out: &SweepOutput, total: u64) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:24}] {pos}/{len} repositories, ETA {eta}  {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    // Fitted to the terminal's width, as the progress line is.
+    let width = console::Term::stderr().size().1;
+    bar.set_style(crate::progress::repositories_style(width));
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
 }

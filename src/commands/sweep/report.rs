@@ -56,6 +56,10 @@ pub struct Hit {
     pub first: First,
     /// Commits that introduced it (at any path).
     pub commits: u64,
+    /// The finding's confidence (`high`, `medium`, `low`); absent in state
+    /// files and reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,14 +101,25 @@ fn severity(rule: &str) -> f32 {
     }
 }
 
+/// A confidence's place in the triage order: high 3, medium 2, low 1. One
+/// not recorded (a report or state from before) counts as high, so such rows
+/// keep the order severity alone gave them.
+fn confidence_rank(c: Option<&str>) -> u8 {
+    match c {
+        Some("low") => 1,
+        Some("medium") => 2,
+        _ => 3,
+    }
+}
+
 /// The triage order of rows, in one place: severity (tenths, descending),
-/// then still at HEAD, then spread (repositories, descending), then newest
-/// first, then key. A finding confidence, when there is one, belongs right
-/// after severity.
+/// then the finding's confidence (descending), then still at HEAD, then
+/// spread (repositories, descending), then newest first, then key.
 fn triage_key(
     r: &Row,
 ) -> (
     std::cmp::Reverse<u32>,
+    std::cmp::Reverse<u8>,
     bool,
     std::cmp::Reverse<usize>,
     std::cmp::Reverse<i64>,
@@ -112,6 +127,7 @@ fn triage_key(
 ) {
     (
         std::cmp::Reverse((severity(&r.rule) * 10.0).round() as u32),
+        std::cmp::Reverse(confidence_rank(r.confidence.as_deref())),
         !r.at_head(),
         std::cmp::Reverse(r.repos.len()),
         std::cmp::Reverse(r.newest()),
@@ -195,6 +211,8 @@ struct Row {
     key: String,
     redacted: String,
     plaintext: Option<String>,
+    /// The highest confidence any repository's finding of it had.
+    confidence: Option<String>,
     repos: Vec<RowRepo>,
 }
 
@@ -257,8 +275,15 @@ impl Report {
                     key: h.key.clone(),
                     redacted: h.redacted.clone(),
                     plaintext: None,
+                    confidence: None,
                     repos: Vec::new(),
                 });
+                if confidence_rank(h.confidence.as_deref())
+                    > confidence_rank(row.confidence.as_deref())
+                    || row.confidence.is_none()
+                {
+                    row.confidence = h.confidence.clone().or(row.confidence.take());
+                }
                 if h.rule < row.rule {
                     row.rule = h.rule.clone();
                 }
@@ -420,6 +445,7 @@ impl Report {
                     rule: &r.rule,
                     secret: self.secret_text(r),
                     key: &r.key,
+                    confidence: r.confidence.as_deref(),
                     verification: self
                         .verification
                         .get(&r.key)
@@ -696,6 +722,8 @@ struct JsonRowOut<'a> {
     secret: String,
     key: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<serde_json::Value>,
     repos: Vec<JsonRowRepoOut<'a>>,
 }
@@ -774,6 +802,7 @@ struct JsonRow {
     key: String,
     #[serde(default)]
     verification: Option<JsonVerdict>,
+    confidence: Option<String>,
     repos: Vec<JsonRowRepo>,
 }
 
@@ -890,6 +919,7 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 at_head: x.at_head,
                 first: x.first,
                 commits: x.commits,
+                confidence: row.confidence.clone(),
             });
         }
     }

@@ -398,6 +398,7 @@ impl Sweeper {
                         summary: String::new(),
                     });
                 Hit {
+                    confidence: Some(f.confidence.as_str().to_string()),
                     rule: acc.rule,
                     key,
                     redacted: acc.secret.redacted(),

@@ -1,16 +1,19 @@
 //! Other scanners' suppressions, parsed and mapped onto our rule ids, so a
 //! team can switch without re-triaging: a gitleaks JSON report, a
 //! `.gitleaksignore` (fingerprints `commit:path:rule:line` or
-//! `path:rule:line`), and a detect-secrets `.secrets.baseline`. Turning these
-//! into entries needs a scan (to find the secret a fingerprint points at);
-//! that is `commands::baseline`'s job, not this module's.
+//! `path:rule:line`), a Betterleaks 2 JSON report (`{"findings": [...]}`),
+//! and a detect-secrets `.secrets.baseline`. Turning these into entries needs
+//! a scan (to find the secret a fingerprint points at); that is
+//! `commands::baseline`'s job, not this module's.
 //!
-//! Rule mapping: a gitleaks rule id that is also one of ours is kept; other
-//! ids become a family glob from their first word (`aws-access-token` →
-//! `aws-*`), with a few exceptions in `gitleaks_rule_glob`; detect-secrets
-//! plugin names map through `detect_secrets_rule_glob`. Generic kinds
-//! (keywords, high-entropy strings, `generic-api-key`) map to `*`: the path
-//! and the secret's hash still have to match.
+//! Rule mapping: gitleaks ids go through `gitleaks_ids::MAP` (its `generic-*`
+//! rules map to `*`); an id not there that is also one of ours is kept; any
+//! other id is *unknown*: it is tied by place alone, and stored (when it
+//! carries its secret and cannot be tied) under a family glob from its first
+//! word (`acme-api-token` → `acme-*`). detect-secrets plugin names map
+//! through `detect_secrets_rule_glob`; its generic kinds (keywords,
+//! high-entropy strings) map to `*`: the path and the secret's hash still
+//! have to match.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,6 +74,37 @@ struct GitleaksJson {
     fingerprint: String,
 }
 
+/// Betterleaks 2's report: `{"schema_version": "1", "findings": [...]}`.
+#[derive(Deserialize)]
+struct BetterleaksFile {
+    findings: Vec<BetterleaksJson>,
+}
+
+#[derive(Deserialize)]
+struct BetterleaksJson {
+    rule_id: String,
+    #[serde(rename = "match", default)]
+    matched: BetterleaksMatch,
+    location: BetterleaksLocation,
+    #[serde(default)]
+    attributes: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct BetterleaksMatch {
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct BetterleaksLocation {
+    path: String,
+    #[serde(default)]
+    start_line: u64,
+    #[serde(default)]
+    end_line: u64,
+}
+
 #[derive(Deserialize)]
 struct DetectSecretsFile {
     results: BTreeMap<String, Vec<DetectSecretsJson>>,
@@ -110,19 +144,46 @@ pub fn parse(bytes: &[u8], name: &Path) -> Result<Foreign> {
         return Ok(Foreign::Gitleaks(
             items
                 .into_iter()
-                .map(|g| {
-                    // `gitleaks --redact` writes REDACTED; a partial redaction
-                    // ends in `...`. Neither is the secret.
-                    let secret = Some(g.secret)
-                        .filter(|s| !s.is_empty() && s != "REDACTED" && !s.ends_with("..."));
+                .map(|g| GitleaksItem {
+                    commit: Some(g.commit).filter(|c| !c.is_empty()),
+                    path: g.file,
+                    rule: g.rule,
+                    line: g.start_line,
+                    end_line: g.end_line.max(g.start_line),
+                    secret: unredacted(g.secret),
+                    fingerprint: g.fingerprint,
+                })
+                .collect(),
+        ));
+    }
+    if trimmed.starts_with('{') && !looks_like_detect_secrets(&text) {
+        let file: BetterleaksFile = serde_json::from_str(&text)
+            .map_err(|e| json_error(name, &e, "Betterleaks JSON report"))?;
+        return Ok(Foreign::Gitleaks(
+            file.findings
+                .into_iter()
+                .map(|b| {
+                    let commit = b
+                        .attributes
+                        .get("git.sha")
+                        .and_then(|v| v.as_str())
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string);
+                    let line = b.location.start_line;
+                    // Betterleaks' own fingerprint is a hash of the value;
+                    // messages name the place, as gitleaks' fingerprints do.
+                    let fingerprint = match &commit {
+                        Some(c) => format!("{c}:{}:{}:{line}", b.location.path, b.rule_id),
+                        None => format!("{}:{}:{line}", b.location.path, b.rule_id),
+                    };
                     GitleaksItem {
-                        commit: Some(g.commit).filter(|c| !c.is_empty()),
-                        path: g.file,
-                        rule: g.rule,
-                        line: g.start_line,
-                        end_line: g.end_line.max(g.start_line),
-                        secret,
-                        fingerprint: g.fingerprint,
+                        commit,
+                        path: b.location.path,
+                        rule: b.rule_id,
+                        line,
+                        end_line: b.location.end_line.max(line),
+                        secret: unredacted(b.matched.value),
+                        fingerprint,
                     }
                 })
                 .collect(),
@@ -164,6 +225,29 @@ pub fn parse(bytes: &[u8], name: &Path) -> Result<Foreign> {
     Ok(Foreign::Gitleaks(items))
 }
 
+/// `--redact` writes REDACTED; a partial redaction ends in `...`. Neither is
+/// the secret.
+fn unredacted(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty() && s != "REDACTED" && !s.ends_with("..."))
+}
+
+/// A JSON object is a detect-secrets baseline when it has `results` and no
+/// `findings` (Betterleaks' report).
+fn looks_like_detect_secrets(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        results: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        findings: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_str::<Keys>(text) {
+        Ok(k) => k.results.is_some() || k.findings.is_none(),
+        // Let the detect-secrets parser report where the JSON breaks.
+        Err(_) => true,
+    }
+}
+
 /// Splits a gitleaks fingerprint from the right (paths may contain `:`): the
 /// line, the rule id, then an optional 40- or 64-hex commit before the path.
 pub fn parse_fingerprint(fp: &str) -> Option<GitleaksItem> {
@@ -194,27 +278,23 @@ pub fn parse_fingerprint(fp: &str) -> Option<GitleaksItem> {
     })
 }
 
-/// Our rule id, or a glob over our ids, for a gitleaks rule id. `ours` says
-/// whether an id exists in the active rule set.
-pub fn gitleaks_rule_glob(id: &str, ours: impl Fn(&str) -> bool) -> String {
+/// Our rule id or a glob over our ids for a gitleaks rule id, and whether
+/// the id is *known* (in `gitleaks_ids::MAP`, or an id of ours). `ours`
+/// says whether an id exists in the active rule set. An unknown id gets a
+/// family glob from its first word, good only for storing an entry that is
+/// still bound to its file and its secret's hash.
+pub fn gitleaks_rule_glob(id: &str, ours: impl Fn(&str) -> bool) -> (String, bool) {
+    if let Some(g) = super::gitleaks_ids::ours(id) {
+        return (g.to_string(), true);
+    }
     if ours(id) {
-        return id.to_string();
+        return (id.to_string(), true);
     }
-    match id {
-        "generic-api-key" | "generic-secret" | "generic-password" => return "*".into(),
-        "private-key" | "pkcs12-file" => return "*private-key*".into(),
-        "jwt" | "jwt-base64" => return "jwt*".into(),
-        "gcp-api-key" | "gcp-service-account" => return "{gcp,google}-*".into(),
-        "hashicorp-tf-api-token" | "hashicorp-tf-password" => {
-            return "{hashicorp,terraform}-*".into()
-        }
-        _ => {}
-    }
-    match id.split_once('-') {
-        Some(("generic", _)) => "*".into(),
+    let family = match id.split_once('-') {
         Some((family, _)) => format!("{family}-*"),
         None => format!("{id}*"),
-    }
+    };
+    (family, false)
 }
 
 /// A glob over our rule ids for a detect-secrets plugin name.
@@ -267,15 +347,23 @@ mod tests {
 
     #[test]
     fn rule_mapping() {
-        let ours = |id: &str| id == "github-pat";
-        assert_eq!(gitleaks_rule_glob("github-pat", ours), "github-pat");
-        assert_eq!(
-            gitleaks_rule_glob("github-fine-grained-pat", ours),
-            "github-*"
-        );
-        assert_eq!(gitleaks_rule_glob("generic-api-key", ours), "*");
-        assert_eq!(gitleaks_rule_glob("jwt", ours), "jwt*");
+        let ours = |id: &str| id == "github-pat" || id == "generic-api-key" || id == "acme-key";
+        let g = |id| gitleaks_rule_glob(id, ours);
+        assert_eq!(g("github-pat"), ("github-pat".into(), true));
+        assert_eq!(g("aws-access-token"), ("aws-access-key-id".into(), true));
+        // Same name, different rule: gitleaks' generic rule is wider.
+        assert_eq!(g("generic-api-key"), ("*".into(), true));
+        assert_eq!(g("acme-key"), ("acme-key".into(), true));
+        assert_eq!(g("widget-cloud-token"), ("widget-*".into(), false));
         assert_eq!(detect_secrets_rule_glob("Secret Keyword"), "*");
+        let bl = br#"{"schema_version": "1", "findings": [{"rule_id": "github-pat",
+            "match": {"value": "REDACTED"}, "attributes": {"git.sha": "abc"},
+            "location": {"path": "a.py", "start_line": 3, "end_line": 3}}]}"#;
+        let Foreign::Gitleaks(items) = parse(bl, Path::new("r.json")).unwrap() else {
+            panic!("not read as a Betterleaks report")
+        };
+        assert_eq!(items[0].fingerprint, "abc:a.py:github-pat:3");
+        assert_eq!(items[0].secret, None);
         assert_eq!(detect_secrets_rule_glob("AWS Access Key"), "aws-*");
     }
 }
