@@ -19,6 +19,7 @@ pub mod rev;
 pub mod revspec;
 pub mod revwalk;
 pub mod staged;
+pub mod stream;
 pub mod trees;
 
 use std::collections::HashMap;

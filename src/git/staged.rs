@@ -18,8 +18,9 @@ use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
 use super::index::{
-    CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
+    read_split, CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
 };
+use super::stream::{BlobStream, STREAM_OVER};
 use super::{EntryKind, MODE_FILE, MODE_TREE, MODE_TYPE};
 
 /// Git's default rename threshold: at least half of the larger file's bytes
@@ -159,9 +160,22 @@ impl Repo {
                 .and_then(|c| c.tree())
                 .and_then(|t| t.get_path(&rel))
                 .map_err(|e| e.message().to_string())
-                .and_then(|e| self.read(e.id()));
-            blob.is_ok_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+                .and_then(|e| self.holds(e.id(), &[secret]));
+            blob.is_ok_and(|h| h[0])
         })
+    }
+
+    /// Which of `needles` blob `id` holds: a blob over `STREAM_OVER` is
+    /// searched as a stream, not held in memory.
+    pub fn holds(&self, id: Oid, needles: &[&[u8]]) -> Result<Vec<bool>, String> {
+        if let Some(mut s) = self.stream(id, STREAM_OVER)? {
+            return s.holds(needles).map_err(|e| e.to_string());
+        }
+        let blob = self.read(id)?;
+        Ok(needles
+            .iter()
+            .map(|n| memchr::memmem::find(blob.content(), n).is_some())
+            .collect())
     }
 
     /// The top of the work tree (where `.leakscan.toml` is looked for).
@@ -256,7 +270,22 @@ impl Repo {
     }
 
     fn read_index(&self, notes: &mut Vec<String>) -> Result<Option<Entries>> {
-        match IndexFile::open(&self.index_path) {
+        let opened = IndexFile::open(&self.index_path);
+        if opened.is_err() {
+            // A split index (its replacements have no names, and it has a
+            // `link` extension): merged with its shared index in memory.
+            match read_split(&self.index_path, self.repo.path()) {
+                Ok(Some(entries)) => return Ok(Some(Entries::Memory(entries))),
+                Ok(None) => {}
+                Err(IndexError::Corrupt(msg) | IndexError::Unsupported(msg)) => {
+                    return Err(Error::Git {
+                        repo: self.index_path.clone(),
+                        msg,
+                    })
+                }
+            }
+        }
+        match opened {
             Ok(f) => Ok(f.map(Entries::File)),
             Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
@@ -291,6 +320,12 @@ impl Repo {
                 })
                 .collect(),
         ))
+    }
+
+    /// Blob `id` as a stream when it is larger than `over` and stored loose
+    /// or whole in a pack (see `stream`); `None`: `read` it whole.
+    pub fn stream(&self, id: Oid, over: u64) -> Result<Option<BlobStream<'_>>, String> {
+        self.guard.stream(id, over).map_err(|e| e.0)
     }
 
     /// A blob from the object database: packed ones checked (see `guard`)

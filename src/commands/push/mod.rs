@@ -213,6 +213,9 @@ pub fn check(req: &Request) -> Result<Checked> {
         scan_blob(&repo, &mut step, tip, b, &mut findings, &mut out.stats);
     }
     step.drain_into(&mut out.stats);
+    // Problem lines name files: a name may hold a secret found here.
+    let redactor = crate::finding::Redactor::new(findings.iter().map(|f| &f.secret));
+    crate::outcome::redact_problems(&mut out.stats, &redactor);
     for f in findings {
         // The history scan judges whole file versions: a pushed commit that
         // edits any line of a file holding an older secret carries that

@@ -54,6 +54,10 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
                     "{name}: the state directory holds no results"
                 )));
             };
+            // What the sweep could not examine is a failure here too.
+            for (repo, why) in state.load_unlisted()? {
+                results.push(RepoResult::failed(&repo, &why));
+            }
             (m, results, state.load_outside(), plain)
         } else {
             let size = std::fs::metadata(input)
