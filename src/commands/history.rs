@@ -9,12 +9,11 @@ use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::git::dates::parse_date;
-use crate::git::revwalk::{self, Selection};
-use crate::git::{ObjectReader, Repo};
+use crate::git::revwalk::Selection;
+use crate::git::Repo;
 use crate::outcome;
-use crate::pipeline::history::{self as pipeline, HistoryOptions};
-use crate::pipeline::Scanned;
-use crate::progress::{self, Phase, Progress};
+use crate::pipeline::history as pipeline;
+use crate::progress;
 use crate::settings::{Request, Settings};
 use crate::suppress::baseline::{HistoryScope, RunScope};
 
@@ -68,53 +67,6 @@ fn selection(args: &HistoryArgs) -> Result<Selection> {
     })
 }
 
-/// Scans history and returns findings (with commits) before suppression.
-pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
-    let repo = target.open()?;
-    let selection = &target.selection;
-    let walk_start = Instant::now();
-    let threads = settings.threads;
-    let full_history = selection.is_whole_history();
-    let progress = Progress::with_phase(settings.output.progress(), "blobs", Phase::WalkingCommits);
-    let counters = progress.counters.clone();
-    let (plan, packed) = pipeline::plan_and_load(&repo.git_dir, full_history, threads, |packs| {
-        let reader = match packs {
-            Some(p) => ObjectReader::with_packs(&repo.git_dir, p)?,
-            None => ObjectReader::open(&repo.git_dir)?,
-        };
-        let plan = revwalk::plan(&reader, selection);
-        if std::env::var_os("LEAKSCAN_TRACE").is_some() {
-            eprintln!(
-                "leakscan: trace: walk {:.3} s ({} commits)",
-                walk_start.elapsed().as_secs_f64(),
-                plan.as_ref().map_or(0, |p| p.commits.len())
-            );
-        }
-        counters.set_phase(Phase::ReadingTrees);
-        plan
-    })?;
-    let opts = HistoryOptions {
-        threads,
-        max_file_size: settings.max_file_size(target.max_file_size),
-        all_occurrences: target.all_occurrences,
-        cache: None,
-        archives: settings.archives.clone(),
-    };
-    let mut scanned = pipeline::scan(
-        &repo.git_dir,
-        &plan,
-        packed,
-        settings.rules.clone(),
-        &opts,
-        progress.counters.clone(),
-    );
-    progress.finish();
-    let stats = &mut scanned.stats;
-    stats.warnings.splice(0..0, plan.warnings);
-    stats.errors.splice(0..0, plan.errors);
-    Ok(scanned)
-}
-
 /// What a selection covers, as a baseline's scope: whole histories, or part.
 fn run_scope(sel: &Selection) -> RunScope {
     let ranged = sel
@@ -150,7 +102,13 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     if let Some(b) = settings.suppressor.baseline.as_mut() {
         b.set_run_scope(run_scope(&target.selection));
     }
-    let scanned = collect(&target, &settings)?;
+    let scanned = pipeline::run(
+        &repo.git_dir,
+        &target.selection,
+        &settings.history_options(target.max_file_size, target.all_occurrences),
+        settings.rules.clone(),
+        settings.output.progress(),
+    )?;
     let exit = outcome::finish(scanned, &settings, start, "blobs", None)?;
     if let (Exit::Findings, Some(rev), false) =
         (exit, &args.common.baseline_from, args.common.quiet)

@@ -259,7 +259,7 @@ fn write_hook(hook: &Path, k: &Kind) -> Result<()> {
 /// resolved exactly as when git runs the hook.
 fn hooks_dir(path: Option<&Path>) -> Result<PathBuf> {
     // A clear error when there is no repository at all.
-    crate::git::open(match path {
+    crate::git::Repo::open(match path {
         Some(p) => Locate::Discover(p),
         None => Locate::FromEnv,
     })?;

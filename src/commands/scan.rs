@@ -1,73 +1,13 @@
 //! `leakscan scan [PATH...]`: files and directories, or standard input.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::ScanArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::outcome;
-use crate::pipeline::{self, Scanned};
-use crate::progress::Progress;
+use crate::pipeline;
 use crate::settings::{self, Request, Settings};
-use crate::source::worktree::WalkOptions;
-
-/// What to scan and how to walk it.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// Files or directories; `-` alone for standard input.
-    pub paths: Vec<PathBuf>,
-    pub no_ignore: bool,
-    pub hidden: bool,
-    pub follow: bool,
-    /// `--max-file-size`, if given.
-    pub max_file_size: Option<u64>,
-}
-
-impl Target {
-    fn from_args(args: &ScanArgs) -> Target {
-        Target {
-            paths: args.paths.clone(),
-            no_ignore: args.no_ignore,
-            hidden: !args.no_hidden,
-            follow: args.follow,
-            max_file_size: args.max_file_size,
-        }
-    }
-}
-
-/// Runs the scan and returns findings before suppression.
-pub fn collect(target: &Target, settings: &Settings) -> Result<Scanned> {
-    let stdin = target.paths.iter().any(|p| p.as_os_str() == "-");
-    if stdin && target.paths.len() > 1 {
-        return Err(Error::Usage(
-            "`-` (standard input) cannot be combined with other paths".into(),
-        ));
-    }
-    if stdin {
-        return Ok(pipeline::scan_stdin(
-            settings.rules.clone(),
-            settings.archives.clone(),
-        ));
-    }
-    let progress = Progress::new(settings.output.progress(), "files");
-    let opts = WalkOptions {
-        no_ignore: target.no_ignore,
-        hidden: target.hidden,
-        follow: target.follow,
-        threads: settings.threads,
-        max_file_size: settings.max_file_size(target.max_file_size),
-    };
-    let scanned = pipeline::scan_paths(
-        &target.paths,
-        &opts,
-        settings.rules.clone(),
-        settings.archives.clone(),
-        progress.counters.clone(),
-    );
-    progress.finish();
-    Ok(scanned)
-}
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let start = Instant::now();
@@ -94,6 +34,18 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     if whole_root && args.paths[0] != std::path::Path::new(".") {
         settings.output.shown_root = Some(args.paths[0].clone());
     }
-    let scanned = collect(&Target::from_args(&args), &settings)?;
+    let opts = settings.walk_options(
+        args.no_ignore,
+        !args.no_hidden,
+        args.follow,
+        args.max_file_size,
+    );
+    let scanned = pipeline::scan_target(
+        &args.paths,
+        &opts,
+        settings.rules.clone(),
+        settings.archives.clone(),
+        settings.output.progress(),
+    )?;
     outcome::finish(scanned, &settings, start, "files", None)
 }

@@ -15,7 +15,7 @@ use crate::cli::StagedArgs;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::git::staged::Changes;
-use crate::git::staged::Repo;
+use crate::git::staged::Staging;
 use crate::outcome;
 use crate::paths::PathBytes;
 use crate::pipeline;
@@ -59,19 +59,20 @@ pub fn advice(workdir: &std::path::Path) -> String {
 /// `origin/HEAD` points to (what a clone checked out), else git's
 /// `init.defaultBranch`.
 fn default_branch(workdir: &std::path::Path) -> Option<String> {
-    let repo = crate::git::open(crate::git::Locate::Discover(workdir)).ok()?;
-    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
+    let repo = crate::git::Repo::discover(workdir).ok()?;
+    if let Some(r) = repo.reference("refs/remotes/origin/HEAD") {
         if let Some(name) = r
-            .symbolic_target()
+            .symbolic
+            .as_deref()
+            .and_then(|t| std::str::from_utf8(t).ok())
             .and_then(|t| t.strip_prefix("refs/remotes/origin/"))
         {
             return Some(name.to_string());
         }
     }
-    repo.config()
-        .ok()?
-        .get_string("init.defaultBranch")
+    repo.config_string("init.defaultBranch")
         .ok()
+        .flatten()
         .filter(|b| !b.is_empty())
 }
 
@@ -83,7 +84,7 @@ fn only_named(
     scanned: Scanned,
     files: &[PathBuf],
     changes: &Changes,
-    repo: &Repo,
+    repo: &Staging,
     settings: &Settings,
 ) -> Result<Scanned> {
     let top = crate::paths::absolute(repo.workdir());
@@ -135,7 +136,7 @@ fn only_named(
 
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
-    let repo = Repo::open(args.repo.as_deref())?;
+    let repo = Staging::open(args.repo.as_deref())?;
     let mut settings = Settings::resolve(
         Request::from_cli(&args.common),
         repo.workdir(),

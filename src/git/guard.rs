@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid};
 
-use super::odb::ReadError;
+use super::error::ReadError;
 use super::pack::{self, Base, Index};
 use super::stream::BlobStream;
 

@@ -1,5 +1,7 @@
-//! Everything that reads git: opening repositories (here, the one place that
-//! does), objects (`odb`, and `pack` for whole pack files), trees (`trees`,
+//! Everything that reads git, and the only module that uses libgit2:
+//! `Repo` (`repo`) is the door for the rest of the crate (an opened
+//! repository: HEAD, refs, tags peeled, files at a commit, config), opening
+//! repositories (`open`, here, the one place that does), objects (`odb`, and `pack` for whole pack files), trees (`trees`,
 //! compact and interned), which commits a run covers (`revwalk`), what each
 //! commit introduces (`diff`), the index against HEAD (`index`, `staged`),
 //! revision arguments and files as of a revision (`revspec`, `rev`) and dates. `guard` checks every object
@@ -9,12 +11,14 @@
 
 pub mod dates;
 pub mod diff;
+pub mod error;
 pub mod guard;
 pub mod index;
 pub mod objdirs;
 pub mod odb;
 pub mod pack;
 pub mod packed_refs;
+pub mod repo;
 pub mod rev;
 pub mod revspec;
 pub mod revwalk;
@@ -23,13 +27,18 @@ pub mod stream;
 pub mod trees;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use git2::{ErrorCode, Repository};
 
 use crate::error::{Error, Result};
 
+/// The object id type, named here only: code outside `src/git/` says
+/// `git::Oid`.
+pub use git2::Oid;
+
 pub use odb::ObjectReader;
+pub use repo::{Kind, Ref, Repo};
 
 pub const MODE_TREE: u32 = 0o040000;
 pub const MODE_FILE: u32 = 0o100000;
@@ -79,7 +88,7 @@ impl std::hash::Hasher for OidHasher {
 }
 
 /// A `HashMap` keyed by object id.
-pub type OidMap<V> = HashMap<git2::Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
 /// How to find a repository.
 #[derive(Debug, Clone, Copy)]
@@ -94,9 +103,10 @@ pub enum Locate<'a> {
     GitDir(&'a Path),
 }
 
-/// Opens a repository: the only place that does. Errors name the path and
-/// say when it is not a repository at all.
-pub fn open(how: Locate<'_>) -> Result<Repository> {
+/// Opens a repository: the only place that does (`Repo::open` and
+/// `ObjectReader::open` outside). Errors name the path and say when it is
+/// not a repository at all.
+fn open(how: Locate<'_>) -> Result<Repository> {
     let (opened, shown) = match how {
         Locate::Discover(p) => {
             std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -117,31 +127,4 @@ pub fn open(how: Locate<'_>) -> Result<Repository> {
             _ => e.message().to_string(),
         },
     })
-}
-
-/// A repository located from a path inside it (or its `.git` directory, or a
-/// bare repository).
-#[derive(Debug, Clone)]
-pub struct Repo {
-    /// The git directory: `.git`, or the repository itself when bare.
-    pub git_dir: PathBuf,
-    /// The work tree; `None` for a bare repository.
-    pub workdir: Option<PathBuf>,
-}
-
-impl Repo {
-    /// Finds the repository containing `path`, as git does from a directory.
-    pub fn discover(path: &Path) -> Result<Repo> {
-        let repo = open(Locate::Discover(path))?;
-        Ok(Repo {
-            git_dir: repo.path().to_path_buf(),
-            workdir: repo.workdir().map(Path::to_path_buf),
-        })
-    }
-
-    /// Where configuration and baseline are looked for: the work tree, or
-    /// the repository itself when bare.
-    pub fn root(&self) -> &Path {
-        self.workdir.as_deref().unwrap_or(&self.git_dir)
-    }
 }

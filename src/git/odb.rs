@@ -11,25 +11,10 @@ use git2::{ObjectType, Oid, Repository};
 
 use crate::error::Result;
 
+pub use super::error::ReadError;
 use super::guard::Guard;
 use super::pack::{self, Inflater, PackSet};
 use super::stream::BlobStream;
-
-/// A problem reading one object; the scan records it and goes on.
-#[derive(Debug, Clone)]
-pub struct ReadError(pub String);
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<git2::Error> for ReadError {
-    fn from(e: git2::Error) -> Self {
-        ReadError(e.message().to_string())
-    }
-}
 
 /// The one place that reads git objects. Not `Sync` (git2's `Repository` is
 /// not): open one per thread.
@@ -55,7 +40,12 @@ impl ObjectReader {
         // worker) would hold every small tree and commit read; `TreeCache`
         // keeps just the trees a diff reuses.
         git2::opts::enable_caching(false);
-        let repo = super::open(super::Locate::GitDir(git_dir))?;
+        ObjectReader::over(super::open(super::Locate::GitDir(git_dir))?)
+    }
+
+    /// A reader of the repository `repo` (opened by `super::open`), with
+    /// this process's extra object directories attached.
+    pub(super) fn over(repo: Repository) -> Result<ObjectReader> {
         // A push's objects, while a pre-receive hook runs.
         super::objdirs::attach(&repo)?;
         let guard = Guard::new(repo.commondir());
@@ -155,8 +145,35 @@ impl ObjectReader {
         })
     }
 
-    pub(crate) fn repo(&self) -> &Repository {
+    /// An object's type and size, read from its header only (a packed
+    /// commit or blob is not inflated), through the checks.
+    pub fn header(&self, oid: Oid) -> Result<(ObjectType, u64), ReadError> {
+        if !self.guard.check_packed(oid)? {
+            if let Some(loose) = self.guard.read_loose(oid) {
+                let (kind, data) = loose?;
+                return Ok((kind, data.len() as u64));
+            }
+        }
+        let odb = self.repo.odb()?;
+        let (size, kind) = odb.read_header(oid).map_err(|e| named(oid, e))?;
+        Ok((kind, size as u64))
+    }
+
+    /// Whether the object store holds `oid` (nothing is read).
+    pub fn exists(&self, oid: Oid) -> bool {
+        self.repo.odb().is_ok_and(|o| o.exists(oid))
+    }
+
+    /// libgit2's repository, for the readers of `src/git/` only: nothing
+    /// outside this module reads git except through `Repo` and this reader.
+    pub(super) fn repo(&self) -> &Repository {
         &self.repo
+    }
+
+    /// The checks libgit2's reads go through (`staged` reads blobs
+    /// borrowed from libgit2 after them).
+    pub(super) fn guard(&self) -> &Guard {
+        &self.guard
     }
 }
 
@@ -216,7 +233,7 @@ pub struct CommitMeta {
 
 /// What the walk needs from a commit object.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CommitData {
+pub struct CommitData {
     pub tree: Oid,
     pub parents: Vec<Oid>,
     /// Committer date (what `--since` and `--until` compare, as in git).

@@ -54,7 +54,7 @@ impl RevReader {
     pub fn read(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let commit = super::revspec::commit(&self.reader, rev)
             .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
-        super::revspec::read_path(&self.reader, commit, path)
+        super::revspec::read_path(&self.reader, commit, path.as_bytes())
             .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")))
     }
 }

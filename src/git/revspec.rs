@@ -154,40 +154,75 @@ pub fn peel(reader: &ObjectReader, mut id: Oid) -> Result<(ObjectType, Oid), Rea
     Err(ReadError(format!("tag {id}: a chain of more than 64 tags")))
 }
 
-/// The bytes of `path` (`/`-separated) in `commit`'s tree, or `None` when
-/// there is no file there (a missing name, a directory, a submodule).
-pub fn read_path(
+/// The tag `id`'s target: `Some` for a tag with an `object` line, `None`
+/// for a tag without one; an error for an unreadable object.
+pub(super) fn peel_once(reader: &ObjectReader, id: Oid) -> Result<Option<Oid>, ReadError> {
+    reader.with_object(id, |_, data| {
+        data.strip_prefix(b"object ")
+            .and_then(|rest| rest.get(..40))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| Oid::from_str(hex).ok())
+    })
+}
+
+/// The entry at `path` (`/`-separated) in `tree`, or `None` when nothing is
+/// there (a missing name, or a name under something that is not a tree).
+pub(super) fn entry_in(
     reader: &ObjectReader,
-    commit: Oid,
-    path: &str,
-) -> Result<Option<Vec<u8>>, String> {
-    let mut id = reader
-        .commit(commit)
-        .map_err(|e| format!("commit {commit}: {e}"))?
-        .tree;
-    let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+    tree: Oid,
+    path: &[u8],
+) -> Result<Option<super::repo::Entry>, String> {
+    let mut id = tree;
+    let mut parts = path
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .peekable();
+    if parts.peek().is_none() {
+        return Ok(None);
+    }
     while let Some(name) = parts.next() {
-        let last = parts.peek().is_none();
         let found = reader
             .with_object(id, |kind, data| {
                 if kind != ObjectType::Tree {
                     return Err(format!("object {id} is a {}, not a tree", kind.str()));
                 }
                 Ok(Entries::new(data)
-                    .find(|e| e.name == name.as_bytes())
+                    .find(|e| e.name == name)
                     .map(|e| (e.mode, e.oid.to_vec())))
             })
             .map_err(|e| e.to_string())??;
         let Some((mode, oid)) = found else {
             return Ok(None);
         };
-        let is_tree = mode & super::MODE_TYPE == MODE_TREE;
-        let is_file = mode & super::MODE_TYPE == super::MODE_FILE;
-        if last != is_file || (!last && !is_tree) {
+        id = Oid::from_bytes(&oid).map_err(|e| e.message().to_string())?;
+        if parts.peek().is_none() {
+            return Ok(Some(super::repo::Entry { mode, id }));
+        }
+        if mode & super::MODE_TYPE != MODE_TREE {
             return Ok(None);
         }
-        id = Oid::from_bytes(&oid).map_err(|e| e.message().to_string())?;
     }
+    Ok(None)
+}
+
+/// The bytes of `path` (`/`-separated) in `commit`'s tree, or `None` when
+/// there is no file there (a missing name, a directory, a submodule).
+pub fn read_path(
+    reader: &ObjectReader,
+    commit: Oid,
+    path: &[u8],
+) -> Result<Option<Vec<u8>>, String> {
+    let tree = reader
+        .commit(commit)
+        .map_err(|e| format!("commit {commit}: {e}"))?
+        .tree;
+    let Some(entry) = entry_in(reader, tree, path)? else {
+        return Ok(None);
+    };
+    if entry.mode & super::MODE_TYPE != super::MODE_FILE {
+        return Ok(None);
+    }
+    let id = entry.id;
     reader
         .with_object(id, |kind, data| match kind {
             ObjectType::Blob => Ok(Some(data.to_vec())),

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{Blob, ErrorCode, ObjectType, Oid, Repository};
 
+use super::guard::Guard;
+
 use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
@@ -90,10 +92,9 @@ pub struct Changes {
 }
 
 /// A non-bare repository whose index is about to be committed.
-pub struct Repo {
-    repo: Repository,
-    /// Checks objects before libgit2 reads them (and reads loose ones).
-    guard: super::guard::Guard,
+pub struct Staging {
+    /// The repository, read through its checked reader.
+    git: super::Repo,
     workdir: PathBuf,
     index_path: PathBuf,
     /// During a merge, the other parents (MERGE_HEAD): what they hold is
@@ -101,45 +102,48 @@ pub struct Repo {
     merge_heads: Vec<Oid>,
 }
 
-impl Repo {
+impl Staging {
     /// Opens the repository containing `path`, or the one git's environment
     /// names (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, as a hook sees them
     /// during `git commit -a` or `git commit PATH`) or containing the current
     /// directory.
-    pub fn open(path: Option<&Path>) -> Result<Repo> {
-        // libgit2 hashes every object it reads (SHA-1 with collision
-        // detection) to check its id: a third of the cost of reading the
-        // staged blobs. Git does not check on read either; a damaged object
-        // still fails to inflate. Process-wide.
-        git2::opts::strict_hash_verification(false);
-        let repo = super::open(match path {
+    pub fn open(path: Option<&Path>) -> Result<Staging> {
+        // `Repo::open` turns off libgit2's hashing of every object read (a
+        // third of the cost of reading the staged blobs).
+        let git = super::Repo::open(match path {
             Some(p) => super::Locate::Discover(p),
             None => super::Locate::FromEnv,
         })?;
-        let workdir = repo
-            .workdir()
-            .ok_or_else(|| Error::Git {
-                repo: repo.path().to_path_buf(),
-                msg: "a bare repository has no index to commit".into(),
-            })?
-            .to_path_buf();
+        let workdir = git.workdir.clone().ok_or_else(|| Error::Git {
+            repo: git.git_dir.clone(),
+            msg: "a bare repository has no index to commit".into(),
+        })?;
         let index_path = match (path, std::env::var_os("GIT_INDEX_FILE")) {
             (None, Some(f)) if !f.is_empty() => PathBuf::from(f),
-            _ => repo.path().join("index"),
+            _ => git.git_dir.join("index"),
         };
         // One id per line; absent outside a merge.
-        let merge_heads = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+        let merge_heads = std::fs::read_to_string(git.git_dir.join("MERGE_HEAD"))
             .unwrap_or_default()
             .lines()
             .filter_map(|l| Oid::from_str(l.trim()).ok())
             .collect();
-        Ok(Repo {
-            guard: super::guard::Guard::new(repo.commondir()),
-            repo,
+        Ok(Staging {
+            git,
             workdir,
             index_path,
             merge_heads,
         })
+    }
+
+    /// libgit2's repository (read after the guard's checks).
+    fn lg(&self) -> &Repository {
+        self.git.reader().repo()
+    }
+
+    /// The checks before libgit2 reads an object (and the loose reader).
+    fn guard(&self) -> &Guard {
+        self.git.reader().guard()
     }
 
     /// Whether a merge is being committed.
@@ -150,18 +154,15 @@ impl Repo {
     /// Whether another parent of the merge being committed already has
     /// `secret` in its version of `path`.
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
-        let rel = as_path(&path.0);
         self.merge_heads.iter().any(|&id| {
             let blob = self
-                .guard
-                .check(id)
-                .map_err(|e| git2::Error::from_str(&e.0))
-                .and_then(|()| self.repo.find_commit(id))
-                .and_then(|c| c.tree())
-                .and_then(|t| t.get_path(&rel))
-                .map_err(|e| e.message().to_string())
-                .and_then(|e| self.holds(e.id(), &[secret]));
-            blob.is_ok_and(|h| h[0])
+                .git
+                .entry_at(id, &path.0)
+                .ok()
+                .flatten()
+                .filter(|e| e.is_blob())
+                .and_then(|e| self.holds(e.id, &[secret]).ok());
+            blob.is_some_and(|h| h[0])
         })
     }
 
@@ -194,10 +195,10 @@ impl Repo {
     pub fn changes(&self) -> Result<Changes> {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
-        let head = match self.repo.head() {
+        let head = match self.lg().head() {
             Ok(r) => {
                 let commit = r.resolve().ok().and_then(|r| r.target());
-                if let Some(Err(e)) = commit.map(|c| self.guard.check(c)) {
+                if let Some(Err(e)) = commit.map(|c| self.guard().check(c)) {
                     return Err(self.git_error(format!("HEAD: {e}")));
                 }
                 // The tree's id only: `read_tree` checks it before reading.
@@ -222,7 +223,7 @@ impl Repo {
         let Some(entries) = entries else {
             // No index: nothing is staged (but HEAD's files would be deleted).
             if let Some(h) = head {
-                let mut walk = IndexWalk::new((&self.repo, &self.guard), None, &mut changes);
+                let mut walk = IndexWalk::new((self.lg(), self.guard()), None, &mut changes);
                 walk.deleted_tree(Vec::new(), h)
                     .map_err(|e| self.git_error(e))?;
             }
@@ -261,7 +262,7 @@ impl Repo {
         out: &mut Changes,
     ) -> Result<(), WalkError> {
         let cache = entries.tree();
-        let mut walk = IndexWalk::new((&self.repo, &self.guard), cache, out);
+        let mut walk = IndexWalk::new((self.lg(), self.guard()), cache, out);
         walk.jumps = jumps;
         walk.open_dir(Vec::new(), head, cache.and_then(CacheTree::root))?;
         entries.for_each(|i, e| walk.entry(i, e))?;
@@ -274,7 +275,7 @@ impl Repo {
         if opened.is_err() {
             // A split index (its replacements have no names, and it has a
             // `link` extension): merged with its shared index in memory.
-            match read_split(&self.index_path, self.repo.path()) {
+            match read_split(&self.index_path, &self.git.git_dir) {
                 Ok(Some(entries)) => return Ok(Some(Entries::Memory(entries))),
                 Ok(None) => {}
                 Err(IndexError::Corrupt(msg) | IndexError::Unsupported(msg)) => {
@@ -325,21 +326,21 @@ impl Repo {
     /// Blob `id` as a stream when it is larger than `over` and stored loose
     /// or whole in a pack (see `stream`); `None`: `read` it whole.
     pub fn stream(&self, id: Oid, over: u64) -> Result<Option<BlobStream<'_>>, String> {
-        self.guard.stream(id, over).map_err(|e| e.0)
+        self.guard().stream(id, over).map_err(|e| e.0)
     }
 
     /// A blob from the object database: packed ones checked (see `guard`)
     /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
-        if !self.guard.check_packed(id).map_err(|e| e.0)? {
-            if let Some(loose) = self.guard.read_loose(id) {
+        if !self.guard().check_packed(id).map_err(|e| e.0)? {
+            if let Some(loose) = self.guard().read_loose(id) {
                 return match loose.map_err(|e| e.0)? {
                     (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
                     (kind, _) => Err(format!("object {id}: a {}, not a blob", kind.str())),
                 };
             }
         }
-        self.repo
+        self.lg()
             .find_blob(id)
             .map(StoredBlob::Git)
             .map_err(|e| format!("object {id}: {}", e.message()))
@@ -524,19 +525,6 @@ impl Changes {
     }
 }
 
-/// A `/`-separated repository path as a `Path`, losslessly on Unix.
-fn as_path(p: &[u8]) -> PathBuf {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        PathBuf::from(std::ffi::OsStr::from_bytes(p))
-    }
-    #[cfg(not(unix))]
-    {
-        PathBuf::from(String::from_utf8_lossy(p).into_owned())
-    }
-}
-
 fn oid_bytes(id: Oid) -> [u8; OID_LEN] {
     id.as_bytes().try_into().expect("SHA-1 ids")
 }
@@ -623,7 +611,7 @@ struct Pending {
 /// with HEAD's trees, one open directory per level.
 struct IndexWalk<'a> {
     repo: &'a Repository,
-    guard: &'a super::guard::Guard,
+    guard: &'a Guard,
     cache: Option<&'a CacheTree>,
     out: &'a mut Changes,
     /// The innermost open directory's path, `/`-terminated (empty at the top).
@@ -641,7 +629,7 @@ struct IndexWalk<'a> {
 
 impl<'a> IndexWalk<'a> {
     fn new(
-        (repo, guard): (&'a Repository, &'a super::guard::Guard),
+        (repo, guard): (&'a Repository, &'a Guard),
         cache: Option<&'a CacheTree>,
         out: &'a mut Changes,
     ) -> IndexWalk<'a> {
@@ -1025,7 +1013,7 @@ mod tests {
         write("d/x.txt", "elsewhere\n");
         write("b/y.txt", "c y.txt\n");
         git(&["add", "."]);
-        let repo = Repo::open(Some(dir.path())).unwrap();
+        let repo = Staging::open(Some(dir.path())).unwrap();
         let changes = repo.changes().unwrap();
         assert_eq!(changes.files.len(), 5);
         let all = changes.scan_unchanged_all().unwrap();

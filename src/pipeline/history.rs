@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use git2::Oid;
+use crate::git::Oid;
 
 use crate::finding::{CommitInfo, Finding, Occurrence};
 use crate::git::dates::rfc3339;
@@ -31,12 +31,12 @@ use crate::git::diff::{introduced, Introduced, TreeError};
 use crate::git::odb::PackOrder;
 use crate::git::pack::forest::{Event, Forest, Limits, Walker};
 use crate::git::pack::{self, PackSet};
-use crate::git::revwalk::Plan;
+use crate::git::revwalk::{self, Plan, Selection};
 use crate::git::stream::{BlobStream, STREAM_OVER};
 use crate::git::trees::{TreePart, TreeStore, Trees};
 use crate::git::{EntryKind, ObjectReader, OidMap};
 use crate::paths::PathBytes;
-use crate::progress::{Counters, Phase};
+use crate::progress::{Counters, Phase, Progress};
 use crate::rules::RuleSet;
 use crate::stats::{ErrorKind, SkipReason, Stats};
 
@@ -162,6 +162,52 @@ pub fn plan_and_load(
         let packed = loader.join().ok();
         Ok((plan?, packed))
     })
+}
+
+/// A whole history run, the driver `history` and the push check share:
+/// walks `selection` in `git_dir` (commits from the packs when they are
+/// read ahead), scans what those commits introduced, and returns the
+/// findings before suppression, the walk's warnings and errors first.
+pub fn run(
+    git_dir: &Path,
+    selection: &Selection,
+    opts: &HistoryOptions,
+    rules: Arc<RuleSet>,
+    show_progress: bool,
+) -> crate::error::Result<Scanned> {
+    let walk_start = Instant::now();
+    let full_history = selection.is_whole_history();
+    let progress = Progress::with_phase(show_progress, "blobs", Phase::WalkingCommits);
+    let counters = progress.counters.clone();
+    let (plan, packed) = plan_and_load(git_dir, full_history, opts.threads, |packs| {
+        let reader = match packs {
+            Some(p) => ObjectReader::with_packs(git_dir, p)?,
+            None => ObjectReader::open(git_dir)?,
+        };
+        let plan = revwalk::plan(&reader, selection);
+        if std::env::var_os("LEAKSCAN_TRACE").is_some() {
+            eprintln!(
+                "leakscan: trace: walk {:.3} s ({} commits)",
+                walk_start.elapsed().as_secs_f64(),
+                plan.as_ref().map_or(0, |p| p.commits.len())
+            );
+        }
+        counters.set_phase(Phase::ReadingTrees);
+        plan
+    })?;
+    let mut scanned = scan(
+        git_dir,
+        &plan,
+        packed,
+        rules,
+        opts,
+        progress.counters.clone(),
+    );
+    progress.finish();
+    let stats = &mut scanned.stats;
+    stats.warnings.splice(0..0, plan.warnings);
+    stats.errors.splice(0..0, plan.errors);
+    Ok(scanned)
 }
 
 /// Scans what the plan's commits introduce; findings carry their commit.

@@ -143,6 +143,30 @@ fn is_loop(e: &ignore::Error) -> bool {
     }
 }
 
+/// The driver of `scan` (and of a baseline's scan): files and directories
+/// in parallel, or standard input when `paths` is `-` alone.
+pub fn scan_target(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    rules: Arc<RuleSet>,
+    archives: Option<Limits>,
+    show_progress: bool,
+) -> crate::error::Result<Scanned> {
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && paths.len() > 1 {
+        return Err(crate::error::Error::Usage(
+            "`-` (standard input) cannot be combined with other paths".into(),
+        ));
+    }
+    if stdin {
+        return Ok(scan_stdin(rules, archives));
+    }
+    let progress = crate::progress::Progress::new(show_progress, "files");
+    let scanned = scan_paths(paths, opts, rules, archives, progress.counters.clone());
+    progress.finish();
+    Ok(scanned)
+}
+
 /// Scans files and directories in parallel.
 pub fn scan_paths(
     roots: &[PathBuf],

@@ -14,7 +14,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use crate::archive::Limits;
 use crate::blob::{self, Class};
 use crate::finding::Finding;
-use crate::git::staged::{Base, Changes, Repo, StagedFile};
+use crate::git::staged::{Base, Changes, StagedFile, Staging};
 use crate::git::stream::{BlobStream, STREAM_OVER};
 use crate::git::EntryKind;
 use crate::rules::RuleSet;
@@ -30,7 +30,7 @@ const CONTEXT_LINES: usize = 3;
 
 /// Scans the staged change; findings are those on added lines, before suppression.
 pub fn scan(
-    repo: &Repo,
+    repo: &Staging,
     changes: &Changes,
     rules: Arc<RuleSet>,
     max_size: u64,
@@ -101,7 +101,7 @@ impl Scanner {
     /// Scans one staged blob and keeps the findings its change adds.
     fn file(
         &mut self,
-        repo: &Repo,
+        repo: &Staging,
         changes: &Changes,
         file: &StagedFile,
         out: &mut Scanned,
@@ -195,7 +195,7 @@ impl Scanner {
     /// holds its secret. A renamed and edited huge file is judged as added.
     fn streamed(
         &mut self,
-        repo: &Repo,
+        repo: &Staging,
         changes: &Changes,
         file: &StagedFile,
         s: &mut BlobStream<'_>,

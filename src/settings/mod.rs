@@ -18,8 +18,10 @@ use crate::archive;
 use crate::cli::{ArchiveArgs, CommonArgs};
 use crate::config::{self, Loaded};
 use crate::error::{Error, Result};
+use crate::pipeline::history::HistoryOptions;
 use crate::report::Format;
 use crate::rules::{Allowlist, RuleSet, RuleSetBuilder};
+use crate::source::worktree::WalkOptions;
 use crate::suppress::Suppressor;
 
 /// Most worker threads a run starts, whatever `-j` says: each thread keeps
@@ -227,6 +229,39 @@ impl Settings {
     /// The size limit: the command line's, then the config's, then the default.
     pub fn max_file_size(&self, flag: Option<u64>) -> u64 {
         max_file_size(flag, self.config.as_ref())
+    }
+
+    /// How a walk of files runs under these settings (`--max-file-size`
+    /// given as `max_file_size`).
+    pub fn walk_options(
+        &self,
+        no_ignore: bool,
+        hidden: bool,
+        follow: bool,
+        max_file_size: Option<u64>,
+    ) -> WalkOptions {
+        WalkOptions {
+            no_ignore,
+            hidden,
+            follow,
+            threads: self.threads,
+            max_file_size: self.max_file_size(max_file_size),
+        }
+    }
+
+    /// How a history scan runs under these settings.
+    pub fn history_options(
+        &self,
+        max_file_size: Option<u64>,
+        all_occurrences: bool,
+    ) -> HistoryOptions {
+        HistoryOptions {
+            threads: self.threads,
+            max_file_size: self.max_file_size(max_file_size),
+            all_occurrences,
+            cache: None,
+            archives: self.archives.clone(),
+        }
     }
 }
 

@@ -37,7 +37,7 @@ use crate::suppress::baseline::{Baseline, Entry, EntryPath, Status};
 struct Files<'a> {
     root: &'a Path,
     rules: Arc<RuleSet>,
-    repo: Option<Option<git2::Repository>>,
+    repo: Option<Option<crate::git::Repo>>,
     cache: HashMap<(Option<String>, String), Result<Vec<Finding>, String>>,
 }
 
@@ -63,18 +63,16 @@ impl Files<'_> {
         let root = self.root;
         let repo = self
             .repo
-            .get_or_insert_with(|| crate::git::open(crate::git::Locate::Discover(root)).ok());
+            .get_or_insert_with(|| crate::git::Repo::discover(root).ok());
         let Some(repo) = repo else {
             return Err(format!("{}: not a git repository", root.display()));
         };
-        let blob = repo
-            .revparse_single(c)
-            .and_then(|o| o.peel_to_tree())
-            .and_then(|t| t.get_path(Path::new(path)))
-            .and_then(|e| e.to_object(repo))
-            .and_then(|o| o.peel_to_blob())
-            .map_err(|e| format!("{c}:{path}: {}", e.message()))?;
-        Ok(blob.content().to_vec())
+        let commit = repo.rev(c).map_err(|e| format!("{c}:{path}: {e}"))?;
+        match repo.entry_at(commit, path.as_bytes()) {
+            Ok(Some(e)) if e.is_blob() => repo.blob(e.id).map_err(|e| format!("{c}:{path}: {e}")),
+            Ok(_) => Err(format!("{c}:{path}: no file at this path in the commit")),
+            Err(e) => Err(format!("{c}:{path}: {e}")),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ use crate::git::revwalk::Selection;
 use crate::git::Repo;
 use crate::outcome;
 use crate::paths::PathBytes;
+use crate::pipeline;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::settings::{self, baseline as which, BaselineChoice, Output, Request, Settings};
@@ -31,8 +32,6 @@ use crate::suppress::baseline::{
     Baseline, Entry, EntryPath, HistoryScope, Lookup, RunScope, Status,
 };
 use crate::suppress::Verdict;
-
-use super::{history, scan};
 
 pub fn run(cmd: BaselineCommand) -> Result<Exit> {
     if matches!(cmd, BaselineCommand::Create(_) | BaselineCommand::Update(_)) {
@@ -124,27 +123,31 @@ impl BaselineRun {
     fn collect(&self) -> Result<Collected> {
         let a = &self.args;
         let scanned = if a.history {
-            let target = history::Target {
-                repo: Some(self.root.clone()),
-                selection: Selection {
-                    revs: a.revs.clone(),
-                    all: a.all,
-                    ..Selection::default()
-                },
+            let repo = Repo::discover(&self.root)?;
+            let selection = Selection {
+                revs: a.revs.clone(),
+                all: a.all,
+                ..Selection::default()
+            };
+            pipeline::history::run(
+                &repo.git_dir,
+                &selection,
                 // Every path a secret occurs at gets its own entry.
-                all_occurrences: true,
-                max_file_size: a.max_file_size,
-            };
-            history::collect(&target, &self.settings)?
+                &self.settings.history_options(a.max_file_size, true),
+                self.settings.rules.clone(),
+                self.settings.output.progress(),
+            )?
         } else {
-            let target = scan::Target {
-                paths: a.paths.clone(),
-                no_ignore: a.no_ignore,
-                hidden: true,
-                follow: false,
-                max_file_size: a.max_file_size,
-            };
-            scan::collect(&target, &self.settings)?
+            let opts = self
+                .settings
+                .walk_options(a.no_ignore, true, false, a.max_file_size);
+            pipeline::scan_target(
+                &a.paths,
+                &opts,
+                self.settings.rules.clone(),
+                self.settings.archives.clone(),
+                self.settings.output.progress(),
+            )?
         };
         let mut stats = scanned.stats;
         let total = scanned.findings.len();
@@ -689,16 +692,11 @@ fn rules_for(root: &Path, config: Option<&Path>, no_default: bool) -> Result<Arc
 /// `dir` (its own config first, then the global and system ones), else the
 /// global one outside a repository, else `$USER`, else "unknown".
 fn default_by(dir: &Path) -> String {
-    let from_repo = crate::git::open(crate::git::Locate::Discover(dir))
+    let from_repo = crate::git::Repo::discover(dir)
         .ok()
-        .and_then(|r| r.config().ok())
-        .and_then(|c| c.get_string("user.email").ok());
+        .and_then(|r| r.config_string("user.email").ok().flatten());
     from_repo
-        .or_else(|| {
-            git2::Config::open_default()
-                .and_then(|c| c.get_string("user.email"))
-                .ok()
-        })
+        .or_else(|| crate::git::repo::global_config_string("user.email"))
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())

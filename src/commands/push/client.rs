@@ -6,14 +6,12 @@
 //! we have, and from none of `refs/remotes/<remote>/*`. The policy is the
 //! work tree's (as for `leakscan history`), or `--baseline-from REV`.
 
-use git2::Oid;
-
 use super::message::{self, Side};
 use super::Request;
 use crate::cli::PrePushArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
 use crate::outcome;
 
 /// One line of git's input.
@@ -95,24 +93,19 @@ pub fn run(args: PrePushArgs) -> Result<Exit> {
     if tips.is_empty() {
         return Ok(Exit::Clean);
     }
-    let git = crate::git::open(crate::git::Locate::GitDir(&repo.git_dir))?;
     // What the remote has: the ids it reported that we have too, and our
     // remote-tracking refs for it (only when the remote is a named one).
     let mut known: Vec<Oid> = pushes
         .iter()
-        .filter(|p| !p.remote.is_zero() && git.odb().is_ok_and(|o| o.exists(p.remote)))
+        .filter(|p| !p.remote.is_zero() && repo.has(p.remote))
         .map(|p| p.remote)
         .collect();
-    if let Some(name) = remote_name
-        .as_deref()
-        .filter(|n| git2::Remote::is_valid_name(n) && git.find_remote(n).is_ok())
-    {
+    if let Some(name) = remote_name.as_deref().filter(|n| repo.has_remote(n)) {
         known.extend(super::ref_targets(
-            &git,
+            &repo,
             Some(&format!("refs/remotes/{name}/")),
         )?);
     }
-    drop(git);
     let req = Request {
         git_dir: repo.git_dir.clone(),
         root: repo.root().to_path_buf(),

@@ -20,13 +20,11 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use git2::{ObjectType, Oid};
-
 use crate::cli::PushPolicyArgs;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::git::revwalk::Selection;
-use crate::git::{objdirs, OidMap};
+use crate::git::{Kind, Oid, OidMap, Repo};
 use crate::paths::PathBytes;
 use crate::pipeline::BlobStep;
 use crate::report::Format;
@@ -115,17 +113,17 @@ pub fn check_within(req: Request, timeout: Duration) -> Outcome {
 /// Scans what the request's tips add to the known history and judges it.
 pub fn check(req: &Request) -> Result<Checked> {
     let start = Instant::now();
-    let repo = crate::git::open(crate::git::Locate::GitDir(&req.git_dir))?;
-    objdirs::attach(&repo)?;
+    let repo = Repo::open(crate::git::Locate::GitDir(&req.git_dir))?;
     let mut out = Checked::default();
     let known: Vec<Oid> = {
         // Annotated tags peeled by packed-refs need no tag read.
-        let peeled = crate::git::packed_refs::peeled(repo.commondir());
+        let peeled = crate::git::packed_refs::peeled(repo.common_dir());
         let mut seen = OidMap::default();
         for &k in &req.known {
-            if let Some(c) = peel(&repo, peeled.get(&k).copied().unwrap_or(k))
+            if let Some(c) = repo
+                .peel(peeled.get(&k).copied().unwrap_or(k))
                 .ok()
-                .filter(|(_, t)| *t == ObjectType::Commit)
+                .filter(|(_, t)| *t == Kind::Commit)
             {
                 seen.insert(c.0, ());
             }
@@ -138,13 +136,13 @@ pub fn check(req: &Request) -> Result<Checked> {
     let mut commits: Vec<Oid> = Vec::new();
     let mut blobs: Vec<(Oid, Oid)> = Vec::new();
     for &tip in &req.tips {
-        match peel(&repo, tip) {
-            Ok((c, ObjectType::Commit)) => {
+        match repo.peel(tip) {
+            Ok((c, Kind::Commit)) => {
                 if !known_set.contains_key(&c) && !commits.contains(&c) {
                     commits.push(c);
                 }
             }
-            Ok((b, ObjectType::Blob)) => blobs.push((tip, b)),
+            Ok((b, Kind::Blob)) => blobs.push((tip, b)),
             Ok((t, kind)) => out.stats.error(
                 ErrorKind::Object,
                 format!("{tip} points to a {kind} ({t}), which leakscan cannot check"),
@@ -191,18 +189,19 @@ pub fn check(req: &Request) -> Result<Checked> {
     prepared.set_archives(&req.policy.archives);
     let mut findings = Vec::new();
     if !commits.is_empty() {
-        let target = super::history::Target {
-            repo: Some(req.git_dir.clone()),
-            selection: Selection {
-                revs: commits.iter().map(Oid::to_string).collect(),
-                // Already peeled: no revision parsing per known ref.
-                hide: known,
-                ..Selection::default()
-            },
-            all_occurrences: false,
-            max_file_size: req.policy.max_file_size,
+        let selection = Selection {
+            revs: commits.iter().map(Oid::to_string).collect(),
+            // Already peeled: no revision parsing per known ref.
+            hide: known,
+            ..Selection::default()
         };
-        let scanned = super::history::collect(&target, &prepared)?;
+        let scanned = crate::pipeline::history::run(
+            &repo.git_dir,
+            &selection,
+            &prepared.history_options(req.policy.max_file_size, false),
+            prepared.rules.clone(),
+            prepared.output.progress(),
+        )?;
         findings = scanned.findings;
         out.stats.merge(scanned.stats);
     }
@@ -236,25 +235,26 @@ pub fn check(req: &Request) -> Result<Checked> {
 /// Whether a parent of the finding's commit has the same secret in its
 /// version of the same path (inside an archive: at the same place in the
 /// parent's version of the archive, which `step` opens).
-fn in_a_parent(repo: &git2::Repository, f: &Finding, step: &mut BlobStep) -> bool {
-    let Some(commit) = f
+fn in_a_parent(repo: &Repo, f: &Finding, step: &mut BlobStep) -> bool {
+    let Some((_, parents)) = f
         .commit
         .as_ref()
         .and_then(|c| Oid::from_str(&c.id).ok())
-        .and_then(|id| repo.find_commit(id).ok())
+        .and_then(|id| repo.commit(id).ok())
     else {
         return false;
     };
-    let path = path_of(&f.path.0);
     let secret = f.secret.expose();
-    commit.parents().any(|p| {
-        p.tree()
-            .and_then(|t| t.get_path(&path))
-            .and_then(|e| repo.find_blob(e.id()))
-            .is_ok_and(|b| match &f.archive {
-                None => memchr::memmem::find(b.content(), secret).is_some(),
+    parents.into_iter().any(|p| {
+        repo.entry_at(p, &f.path.0)
+            .ok()
+            .flatten()
+            .filter(|e| e.is_blob())
+            .and_then(|e| repo.blob(e.id).ok())
+            .is_some_and(|b| match &f.archive {
+                None => memchr::memmem::find(&b, secret).is_some(),
                 Some(_) => step
-                    .archive(b.content(), &f.path, &mut Stats::default())
+                    .archive(&b, &f.path, &mut Stats::default())
                     .is_some_and(|old| {
                         old.iter().any(|o| {
                             o.rule == f.rule
@@ -266,75 +266,37 @@ fn in_a_parent(repo: &git2::Repository, f: &Finding, step: &mut BlobStep) -> boo
     })
 }
 
-#[cfg(unix)]
-fn path_of(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn path_of(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
-}
-
 /// A tag (or ref) that points at a blob: its content is scanned under the
 /// name `<tip>` (there is no path or commit).
 fn scan_blob(
-    repo: &git2::Repository,
+    repo: &Repo,
     step: &mut BlobStep,
     tip: Oid,
     b: Oid,
     findings: &mut Vec<Finding>,
     stats: &mut Stats,
 ) {
-    let blob = match repo.find_blob(b) {
+    let blob = match repo.blob(b) {
         Ok(blob) => blob,
         Err(e) => {
-            stats.error(ErrorKind::Object, format!("blob {b}: {}", e.message()));
+            stats.error(ErrorKind::Object, format!("blob {b}: {e}"));
             return;
         }
     };
     let path = PathBytes(format!("(blob {b} of {tip})").into_bytes());
-    findings.extend(step.scan(blob.content(), &path, false, stats));
+    findings.extend(step.scan(&blob, &path, false, stats));
 }
 
-/// Peels tags: the object a ref target finally names, and its type. Only
-/// tags are read; anything else is known by its header (reading every
-/// tagged commit in full cost a third of a one-commit push's check with
-/// ~1,000 refs; the walk reads the commits it needs).
-fn peel(repo: &git2::Repository, oid: Oid) -> Result<(Oid, ObjectType), String> {
-    let odb = repo.odb().map_err(|e| e.message().to_string())?;
-    let mut oid = oid;
-    // Tags of tags are legal; a chain longer than this is not worth following.
-    for _ in 0..64 {
-        let (_, kind) = odb.read_header(oid).map_err(|e| e.message().to_string())?;
-        if kind != ObjectType::Tag {
-            return Ok((oid, kind));
-        }
-        oid = repo
-            .find_tag(oid)
-            .map_err(|e| e.message().to_string())?
-            .target_id();
-    }
-    Err(format!("{oid}: a chain of more than 64 tags"))
-}
-
-/// The commit targets of every ref of `repo` (the known history).
-pub fn ref_targets(repo: &git2::Repository, prefix: Option<&str>) -> Result<Vec<Oid>> {
-    let refs = match prefix {
-        Some(p) => repo.references_glob(&format!("{p}*")),
-        None => repo.references(),
-    }
-    .map_err(|e| Error::Git {
-        repo: repo.path().to_path_buf(),
-        msg: format!("cannot list refs: {}", e.message()),
-    })?;
-    let mut out = Vec::new();
-    for r in refs.flatten() {
-        if let Some(oid) = r.resolve().ok().and_then(|r| r.target()) {
-            out.push(oid);
-        }
-    }
+/// The targets of every ref of `repo` (the known history), or of those
+/// whose name starts with `prefix`; refs that cannot be read or lead
+/// nowhere are left out.
+pub fn ref_targets(repo: &Repo, prefix: Option<&str>) -> Result<Vec<Oid>> {
+    let mut out: Vec<Oid> = repo
+        .refs(prefix)?
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.resolved)
+        .collect();
     out.sort();
     out.dedup();
     Ok(out)

@@ -13,10 +13,8 @@
 //! - Cost: `--timeout` (default 120 s); when the check cannot finish the
 //!   push is refused, unless fail-open is configured (then said loudly).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
-
-use git2::Oid;
 
 use super::audit::{self, Dest, Event};
 use super::message::{self, escape, Side};
@@ -25,7 +23,7 @@ use crate::cli::PreReceiveArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::git::objdirs;
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
 use crate::outcome;
 
 /// Default `--timeout`: an initial push of a large history (the Linux
@@ -102,31 +100,18 @@ struct Server {
 }
 
 impl Server {
-    fn load(args: &PreReceiveArgs, git_dir: &Path) -> Result<Server> {
-        let cfg_err = |e: git2::Error| Error::Git {
-            repo: git_dir.to_path_buf(),
-            msg: format!("git config: {}", e.message()),
-        };
-        let repo = crate::git::open(crate::git::Locate::GitDir(git_dir))?;
-        let cfg = repo.config().map_err(cfg_err)?;
-        let get_bool = |key: &str| -> Result<bool> {
-            match cfg.get_bool(key) {
-                Ok(b) => Ok(b),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
-                Err(e) => Err(cfg_err(e)),
-            }
-        };
+    fn load(args: &PreReceiveArgs, repo: &Repo) -> Result<Server> {
+        let get_bool = |key: &str| -> Result<bool> { Ok(repo.config_bool(key)?.unwrap_or(false)) };
         let timeout = match args.timeout {
             Some(t) => t,
-            None => match cfg.get_i64("leakscan.timeout") {
-                Ok(t) if t > 0 => t as u64,
-                Ok(t) => {
+            None => match repo.config_i64("leakscan.timeout")? {
+                Some(t) if t > 0 => t as u64,
+                Some(t) => {
                     return Err(Error::Usage(format!(
                         "git config leakscan.timeout = {t}: must be a positive number of seconds"
                     )))
                 }
-                Err(e) if e.code() == git2::ErrorCode::NotFound => DEFAULT_TIMEOUT_SECS,
-                Err(e) => return Err(cfg_err(e)),
+                None => DEFAULT_TIMEOUT_SECS,
             },
         };
         if timeout == 0 {
@@ -136,17 +121,13 @@ impl Server {
         }
         let audit = match &args.audit_log {
             Some(v) => Some(v.clone()),
-            None => match cfg.get_string("leakscan.auditLog") {
-                Ok(v) => Some(v),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                Err(e) => return Err(cfg_err(e)),
-            },
+            None => repo.config_string("leakscan.auditLog")?,
         };
         Ok(Server {
             timeout: Duration::from_secs(timeout),
             fail_open: args.fail_open || get_bool("leakscan.failOpen")?,
             allow_skip: args.allow_skip || get_bool("leakscan.allowSkip")?,
-            audit: audit.map(|v| Dest::parse(&v, git_dir)).transpose()?,
+            audit: audit.map(|v| Dest::parse(&v, &repo.git_dir)).transpose()?,
         })
     }
 }
@@ -159,28 +140,28 @@ fn locate(args: &PreReceiveArgs) -> Result<Repo> {
         (None, Some(d)) if !d.is_empty() => PathBuf::from(d),
         _ => PathBuf::from("."),
     };
-    let repo = Repo::discover(&dir)?;
-    let git_dir = repo.git_dir.canonicalize().unwrap_or(repo.git_dir.clone());
-    Ok(Repo { git_dir, ..repo })
+    let mut repo = Repo::discover(&dir)?;
+    repo.git_dir = repo.git_dir.canonicalize().unwrap_or(repo.git_dir.clone());
+    Ok(repo)
 }
 
 /// The default branch before the push: the commit HEAD leads to, if any.
-fn default_branch(git_dir: &Path) -> Option<(String, Oid)> {
-    let repo = crate::git::open(crate::git::Locate::GitDir(git_dir)).ok()?;
-    let head = repo.find_reference("HEAD").ok()?;
+fn default_branch(repo: &Repo) -> Option<(String, Oid)> {
+    let head = repo.reference("HEAD")?;
     let name = head
-        .symbolic_target()
+        .symbolic
+        .as_deref()
+        .and_then(|t| std::str::from_utf8(t).ok())
         .map(str::to_string)
         .unwrap_or_else(|| "HEAD".into());
-    let oid = head.resolve().ok()?.target()?;
-    Some((name, oid))
+    Some((name, head.resolved?))
 }
 
 pub fn run(args: PreReceiveArgs) -> Result<Exit> {
     let input = super::read_input(std::io::stdin().lock())?;
     let updates = parse_updates(&input)?;
     let repo = locate(&args)?;
-    let server = Server::load(&args, &repo.git_dir)?;
+    let server = Server::load(&args, &repo)?;
     objdirs::set(objdirs::from_env(&repo.git_dir));
     let refs: Vec<(String, String, String)> = updates
         .iter()
@@ -225,7 +206,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
     if policy.baseline_from.is_none()
         && !(policy.no_baseline && (policy.no_config || policy.config.is_some()))
     {
-        match default_branch(&repo.git_dir) {
+        match default_branch(&repo) {
             Some((name, oid)) => {
                 policy.baseline_from = Some(oid.to_string());
                 policy_note = Some(format!(
@@ -247,9 +228,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
             }
         }
     }
-    let git = crate::git::open(crate::git::Locate::GitDir(&repo.git_dir))?;
-    let known = super::ref_targets(&git, None)?;
-    drop(git);
+    let known = super::ref_targets(&repo, None)?;
     let req = Request {
         git_dir: repo.git_dir.clone(),
         root: repo.root().to_path_buf(),

@@ -8,15 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use git2::{Oid, Repository};
-
 use super::key::Key;
 use super::report::{First, Hit, RepoResult, Status};
 use crate::finding::{Finding, Secret};
 use crate::git::pack::PackSet;
 use crate::git::revwalk::{self, Plan, Selection};
 use crate::git::trees::TreeStore;
-use crate::git::{ObjectReader, Repo};
+use crate::git::{ObjectReader, Oid, Repo};
 use crate::pipeline::history::{self as pipeline, BlobCache, HistoryOptions};
 use crate::progress::Counters;
 use crate::rules::{Allowlist, RuleSet};
@@ -51,27 +49,32 @@ const RELATED_DEPTH: usize = 16;
 /// first-parent ancestors: a clone, mirror or fork of the repository the
 /// store was decoded for. Only speed depends on the answer (trees the store
 /// lacks are read one by one).
-fn related(git_dir: &Path, store: &TreeStore) -> bool {
-    let Ok(repo) = open(git_dir) else {
-        return false;
-    };
-    let Some(mut c) = repo.head().ok().and_then(|h| h.peel_to_commit().ok()) else {
+fn related(repo: &Repo, store: &TreeStore) -> bool {
+    let Some(mut c) = repo
+        .head()
+        .ok()
+        .flatten()
+        .and_then(|h| repo.peel_commit("HEAD", h).ok())
+    else {
         return false;
     };
     for _ in 0..=RELATED_DEPTH {
-        if store.holds(&c.tree_id()) {
+        let Ok((tree, parents)) = repo.commit(c) else {
+            return false;
+        };
+        if store.holds(&tree) {
             return true;
         }
-        match c.parent(0) {
-            Ok(p) => c = p,
-            Err(_) => return false,
+        match parents.first() {
+            Some(&p) => c = p,
+            None => return false,
         }
     }
     false
 }
 
-fn open(path: &Path) -> Result<Repository, String> {
-    crate::git::open(crate::git::Locate::GitDir(path)).map_err(|e| match e {
+fn open(path: &Path) -> Result<Repo, String> {
+    Repo::open(crate::git::Locate::GitDir(path)).map_err(|e| match e {
         crate::error::Error::Git { msg, .. } => msg,
         other => other.to_string(),
     })
@@ -81,29 +84,19 @@ fn open(path: &Path) -> Result<Repository, String> {
 /// compares to decide whether the history changed.
 pub fn tips(path: &Path) -> Result<Vec<(String, String)>, String> {
     let repo = open(path)?;
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let target = |r: &crate::git::Ref| match &r.symbolic {
+        Some(t) => lossy(t),
+        None => r.direct.map(|o| o.to_string()).unwrap_or_default(),
+    };
     let mut out = Vec::new();
-    if let Ok(head) = repo.find_reference("HEAD") {
-        let target = match head.symbolic_target_bytes() {
-            Some(t) => String::from_utf8_lossy(t).into_owned(),
-            None => head.target().map(|o| o.to_string()).unwrap_or_default(),
-        };
-        let id = repo
-            .head()
-            .ok()
-            .and_then(|h| h.target())
-            .map(|o| o.to_string())
-            .unwrap_or_default();
-        out.push(("HEAD".to_string(), format!("{target} {id}")));
+    if let Some(head) = repo.reference("HEAD") {
+        let id = head.resolved.map(|o| o.to_string()).unwrap_or_default();
+        out.push(("HEAD".to_string(), format!("{} {id}", target(&head))));
     }
-    let refs = repo.references().map_err(|e| e.message().to_string())?;
-    for r in refs {
-        let r = r.map_err(|e| e.message().to_string())?;
-        let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
-        let target = match r.symbolic_target_bytes() {
-            Some(t) => String::from_utf8_lossy(t).into_owned(),
-            None => r.target().map(|o| o.to_string()).unwrap_or_default(),
-        };
-        out.push((name, target));
+    for r in repo.refs(None).map_err(|e| e.to_string())? {
+        let r = r?;
+        out.push((lossy(&r.name), target(&r)));
     }
     out.sort();
     Ok(out)
@@ -118,26 +111,21 @@ pub fn identity(path: &Path, name: &str) -> String {
     let walk = || -> Option<String> {
         // Commits are read through the checked reader (a damaged object is
         // the end of the chain, never a crash).
-        let reader = ObjectReader::open(path).ok()?;
-        let repo = reader.repo();
-        let commit = |id: Oid| crate::git::revspec::peel_commit(&reader, "", id).ok();
-        let parents = |c: Oid| reader.commit(c).ok().map(|d| d.parents);
+        let repo = open(path).ok()?;
+        let commit = |id: Oid| repo.peel_commit("", id).ok();
+        let parents = |c: Oid| repo.commit(c).ok().map(|(_, p)| p);
         // HEAD, else (a mirror whose HEAD names a missing branch) the first
         // ref by name that leads to a commit.
-        let head = repo.head().ok().and_then(|h| h.target()).and_then(commit);
+        let head = repo.head().ok().flatten().and_then(commit);
         let start = match head {
             Some(c) => c,
             None => {
                 let mut refs: Vec<(Vec<u8>, Oid)> = repo
-                    .references()
+                    .refs(None)
                     .ok()?
+                    .into_iter()
                     .flatten()
-                    .filter_map(|r| {
-                        Some((
-                            r.name_bytes().to_vec(),
-                            commit(r.resolve().ok()?.target()?)?,
-                        ))
-                    })
+                    .filter_map(|r| Some((r.name, commit(r.resolved?)?)))
                     .collect();
                 refs.sort();
                 refs.first()?.1
@@ -199,13 +187,11 @@ impl Sweeper {
         };
         let git_dir = repo.git_dir.clone();
         let mut errors = Vec::new();
-        match open(&git_dir) {
-            Ok(r) if r.is_shallow() => errors.push(
+        if repo.is_shallow() {
+            errors.push(
                 "shallow clone: its history is cut, older commits are not in it (unshallow it and sweep again)"
                     .to_string(),
-            ),
-            Ok(_) => {}
-            Err(e) => return vec![e],
+            );
         }
         let selection = Selection {
             all: true,
@@ -216,7 +202,7 @@ impl Sweeper {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-            .filter(|s| related(&git_dir, s));
+            .filter(|s| related(&repo, s));
         let opts = HistoryOptions {
             threads: self.threads,
             max_file_size: self.max_file_size,
@@ -442,7 +428,8 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// still there: HEAD holds a secret exactly when, at one of the paths that
 /// introduced it, HEAD has the same blob as the introducing commit.
 struct HeadTree {
-    repo: Option<Repository>,
+    repo: Option<Repo>,
+    /// HEAD's tree.
     head: Option<Oid>,
     /// (commit, path) → whether HEAD has the same blob there.
     memo: HashMap<(String, Vec<u8>), bool>,
@@ -459,12 +446,7 @@ impl HeadTree {
 
     fn open(git_dir: &Path) -> Result<HeadTree, String> {
         let repo = open(git_dir)?;
-        let head = match repo.head() {
-            Ok(h) => Some(h.peel_to_tree().map_err(|e| e.message().to_string())?.id()),
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-            Err(e) => return Err(e.message().to_string()),
-        };
+        let head = repo.head_tree()?;
         Ok(HeadTree {
             repo: Some(repo),
             head,
@@ -481,25 +463,12 @@ impl HeadTree {
             return v;
         }
         let v = (|| -> Option<bool> {
-            let p = path_of(path)?;
-            let at_head = repo.find_tree(head).ok()?.get_path(p).ok()?.id();
-            let c = repo.find_commit(Oid::from_str(commit).ok()?).ok()?;
-            let then = c.tree().ok()?.get_path(p).ok()?.id();
+            let at_head = repo.entry_in(head, path).ok()??.id;
+            let then = repo.entry_at(Oid::from_str(commit).ok()?, path).ok()??.id;
             Some(at_head == then)
         })()
         .unwrap_or(false);
         self.memo.insert(k, v);
         v
     }
-}
-
-#[cfg(unix)]
-fn path_of(bytes: &[u8]) -> Option<&Path> {
-    use std::os::unix::ffi::OsStrExt;
-    Some(Path::new(std::ffi::OsStr::from_bytes(bytes)))
-}
-
-#[cfg(not(unix))]
-fn path_of(bytes: &[u8]) -> Option<&Path> {
-    std::str::from_utf8(bytes).ok().map(Path::new)
 }

@@ -1,0 +1,432 @@
+//! `Repo`: an opened repository, the door to git for everything outside
+//! `src/git/`. It owns the checked reader (`ObjectReader`: the guard, then
+//! libgit2) and answers the questions commands and drivers ask — HEAD, refs,
+//! tags peeled, the file at a path in a commit, a few git config values —
+//! in object ids (`git::Oid`) and plain data; no libgit2 type leaves this
+//! module. Objects are read through the checks (`guard`), never by libgit2
+//! alone.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid};
+
+use super::error::ReadError;
+use super::odb::ObjectReader;
+use super::{Locate, MODE_FILE, MODE_SYMLINK, MODE_TYPE};
+use crate::error::{Error, Result};
+
+/// The type of a git object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Commit,
+    Tree,
+    Blob,
+    Tag,
+}
+
+impl Kind {
+    pub(super) fn of(t: ObjectType) -> Kind {
+        match t {
+            ObjectType::Commit => Kind::Commit,
+            ObjectType::Tree => Kind::Tree,
+            ObjectType::Tag => Kind::Tag,
+            _ => Kind::Blob,
+        }
+    }
+
+    /// git's name for it (`commit`, `tree`, `blob`, `tag`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Commit => "commit",
+            Kind::Tree => "tree",
+            Kind::Blob => "blob",
+            Kind::Tag => "tag",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reference as git stores it.
+#[derive(Debug, Clone)]
+pub struct Ref {
+    /// The full name (`refs/heads/main`, `HEAD`), as bytes.
+    pub name: Vec<u8>,
+    /// For a symbolic ref, the name it points to.
+    pub symbolic: Option<Vec<u8>>,
+    /// For a direct ref, the id it holds.
+    pub direct: Option<Oid>,
+    /// The id at the end of the chain of symbolic refs; `None` when it
+    /// leads nowhere (a branch not born yet).
+    pub resolved: Option<Oid>,
+}
+
+/// An entry of a tree: its mode and object id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub mode: u32,
+    pub id: Oid,
+}
+
+impl Entry {
+    /// A file or symlink (a blob), not a directory or submodule.
+    pub fn is_blob(&self) -> bool {
+        matches!(self.mode & MODE_TYPE, MODE_FILE | MODE_SYMLINK)
+    }
+}
+
+/// An opened repository (see the module's `//!`).
+pub struct Repo {
+    /// The git directory: `.git`, or the repository itself when bare.
+    pub git_dir: PathBuf,
+    /// The work tree; `None` for a bare repository.
+    pub workdir: Option<PathBuf>,
+    reader: ObjectReader,
+}
+
+impl Repo {
+    /// Opens a repository (see `Locate`); errors name the path and say when
+    /// it is not a repository at all.
+    pub fn open(how: Locate<'_>) -> Result<Repo> {
+        // libgit2 hashes every object it reads (SHA-1 with collision
+        // detection) to check its id; a scanner needs the content, and a
+        // damaged object still fails to inflate. Process-wide.
+        git2::opts::strict_hash_verification(false);
+        let repo = super::open(how)?;
+        Ok(Repo {
+            git_dir: repo.path().to_path_buf(),
+            workdir: repo.workdir().map(Path::to_path_buf),
+            reader: ObjectReader::over(repo)?,
+        })
+    }
+
+    /// Finds the repository containing `path`, as git does from a directory.
+    pub fn discover(path: &Path) -> Result<Repo> {
+        Repo::open(Locate::Discover(path))
+    }
+
+    /// Where configuration and baseline are looked for: the work tree, or
+    /// the repository itself when bare.
+    pub fn root(&self) -> &Path {
+        self.workdir.as_deref().unwrap_or(&self.git_dir)
+    }
+
+    /// The common git directory (a linked work tree's main one), where refs
+    /// and objects live.
+    pub fn common_dir(&self) -> &Path {
+        self.reader.repo().commondir()
+    }
+
+    /// Whether this is a shallow clone (its history is cut).
+    pub fn is_shallow(&self) -> bool {
+        self.reader.repo().is_shallow()
+    }
+
+    /// The checked object reader.
+    pub fn reader(&self) -> &ObjectReader {
+        &self.reader
+    }
+
+    /// One reference by full name (`HEAD`, `refs/remotes/origin/HEAD`);
+    /// `None` when there is no such ref.
+    pub fn reference(&self, name: &str) -> Option<Ref> {
+        let r = self.reader.repo().find_reference(name).ok()?;
+        Some(to_ref(&r))
+    }
+
+    /// Every reference (HEAD aside), or those whose name starts with
+    /// `prefix`, in the order git lists them; a ref that cannot be read is
+    /// an `Err` in its place.
+    pub fn refs(&self, prefix: Option<&str>) -> Result<Vec<Result<Ref, String>>> {
+        let repo = self.reader.repo();
+        let refs = match prefix {
+            Some(p) => repo.references_glob(&format!("{p}*")),
+            None => repo.references(),
+        }
+        .map_err(|e| Error::Git {
+            repo: self.git_dir.clone(),
+            msg: format!("cannot list refs: {}", e.message()),
+        })?;
+        Ok(refs
+            .map(|r| r.map(|r| to_ref(&r)).map_err(|e| e.message().to_string()))
+            .collect())
+    }
+
+    /// The id HEAD leads to; `None` when HEAD is missing or its branch has
+    /// no commit yet.
+    pub fn head(&self) -> Result<Option<Oid>, String> {
+        match self.reader.repo().head() {
+            Ok(h) => Ok(h.target()),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(e.message().to_string()),
+        }
+    }
+
+    /// The tree of HEAD's commit (tags peeled); `None` when there is no
+    /// HEAD commit.
+    pub fn head_tree(&self) -> Result<Option<Oid>, String> {
+        let Some(id) = self.head()? else {
+            return Ok(None);
+        };
+        let c = super::revspec::peel_commit(&self.reader, "HEAD", id)?;
+        let data = self.reader.commit(c).map_err(|e| format!("HEAD: {e}"))?;
+        Ok(Some(data.tree))
+    }
+
+    /// A commit's tree and parents.
+    pub fn commit(&self, id: Oid) -> Result<(Oid, Vec<Oid>), ReadError> {
+        let c = self.reader.commit(id)?;
+        Ok((c.tree, c.parents))
+    }
+
+    /// The commit a revision argument names (`main`, `HEAD~2`, an id).
+    pub fn rev(&self, spec: &str) -> Result<Oid, String> {
+        super::revspec::commit(&self.reader, spec)
+    }
+
+    /// Follows annotated tags from `id` to a commit; anything else at the
+    /// end is an error naming `what`.
+    pub fn peel_commit(&self, what: &str, id: Oid) -> Result<Oid, String> {
+        super::revspec::peel_commit(&self.reader, what, id)
+    }
+
+    /// Follows annotated tags from `id`: the object at the end and its
+    /// type. Only tags are read; anything else is known by its header
+    /// (reading every tagged commit in full would cost a third of a
+    /// one-commit push's check with ~1,000 refs).
+    pub fn peel(&self, mut id: Oid) -> Result<(Oid, Kind), ReadError> {
+        // Tags of tags are legal; a chain longer than this is not worth following.
+        for _ in 0..64 {
+            let (kind, _) = self.reader.header(id)?;
+            if kind != ObjectType::Tag {
+                return Ok((id, Kind::of(kind)));
+            }
+            id = match super::revspec::peel_once(&self.reader, id)? {
+                Some(target) => target,
+                None => return Err(ReadError(format!("tag {id}: no `object` line"))),
+            };
+        }
+        Err(ReadError(format!("{id}: a chain of more than 64 tags")))
+    }
+
+    /// Whether the object store holds `id` (nothing is read).
+    pub fn has(&self, id: Oid) -> bool {
+        self.reader.exists(id)
+    }
+
+    /// A blob's bytes.
+    pub fn blob(&self, id: Oid) -> Result<Vec<u8>, ReadError> {
+        self.reader.with_object(id, |kind, data| match kind {
+            ObjectType::Blob => Ok(data.to_vec()),
+            other => Err(ReadError(format!(
+                "object {id} is a {}, not a blob",
+                Kind::of(other)
+            ))),
+        })?
+    }
+
+    /// The entry at `path` (`/`-separated bytes) in `tree`; `None` when
+    /// nothing is there.
+    pub fn entry_in(&self, tree: Oid, path: &[u8]) -> Result<Option<Entry>, String> {
+        super::revspec::entry_in(&self.reader, tree, path)
+    }
+
+    /// The entry at `path` in `commit`'s tree; `None` when nothing is there.
+    pub fn entry_at(&self, commit: Oid, path: &[u8]) -> Result<Option<Entry>, String> {
+        let tree = self
+            .reader
+            .commit(commit)
+            .map_err(|e| format!("commit {commit}: {e}"))?
+            .tree;
+        self.entry_in(tree, path)
+    }
+
+    /// The bytes of the file at `path` in `commit`, or `None` when there is
+    /// no regular file there (a missing name, a directory, a submodule, a
+    /// symlink).
+    pub fn blob_at(&self, commit: Oid, path: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        super::revspec::read_path(&self.reader, commit, path)
+    }
+
+    /// Whether `name` is a valid remote name that this repository has.
+    pub fn has_remote(&self, name: &str) -> bool {
+        git2::Remote::is_valid_name(name) && self.reader.repo().find_remote(name).is_ok()
+    }
+
+    /// A git config value of this repository (its own config, then the
+    /// global and system ones); `None` when unset.
+    pub fn config_string(&self, key: &str) -> Result<Option<String>> {
+        self.config(|c| c.get_string(key))
+    }
+
+    /// A boolean git config value; `None` when unset.
+    pub fn config_bool(&self, key: &str) -> Result<Option<bool>> {
+        self.config(|c| c.get_bool(key))
+    }
+
+    /// An integer git config value; `None` when unset.
+    pub fn config_i64(&self, key: &str) -> Result<Option<i64>> {
+        self.config(|c| c.get_i64(key))
+    }
+
+    fn config<T>(
+        &self,
+        get: impl FnOnce(&git2::Config) -> std::result::Result<T, git2::Error>,
+    ) -> Result<Option<T>> {
+        let err = |e: git2::Error| Error::Git {
+            repo: self.git_dir.clone(),
+            msg: format!("git config: {}", e.message()),
+        };
+        let cfg = self.reader.repo().config().map_err(err)?;
+        match get(&cfg) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(err(e)),
+        }
+    }
+}
+
+/// A git config value from the global and system files (outside any
+/// repository); `None` when unset or unreadable.
+pub fn global_config_string(key: &str) -> Option<String> {
+    git2::Config::open_default()
+        .and_then(|c| c.get_string(key))
+        .ok()
+}
+
+fn to_ref(r: &git2::Reference<'_>) -> Ref {
+    Ref {
+        name: r.name_bytes().to_vec(),
+        symbolic: r.symbolic_target_bytes().map(<[u8]>::to_vec),
+        direct: r.target(),
+        resolved: r.resolve().ok().and_then(|r| r.target()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@e", "-C"])
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn id(hex: &str) -> Oid {
+        Oid::from_str(hex).unwrap()
+    }
+
+    /// What commands ask of the door, answered as git answers it: files
+    /// at a commit (not directories, symlinks or missing names), entries,
+    /// HEAD and its tree, refs (symbolic ones too), tags peeled by header.
+    #[test]
+    fn answers_as_git_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        let unborn = Repo::discover(d).unwrap();
+        assert_eq!(unborn.head().unwrap(), None);
+        assert_eq!(unborn.head_tree().unwrap(), None);
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        std::fs::write(d.join("a/b/f.txt"), "one\n").unwrap();
+        std::os::unix::fs::symlink("b/f.txt", d.join("a/link")).unwrap();
+        git(d, &["add", "."]);
+        git(d, &["commit", "-q", "-m", "one"]);
+        let first = id(&git(d, &["rev-parse", "HEAD"]));
+        std::fs::write(d.join("a/b/f.txt"), "two\n").unwrap();
+        git(d, &["commit", "-q", "-am", "two"]);
+        git(d, &["tag", "-a", "-m", "t", "v1", "HEAD~1"]);
+        git(d, &["tag", "-a", "-m", "t of t", "v1-again", "v1"]);
+        git(
+            d,
+            &["tag", "blobtag", &git(d, &["rev-parse", "HEAD:a/b/f.txt"])],
+        );
+        git(
+            d,
+            &[
+                "symbolic-ref",
+                "refs/remotes/origin/HEAD",
+                "refs/heads/main",
+            ],
+        );
+
+        let repo = Repo::discover(&d.join("a")).unwrap();
+        let head = id(&git(d, &["rev-parse", "HEAD"]));
+        assert_eq!(repo.head().unwrap(), Some(head));
+        assert_eq!(
+            repo.head_tree().unwrap(),
+            Some(id(&git(d, &["rev-parse", "HEAD^{tree}"])))
+        );
+        assert_eq!(repo.commit(head).unwrap().1, vec![first]);
+        assert_eq!(repo.rev("v1-again").unwrap(), first);
+
+        assert_eq!(
+            repo.blob_at(first, b"a/b/f.txt").unwrap().unwrap(),
+            b"one\n"
+        );
+        assert_eq!(repo.blob_at(head, b"a/b/f.txt").unwrap().unwrap(), b"two\n");
+        for nothing in [&b"a/b"[..], b"a/link", b"a/b/missing", b"a/b/f.txt/x", b""] {
+            assert_eq!(repo.blob_at(head, nothing).unwrap(), None, "{nothing:?}");
+        }
+        let link = repo.entry_at(head, b"a/link").unwrap().unwrap();
+        assert!(link.is_blob());
+        assert_eq!(repo.blob(link.id).unwrap(), b"b/f.txt");
+        let sub = repo.entry_at(head, b"a/b").unwrap().unwrap();
+        assert!(!sub.is_blob());
+        assert_eq!(
+            repo.entry_in(sub.id, b"f.txt").unwrap().map(|e| e.id),
+            Some(id(&git(d, &["rev-parse", "HEAD:a/b/f.txt"])))
+        );
+
+        let tag = |name: &str| id(&git(d, &["rev-parse", name]));
+        assert_eq!(repo.peel(tag("v1-again")).unwrap(), (first, Kind::Commit));
+        assert_eq!(
+            repo.peel(tag("blobtag")).unwrap(),
+            (tag("HEAD:a/b/f.txt"), Kind::Blob)
+        );
+        assert!(repo.has(first) && !repo.has(Oid::zero()));
+
+        let origin = repo.reference("refs/remotes/origin/HEAD").unwrap();
+        assert_eq!(origin.symbolic.as_deref(), Some(&b"refs/heads/main"[..]));
+        assert_eq!((origin.direct, origin.resolved), (None, Some(head)));
+        let names: Vec<Vec<u8>> = repo
+            .refs(Some("refs/tags/"))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.unwrap().name)
+            .collect();
+        assert_eq!(names.len(), 3);
+        assert!(names.contains(&b"refs/tags/v1-again".to_vec()));
+        assert!(repo.reference("refs/heads/nothing").is_none());
+    }
+
+    #[test]
+    fn config_values_and_their_absence() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        git(d, &["config", "leakscan.timeout", "7"]);
+        git(d, &["config", "leakscan.failOpen", "true"]);
+        git(d, &["config", "leakscan.auditLog", "syslog"]);
+        let repo = Repo::open(Locate::GitDir(&d.join(".git"))).unwrap();
+        assert_eq!(repo.config_i64("leakscan.timeout").unwrap(), Some(7));
+        assert_eq!(repo.config_bool("leakscan.failOpen").unwrap(), Some(true));
+        assert_eq!(
+            repo.config_string("leakscan.auditLog").unwrap().as_deref(),
+            Some("syslog")
+        );
+        assert_eq!(repo.config_bool("leakscan.allowSkip").unwrap(), None);
+        git(d, &["config", "leakscan.allowSkip", "maybe"]);
+        assert!(repo.config_bool("leakscan.allowSkip").is_err());
+    }
+}
