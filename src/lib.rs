@@ -101,6 +101,39 @@ pub mod fuzzing {
                     Ok(Step::Next)
                 });
             }
+            // As a split index whose shared index is the input's first
+            // `u16` bytes (written under the name its `link` extension
+            // gives): a merge that succeeds is in git's order.
+            let Some(dir) = p.parent() else { return };
+            let (split, shared) = match data {
+                [a, b, rest @ ..] => {
+                    let n = usize::from(u16::from_be_bytes([*a, *b])).min(rest.len());
+                    (&rest[n..], &rest[..n])
+                }
+                _ => return,
+            };
+            let named = memchr::memmem::find(split, b"link")
+                .and_then(|at| split.get(at + 8..at + 28))
+                .map(|id| id.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            let shared_path = named.map(|hex| dir.join(format!("sharedindex.{hex}")));
+            if let Some(sp) = &shared_path {
+                let _ = std::fs::write(sp, shared);
+            }
+            if std::fs::write(p, split).is_ok() {
+                if let Ok(Some(all)) = crate::git::index::read_split(p, dir) {
+                    for w in all.windows(2) {
+                        let ok = match w[0].path.cmp(&w[1].path) {
+                            std::cmp::Ordering::Less => true,
+                            std::cmp::Ordering::Equal => w[0].stage != 0 && w[1].stage > w[0].stage,
+                            std::cmp::Ordering::Greater => false,
+                        };
+                        assert!(ok, "merged split index out of git's order");
+                    }
+                }
+            }
+            if let Some(sp) = shared_path {
+                let _ = std::fs::remove_file(sp);
+            }
         });
     }
 
@@ -232,9 +265,36 @@ pub mod fuzzing {
         }
     }
 
-    /// A loose object file (zlib stream of `TYPE SIZE\0content`).
+    /// A loose object file (zlib stream of `TYPE SIZE\0content`), read
+    /// whole and as a stream: a blob the whole read accepts streams to the
+    /// same bytes, and a stream never gives more or fewer bytes than it
+    /// declares.
     pub fn loose_object(data: &[u8]) {
-        let _ = crate::git::guard::parse_loose(data);
+        use std::io::Read;
+        let whole = crate::git::guard::parse_loose(data);
+        let bound = crate::git::pack::max_inflated(data.len());
+        let streamed =
+            crate::git::stream::BlobStream::loose(git2::Oid::zero(), Box::new(data), bound)
+                .ok()
+                .flatten()
+                .map(|mut s| {
+                    let size = s.size();
+                    let mut out = Vec::new();
+                    let r = s.read_to_end(&mut out);
+                    if r.is_ok() {
+                        assert_eq!(out.len() as u64, size, "streamed the declared size");
+                    }
+                    r.map(|_| out)
+                });
+        if let Ok((git2::ObjectType::Blob, content)) = whole {
+            match streamed {
+                Some(Ok(out)) => assert_eq!(out, content, "stream and whole read agree"),
+                other => panic!(
+                    "a blob read whole does not stream: {:?}",
+                    other.map(|r| r.map(|v| v.len()))
+                ),
+            }
+        }
     }
 
     /// A delta applied to a base: the first byte splits the input.

@@ -34,6 +34,7 @@ pub fn finish(
     } else {
         Redactor::new(scanned.findings.iter().map(|f| &f.secret))
     };
+    redact_problems(&mut scanned.stats, &redactor);
     let mut judged = Vec::with_capacity(scanned.findings.len());
     let mut new = 0usize;
     let total = scanned.findings.len();
@@ -139,6 +140,22 @@ pub fn finish(
     } else {
         Exit::Clean
     })
+}
+
+/// Redacts the run's secrets in its problem lines: errors and warnings
+/// name files and objects, and a name may hold a secret (printed on standard
+/// error and in the reports' stats).
+pub fn redact_problems(stats: &mut crate::stats::Stats, redactor: &Redactor) {
+    for e in &mut stats.errors {
+        if let std::borrow::Cow::Owned(t) = redactor.text(&e.msg) {
+            e.msg = t;
+        }
+    }
+    for w in &mut stats.warnings {
+        if let std::borrow::Cow::Owned(t) = redactor.text(w) {
+            *w = t;
+        }
+    }
 }
 
 /// The run's errors (the first 50, then how many more) and warnings, on

@@ -21,6 +21,7 @@ use git2::{ObjectType, Oid};
 
 use super::error::ReadError;
 use super::pack::{self, Base, Index};
+use super::stream::BlobStream;
 
 /// Longer delta chains than this are refused (git's default is 50; `git
 /// repack` allows 4095 at most).
@@ -128,6 +129,46 @@ impl Guard {
             }
         }
         None
+    }
+
+    /// `oid` as a stream (see `stream`), checked as `check` checks it, when
+    /// it is a blob of more than `over` bytes stored loose or whole in a
+    /// pack; `None` otherwise (read it whole). A loose file too small to
+    /// inflate past `over` is not opened.
+    pub fn stream(&self, oid: Oid, over: u64) -> Result<Option<BlobStream<'_>>, ReadError> {
+        if self.check_packed(oid)? {
+            for p in self.packs() {
+                let Some(index) = p.index() else { continue };
+                let Some(off) = index.position(oid.as_bytes()).and_then(|i| index.offset(i)) else {
+                    continue;
+                };
+                let end = p.data.len().saturating_sub(20);
+                let h = pack::parse_header(&p.data[..end], off as usize)
+                    .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
+                let whole = matches!(h.base, Base::None) && h.code == pack::BLOB;
+                return Ok((whole && h.size > over)
+                    .then(|| BlobStream::packed(oid, h.size, &p.data[h.data..end])));
+            }
+            return Ok(None);
+        }
+        let hex = oid.to_string();
+        for dir in &self.dirs {
+            match std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])) {
+                Ok(f) => {
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let bound = pack::max_inflated(usize::try_from(len).unwrap_or(usize::MAX));
+                    if bound <= over {
+                        return Ok(None);
+                    }
+                    let src = Box::new(std::io::BufReader::new(f));
+                    let s = BlobStream::loose(oid, src, bound)?;
+                    return Ok(s.filter(|s| s.size() > over));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ReadError(format!("object {oid}: {e}"))),
+            }
+        }
+        Ok(None)
     }
 
     /// Checks that libgit2 can read `oid` safely: in every pack that holds

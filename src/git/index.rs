@@ -20,8 +20,12 @@
 //! Versions 2, 3 and 4 (path prefix compression) with SHA-1 ids are read,
 //! and sparse indexes (`sdir`): a sparse directory entry (mode 040000, path
 //! ending in `/`) is passed on as it is, a tree the commit records whole.
-//! Split indexes (`link`) are reported as `Unsupported` and the caller falls
-//! back to libgit2.
+//! Split indexes (`link`) are reported as `Unsupported`; `split` reads them
+//! (in memory, merged with their shared index).
+
+mod split;
+
+pub use split::read_split;
 
 use std::fs::File;
 use std::io;

@@ -29,6 +29,7 @@ pub mod revspec;
 pub mod revwalk;
 pub mod staged;
 pub mod store;
+pub mod stream;
 pub mod trees;
 
 use std::collections::HashMap;

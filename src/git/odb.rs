@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 pub use super::error::ReadError;
 use super::guard::Guard;
 use super::pack::{self, Inflater, PackSet};
+use super::stream::BlobStream;
 
 /// The one place that reads git objects. Not `Sync` (git2's `Repository` is
 /// not): open one per thread.
@@ -115,6 +116,12 @@ impl ObjectReader {
         let odb = self.repo.odb()?;
         let obj = odb.read(oid).map_err(|e| named(oid, e))?;
         Ok(f(obj.kind(), obj.data()))
+    }
+
+    /// Blob `oid` as a stream when it is larger than `over` and stored
+    /// loose or whole in a pack (see `stream`); `None`: read it whole.
+    pub fn stream(&self, oid: Oid, over: u64) -> Result<Option<BlobStream<'_>>, ReadError> {
+        self.guard.stream(oid, over)
     }
 
     /// An object's size without reading its content.

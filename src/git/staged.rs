@@ -24,8 +24,9 @@ use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
 use super::index::{
-    CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
+    read_split, CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
 };
+use super::stream::{BlobStream, STREAM_OVER};
 use super::{EntryKind, MODE_FILE, MODE_TREE, MODE_TYPE};
 
 /// Git's default rename threshold: at least half of the larger file's bytes
@@ -200,21 +201,34 @@ impl Staging {
     /// `secret` in its version of `path`.
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
         self.merge_heads.iter().any(|&id| {
-            let blob = match &self.objects {
+            let found = match &self.objects {
                 Objects::Lg(git) => id
                     .to_git2()
                     .and_then(|id| git.entry_at(id, &path.0).ok().flatten())
                     .filter(|e| e.is_blob())
-                    .and_then(|e| self.read(e.id.into()).ok()),
+                    .and_then(|e| self.holds(e.id.into(), &[secret]).ok()),
                 Objects::Native(n) => n
                     .entry_at(&id, &path.0)
                     .ok()
                     .flatten()
                     .filter(|e| e.mode & super::MODE_TYPE == MODE_FILE)
-                    .and_then(|e| self.read(e.id).ok()),
+                    .and_then(|e| self.holds(e.id, &[secret]).ok()),
             };
-            blob.is_some_and(|b| memchr::memmem::find(b.content(), secret).is_some())
+            found.is_some_and(|h| h[0])
         })
+    }
+
+    /// Which of `needles` blob `id` holds: a blob over `STREAM_OVER` is
+    /// searched as a stream, not held in memory.
+    pub fn holds(&self, id: Oid, needles: &[&[u8]]) -> Result<Vec<bool>, String> {
+        if let Some(mut s) = self.stream(id, STREAM_OVER)? {
+            return s.holds(needles).map_err(|e| e.to_string());
+        }
+        let blob = self.read(id)?;
+        Ok(needles
+            .iter()
+            .map(|n| memchr::memmem::find(blob.content(), n).is_some())
+            .collect())
     }
 
     /// The top of the work tree (where `.leakscan.toml` is looked for).
@@ -335,7 +349,22 @@ impl Staging {
             Objects::Lg(_) => super::oid::HashKind::Sha1,
             Objects::Native(n) => n.kind(),
         };
-        match IndexFile::open(&self.index_path, kind) {
+        let opened = IndexFile::open(&self.index_path, kind);
+        if let (Err(_), Objects::Lg(git)) = (&opened, &self.objects) {
+            // A split index (its replacements have no names, and it has a
+            // `link` extension): merged with its shared index in memory.
+            match read_split(&self.index_path, &git.git_dir) {
+                Ok(Some(entries)) => return Ok(Some(Entries::Memory(entries))),
+                Ok(None) => {}
+                Err(IndexError::Corrupt(msg) | IndexError::Unsupported(msg)) => {
+                    return Err(Error::Git {
+                        repo: self.index_path.clone(),
+                        msg,
+                    })
+                }
+            }
+        }
+        match opened {
             Ok(f) => Ok(f.map(Entries::File)),
             Err(IndexError::Corrupt(msg)) => Err(Error::Git {
                 repo: self.index_path.clone(),
@@ -378,6 +407,16 @@ impl Staging {
                 })
                 .collect(),
         ))
+    }
+
+    /// Blob `id` as a stream when it is larger than `over` and stored loose
+    /// or whole in a pack (see `stream`); `None`: `read` it whole.
+    pub fn stream(&self, id: Oid, over: u64) -> Result<Option<BlobStream<'_>>, String> {
+        match self.lg() {
+            Some((_, guard)) => guard.stream(to_git2(id)?, over).map_err(|e| e.0),
+            // Our own readers (SHA-256, reftable) read blobs whole.
+            None => Ok(None),
+        }
     }
 
     /// A blob from the object database: packed ones checked (see `guard`)

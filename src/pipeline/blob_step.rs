@@ -5,6 +5,7 @@
 //! are on) is opened instead, and each file inside takes the same step, its
 //! findings carrying the names through the archive. One `BlobStep` per thread.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use crate::archive::{self, Limits};
@@ -22,6 +23,12 @@ const CHUNK: usize = 16 << 20;
 /// How far chunks overlap: more than the widest window a rule searches
 /// (64 KiB for key blocks), so a secret that starts in a chunk is whole in it.
 const OVERLAP: usize = 128 << 10;
+
+/// The bytes each window of a streamed blob owns (`scan_stream`): what is
+/// held of it at a time is this plus `2 × OVERLAP`, and its printable view.
+const STREAM_WINDOW: usize = 4 << 20;
+/// The largest archive opened (in memory) when it comes as a stream.
+pub const ARCHIVE_IN_MEMORY: u64 = 256 << 20;
 
 /// One thread's matcher and limits.
 pub struct BlobStep {
@@ -245,6 +252,106 @@ impl BlobStep {
         out
     }
 
+    /// Scans a blob of `size` bytes read from `src`, one window at a time
+    /// (`STREAM_WINDOW` bytes owned, `OVERLAP` on each side), so that memory stays
+    /// bounded by the window whatever the size: for blobs over
+    /// `git::stream::STREAM_OVER` that the object store can stream. A window is matched
+    /// as text with every rule until a NUL byte is met, and as binary
+    /// (`find_binary`'s printable view and rules) from the window that holds
+    /// the first one on; lines and columns are counted in the raw bytes.
+    /// An archive is read whole and opened when it is no larger than
+    /// `ARCHIVE_IN_MEMORY`; a larger one is an `Archive` error (its files are
+    /// not opened) and its bytes are scanned. A read error ends the scan
+    /// (`Err`, the message naming the object) with nothing counted.
+    pub fn scan_stream(
+        &mut self,
+        src: &mut dyn Read,
+        size: u64,
+        path: &PathBytes,
+        stats: &mut Stats,
+    ) -> Result<Vec<Finding>, String> {
+        if size > self.max_size {
+            stats.skip(SkipReason::TooLarge, size);
+            return Ok(Vec::new());
+        }
+        let chunk = STREAM_WINDOW as u64;
+        let overlap = OVERLAP as u64;
+        // `buf` holds raw[base..base + buf.len()].
+        let mut buf = Vec::with_capacity((chunk + 2 * overlap).min(size) as usize);
+        let mut base = 0u64;
+        fill(src, &mut buf, (chunk + overlap).min(size))?;
+        if self.archives.is_some() && archive::detect(&buf, &path.0).is_some() {
+            if size <= ARCHIVE_IN_MEMORY {
+                fill(src, &mut buf, size)?;
+                return Ok(self.archive(&buf, path, stats).unwrap_or_default());
+            }
+            stats.error(
+                ErrorKind::Archive,
+                format!(
+                    "{}: an archive of {size} bytes, over the {} MiB opened in memory: \
+                     its bytes were scanned, not the files inside",
+                    path.escaped(),
+                    ARCHIVE_IN_MEMORY >> 20
+                ),
+            );
+        }
+        let mut found = Vec::new();
+        if encrypted::is_git_crypt(&buf) {
+            self.matcher.counters.encrypted += 1;
+        } else {
+            let rules = self.matcher.rules().clone();
+            let mut view = Vec::new();
+            let mut binary = false;
+            // Line breaks in raw[..counted], and where the last one is.
+            let (mut lines_before, mut counted, mut last_nl) = (0usize, 0u64, None::<u64>);
+            let mut owned = 0u64;
+            while owned < size {
+                let end = (owned + chunk).min(size);
+                let from = owned.saturating_sub(overlap);
+                let to = (end + overlap).min(size);
+                let seg = &buf[(counted - base) as usize..(from - base) as usize];
+                lines_before += memchr::memchr_iter(b'\n', seg).count();
+                if let Some(i) = memchr::memrchr(b'\n', seg) {
+                    last_nl = Some(counted + i as u64);
+                }
+                counted = from;
+                buf.drain(..(from - base) as usize);
+                base = from;
+                fill(src, &mut buf, to - base)?;
+                binary = binary || memchr::memchr(0, &buf).is_some();
+                let window: &[u8] = &buf;
+                let (text, mut matches) = if binary {
+                    blob::printable_into(window, &mut view);
+                    let m = self.matcher.scan_path(&view, &path.0);
+                    (&view[..], m)
+                } else {
+                    (window, self.matcher.scan_path(window, &path.0))
+                };
+                let own = (owned - from) as usize..(end - from) as usize;
+                matches
+                    .retain(|m| own.contains(&m.start) && !(binary && rules.rules[m.rule].generic));
+                // The window's first line began before it (at `last_nl + 1`).
+                let shift = (from - last_nl.map_or(0, |i| i + 1)) as usize;
+                for mut f in self.located(text, window, matches, path) {
+                    if f.line == 1 {
+                        f.column += shift;
+                        if f.end_line == 1 {
+                            f.end_column += shift;
+                        }
+                    }
+                    f.line += lines_before;
+                    f.end_line += lines_before;
+                    found.push(f);
+                }
+                owned = end;
+            }
+            stats.binary += u64::from(binary);
+        }
+        stats.scanned += 1;
+        stats.bytes += size;
+        Ok(found)
+    }
+
     /// The matcher's candidates in `text`, matched in chunks of at most
     /// `CHUNK` bytes (cut at line ends, overlapping by `OVERLAP`) so that the
     /// matcher's working memory stays bounded whatever the blob's size, and
@@ -348,6 +455,22 @@ impl BlobStep {
     }
 }
 
+/// Reads from `src` until `buf` holds `len` bytes.
+fn fill(src: &mut dyn Read, buf: &mut Vec<u8>, len: u64) -> Result<(), String> {
+    let len = usize::try_from(len).map_err(|_| "blob too large for this platform".to_string())?;
+    if buf.len() < len {
+        let at = buf.len();
+        buf.resize(len, 0);
+        src.read_exact(&mut buf[at..]).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                "the object ends before its declared size".to_string()
+            }
+            _ => e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
 /// At most 512 bytes of `line` around byte `at`.
 fn excerpt(line: &[u8], at: usize) -> Vec<u8> {
     const MAX: usize = 512;
@@ -393,6 +516,8 @@ mod tests {
         let mut rng = Rng::new(18);
         for (k, at) in [
             1000,
+            STREAM_WINDOW - 25,
+            3 * STREAM_WINDOW + OVERLAP - 10,
             CHUNK - 30,
             CHUNK - OVERLAP - 5,
             CHUNK + 17,
@@ -413,10 +538,80 @@ mod tests {
         let whole = step.matches(&view, &path, |m| !rules.rules[m.rule].generic);
         let whole = step.located(&view, &raw, whole, &path);
         let key = |f: &Finding| (f.line, f.column, f.end_line, f.end_column, f.secret.clone());
-        assert!(whole.len() >= 5, "{}", whole.len());
+        assert!(whole.len() >= 7, "{}", whole.len());
         assert_eq!(
             windowed.iter().map(key).collect::<Vec<_>>(),
             whole.iter().map(key).collect::<Vec<_>>()
         );
+        // Read as a stream (a NUL in the first window: binary throughout).
+        let mut stats = Stats::default();
+        let streamed = step
+            .scan_stream(&mut &raw[..], raw.len() as u64, &path, &mut stats)
+            .unwrap();
+        assert_eq!(
+            streamed.iter().map(key).collect::<Vec<_>>(),
+            whole.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            (stats.scanned, stats.binary, stats.bytes),
+            (1, 1, raw.len() as u64)
+        );
+    }
+
+    /// Text larger than `CHUNK` read as a stream gives the findings of the
+    /// whole text (every rule, lines and columns); a stream that ends before
+    /// its declared size is an error.
+    #[test]
+    fn streamed_text_matches_the_whole_text() {
+        let mut b = crate::rules::RuleSetBuilder::new();
+        b.add_file(crate::rules::parse_builtin().unwrap(), "built-in")
+            .unwrap();
+        let rules = Arc::new(b.build().unwrap());
+        let mut text = Vec::new();
+        let mut rng = Rng::new(19);
+        let mut k = 0;
+        while text.len() < 2 * CHUNK + 1000 {
+            if text.len() % 4_000_000 < 60 {
+                let tok = expand("ghp_{alnum:36}", &mut rng);
+                text.extend_from_slice(format!("token{k} = {tok}\n").as_bytes());
+                let pw = expand("Pw{alnum:14}", &mut rng);
+                text.extend_from_slice(format!("password = \"{pw}\"\n").as_bytes());
+                k += 1;
+            }
+            text.extend_from_slice(b"an ordinary line of a large generated text file\n");
+        }
+        let path = PathBytes::from("big.txt");
+        let mut step = BlobStep::new(rules, u64::MAX);
+        let whole = step.find(&text, &path);
+        let mut stats = Stats::default();
+        let streamed = step
+            .scan_stream(&mut &text[..], text.len() as u64, &path, &mut stats)
+            .unwrap();
+        let key = |f: &Finding| {
+            (
+                f.rule.clone(),
+                f.line,
+                f.column,
+                f.end_line,
+                f.end_column,
+                f.secret.clone(),
+            )
+        };
+        assert!(whole.len() >= 10, "{}", whole.len());
+        assert_eq!(
+            streamed.iter().map(key).collect::<Vec<_>>(),
+            whole.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!((stats.scanned, stats.binary), (1, 0));
+        let short = &text[..text.len() - 10];
+        let e = step
+            .scan_stream(
+                &mut &short[..],
+                text.len() as u64,
+                &path,
+                &mut Stats::default(),
+            )
+            .unwrap_err();
+        assert!(e.contains("ends before its declared size"), "{e}");
     }
 }

@@ -34,6 +34,7 @@ use crate::git::odb::PackOrder;
 use crate::git::pack::forest::{Event, Forest, Limits, Walker};
 use crate::git::pack::{self, PackSet};
 use crate::git::revwalk::{self, Plan, Selection};
+use crate::git::stream::{BlobStream, STREAM_OVER};
 use crate::git::trees::{TreePart, TreeStore, Trees};
 use crate::git::{EntryKind, ObjectReader, OidMap};
 use crate::paths::PathBytes;
@@ -639,9 +640,12 @@ fn scan_blobs(
         one_by_one = reading_order(git_dir, en);
         one_by_one.retain(|&b| !is_cached[b as usize]);
     }
+    // Blobs over `STREAM_OVER` are not inflated here: they come back as
+    // `TooLarge` and are read as streams (`read_and_scan`).
+    let in_memory = opts.max_file_size.min(STREAM_OVER);
     let limits = Limits {
-        max_size: opts.max_file_size,
-        max_base: MAX_BASE.max(opts.max_file_size),
+        max_size: in_memory,
+        max_base: MAX_BASE.max(in_memory),
     };
     let (next_root, next_blob) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let results: Vec<BlobScan> = std::thread::scope(|s| {
@@ -672,7 +676,8 @@ fn scan_blobs(
                                 let b = blob_of[num as usize];
                                 match ev {
                                     Event::Object { data, .. } => w.scan(b, data),
-                                    Event::TooLarge(size) => w.too_large(b, size),
+                                    Event::TooLarge(size) if size > w.max => w.too_large(b, size),
+                                    Event::TooLarge(_) => failed.push(b),
                                     Event::Failed(_) => failed.push(b),
                                 }
                             });
@@ -816,21 +821,51 @@ impl BlobWorker<'_> {
         }
     }
 
-    /// Reads blob `b` through libgit2 (its size first), then `scan`s it.
+    /// Scans blob `b`, too large to hold, as a stream (`scan_stream`).
+    fn scan_stream(&mut self, b: u32, s: &mut BlobStream<'_>) -> Result<(), String> {
+        let size = s.size();
+        let path = self.path(b);
+        let (errors, binary) = (self.local.stats.errors.len(), self.local.stats.binary);
+        let found = self
+            .step
+            .scan_stream(s, size, &path, &mut self.local.stats)?;
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(size, Ordering::Relaxed);
+        // Not cached when part of it could not be read (an archive).
+        if let (Some(o), false) = (&mut self.outcomes, self.local.stats.errors.len() > errors) {
+            let binary = self.local.stats.binary > binary;
+            o.push((b, Outcome::Scanned(size, binary, found.as_slice().into())));
+        }
+        if !found.is_empty() {
+            self.local.by_blob.push((b, found));
+        }
+        Ok(())
+    }
+
+    /// Reads blob `b` (as a stream when it is too large to hold, else
+    /// through libgit2, its size first), then scans it.
     fn read_and_scan(&mut self, reader: &Result<ObjectReader, String>, b: u32) {
         let oid = self.en.blobs[b as usize].oid;
         self.local.one_by_one += 1;
         let result = match reader {
             Err(e) => Err(format!("cannot open the repository: {e}")),
-            Ok(r) => match r.size(oid) {
+            Ok(r) => match r.stream(oid, STREAM_OVER) {
                 Err(e) => Err(e.0),
-                Ok(size) if size > self.max => {
-                    self.too_large(b, size);
+                Ok(Some(s)) if s.size() > self.max => {
+                    self.too_large(b, s.size());
                     return;
                 }
-                Ok(_) => r
-                    .with_object(oid, |_, data| self.scan(b, data))
-                    .map_err(|e| e.0),
+                Ok(Some(mut s)) => self.scan_stream(b, &mut s),
+                Ok(None) => match r.size(oid) {
+                    Err(e) => Err(e.0),
+                    Ok(size) if size > self.max => {
+                        self.too_large(b, size);
+                        return;
+                    }
+                    Ok(_) => r
+                        .with_object(oid, |_, data| self.scan(b, data))
+                        .map_err(|e| e.0),
+                },
             },
         };
         if let Err(msg) = result {

@@ -15,6 +15,7 @@ use crate::archive::Limits;
 use crate::blob::{self, Class};
 use crate::finding::Finding;
 use crate::git::staged::{Base, Changes, StagedFile, Staging};
+use crate::git::stream::{BlobStream, STREAM_OVER};
 use crate::git::EntryKind;
 use crate::rules::RuleSet;
 use crate::source::staged::{added_lines, AddedLines};
@@ -105,6 +106,11 @@ impl Scanner {
         file: &StagedFile,
         out: &mut Scanned,
     ) -> Result<(), String> {
+        // A blob too large to hold (stored loose or whole, as git stores
+        // large files) is scanned as a stream, window by window.
+        if let Some(mut s) = repo.stream(file.id, STREAM_OVER)? {
+            return self.streamed(repo, changes, file, &mut s, out);
+        }
         let blob = repo.read(file.id)?;
         let bytes = blob.content();
         // A staged archive: what it holds that the committed version (if
@@ -179,6 +185,45 @@ impl Scanner {
             found
         };
         out.findings.extend(found);
+        Ok(())
+    }
+
+    /// A blob too large to hold, scanned as a stream (`scan_stream`). Its
+    /// lines are not compared with the base's (that would hold both in
+    /// memory): a finding is new unless HEAD holds this exact content, or
+    /// HEAD's version of the path (or, in a merge, another parent's) already
+    /// holds its secret. A renamed and edited huge file is judged as added.
+    fn streamed(
+        &mut self,
+        repo: &Staging,
+        changes: &Changes,
+        file: &StagedFile,
+        s: &mut BlobStream<'_>,
+        out: &mut Scanned,
+    ) -> Result<(), String> {
+        let size = s.size();
+        let found = self.step.scan_stream(s, size, &file.path, &mut out.stats)?;
+        if found.is_empty() || repo.in_head(changes, file)? {
+            return Ok(());
+        }
+        let old = match file.head {
+            Some(head) => {
+                let secrets: Vec<&[u8]> = found.iter().map(|f| f.secret.expose()).collect();
+                repo.holds(head, &secrets)?
+            }
+            None => vec![false; found.len()],
+        };
+        let merging = repo.merging();
+        out.findings.extend(
+            found
+                .into_iter()
+                .zip(old)
+                .filter(|(f, old)| {
+                    let in_parent = || merging && repo.in_merged_parent(&f.path, f.secret.expose());
+                    !*old && !in_parent()
+                })
+                .map(|(f, _)| f),
+        );
         Ok(())
     }
 

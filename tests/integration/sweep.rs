@@ -1254,6 +1254,16 @@ fn a_directory_that_cannot_be_listed_fails_the_sweep() {
         &format!("T=\"{}\"\n", fake::github_pat(1841)),
     );
     r.commit("locked/app", "a");
+    r.init("open/app");
+    r.write("open/app/readme.md", "nothing here\n");
+    r.commit("open/app", "a");
+    // git reads only repositories the running user owns.
+    let owned = std::process::Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(r.join("open"))
+        .status()
+        .unwrap();
+    assert!(owned.success());
     r.write("notes.txt", "not in any repository\n");
     let open = |p: &Path, mode: u32| {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
@@ -1292,6 +1302,20 @@ fn a_directory_that_cannot_be_listed_fails_the_sweep() {
         );
         assert!(run.stderr.contains("locked"), "{}", run.stderr);
     }
+    // `sweep merge` of the state alone names it too (it was not saved).
+    let merged = run(leakscan()
+        .args(["sweep", "merge", "--format", "json", "-q"])
+        .arg(&state_dir));
+    assert_eq!(merged.code, 2, "{}", merged.stderr);
+    let doc: Value = serde_json::from_str(&merged.stdout).unwrap();
+    let failed: Vec<&Value> = doc["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", merged.stdout);
+    assert_eq!(failed[0]["repo"], "locked", "{}", merged.stdout);
     open(&r.join("locked"), 0o755);
 }
 

@@ -165,6 +165,9 @@ pub fn check(req: &Request) -> Result<Checked> {
         prepared.output.progress(),
     )?;
     out.stats.merge(scanned.stats);
+    // Problem lines name files: a name may hold a secret found here.
+    let redactor = crate::finding::Redactor::new(scanned.findings.iter().map(|f| &f.secret));
+    crate::outcome::redact_problems(&mut out.stats, &redactor);
     out.already_there = scanned.already_there;
     for f in scanned.findings {
         match prepared.suppressor.judge(&f) {

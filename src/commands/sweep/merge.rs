@@ -60,6 +60,10 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
                 )));
             };
             let found = super::verified::Cache::verdicts_in(input)?;
+            // What the sweep could not examine is a failure here too.
+            for (repo, why) in state.load_unlisted()? {
+                results.push(RepoResult::failed(&repo, &why));
+            }
             (m, results, state.load_outside(), plain, found)
         } else {
             let size = std::fs::metadata(input)

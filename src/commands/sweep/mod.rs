@@ -165,6 +165,11 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     };
     if let Some(s) = &state {
         s.save_outside(&outside)?;
+        let named: Vec<(String, String)> = unlisted
+            .iter()
+            .map(|r| (r.repo.clone(), r.error.clone().unwrap_or_default()))
+            .collect();
+        s.save_unlisted(&named)?;
     }
     let repos = shard::select(found.repos, shard);
     let verifying = settings::verifying(&args.verify);

@@ -135,6 +135,23 @@ impl State {
         write_atomic(&self.dir.join("outside.json"), &bytes)
     }
 
+    /// What under the roots could not be examined (name, why): failures
+    /// `sweep merge` of this state names.
+    pub fn save_unlisted(&self, unlisted: &[(String, String)]) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(unlisted).map_err(|e| Error::Usage(e.to_string()))?;
+        write_atomic(&self.dir.join("unlisted.json"), &bytes)
+    }
+
+    pub fn load_unlisted(&self) -> Result<Vec<(String, String)>> {
+        let path = self.dir.join("unlisted.json");
+        match std::fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t)
+                .map_err(|e| Error::Usage(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
     pub fn load_outside(&self) -> Outside {
         std::fs::read_to_string(self.dir.join("outside.json"))
             .ok()
