@@ -276,6 +276,13 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
     Ok(Some((own, link)))
 }
 
+/// A split index is read in SHA-1 repositories only (libgit2's side), so
+/// every id is 20 bytes; anything else is damage, never a panic.
+fn sha1_id(id: &[u8]) -> Result<[u8; super::OID_LEN], IndexError> {
+    id.try_into()
+        .map_err(|_| IndexError::Corrupt(format!("an object id of {} bytes", id.len())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,11 +402,4 @@ mod tests {
         // A huge run is refused before any bit is listed.
         assert!(ewah_bits(&ewah(&[(0xFFFF_FFFF << 1) | 1]), 100).is_err());
     }
-}
-
-/// A split index is read in SHA-1 repositories only (libgit2's side), so
-/// every id is 20 bytes; anything else is damage, never a panic.
-fn sha1_id(id: &[u8]) -> Result<[u8; super::OID_LEN], IndexError> {
-    id.try_into()
-        .map_err(|_| IndexError::Corrupt(format!("an object id of {} bytes", id.len())))
 }
