@@ -270,31 +270,7 @@ pub mod fuzzing {
     /// same bytes, and a stream never gives more or fewer bytes than it
     /// declares.
     pub fn loose_object(data: &[u8]) {
-        use std::io::Read;
-        let whole = crate::git::guard::parse_loose(data);
-        let bound = crate::git::pack::max_inflated(data.len());
-        let streamed =
-            crate::git::stream::BlobStream::loose(git2::Oid::zero(), Box::new(data), bound)
-                .ok()
-                .flatten()
-                .map(|mut s| {
-                    let size = s.size();
-                    let mut out = Vec::new();
-                    let r = s.read_to_end(&mut out);
-                    if r.is_ok() {
-                        assert_eq!(out.len() as u64, size, "streamed the declared size");
-                    }
-                    r.map(|_| out)
-                });
-        if let Ok((git2::ObjectType::Blob, content)) = whole {
-            match streamed {
-                Some(Ok(out)) => assert_eq!(out, content, "stream and whole read agree"),
-                other => panic!(
-                    "a blob read whole does not stream: {:?}",
-                    other.map(|r| r.map(|v| v.len()))
-                ),
-            }
-        }
+        crate::git::stream::fuzz_whole_and_streamed(data);
     }
 
     /// A delta applied to a base: the first byte splits the input.

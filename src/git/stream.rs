@@ -179,6 +179,37 @@ impl Read for BlobStream<'_> {
     }
 }
 
+/// The fuzzing check of a loose object file (zlib stream of `TYPE
+/// SIZE\0content`), read whole and as a stream: a blob the whole read
+/// accepts streams to the same bytes, and a stream never gives more or
+/// fewer bytes than it declares. Panics on a disagreement (that is the
+/// finding a fuzzer reports).
+pub fn fuzz_whole_and_streamed(data: &[u8]) {
+    let whole = super::guard::parse_loose(data);
+    let bound = super::pack::max_inflated(data.len());
+    let streamed = BlobStream::loose(Oid::zero(), Box::new(data), bound)
+        .ok()
+        .flatten()
+        .map(|mut s| {
+            let size = s.size();
+            let mut out = Vec::new();
+            let r = s.read_to_end(&mut out);
+            if r.is_ok() {
+                assert_eq!(out.len() as u64, size, "streamed the declared size");
+            }
+            r.map(|_| out)
+        });
+    if let Ok((git2::ObjectType::Blob, content)) = whole {
+        match streamed {
+            Some(Ok(out)) => assert_eq!(out, content, "stream and whole read agree"),
+            other => panic!(
+                "a blob read whole does not stream: {:?}",
+                other.map(|r| r.map(|v| v.len()))
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -470,7 +470,7 @@ fn scanning_part_of_the_root_reports_no_stale_baseline_entries() {
 // the reports' stats. Every output format and stderr are checked, and the
 // JSON's base64 paths decoded.
 #[test]
-fn issue18_5_secret_in_a_non_utf8_name_is_redacted_in_every_output() {
+fn secret_in_a_non_utf8_name_is_redacted_in_every_output() {
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
     let t = Tree::new();

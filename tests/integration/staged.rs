@@ -966,7 +966,7 @@ fn staged_with_peak_rss(g: &Git) -> (Run, u64) {
 // The same blob, committed and repacked whole, is read as a stream from the
 // pack by `history` (a raised `--max-file-size`).
 #[test]
-fn issue18_2_huge_blob_is_read_as_a_stream_in_bounded_memory() {
+fn huge_staged_blob_is_read_as_a_stream_in_bounded_memory() {
     use std::os::unix::fs::FileExt;
     let g = Git::init();
     g.write("README.md", "# demo\n");
@@ -1021,7 +1021,7 @@ fn issue18_2_huge_blob_is_read_as_a_stream_in_bounded_memory() {
 // `git::index::split`'s unit test). A missing or damaged shared index, or a
 // bitmap naming a position past it, is an error naming the file.
 #[test]
-fn issue18_9_split_index_is_read() {
+fn split_index_is_read_and_a_damaged_one_refused() {
     let g = Git::init();
     for i in 0..40 {
         g.write(&format!("src/f{i:02}.txt"), format!("file {i}\n"));
