@@ -30,6 +30,8 @@ pub mod revwalk;
 pub mod staged;
 pub mod store;
 pub mod stream;
+#[cfg(test)]
+mod test_git;
 pub mod trees;
 
 use std::collections::HashMap;

@@ -107,16 +107,7 @@ fn git(git_dir: &Path) -> Command {
 mod tests {
     use super::*;
 
-    fn run(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@e", "-C"])
-            .arg(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    }
+    use super::super::test_git::run;
 
     #[test]
     fn lists_then_fetches_exactly_the_missing_blobs() {
