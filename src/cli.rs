@@ -626,8 +626,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
     /// Take only share I of N (0-based; forks stay together).
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -649,6 +649,12 @@ pub struct SweepMergeArgs {
     pub out: SweepOutput,
 }
 
+/// Parses `--shard I/N`: share `I` of `N`, `0 <= I < N`.
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    crate::report::sweep::parse_shard(s)
+        .ok_or_else(|| "expected I/N with 0 <= I < N (e.g. 0/4)".to_string())
+}
+
 /// Parses `10485760`, `10M`, `10MiB`, `512K`, `1G`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -664,4 +670,38 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn shard_of(arg: &str) -> Result<Option<(u32, u32)>, String> {
+        let flag = format!("--shard={arg}");
+        match Cli::try_parse_from(["leakscan", "sweep", flag.as_str(), "."]) {
+            Ok(Cli {
+                command: Command::Sweep(cmd),
+                ..
+            }) => Ok(cmd.args.shard),
+            Ok(_) => panic!("not a sweep"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn shard_flag_parses_i_of_n() {
+        assert_eq!(shard_of("0/4"), Ok(Some((0, 4))));
+        assert_eq!(shard_of("3/4"), Ok(Some((3, 4))));
+        assert_eq!(shard_of(" 1 / 2 "), Ok(Some((1, 2))));
+    }
+
+    #[test]
+    fn shard_flag_refuses_what_is_not_a_share_naming_the_flag() {
+        for bad in ["4/4", "1/0", "0/0", "-1/4", "a/b", "3", "1/2/3", ""] {
+            let err = shard_of(bad).expect_err(bad);
+            assert!(err.contains("--shard"), "{bad}: {err}");
+            assert!(err.contains("expected I/N with 0 <= I < N"), "{bad}: {err}");
+        }
+    }
 }

@@ -90,14 +90,26 @@ impl Counters {
     }
 }
 
-/// How long a run goes before the line is first drawn (default one second,
-/// so short runs print nothing); `LEAKSCAN_PROGRESS_AFTER_MS` changes it.
+/// How long a run goes before the line is first drawn, by default: one
+/// second, so short runs print nothing.
+pub const FIRST_DRAW: Duration = Duration::from_secs(1);
+
+/// The first draw's delay in milliseconds, when the run's settings gave one
+/// (`settings::Switches`: `LEAKSCAN_PROGRESS_AFTER_MS`); `u64::MAX`: not set.
+static FIRST_DRAW_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Sets how long a run goes before the line is first drawn (once per run,
+/// from `settings::Switches`).
+pub fn set_first_draw(after: Duration) {
+    let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX - 1);
+    FIRST_DRAW_MS.store(ms, Ordering::Relaxed);
+}
+
 fn first_draw() -> Duration {
-    std::env::var("LEAKSCAN_PROGRESS_AFTER_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(1))
+    match FIRST_DRAW_MS.load(Ordering::Relaxed) {
+        u64::MAX => FIRST_DRAW,
+        ms => Duration::from_millis(ms),
+    }
 }
 
 pub struct Progress {

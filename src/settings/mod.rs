@@ -13,6 +13,7 @@ pub mod baseline;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::archive;
 use crate::cli::{ArchiveArgs, CommonArgs};
@@ -175,7 +176,7 @@ pub struct Settings {
 
 /// Switches set in the environment for tests and diagnosis, read once per
 /// run (here) and carried to the code they steer.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Switches {
     /// `LEAKSCAN_TRACE` (set to anything): the time and volume of each
     /// history phase on standard error.
@@ -183,11 +184,42 @@ pub struct Switches {
     /// `LEAKSCAN_PACK_READER=on|off`: force the one-pass pack reader on or
     /// off (otherwise `git::pack::worth_a_pass` decides).
     pub pack_reader: Option<bool>,
+    /// `LEAKSCAN_PROGRESS_AFTER_MS`: how long a run goes before the
+    /// progress line is first drawn (default one second, so short runs
+    /// print nothing). Handed to `progress` when read.
+    pub progress_after: Duration,
+    /// `LEAKSCAN_STATE_HINT_SECS`: how long a sweep without `--state` runs
+    /// before it says that Ctrl-C would keep nothing to resume from
+    /// (default a minute; the tests set 0).
+    pub state_hint_after: Duration,
+}
+
+impl Default for Switches {
+    fn default() -> Switches {
+        Switches {
+            trace: false,
+            pack_reader: None,
+            progress_after: crate::progress::FIRST_DRAW,
+            state_hint_after: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Switches {
+    /// Reads the environment, once per run, and tells `progress` when to
+    /// draw its first line.
     pub fn from_env() -> Switches {
+        let number = |name: &str| -> Option<u64> {
+            std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+        };
+        let defaults = Switches::default();
+        let progress_after = number("LEAKSCAN_PROGRESS_AFTER_MS")
+            .map_or(defaults.progress_after, Duration::from_millis);
+        crate::progress::set_first_draw(progress_after);
         Switches {
+            progress_after,
+            state_hint_after: number("LEAKSCAN_STATE_HINT_SECS")
+                .map_or(defaults.state_hint_after, Duration::from_secs),
             trace: std::env::var_os("LEAKSCAN_TRACE").is_some(),
             pack_reader: match std::env::var("LEAKSCAN_PACK_READER").as_deref() {
                 Ok("on") => Some(true),

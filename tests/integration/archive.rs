@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::staged::Git;
+use crate::fixture::Git;
 use crate::util::*;
 
 /// Runs `sh -c script` in `dir`; panics with its output on failure.
@@ -593,7 +593,7 @@ fn sweep_and_pre_receive_open_committed_archives() {
     // A server whose pre-receive hook refuses the push of that commit.
     let srv = g.sibling("srv.git");
     std::fs::create_dir(&srv).unwrap();
-    crate::staged::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
+    crate::fixture::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
     let hook = srv.join("hooks/pre-receive");
     std::fs::write(
         &hook,
@@ -604,7 +604,7 @@ fn sweep_and_pre_receive_open_committed_archives() {
     )
     .unwrap();
     sh(&srv, "chmod +x hooks/pre-receive");
-    let out = crate::staged::git_command(g.path())
+    let out = crate::fixture::git_command(g.path())
         .args(["push", srv.to_str().unwrap(), "main"])
         .env("NO_COLOR", "1")
         .output()
@@ -642,9 +642,9 @@ fn pre_receive_accepts_a_rebuilt_archive_whose_secret_was_already_pushed() {
     g.commit_all("backup");
     let srv = g.sibling("srv.git");
     std::fs::create_dir(&srv).unwrap();
-    crate::staged::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
+    crate::fixture::git_in(&srv, &["init", "-q", "--bare", "-b", "main"]);
     let push = || {
-        let out = crate::staged::git_command(g.path())
+        let out = crate::fixture::git_command(g.path())
             .args(["push", srv.to_str().unwrap(), "main"])
             .env("NO_COLOR", "1")
             .output()

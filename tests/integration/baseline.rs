@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::gitrepo::TempRepo;
+use crate::fixture::in_process::TempRepo;
 use crate::util::*;
 
 const FILE: &str = ".leakscan-baseline.json";

@@ -2,7 +2,7 @@
 //! each is accepted the same way by every command that takes it, and the
 //! older spellings keep working.
 
-use crate::gitrepo::TempRepo;
+use crate::fixture::in_process::TempRepo;
 use crate::util::*;
 
 fn secret_tree() -> Tree {

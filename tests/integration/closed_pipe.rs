@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::gitrepo::TempRepo;
+use crate::fixture::in_process::TempRepo;
 use crate::util::{fake, leakscan};
 
 /// A pipe whose reading end is already closed: the standard input of a

@@ -7,7 +7,7 @@ use std::path::Path;
 use git2::Oid;
 use serde_json::Value;
 
-use crate::gitrepo::{TempRepo, AUTHOR, EMAIL};
+use crate::fixture::in_process::{TempRepo, AUTHOR, EMAIL};
 use crate::util::*;
 
 /// `leakscan history --repo <repo> --format json --show-secrets <args>`.

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use git2::Oid;
 use serde_json::Value;
 
-use crate::gitrepo::TempRepo;
-use crate::staged::git_command;
+use crate::fixture::git_command;
+use crate::fixture::in_process::TempRepo;
 use crate::util::*;
 
 // ---------------------------------------------------------------------------

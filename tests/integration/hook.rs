@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::staged::{git_command, git_in, Git};
+use crate::fixture::{git_command, git_in, Git};
 use crate::util::*;
 
 /// `PATH` with the leakscan under test first.

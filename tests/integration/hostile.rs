@@ -10,26 +10,22 @@ use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 
-use super::staged::git_command;
-use super::util::{fake, leakscan, Run, TempDir};
+use super::util::{fake, leakscan, Run};
+use crate::fixture::{git_command, Git};
 
-/// A repository in a temporary directory, driven by real git.
+/// A repository in a temporary directory, driven by real git
+/// (`fixture::Git`), never repacked behind the test's back.
 struct Hostile {
-    _root: TempDir,
+    /// Kept for its temporary directory.
+    _repo: Git,
     path: PathBuf,
 }
 
 impl Hostile {
     fn new() -> Hostile {
-        let root = tempfile::Builder::new()
-            .prefix("leakscan-hostile")
-            .tempdir()
-            .unwrap();
-        let path = root.path().join("repo");
-        std::fs::create_dir(&path).unwrap();
-        let h = Hostile { _root: root, path };
-        h.git(&["init", "-q", "-b", "main"]);
-        h.git(&["config", "core.autocrlf", "false"]);
+        let g = Git::init();
+        let path = g.path().to_path_buf();
+        let h = Hostile { _repo: g, path };
         h.git(&["config", "gc.auto", "0"]);
         h
     }

@@ -10,84 +10,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::staged::{git_command, git_in, Git};
+use crate::fixture::{git_command, Git, Server};
 use crate::util::*;
-
-/// A bare repository to push into.
-struct Server {
-    _dir: TempDir,
-    path: PathBuf,
-}
-
-impl Server {
-    fn new() -> Server {
-        let dir = tempfile::Builder::new()
-            .prefix("leakscan-push")
-            .tempdir()
-            .unwrap();
-        let path = dir.path().join("srv.git");
-        std::fs::create_dir(&path).unwrap();
-        git_in(&path, &["init", "-q", "--bare", "-b", "main"]);
-        git_in(&path, &["config", "receive.advertisePushOptions", "true"]);
-        Server { _dir: dir, path }
-    }
-
-    /// Installs `hooks/pre-receive` as `exec leakscan pre-receive ARGS`.
-    fn protect(&self, args: &str) {
-        self.hook(&format!(
-            "exec '{}' pre-receive {args}\n",
-            env!("CARGO_BIN_EXE_leakscan")
-        ));
-    }
-
-    /// Installs `hooks/pre-receive` with this shell body.
-    fn hook(&self, body: &str) {
-        let p = self.path.join("hooks").join("pre-receive");
-        std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        git_in(&self.path, args)
-    }
-
-    fn url(&self) -> String {
-        format!("file://{}", self.path.display())
-    }
-
-    /// The commit a ref points to, if it exists.
-    fn rev(&self, name: &str) -> Option<String> {
-        let out = git_command(&self.path)
-            .args(["rev-parse", "--verify", "-q", name])
-            .output()
-            .unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    fn has_object(&self, oid: &str) -> bool {
-        git_command(&self.path)
-            .args(["cat-file", "-e", oid])
-            .status()
-            .unwrap()
-            .success()
-    }
-
-    /// Quarantine directories git left behind.
-    fn leftovers(&self) -> Vec<String> {
-        std::fs::read_dir(self.path.join("objects"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("tmp_objdir") || n.contains("incoming"))
-            .collect()
-    }
-}
 
 /// A work tree whose `origin` is `server`.
 fn client(server: &Server) -> Git {

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::gitrepo::TempRepo;
-use crate::staged::{git_command, Git};
+use crate::fixture::in_process::TempRepo;
+use crate::fixture::{git_command, Git};
 use crate::util::*;
 
 fn load_schema(name: &str) -> Value {

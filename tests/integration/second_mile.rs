@@ -131,7 +131,7 @@ fn color_help_is_short() {
 fn blocking_message_names_the_default_branch() {
     let t = Tree::new();
     let git = |args: &[&str]| {
-        let out = crate::staged::git_command(t.path())
+        let out = crate::fixture::git_command(t.path())
             .args(args)
             .output()
             .unwrap();

@@ -2,7 +2,7 @@
 //! fake token (built at run time) behind one trick and checks that `scan`,
 //! `staged` and `history` still report it.
 
-use crate::staged::Git;
+use crate::fixture::Git;
 use crate::util::*;
 
 /// `leakscan history --all` on the repository at `g`, JSON with secrets.

@@ -5,113 +5,12 @@
 //! subdirectories, linked worktrees, merges and rebases; what the report
 //! tells the user; and errors that must block (exit 2) rather than pass.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::fixture::{git_in, Git};
 use crate::util::*;
-
-/// A repository driven through the `git` CLI, isolated from the user's and the
-/// system's git configuration. The work tree is `<tmp>/repo`, so siblings
-/// (linked worktrees) fit in the same temporary directory.
-pub struct Git {
-    root: TempDir,
-    path: PathBuf,
-}
-
-/// `git` in `dir` with a fixed identity and no outside configuration.
-pub fn git_command(dir: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada Tester")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Tester")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_EDITOR", "true")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES");
-    c
-}
-
-impl Git {
-    pub fn init() -> Git {
-        let root = tempfile::Builder::new()
-            .prefix("leakscan-staged")
-            .tempdir()
-            .unwrap();
-        let path = root.path().join("repo");
-        std::fs::create_dir(&path).unwrap();
-        let g = Git { root, path };
-        g.git(&["init", "-q", "-b", "main"]);
-        g.git(&["config", "core.autocrlf", "false"]);
-        g
-    }
-
-    /// The work tree.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// A path next to the work tree, inside the same temporary directory.
-    pub fn sibling(&self, name: &str) -> PathBuf {
-        self.root.path().join(name)
-    }
-
-    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
-        let p = self.path.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    /// Runs git in the work tree; panics with its output unless it succeeds.
-    pub fn git(&self, args: &[&str]) -> String {
-        git_in(&self.path, args)
-    }
-
-    /// Runs git in the work tree and returns its exit status and stderr.
-    pub fn git_status(&self, args: &[&str]) -> (i32, String) {
-        let out = git_command(&self.path).args(args).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// `git add -A && git commit`.
-    pub fn commit_all(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--no-verify", "-m", msg]);
-    }
-
-    /// `leakscan staged --format json --show-secrets` in `dir`, plus `extra`.
-    pub fn staged_in(&self, dir: &Path, extra: &[&str]) -> Run {
-        run(leakscan()
-            .current_dir(dir)
-            .args(["staged", "--format", "json", "--show-secrets"])
-            .args(extra))
-    }
-
-    pub fn staged(&self) -> Run {
-        self.staged_in(&self.path, &[])
-    }
-}
-
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = git_command(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} failed\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// (path, line, secret) of each finding, in report order.
 fn found(r: &Run) -> Vec<(String, u64, String)> {

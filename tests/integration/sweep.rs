@@ -5,76 +5,13 @@
 //! state directory (reuse, resume after a kill); shards merged into exactly
 //! the single-machine report.
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::staged::git_command;
+use crate::fixture::Root;
 use crate::util::*;
-
-/// A directory of repositories, with commits dated one day apart.
-struct Root {
-    dir: TempDir,
-    day: Cell<i64>,
-}
-
-impl Root {
-    fn new() -> Root {
-        Root {
-            dir: tempfile::Builder::new()
-                .prefix("leakscan-sweep")
-                .tempdir()
-                .unwrap(),
-            day: Cell::new(0),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn join(&self, rel: &str) -> PathBuf {
-        self.path().join(rel)
-    }
-
-    /// `git ARGS` in `dir` (relative to the root); panics unless it succeeds.
-    fn git(&self, dir: &str, args: &[&str]) -> String {
-        let date = format!("{} +0000", 1_704_067_200 + self.day.get() * 86_400);
-        let out = git_command(&self.join(dir))
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} in {dir}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn init(&self, name: &str) {
-        std::fs::create_dir_all(self.join(name)).unwrap();
-        self.git(name, &["init", "-q", "-b", "main"]);
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let p = self.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    /// Commits everything in `repo`'s work tree; returns the commit id.
-    fn commit(&self, repo: &str, msg: &str) -> String {
-        self.day.set(self.day.get() + 1);
-        self.git(repo, &["add", "-A"]);
-        self.git(repo, &["commit", "-q", "--allow-empty", "-m", msg]);
-        self.git(repo, &["rev-parse", "HEAD"])
-    }
-}
 
 /// The fixture's secrets, built at run time.
 struct Secrets {

@@ -627,15 +627,13 @@ fn html_and_text_show_the_verdict() {
 
 /// A repository `name` under `root` with one commit holding `files`.
 fn repo_with(root: &Path, name: &str, files: &[(&str, String)]) {
-    use crate::staged::git_command;
+    use crate::fixture::{dated, git_command};
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     // A fixed date: the root commit (a sweep's shard key) is the same on every
     // run, so which shard a repository lands in never depends on the clock.
     let git = |args: &[&str]| {
-        let out = git_command(&dir)
-            .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+        let out = dated(&mut git_command(&dir), 0)
             .args(args)
             .output()
             .unwrap();

@@ -14,7 +14,7 @@ use crate::cli::{SweepArgs, SweepCommand, SweepFormat, SweepOutput, SweepSub};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline::{self, sweep::Sweep};
-use crate::report::sweep::{parse_shard, Interruption, Report};
+use crate::report::sweep::{Interruption, Report};
 use crate::report::Format;
 use crate::settings::{self, BaselineChoice, Output, Request, Settings};
 
@@ -36,14 +36,6 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
             "sweep needs at least one ROOT directory or --repo-list FILE".into(),
         ));
     }
-    let shard = match &args.shard {
-        None => None,
-        Some(s) => Some(parse_shard(s).ok_or_else(|| {
-            Error::Usage(format!(
-                "--shard `{s}`: expected I/N with 0 <= I < N (e.g. 0/4)"
-            ))
-        })?),
-    };
     // Repositories' own `.leakscan.toml` files and baselines are not read:
     // only `--config`, and every finding is judged by its allowlist.
     let request = Request {
@@ -82,7 +74,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
     let job = Sweep {
         roots: &args.roots,
         repo_list: args.repo_list.as_deref(),
-        shard,
+        shard: args.shard,
         state: args.state.as_deref(),
         key_file: args.key_file.as_deref(),
         config: config.as_ref(),
@@ -97,6 +89,7 @@ fn sweep(args: SweepArgs) -> Result<Exit> {
         show_secrets: out.show_secrets,
         quiet: out.quiet,
         progress_bar: !out.quiet && out.format == SweepFormat::Text,
+        state_hint_after: switches.state_hint_after,
         verify: verifying.options.clone(),
     };
     let swept = pipeline::sweep::run(job, start)?;

@@ -61,6 +61,9 @@ pub struct Sweep<'a> {
     pub quiet: bool,
     /// A progress bar on standard error (when it is a terminal).
     pub progress_bar: bool,
+    /// A sweep without `--state` that has run this long is told about it
+    /// once (Ctrl-C would keep nothing to resume from).
+    pub state_hint_after: Duration,
     /// `--verify`: how the secrets are checked.
     pub verify: Option<crate::verify::Options>,
 }
@@ -103,18 +106,6 @@ fn rules_digest(
     // Archives change what is found too (opened or not, and how far).
     h.update(format!("{archives:?}").as_bytes());
     hex::encode(&h.finalize()[..16])
-}
-
-/// A sweep without `--state` that has run this long is told about it once
-/// (Ctrl-C would keep nothing to resume from). `LEAKSCAN_STATE_HINT_SECS`
-/// overrides it (the tests set 0).
-const STATE_HINT_AFTER: Duration = Duration::from_secs(60);
-
-fn state_hint_after() -> Duration {
-    std::env::var("LEAKSCAN_STATE_HINT_SECS")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .map_or(STATE_HINT_AFTER, Duration::from_secs)
 }
 
 /// Runs the sweep `job` (begun at `start`).
@@ -191,7 +182,7 @@ pub fn run(job: Sweep<'_>, start: Instant) -> Result<Swept> {
         results.push(r);
     }
     let mut interrupted = None;
-    let hint_after = (state.is_none() && !quiet).then(state_hint_after);
+    let hint_after = (state.is_none() && !quiet).then_some(job.state_hint_after);
     let mut hinted = false;
     for (done, found) in repos.iter().enumerate() {
         if crate::progress::interrupted() {
