@@ -482,7 +482,10 @@ impl Staging {
             near.sources.clear();
             return Ok(near);
         };
-        let at = |path: &[u8]| head_blob(&self.objects, head, path);
+        // The same few HEAD trees (the top, the file's directory) serve
+        // every claim: each is read once.
+        let mut trees = HashMap::new();
+        let mut at = |path: &[u8]| head_blob(&self.objects, head, path, &mut trees);
         for p in std::mem::take(&mut near.same_id) {
             if near.in_head {
                 break;
@@ -1075,14 +1078,25 @@ fn tree_order(a: &HeadEntry, b: &HeadEntry) -> std::cmp::Ordering {
 }
 
 /// The id of the file (not a tree) at `path` in tree `root`, read tree by
-/// tree through the checked reader; `None` if there is none.
-fn head_blob(objects: &Objects, root: Oid, path: &[u8]) -> Result<Option<Oid>, String> {
+/// tree through the checked reader (each tree once: `trees` keeps them);
+/// `None` if there is none.
+fn head_blob(
+    objects: &Objects,
+    root: Oid,
+    path: &[u8],
+    trees: &mut HashMap<Oid, Vec<HeadEntry>>,
+) -> Result<Option<Oid>, String> {
     let mut tree = root;
     let mut dir = Vec::new();
     let mut parts = path.split(|&b| b == b'/').peekable();
     while let Some(name) = parts.next() {
         let last = parts.peek().is_none();
-        let entries = read_tree(objects, tree, &dir)?;
+        let entries = match trees.entry(tree) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(read_tree(objects, tree, &dir)?)
+            }
+        };
         let Some(e) = entries
             .iter()
             .find(|e| e.name == name && (e.mode == MODE_TREE) != last)
