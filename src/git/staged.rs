@@ -1,7 +1,9 @@
 //! The staged change: what `git commit` would record. Streams the index (see
 //! `index`) against HEAD's tree, reading HEAD trees only for directories whose
 //! cache-tree entry no longer matches HEAD, and lists the staged files that
-//! differ from HEAD. For a file that turns out to hold a secret it finds the
+//! differ from HEAD. A valid cache-tree node (the root too) is what git
+//! records for its directory, whatever the entries under it say: its tree is
+//! compared with HEAD's instead of the entries. For a file that turns out to hold a secret it finds the
 //! HEAD content to compare with (the same path, or the file it was renamed or
 //! copied from) and which of its lines are new.
 //!
@@ -89,6 +91,9 @@ pub struct Changes {
     /// Notes for the user about how the index was read.
     pub notes: Vec<String>,
     entries: Option<Entries>,
+    /// HEAD's tree (`None`: no commit yet): what index entries said to be
+    /// in HEAD are checked against.
+    head: Option<Oid>,
     /// `scan_unchanged` for every file of a small change, from one pass over
     /// the index (made on first use: a change whose files hold no secret
     /// never pays it).
@@ -292,6 +297,7 @@ impl Staging {
             initial: head.is_none(),
             notes,
             entries: None,
+            head,
             near: std::cell::OnceCell::new(),
         };
         let Some(entries) = entries else {
@@ -305,8 +311,16 @@ impl Staging {
         };
         let cache = entries.tree();
         let root = cache.and_then(CacheTree::root);
-        let unchanged = matches!((head, root, cache), (Some(h), Some(r), Some(c)) if c.id(r) == Some(h.as_bytes()));
-        if !unchanged {
+        // A valid root: `git commit` records that tree as it is (git makes
+        // the whole cache tree valid before the pre-commit hook runs).
+        let root_tree = root.zip(cache).and_then(|(r, c)| c.id(r));
+        let unchanged = head.is_some_and(|h| root_tree == Some(h.as_bytes()));
+        if let Some(id) = root_tree.filter(|_| !unchanged) {
+            let id = Oid::from_bytes(id).expect("hash length");
+            IndexWalk::new(&self.objects, None, &mut changes)
+                .sparse_dir(Vec::new(), id, head)
+                .map_err(|e| self.git_error(cache_tree_error(b"", e)))?;
+        } else if !unchanged {
             match self.walk(&entries, head, true, &mut changes) {
                 Err(WalkError::Inconsistent) => {
                     changes.files.clear();
@@ -320,7 +334,13 @@ impl Staging {
                 }
                 other => other,
             }
-            .map_err(|e| self.git_error(e.message()))?;
+            .map_err(|e| match e {
+                WalkError::Index(msg) => Error::Git {
+                    repo: self.index_path.clone(),
+                    msg,
+                },
+                e => self.git_error(e.message()),
+            })?;
         }
         changes.entries = Some(entries);
         Ok(changes)
@@ -448,7 +468,38 @@ impl Staging {
     /// Whether HEAD holds `file`'s staged content exactly, at any path (a
     /// file changed back, or to a copy of another): then nothing in it is new.
     pub fn in_head(&self, changes: &Changes, file: &StagedFile) -> Result<bool, String> {
-        Ok(changes.scan_unchanged(file)?.in_head)
+        Ok(self.near(changes, file)?.in_head)
+    }
+
+    /// `Changes::scan_unchanged`, with what the index says HEAD holds
+    /// checked against HEAD's trees: the walk judged HEAD's trees (or the
+    /// cache tree's), not every entry, so an entry claiming HEAD content (a
+    /// damaged or forged index) must not make a secret look old.
+    fn near(&self, changes: &Changes, file: &StagedFile) -> Result<Near, String> {
+        let mut near = changes.scan_unchanged(file)?;
+        let Some(head) = changes.head else {
+            near.same_id.clear();
+            near.sources.clear();
+            return Ok(near);
+        };
+        // The same few HEAD trees (the top, the file's directory) serve
+        // every claim: each is read once.
+        let mut trees = HashMap::new();
+        let mut at = |path: &[u8]| head_blob(&self.objects, head, path, &mut trees);
+        for p in std::mem::take(&mut near.same_id) {
+            if near.in_head {
+                break;
+            }
+            near.in_head = at(&p.0)? == Some(file.id);
+        }
+        let mut kept = Vec::with_capacity(near.sources.len());
+        for (p, id) in std::mem::take(&mut near.sources) {
+            if at(&p.0)? == Some(id) {
+                kept.push((p, id));
+            }
+        }
+        near.sources = kept;
+        Ok(near)
     }
 
     /// Finds what `file`'s lines are new against: HEAD's version of the same
@@ -463,7 +514,7 @@ impl Staging {
         file: &StagedFile,
         content: &[u8],
     ) -> Result<Base, String> {
-        let near = changes.scan_unchanged(file)?;
+        let near = self.near(changes, file)?;
         if near.in_head {
             return Ok(Base::Same);
         }
@@ -525,6 +576,9 @@ impl Staging {
 struct Near {
     /// Some HEAD file (changed or not) has the staged content exactly.
     in_head: bool,
+    /// Entries not staged as changed whose id is the staged content's: in
+    /// HEAD if HEAD has that blob there (checked by `Staging::near`).
+    same_id: Vec<PathBytes>,
     /// Unchanged files with the staged file's name, then in its directory.
     sources: Vec<(PathBytes, Oid)>,
 }
@@ -571,6 +625,7 @@ impl Changes {
             .map(|f| Near {
                 in_head: self.deleted.iter().any(|(_, d)| *d == f.id)
                     || self.files.iter().any(|g| g.head == Some(f.id)),
+                same_id: Vec::new(),
                 sources: Vec::new(),
             })
             .collect();
@@ -600,7 +655,9 @@ impl Changes {
                 let (d, n) = split_dir(e.path);
                 for (i, (dir, name, want)) in keys.iter().enumerate() {
                     let near = &mut near[i];
-                    near.in_head |= e.id == want.as_bytes();
+                    if e.id == want.as_bytes() && near.same_id.len() < MAX_UNCHANGED_SOURCES {
+                        near.same_id.push(PathBytes(e.path.to_vec()));
+                    }
                     if n == *name && near.sources.len() < MAX_UNCHANGED_SOURCES {
                         near.sources.push((
                             PathBytes(e.path.to_vec()),
@@ -642,9 +699,20 @@ fn split_dir(p: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// A tree named by a valid cache-tree node could not be read: git would
+/// commit it unread by us, so the staged change is not judged.
+fn cache_tree_error(dir: &[u8], e: String) -> String {
+    format!(
+        "index: the cache tree's tree for `{}/` (what `git commit` records) could not be read: {e}",
+        String::from_utf8_lossy(dir).trim_end_matches('/')
+    )
+}
+
 /// Why a walk stopped.
 enum WalkError {
     Failed(String),
+    /// The index file could not be read (named by the caller).
+    Index(String),
     /// A cache-tree entry count that jumped past its directory: walk again
     /// without jumps.
     Inconsistent,
@@ -653,7 +721,7 @@ enum WalkError {
 impl WalkError {
     fn message(self) -> String {
         match self {
-            WalkError::Failed(m) => m,
+            WalkError::Failed(m) | WalkError::Index(m) => m,
             WalkError::Inconsistent => "index: cache tree does not match the entries".into(),
         }
     }
@@ -662,7 +730,7 @@ impl WalkError {
 impl From<IndexError> for WalkError {
     fn from(e: IndexError) -> Self {
         match e {
-            IndexError::Corrupt(m) | IndexError::Unsupported(m) => WalkError::Failed(m),
+            IndexError::Corrupt(m) | IndexError::Unsupported(m) => WalkError::Index(m),
         }
     }
 }
@@ -819,10 +887,20 @@ impl<'a> IndexWalk<'a> {
                     }
                     let node = top.node.zip(self.cache).and_then(|(n, c)| c.child(n, name));
                     let dir = e.path[..self.prefix.len() + k + 1].to_vec();
-                    if let (Some(h), Some(n), Some(c)) = (head, node, self.cache) {
-                        if c.id(n) == Some(h.as_bytes()) {
-                            // Unchanged since HEAD: skip the whole directory,
-                            // jumping to its last entry, which must be in it.
+                    if let (Some(n), Some(c)) = (node, self.cache) {
+                        if let Some(id) = c.id(n) {
+                            // A valid cache-tree node: `git commit` records
+                            // its tree as it is, without reading the entries
+                            // (and skips as many entries as the node counts).
+                            // Unchanged since HEAD: nothing to judge. Else the
+                            // tree is judged against HEAD's, not the entries.
+                            if !head.is_some_and(|h| h.as_bytes() == id) {
+                                let id = Oid::from_bytes(id).expect("hash length");
+                                self.sparse_dir(dir.clone(), id, head)
+                                    .map_err(|e| cache_tree_error(&dir, e))?;
+                            }
+                            // Skip the whole directory, jumping to its last
+                            // entry, which must be in it.
                             self.skip = dir;
                             if self.jumps && c.entries(n) >= 2 {
                                 let last = i + c.entries(n) - 1;
@@ -914,17 +992,23 @@ impl<'a> IndexWalk<'a> {
             Some(h) => self.read_tree(h, &dir)?,
             None => Vec::new(),
         };
-        let is_tree = |m: u32| m == MODE_TREE;
-        let find = |name: &[u8], tree: bool| {
-            old.iter()
-                .find(|o| o.name == name && is_tree(o.mode) == tree)
-                .map(|o| (o.mode, o.id))
-        };
+        // Both trees are in git's tree order: one merge pairs each entry
+        // with HEAD's of the same name and kind. (Entries out of order only
+        // go unpaired: judged as added, HEAD's as deleted, never missed.)
+        let mut gone = Vec::new();
+        let mut o = 0;
         for e in &new {
+            while o < old.len() && tree_order(&old[o], e).is_lt() {
+                gone.push(o);
+                o += 1;
+            }
+            let before = (o < old.len() && tree_order(&old[o], e).is_eq()).then(|| {
+                o += 1;
+                (old[o - 1].mode, old[o - 1].id)
+            });
             let mut path = dir.clone();
             path.extend_from_slice(&e.name);
-            let before = find(&e.name, is_tree(e.mode));
-            if is_tree(e.mode) {
+            if e.mode == MODE_TREE {
                 path.push(b'/');
                 self.sparse_dir(path, e.id, before.map(|(_, id)| id))?;
                 continue;
@@ -942,13 +1026,9 @@ impl<'a> IndexWalk<'a> {
                 head,
             });
         }
-        for o in &old {
-            if !new
-                .iter()
-                .any(|e| e.name == o.name && is_tree(e.mode) == is_tree(o.mode))
-            {
-                self.deleted(dir.clone(), o)?;
-            }
+        gone.extend(o..old.len());
+        for i in gone {
+            self.deleted(dir.clone(), &old[i])?;
         }
         Ok(())
     }
@@ -977,46 +1057,103 @@ impl<'a> IndexWalk<'a> {
     }
 
     fn read_tree(&self, id: Oid, dir: &[u8]) -> Result<Vec<HeadEntry>, String> {
-        let err = |e: git2::Error| {
-            format!(
-                "HEAD tree `{}`: {}",
-                String::from_utf8_lossy(dir).trim_end_matches('/'),
-                e.message()
-            )
-        };
-        let named = |e: String| {
-            format!(
-                "HEAD tree `{}`: {e}",
-                String::from_utf8_lossy(dir).trim_end_matches('/')
-            )
-        };
-        let (repo, guard) = match self.objects {
-            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
-            Objects::Native(n) => {
-                return Ok(n
-                    .tree(&id)
-                    .map_err(named)?
-                    .into_iter()
-                    .map(|e| HeadEntry {
-                        name: e.name,
-                        mode: e.mode,
-                        id: e.id,
-                    })
-                    .collect())
+        read_tree(self.objects, id, dir)
+    }
+}
+
+/// Git's order of tree entries: by name, a tree's name read as if it ended
+/// in `/`.
+fn tree_order(a: &HeadEntry, b: &HeadEntry) -> std::cmp::Ordering {
+    let n = a.name.len().min(b.name.len());
+    let end = |e: &HeadEntry| {
+        e.name
+            .get(n)
+            .copied()
+            .unwrap_or(if e.mode == MODE_TREE { b'/' } else { 0 })
+    };
+    a.name[..n]
+        .cmp(&b.name[..n])
+        .then_with(|| end(a).cmp(&end(b)))
+        .then_with(|| a.name.len().cmp(&b.name.len()))
+}
+
+/// The id of the file (not a tree) at `path` in tree `root`, read tree by
+/// tree through the checked reader (each tree once: `trees` keeps them);
+/// `None` if there is none.
+fn head_blob(
+    objects: &Objects,
+    root: Oid,
+    path: &[u8],
+    trees: &mut HashMap<Oid, Vec<HeadEntry>>,
+) -> Result<Option<Oid>, String> {
+    let mut tree = root;
+    let mut dir = Vec::new();
+    let mut parts = path.split(|&b| b == b'/').peekable();
+    while let Some(name) = parts.next() {
+        let last = parts.peek().is_none();
+        let entries = match trees.entry(tree) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(read_tree(objects, tree, &dir)?)
             }
         };
-        let id = to_git2(id).map_err(named)?;
-        guard.check(id).map_err(|e| named(e.0))?;
-        let tree = repo.find_tree(id).map_err(err)?;
-        Ok(tree
+        let Some(e) = entries
             .iter()
-            .map(|e| HeadEntry {
-                name: e.name_bytes().to_vec(),
-                mode: e.filemode() as u32,
-                id: e.id().into(),
-            })
-            .collect())
+            .find(|e| e.name == name && (e.mode == MODE_TREE) != last)
+        else {
+            return Ok(None);
+        };
+        if last {
+            return Ok(Some(e.id));
+        }
+        tree = e.id;
+        dir.extend_from_slice(name);
+        dir.push(b'/');
     }
+    Ok(None)
+}
+
+/// The entries of tree `id` (at `dir`, for messages).
+fn read_tree(objects: &Objects, id: Oid, dir: &[u8]) -> Result<Vec<HeadEntry>, String> {
+    let err = |e: git2::Error| {
+        format!(
+            "HEAD tree `{}`: {}",
+            String::from_utf8_lossy(dir).trim_end_matches('/'),
+            e.message()
+        )
+    };
+    let named = |e: String| {
+        format!(
+            "HEAD tree `{}`: {e}",
+            String::from_utf8_lossy(dir).trim_end_matches('/')
+        )
+    };
+    let (repo, guard) = match objects {
+        Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
+        Objects::Native(n) => {
+            return Ok(n
+                .tree(&id)
+                .map_err(named)?
+                .into_iter()
+                .map(|e| HeadEntry {
+                    name: e.name,
+                    mode: e.mode,
+                    id: e.id,
+                })
+                .collect())
+        }
+    };
+    let id = to_git2(id).map_err(named)?;
+    guard.check(id).map_err(|e| named(e.0))?;
+    let tree = repo.find_tree(id).map_err(err)?;
+    Ok(tree
+        .iter()
+        .map(|e| HeadEntry {
+            name: e.name_bytes().to_vec(),
+            mode: e.filemode() as u32,
+            id: e.id().into(),
+        })
+        .collect())
 }
 
 /// The lines of a blob, for similarity: line hash → (count, bytes per line).
@@ -1141,15 +1278,27 @@ mod tests {
         for (f, batched) in changes.files.iter().zip(&all) {
             let one = changes.scan_unchanged_one(f).unwrap();
             assert_eq!(batched.in_head, one.in_head, "{:?}", f.path);
+            assert_eq!(batched.same_id, one.same_id, "{:?}", f.path);
             assert_eq!(batched.sources, one.sources, "{:?}", f.path);
             copies += one.sources.len();
             // What the callers get: the batched answer.
             assert_eq!(changes.scan_unchanged(f).unwrap().sources, one.sources);
         }
         assert!(copies > 5);
-        assert!(
-            all.iter().any(|n| n.in_head),
-            "a/new.txt is a x.txt's content"
+        // Checked against HEAD's trees by the caller's answer.
+        let in_head: Vec<bool> = changes
+            .files
+            .iter()
+            .map(|f| repo.in_head(&changes, f).unwrap())
+            .collect();
+        assert_eq!(
+            in_head,
+            changes
+                .files
+                .iter()
+                .map(|f| f.path.0 == b"a/new.txt" || f.path.0 == b"b/y.txt")
+                .collect::<Vec<_>>(),
+            "a/new.txt is a/x.txt's content and b/y.txt c/y.txt's, in HEAD"
         );
     }
 

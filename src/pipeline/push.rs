@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::finding::Finding;
 use crate::git::revwalk::Selection;
+use crate::git::stream::STREAM_OVER;
 use crate::git::{Kind, Oid, OidMap, Repo};
 use crate::paths::PathBytes;
 use crate::rules::RuleSet;
@@ -155,23 +156,29 @@ fn in_a_parent(repo: &Repo, f: &Finding, step: &mut BlobStep) -> bool {
     };
     let secret = f.secret.expose();
     parents.into_iter().any(|p| {
-        repo.entry_at(p, &f.path.0)
-            .ok()
-            .flatten()
-            .filter(|e| e.is_blob())
-            .and_then(|e| repo.blob(e.id).ok())
-            .is_some_and(|b| match &f.archive {
-                None => memchr::memmem::find(&b, secret).is_some(),
-                Some(_) => step
-                    .archive(&b, &f.path, &mut Stats::default())
-                    .is_some_and(|old| {
-                        old.iter().any(|o| {
-                            o.rule == f.rule
-                                && o.archive == f.archive
-                                && o.secret.expose() == secret
-                        })
-                    }),
-            })
+        let Some(e) = repo.entry_at(p, &f.path.0).ok().flatten() else {
+            return false;
+        };
+        if !e.is_blob() {
+            return false;
+        }
+        // A parent version too large to hold is searched as a stream (an
+        // unreadable one holds nothing: the finding stays new).
+        if f.archive.is_none() {
+            if let Ok(Some(mut s)) = repo.reader().stream(e.id, STREAM_OVER) {
+                return s.holds(&[secret]).is_ok_and(|h| h[0]);
+            }
+        }
+        repo.blob(e.id).ok().is_some_and(|b| match &f.archive {
+            None => memchr::memmem::find(&b, secret).is_some(),
+            Some(_) => step
+                .archive(&b, &f.path, &mut Stats::default())
+                .is_some_and(|old| {
+                    old.iter().any(|o| {
+                        o.rule == f.rule && o.archive == f.archive && o.secret.expose() == secret
+                    })
+                }),
+        })
     })
 }
 

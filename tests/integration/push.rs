@@ -194,6 +194,86 @@ fn push_editing_a_file_that_already_holds_a_secret_is_accepted() {
     assert!(err.contains("1 new secret in 1 pushed commit"), "{err}");
 }
 
+// A pushed edit of a huge file whose parent version already held the
+// secret: the parent's version (over 64 MiB) was read whole to see that the
+// secret was there before (`pre-push` peaked at 199 MB for a 66 MiB file).
+// It is searched as a stream: the push goes through, and the hook's peak
+// RSS does not grow with the file.
+#[test]
+fn push_editing_a_huge_file_reads_its_parent_version_as_a_stream() {
+    use std::os::unix::fs::FileExt;
+    const SIZE: u64 = 66 << 20;
+    let s = Server::new();
+    let g = client(&s);
+    g.write("README.md", "hello\n");
+    g.commit_all("initial");
+    assert_eq!(push(&g, &["origin", "main"]).0, 0);
+    // The client's pre-push hook reports leakscan's peak RSS (its only
+    // child) in a file.
+    let rss = g.path().join(".git").join("peak-rss");
+    let hook = g.path().join(".git").join("hooks").join("pre-push");
+    let off = g.path().join(".git").join("hooks").join("off");
+    std::fs::write(
+        &off,
+        format!(
+            "#!/bin/sh\nexec python3 -c 'import resource, subprocess, sys\n\
+             r = subprocess.run(sys.argv[2:])\n\
+             open(sys.argv[1], \"w\").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
+             sys.exit(r.returncode)' '{}' '{}' pre-push --max-file-size 100M \"$@\"\n",
+            rss.display(),
+            env!("CARGO_BIN_EXE_leakscan")
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&off, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let peak = || -> u64 {
+        std::fs::read_to_string(&rss)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    std::fs::rename(&off, &hook).unwrap();
+    g.write("small.txt", "x\n");
+    g.commit_all("small");
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_eq!(code, 0, "{err}");
+    let small = peak();
+    // On the remote before the hook: a sparse file with a secret on its
+    // first line.
+    std::fs::rename(&hook, &off).unwrap();
+    let key = fake::aws_key_id(1840);
+    let f = std::fs::File::create(g.path().join("dump.bin")).unwrap();
+    f.set_len(SIZE).unwrap();
+    f.write_all_at(format!("{key}\n").as_bytes(), 0).unwrap();
+    drop(f);
+    g.commit_all("dump");
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::rename(&off, &hook).unwrap();
+    // An edit near the end: a new blob holding the same old secret.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(g.path().join("dump.bin"))
+        .unwrap();
+    f.write_all_at(b"\nedited\n", SIZE - 4096).unwrap();
+    drop(f);
+    g.commit_all("edit dump");
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no new secrets in 1 commit to push"), "{err}");
+    let big = peak();
+    assert!(
+        big.saturating_sub(small) < SIZE >> 10,
+        "peak RSS {big} KiB against {small} KiB for a small push: \
+         a {} KiB version was held whole",
+        SIZE >> 10
+    );
+}
+
 #[test]
 fn push_deleting_a_branch_scans_nothing_and_is_accepted() {
     let s = Server::new();

@@ -807,6 +807,76 @@ fn index_git_would_commit_differently_is_refused() {
     assert_eq!(r.findings().len(), 1);
 }
 
+/// Replaces the 20-byte id `from` (hex) with `to` in `.git/index` (in the
+/// cache-tree extension: no entry holds a tree id). The trailing checksum is
+/// left stale: git does not verify it when it reads the index.
+fn forge_cache_tree_id(g: &Git, from: &str, to: &str) {
+    let (from, to) = (
+        hex::decode(from.trim()).unwrap(),
+        hex::decode(to.trim()).unwrap(),
+    );
+    let p = g.path().join(".git").join("index");
+    let mut d = std::fs::read(&p).unwrap();
+    let tree = d
+        .windows(4)
+        .position(|w| w == b"TREE")
+        .expect("a cache tree");
+    let at = tree
+        + d[tree..]
+            .windows(from.len())
+            .position(|w| w == from.as_slice())
+            .expect("the id in the cache tree");
+    d[at..at + to.len()].copy_from_slice(&to);
+    std::fs::write(&p, d).unwrap();
+}
+
+// A valid cache-tree node is what `git commit` records: git writes that tree
+// as it is, without reading the index entries under it (and git makes the
+// whole cache tree valid before the pre-commit hook runs). A node forged to
+// name another tree (here one holding a token) while the entries stay clean
+// passed `staged` (it read the entries), and git committed the token. The
+// tree a valid node names is judged, for a directory and for the root.
+#[test]
+fn valid_cache_tree_node_is_judged_as_the_tree_git_commits() {
+    let tok = fake::github_pat(1830);
+    for forged_node in ["d", "root"] {
+        let g = Git::init();
+        g.write("d/a.txt", "a\n");
+        g.write("top.txt", "t\n");
+        g.commit_all("init");
+        // A tree holding the token, written to the object store only.
+        g.write("d/a.txt", format!("token=\"{tok}\"\n"));
+        g.git(&["add", "d/a.txt"]);
+        let bad_root = g.git(&["write-tree"]);
+        let bad_d = g.git(&["rev-parse", &format!("{}:d", bad_root.trim())]);
+        // The index as HEAD has it, its cache tree valid throughout.
+        g.git(&["read-tree", "HEAD"]);
+        g.write("d/a.txt", "a\n");
+        // A clean change; the index's entries are what git wrote.
+        g.write("top.txt", "t2\n");
+        g.git(&["add", "top.txt"]);
+        let (from, to) = if forged_node == "d" {
+            (g.git(&["rev-parse", "HEAD:d"]), bad_d)
+        } else {
+            (g.git(&["write-tree"]), bad_root)
+        };
+        forge_cache_tree_id(&g, &from, &to);
+        let r = g.staged().expect(1);
+        assert_eq!(
+            found(&r),
+            [("d/a.txt".to_string(), 1, tok.clone())],
+            "{forged_node}: {}",
+            r.stderr
+        );
+        // What git records is the forged tree: the token is committed.
+        g.git(&["commit", "-q", "--no-verify", "-m", "forged"]);
+        assert!(
+            g.git(&["show", "HEAD:d/a.txt"]).contains(&tok),
+            "{forged_node}: git did not commit the cache tree's tree"
+        );
+    }
+}
+
 // #18 item 9 (sparse half): with `git sparse-checkout set --sparse-index`,
 // the index holds directory entries (a tree for each directory outside the
 // cone) and an `sdir` extension; `staged` exited 2, "nothing was checked",

@@ -233,6 +233,7 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
         checkpoints: Checkpoints::default(),
         entries_end: 0,
         tree: None,
+        ordered: false,
     };
     let mut own = Vec::with_capacity(count.min(len as usize / super::entry_fixed(super::OID_LEN)));
     ix.entries(
