@@ -10,8 +10,10 @@
 //! by offset or by id (`REF_DELTA`, a base found anywhere in the store).
 //!
 //! One object at a time, each read decoding its whole chain: this serves
-//! the few objects a staged check or a revision lookup reads. Whole
-//! histories read packs through `pack` instead. The object directories are
+//! `ObjectReader`'s native backend (a staged check, a revision lookup, the
+//! commits and trees a history walk reads, the blobs the pack reader does
+//! not give). Whole histories read packs through `pack` first. Entry
+//! headers are parsed by `pack::parse_header`, the one parser. The object directories are
 //! the repository's own, its alternates and a push's quarantine
 //! (`objdirs`), as for libgit2.
 

@@ -633,3 +633,38 @@ fn partial_clone_with_and_without_fetch_missing() {
     );
     assert_eq!(missing(), 0);
 }
+
+/// A baseline made from the history of a repository of each format
+/// (`baseline create --history --all`) records the secret, `baseline
+/// audit` triages it (recording who, from the repository's git identity
+/// when `--by` is not given), and `history --all --baseline` then passes.
+#[test]
+fn baseline_from_history_and_audit_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let repo = history_repo(objects, refs);
+        repo.git(&["config", "user.email", "carol@example.com"]);
+        run(leakscan()
+            .args(["baseline", "create", "--history", "--all"])
+            .current_dir(repo.path()))
+        .expect(0);
+        let file = repo.join(".leakscan-baseline.json");
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let entries = doc["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{objects}/{refs}: {doc}");
+        assert_eq!(entries[0]["path"], "conf/app.cfg", "{objects}/{refs}");
+        run(leakscan()
+            .args(["baseline", "audit", "--set-status", "revoked"])
+            .current_dir(repo.path()))
+        .expect(0);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let e = &doc["entries"][0];
+        assert_eq!(e["status"], "revoked", "{objects}/{refs}");
+        assert_eq!(e["by"], "carol@example.com", "{objects}/{refs}");
+        run(leakscan()
+            .args(["history", "--all", "--baseline", ".leakscan-baseline.json"])
+            .current_dir(repo.path()))
+        .expect(0);
+    }
+}
