@@ -18,6 +18,9 @@ if [ ! -d "$DST/.git" ]; then
     git -C "$SRC" fast-export --all --signed-tags=strip --export-marks="$DST.sha1-marks" |
         git -C "$DST" fast-import --quiet --export-marks="$DST.sha256-marks"
     git -C "$DST" gc -q
+    # fast-import leaves HEAD at git's default branch name: point it where
+    # the original's points.
+    git -C "$DST" symbolic-ref HEAD "$(git -C "$SRC" symbolic-ref HEAD)"
 fi
 # Interleaved: SHA-1, SHA-256, SHA-1, … (the machine may be shared).
 for i in $(seq 1 "$RUNS"); do

@@ -356,7 +356,7 @@ impl PackOrder {
     pub fn position(&self, oid: Oid) -> (u32, u64) {
         let id = oid.as_bytes();
         for (n, d) in self.idx.iter().enumerate() {
-            let index = pack::Index::of(d, self.kind).expect("checked on load");
+            let index = pack::Index::checked_before(d, self.kind.len());
             if let Some(off) = index.position(id).and_then(|pos| index.offset(pos)) {
                 return (n as u32, off);
             }

@@ -160,6 +160,20 @@ impl<'a> Index<'a> {
         })
     }
 
+    /// An index that `of` accepted with `hash`-byte ids, without checking
+    /// it again (lookups are the hot path).
+    pub(crate) fn checked_before(d: &'a [u8], hash: usize) -> Index<'a> {
+        let n = be32(d, 8 + 255 * 4) as usize;
+        let min_len = IDX_HEADER + n * (hash + 8) + 2 * hash;
+        Index {
+            d,
+            n,
+            hash,
+            large: d.len().saturating_sub(min_len) / 8,
+            v1: false,
+        }
+    }
+
     /// The index as libgit2 takes it (`pack_index_check_locked`), which is
     /// laxer than `new`: no version-2 header means version 1, and a
     /// version-2 file may be up to `8 × (n - 1)` bytes longer than its
@@ -346,9 +360,10 @@ impl Pack {
         })
     }
 
+    /// The index, checked by `Index::of` when the pack was opened (not
+    /// again on every lookup: this is the pack reader's hot path).
     fn index(&self) -> Index<'_> {
-        let kind = HashKind::of_len(self.hash).expect("an id length");
-        Index::of(&self.idx, kind).expect("checked when the pack was opened")
+        Index::checked_before(&self.idx, self.hash)
     }
 
     /// The object number of `id` in this pack.
