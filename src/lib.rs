@@ -255,8 +255,8 @@ pub mod fuzzing {
     pub fn pack_entry(data: &[u8]) {
         let mut inflater = crate::git::pack::Inflater::default();
         let mut out = Vec::new();
-        for off in 0..data.len().min(8) {
-            if let Ok(h) = crate::git::pack::parse_header(data, off) {
+        for (off, hash) in (0..data.len().min(8)).flat_map(|o| [(o, 20), (o, 32)]) {
+            if let Ok(h) = crate::git::pack::parse_header(data, off, hash) {
                 let stream = &data[h.data..];
                 if h.size <= crate::git::pack::max_inflated(stream.len()) {
                     let _ = inflater.inflate(stream, h.size as usize, &mut out);
@@ -297,9 +297,11 @@ pub mod fuzzing {
             assert_eq!(e.oid.len(), 32);
             std::hint::black_box(&e);
         }
-        let mut interner = crate::git::trees::Interner::new(0);
-        let mut out = Vec::new();
-        interner.parse(data, &mut out);
+        for hash in [20, 32] {
+            let mut interner = crate::git::trees::Interner::new(0);
+            let mut out = Vec::new();
+            interner.parse(data, hash, &mut out);
+        }
     }
 
     /// A reftable file (version 1 or 2), every ref record read, for
@@ -313,7 +315,10 @@ pub mod fuzzing {
 
     /// A commit object's header.
     pub fn commit(data: &[u8]) {
-        let _ = crate::git::odb::parse_commit(data);
+        use crate::git::oid::HashKind;
+        for kind in [HashKind::Sha1, HashKind::Sha256] {
+            let _ = crate::git::odb::parse_commit_of(data, kind);
+        }
     }
 
     /// A `.leakscan.toml`.

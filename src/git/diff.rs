@@ -5,7 +5,7 @@
 //! skipped whole, so the work per commit follows what it changed, not the
 //! size of its tree.
 
-use git2::Oid;
+use super::oid::ObjectId as Oid;
 
 use super::odb::ObjectReader;
 use super::revwalk::PlannedCommit;

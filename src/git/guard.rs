@@ -17,7 +17,9 @@
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid};
+use git2::ObjectType;
+
+use super::oid::ObjectId as Oid;
 
 use super::error::ReadError;
 use super::pack::{self, Base, Index};
@@ -143,7 +145,7 @@ impl Guard {
                     continue;
                 };
                 let end = p.data.len().saturating_sub(20);
-                let h = pack::parse_header(&p.data[..end], off as usize)
+                let h = pack::parse_header(&p.data[..end], off as usize, 20)
                     .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
                 let whole = matches!(h.base, Base::None) && h.code == pack::BLOB;
                 return Ok((whole && h.size > over)
@@ -245,7 +247,7 @@ fn check_chain(
                 data.len()
             ));
         }
-        let h = pack::parse_header(&data[..end], off as usize)
+        let h = pack::parse_header(&data[..end], off as usize, 20)
             .map_err(|e| format!("entry at offset {off}: {e}"))?;
         if h.size > pack::max_inflated(end - h.data) {
             return Err(format!(

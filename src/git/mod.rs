@@ -41,9 +41,9 @@ use git2::{ErrorCode, Repository};
 
 use crate::error::{Error, Result};
 
-/// The object id type, named here only: code outside `src/git/` says
-/// `git::Oid`.
-pub use git2::Oid;
+/// The object id type (20-byte SHA-1 or 32-byte SHA-256 ids, see `oid`):
+/// code outside `src/git/` says `git::Oid`.
+pub use oid::ObjectId as Oid;
 
 pub use odb::ObjectReader;
 pub use repo::{Kind, Ref, Repo};
@@ -151,6 +151,26 @@ fn allow_reftable() {
         // naming the extension), never misreading them.
         let _ = set;
     });
+}
+
+/// The repository `how` finds when libgit2 cannot open it but our own
+/// readers can (SHA-256 ids), with its work tree; `None` otherwise.
+fn open_native(how: Locate<'_>) -> Option<(native::Native, Option<PathBuf>)> {
+    let (git_dir, workdir) = match how {
+        Locate::Discover(p) => native::locate(p, false)?,
+        Locate::FromEnv => native::locate(Path::new("."), true)?,
+        Locate::GitDir(p) if p.join(".git").exists() => native::locate(p, false)?,
+        Locate::GitDir(p) => {
+            let p = crate::paths::absolute(p);
+            let work = (p.file_name() == Some(".git".as_ref()))
+                .then(|| p.parent().map(Path::to_path_buf))
+                .flatten();
+            (p, work)
+        }
+    };
+    let format = format::Format::read(&git_dir).ok()?;
+    (format.objects == oid::HashKind::Sha256)
+        .then(|| (native::Native::open(git_dir, format), workdir))
 }
 
 fn not_found(how: Locate<'_>) -> String {

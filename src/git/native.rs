@@ -176,6 +176,88 @@ impl Native {
         Err(format!("{name}: symbolic refs nested too deep"))
     }
 
+    /// Ref `name` (full name) as `git::Ref`; `None` when there is none.
+    pub fn reference(&self, name: &str) -> Result<Option<super::repo::Ref>, String> {
+        let Some(value) = self.lookup(name)? else {
+            return Ok(None);
+        };
+        let (symbolic, direct) = match value {
+            RefValue::Symbolic(t) => (Some(t), None),
+            RefValue::Direct { id, .. } => (None, Some(id)),
+        };
+        Ok(Some(super::repo::Ref {
+            name: name.as_bytes().to_vec(),
+            symbolic,
+            direct,
+            resolved: self.resolve(name)?.1,
+        }))
+    }
+
+    /// Every ref under `refs/` whose name starts with `prefix`, in name
+    /// order (as git lists them); a ref that cannot be read is an `Err` in
+    /// its place.
+    pub fn list(&self, prefix: &str) -> Result<Vec<Result<super::repo::Ref, String>>, String> {
+        if self.format.refs == RefStorage::Reftable {
+            return Ok(self.reftable()?.list(prefix).into_iter().map(Ok).collect());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        if let Ok(packed) = std::fs::read(self.common.join("packed-refs")) {
+            for line in packed.split(|&b| b == b'\n') {
+                if let Some((_, name)) = line.split_once_byte(b' ') {
+                    if name.starts_with(b"refs/") {
+                        names.insert(String::from_utf8_lossy(name).into_owned());
+                    }
+                }
+            }
+        }
+        let mut stack = vec![(self.common.join("refs"), "refs".to_string())];
+        while let Some((dir, name)) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(file) = e.file_name().into_string() else {
+                    continue;
+                };
+                let full = format!("{name}/{file}");
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => stack.push((e.path(), full)),
+                    Ok(_) if !file.ends_with(".lock") => {
+                        names.insert(full);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(names
+            .into_iter()
+            .filter(|n| n.starts_with(prefix))
+            .filter_map(|n| match self.reference(&n) {
+                Ok(Some(r)) => Some(Ok(r)),
+                Ok(None) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect())
+    }
+
+    /// A short name (`main`, `v1`, `origin/main`) in git's order, without
+    /// reading any object.
+    pub fn short_name(&self, name: &str) -> Option<ObjectId> {
+        for candidate in [
+            name.to_string(),
+            format!("refs/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{name}"),
+            format!("refs/remotes/{name}/HEAD"),
+        ] {
+            if let Ok((_, Some(id))) = self.resolve(&candidate) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
     /// The commit HEAD points to; `None` before the first commit.
     pub fn head(&self) -> Result<Option<ObjectId>, String> {
         Ok(self.resolve("HEAD")?.1)
@@ -283,6 +365,11 @@ impl Native {
             },
             _ => Ok(None),
         }
+    }
+
+    /// The object store.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// An object's type and bytes.

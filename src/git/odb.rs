@@ -1,32 +1,47 @@
 //! Reading objects: `ObjectReader`, the one type that reads git objects
 //! (from the pack files mapped ahead when a whole history is read, else one
-//! at a time through libgit2), commit headers and author metadata, and the
-//! pack order used to read blobs cheaply.
+//! at a time), commit headers and author metadata, and the pack order used
+//! to read blobs cheaply. Two backends: libgit2 behind the guard's checks
+//! for SHA-1 repositories (the fast, long-tested path), and our own readers
+//! (`native`, `store`: the same checks, done as they read) for SHA-256 ones,
+//! which libgit2 cannot open.
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Repository};
 
 use crate::error::{Error, Result};
 
 pub use super::error::ReadError;
 use super::guard::Guard;
+use super::native::Native;
+use super::oid::{HashKind, ObjectId as Oid};
 use super::pack::{self, Inflater, PackSet};
 use super::stream::BlobStream;
 
 /// The one place that reads git objects. Not `Sync` (git2's `Repository` is
 /// not): open one per thread.
 pub struct ObjectReader {
-    repo: Repository,
-    /// Checks every object before libgit2 reads it (and reads loose ones).
-    guard: Guard,
+    backend: Backend,
     /// The repository's refs when it stores them as reftables (libgit2
-    /// cannot read those; see `refs`).
+    /// cannot read those; see `refs`). SHA-1 repositories only: a native
+    /// one reads its refs itself.
     reftable: Option<Arc<super::reftable::Refs>>,
     /// Pack files to read whole objects from first (`with_packs`).
     packs: Option<(Arc<PackSet>, RefCell<PackScratch>)>,
+}
+
+/// Who reads the objects.
+enum Backend {
+    /// libgit2, every object checked by the guard first (SHA-1).
+    Lg { repo: Repository, guard: Guard },
+    /// Our own readers (SHA-256), with the work tree found beside it.
+    Native {
+        repo: Native,
+        workdir: Option<PathBuf>,
+    },
 }
 
 /// An inflater and a buffer for reads from the packs.
@@ -43,7 +58,23 @@ impl ObjectReader {
         // worker) would hold every small tree and commit read; `TreeCache`
         // keeps just the trees a diff reuses.
         git2::opts::enable_caching(false);
-        ObjectReader::over(super::open(super::Locate::GitDir(git_dir))?)
+        ObjectReader::locate(super::Locate::GitDir(git_dir))
+    }
+
+    /// The reader of the repository `how` finds: through libgit2 when it
+    /// can open it, else (SHA-256 ids) through our own readers.
+    pub(super) fn locate(how: super::Locate<'_>) -> Result<ObjectReader> {
+        match super::open(how) {
+            Ok(repo) => ObjectReader::over(repo),
+            Err(e) => match super::open_native(how) {
+                Some((repo, workdir)) => Ok(ObjectReader {
+                    backend: Backend::Native { repo, workdir },
+                    reftable: None,
+                    packs: None,
+                }),
+                None => Err(e),
+            },
+        }
     }
 
     /// A reader of the repository `repo` (opened by `super::open`), with
@@ -68,8 +99,7 @@ impl ObjectReader {
             )),
         };
         Ok(ObjectReader {
-            repo,
-            guard,
+            backend: Backend::Lg { repo, guard },
             reftable,
             packs: None,
         })
@@ -77,11 +107,43 @@ impl ObjectReader {
 
     /// A reader that takes objects stored whole in `packs` from there
     /// (about four times cheaper than libgit2's lookup for a commit), and
-    /// everything else through libgit2.
+    /// everything else one at a time.
     pub fn with_packs(git_dir: &Path, packs: Arc<PackSet>) -> Result<ObjectReader> {
         let mut r = ObjectReader::open(git_dir)?;
         r.packs = Some((packs, RefCell::default()));
         Ok(r)
+    }
+
+    /// The hash that names this repository's objects.
+    pub fn kind(&self) -> HashKind {
+        match &self.backend {
+            Backend::Lg { .. } => HashKind::Sha1,
+            Backend::Native { repo, .. } => repo.kind(),
+        }
+    }
+
+    /// The git directory.
+    pub fn git_dir(&self) -> &Path {
+        match &self.backend {
+            Backend::Lg { repo, .. } => repo.path(),
+            Backend::Native { repo, .. } => &repo.git_dir,
+        }
+    }
+
+    /// The work tree; `None` for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Lg { repo, .. } => repo.workdir(),
+            Backend::Native { workdir, .. } => workdir.as_deref(),
+        }
+    }
+
+    /// The common git directory (a linked work tree's main one).
+    pub fn common_dir(&self) -> &Path {
+        match &self.backend {
+            Backend::Lg { repo, .. } => repo.commondir(),
+            Backend::Native { repo, .. } => &repo.common,
+        }
     }
 
     /// Calls `f` with the object's type and bytes (borrowed from the object
@@ -104,43 +166,52 @@ impl ObjectReader {
                 return Ok(f(kind, buf));
             }
         }
+        let (repo, guard) = match &self.backend {
+            Backend::Lg { repo, guard } => (repo, guard),
+            Backend::Native { repo, .. } => {
+                let (kind, data) = repo.read(&oid).map_err(ReadError)?;
+                return Ok(f(kind, &data));
+            }
+        };
         // Loose objects are read (and checked) here; packed ones are
         // checked before libgit2 reads them, which also keeps git2's
         // `kind()` from meeting a type it would panic on.
-        if !self.guard.check_packed(oid)? {
-            if let Some(loose) = self.guard.read_loose(oid) {
+        if !guard.check_packed(oid)? {
+            if let Some(loose) = guard.read_loose(oid) {
                 let (kind, data) = loose?;
                 return Ok(f(kind, &data));
             }
         }
-        let odb = self.repo.odb()?;
-        let obj = odb.read(oid).map_err(|e| named(oid, e))?;
+        let g = lg_id(oid)?;
+        let odb = repo.odb()?;
+        let obj = odb.read(g).map_err(|e| named(oid, e))?;
         Ok(f(obj.kind(), obj.data()))
     }
 
     /// Blob `oid` as a stream when it is larger than `over` and stored
     /// loose or whole in a pack (see `stream`); `None`: read it whole.
     pub fn stream(&self, oid: Oid, over: u64) -> Result<Option<BlobStream<'_>>, ReadError> {
-        self.guard.stream(oid, over)
-    }
-
-    /// An object's size without reading its content.
-    pub fn size(&self, oid: Oid) -> Result<u64, ReadError> {
-        if !self.guard.check_packed(oid)? {
-            if let Some(loose) = self.guard.read_loose(oid) {
-                return Ok(loose?.1.len() as u64);
+        match &self.backend {
+            Backend::Lg { guard, .. } => guard.stream(oid, over),
+            Backend::Native { repo, .. } => {
+                repo.store().stream(oid, over).map_err(|e| ReadError(e.0))
             }
         }
-        let odb = self.repo.odb()?;
-        Ok(odb.read_header(oid).map_err(|e| named(oid, e))?.0 as u64)
+    }
+
+    /// An object's size without reading its content (a SHA-256
+    /// repository's is read whole).
+    pub fn size(&self, oid: Oid) -> Result<u64, ReadError> {
+        Ok(self.header(oid)?.1)
     }
 
     /// The header of commit `oid` (tree, parents, date), read through the
     /// checks; an object of another type or a malformed commit is an error.
     pub fn commit(&self, oid: Oid) -> Result<CommitData, ReadError> {
-        self.with_object(oid, |kind, data| match kind {
+        let kind = self.kind();
+        self.with_object(oid, |t, data| match t {
             ObjectType::Commit => {
-                parse_commit(data).ok_or_else(|| ReadError("malformed commit".into()))
+                parse_commit_of(data, kind).ok_or_else(|| ReadError("malformed commit".into()))
             }
             other => Err(ReadError(format!("expected a commit, found a {other}"))),
         })?
@@ -148,8 +219,20 @@ impl ObjectReader {
 
     /// Who wrote commit `oid`, when, and its summary line.
     pub fn commit_meta(&self, oid: Oid) -> Result<CommitMeta, ReadError> {
-        self.guard.check(oid)?;
-        let c = self.repo.find_commit(oid).map_err(|e| named(oid, e))?;
+        let (repo, guard) = match &self.backend {
+            Backend::Lg { repo, guard } => (repo, guard),
+            Backend::Native { .. } => {
+                return self.with_object(oid, |t, data| match t {
+                    ObjectType::Commit => parse_meta(data)
+                        .ok_or_else(|| ReadError(format!("commit {oid}: malformed author"))),
+                    other => Err(ReadError(format!(
+                        "object {oid}: expected a commit, found a {other}"
+                    ))),
+                })?;
+            }
+        };
+        guard.check(oid)?;
+        let c = repo.find_commit(lg_id(oid)?).map_err(|e| named(oid, e))?;
         let author = c.author();
         let when = author.when();
         Ok(CommitMeta {
@@ -167,40 +250,75 @@ impl ObjectReader {
     /// An object's type and size, read from its header only (a packed
     /// commit or blob is not inflated), through the checks.
     pub fn header(&self, oid: Oid) -> Result<(ObjectType, u64), ReadError> {
-        if !self.guard.check_packed(oid)? {
-            if let Some(loose) = self.guard.read_loose(oid) {
+        let (repo, guard) = match &self.backend {
+            Backend::Lg { repo, guard } => (repo, guard),
+            Backend::Native { repo, .. } => {
+                return repo.store().header(&oid).map_err(|e| ReadError(e.0));
+            }
+        };
+        if !guard.check_packed(oid)? {
+            if let Some(loose) = guard.read_loose(oid) {
                 let (kind, data) = loose?;
                 return Ok((kind, data.len() as u64));
             }
         }
-        let odb = self.repo.odb()?;
-        let (size, kind) = odb.read_header(oid).map_err(|e| named(oid, e))?;
+        let odb = repo.odb()?;
+        let (size, kind) = odb.read_header(lg_id(oid)?).map_err(|e| named(oid, e))?;
         Ok((kind, size as u64))
     }
 
     /// Whether the object store holds `oid` (nothing is read).
     pub fn exists(&self, oid: Oid) -> bool {
-        self.repo.odb().is_ok_and(|o| o.exists(oid))
+        match &self.backend {
+            Backend::Lg { repo, .. } => oid
+                .to_git2()
+                .is_some_and(|g| repo.odb().is_ok_and(|o| o.exists(g))),
+            Backend::Native { repo, .. } => repo.store().contains(&oid),
+        }
     }
 
     /// libgit2's repository, for the readers of `src/git/` only: nothing
     /// outside this module reads git except through `Repo` and this reader.
-    pub(super) fn repo(&self) -> &Repository {
-        &self.repo
+    /// `None` for a repository read by our own readers (SHA-256).
+    pub(super) fn repo(&self) -> Option<&Repository> {
+        match &self.backend {
+            Backend::Lg { repo, .. } => Some(repo),
+            Backend::Native { .. } => None,
+        }
     }
 
-    /// The refs of a repository that stores them as reftables: every ref
-    /// lookup of `src/git/` asks here first, since libgit2 (which opens the
-    /// repository with `extensions.refStorage` allowed) sees none of them.
+    /// The repository when our own readers read it (SHA-256).
+    pub(super) fn native(&self) -> Option<&Native> {
+        match &self.backend {
+            Backend::Lg { .. } => None,
+            Backend::Native { repo, .. } => Some(repo),
+        }
+    }
+
+    /// The refs of a SHA-1 repository that stores them as reftables: every
+    /// ref lookup of `src/git/` asks here first, since libgit2 (which opens
+    /// the repository with `extensions.refStorage` allowed) sees none of
+    /// them.
     pub(super) fn reftable(&self) -> Option<&super::reftable::Refs> {
         self.reftable.as_deref()
     }
 
-    /// The checks libgit2's reads go through (`staged` reads blobs
-    /// borrowed from libgit2 after them).
-    pub(super) fn guard(&self) -> &Guard {
-        &self.guard
+    /// libgit2's repository and the checks its reads go through (`staged`
+    /// reads blobs borrowed from libgit2 after them); `None` for a
+    /// repository read by our own readers.
+    pub(super) fn lg(&self) -> Option<(&Repository, &Guard)> {
+        match &self.backend {
+            Backend::Lg { repo, guard } => Some((repo, guard)),
+            Backend::Native { .. } => None,
+        }
     }
+}
+
+/// `oid` as libgit2's id: a SHA-1 one (a SHA-256 id never reaches libgit2,
+/// which reads SHA-1 repositories only).
+fn lg_id(oid: Oid) -> Result<git2::Oid, ReadError> {
+    oid.to_git2()
+        .ok_or_else(|| ReadError(format!("object {oid}: a SHA-256 id in a SHA-1 repository")))
 }
 
 /// A libgit2 error about `oid`, naming it unless libgit2 did.
@@ -220,23 +338,25 @@ fn named(oid: Oid, e: git2::Error) -> ReadError {
 pub struct PackOrder {
     /// Index files, in name order.
     idx: Vec<Vec<u8>>,
+    kind: HashKind,
 }
 
 impl PackOrder {
     pub fn load(git_dir: &Path) -> PackOrder {
+        let kind = pack::hash_of(git_dir);
         let idx = pack::files(git_dir, "idx")
             .iter()
             .filter_map(|p| std::fs::read(p).ok())
-            .filter(|d| pack::Index::new(d).is_ok())
+            .filter(|d| pack::Index::of(d, kind).is_ok())
             .collect();
-        PackOrder { idx }
+        PackOrder { idx, kind }
     }
 
     /// (pack number, offset in the pack); `(u32::MAX, 0)` when not in a pack.
     pub fn position(&self, oid: Oid) -> (u32, u64) {
         let id = oid.as_bytes();
         for (n, d) in self.idx.iter().enumerate() {
-            let index = pack::Index::new(d).expect("checked on load");
+            let index = pack::Index::checked_before(d, self.kind.len());
             if let Some(off) = index.position(id).and_then(|pos| index.offset(pos)) {
                 return (n as u32, off);
             }
@@ -266,8 +386,14 @@ pub struct CommitData {
     pub time: i64,
 }
 
-/// Parses the header of a raw commit object.
+/// Parses the header of a raw commit object of a SHA-1 repository.
+#[cfg(test)]
 pub(crate) fn parse_commit(data: &[u8]) -> Option<CommitData> {
+    parse_commit_of(data, HashKind::Sha1)
+}
+
+/// Parses the header of a raw commit object whose ids are of `kind`.
+pub(crate) fn parse_commit_of(data: &[u8], kind: HashKind) -> Option<CommitData> {
     let mut tree = None;
     let mut parents = Vec::new();
     let mut time = 0;
@@ -276,9 +402,9 @@ pub(crate) fn parse_commit(data: &[u8]) -> Option<CommitData> {
             break;
         }
         if let Some(hex) = line.strip_prefix(b"tree ") {
-            tree = Some(parse_hex_oid(hex)?);
+            tree = Some(Oid::from_hex_of(kind, hex)?);
         } else if let Some(hex) = line.strip_prefix(b"parent ") {
-            parents.push(parse_hex_oid(hex)?);
+            parents.push(Oid::from_hex_of(kind, hex)?);
         } else if let Some(who) = line.strip_prefix(b"committer ") {
             // `Name <email> 1700000000 +0100`: the time follows the last `>`.
             let after = &who[memchr::memrchr(b'>', who).map_or(0, |i| i + 1)..];
@@ -297,8 +423,53 @@ pub(crate) fn parse_commit(data: &[u8]) -> Option<CommitData> {
     })
 }
 
-fn parse_hex_oid(hex: &[u8]) -> Option<Oid> {
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+/// Author, date and summary of a raw commit object, as libgit2 gives them:
+/// the summary is the message's first paragraph, its lines trimmed and
+/// joined by spaces.
+fn parse_meta(data: &[u8]) -> Option<CommitMeta> {
+    let (head, message) = match memchr::memmem::find(data, b"\n\n") {
+        Some(i) => (&data[..i], &data[i + 2..]),
+        None => (data, &b""[..]),
+    };
+    let who = head
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"author "))?;
+    let open = memchr::memchr(b'<', who)?;
+    let close = open + memchr::memchr(b'>', &who[open..])?;
+    let after = String::from_utf8_lossy(&who[close + 1..]);
+    let mut fields = after.split_whitespace();
+    let time = fields.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let offset_minutes = fields
+        .next()
+        .filter(|z| z.len() == 5)
+        .and_then(|z| {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let h: i32 = z[1..3].parse().ok()?;
+            let m: i32 = z[3..5].parse().ok()?;
+            Some(sign * (h * 60 + m))
+        })
+        .unwrap_or(0);
+    let mut summary = Vec::new();
+    for line in message
+        .split(|&b| b == b'\n')
+        .skip_while(|l| l.trim_ascii().is_empty())
+    {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            break;
+        }
+        if !summary.is_empty() {
+            summary.push(b' ');
+        }
+        summary.extend_from_slice(line);
+    }
+    Some(CommitMeta {
+        author: String::from_utf8_lossy(who[..open].trim_ascii()).into_owned(),
+        email: String::from_utf8_lossy(&who[open + 1..close]).into_owned(),
+        time,
+        offset_minutes,
+        summary: String::from_utf8_lossy(&summary).into_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -5,11 +5,9 @@
 //! compare equal by accident (a SHA-1 id is never a prefix-equal SHA-256 id).
 //!
 //! Parsing, formatting and hashing only; where ids come from is the readers'
-//! business. git2's `Oid` is fixed at 20 bytes: `to_git2`/`From` convert
-//! where libgit2 still reads a SHA-1 repository.
-
-// TODO(#20): the rest is used once history and push read these formats.
-#![cfg_attr(not(test), allow(dead_code))]
+//! business. This is `git::Oid` for the whole crate; git2's `Oid` is fixed
+//! at 20 bytes: `to_git2`/`From` convert where libgit2 still reads a SHA-1
+//! repository (inside `src/git/` only).
 
 use std::fmt;
 
@@ -99,6 +97,11 @@ impl ObjectId {
         }
     }
 
+    /// `is_null` (git2's name).
+    pub fn is_zero(&self) -> bool {
+        self.is_null()
+    }
+
     pub fn is_null(&self) -> bool {
         self.as_bytes().iter().all(|&b| b == 0)
     }
@@ -115,12 +118,41 @@ impl ObjectId {
         }
     }
 
+    /// The all-zero SHA-1 id (a placeholder where no object is meant;
+    /// `null` gives a repository's own "no object").
+    pub fn zero() -> ObjectId {
+        ObjectId::null(HashKind::Sha1)
+    }
+
+    /// Parses a full id of either length (as git2's `Oid::from_str`, whose
+    /// callers this type replaced).
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(hex: &str) -> Result<ObjectId, ParseError> {
+        ObjectId::from_hex(hex.as_bytes()).ok_or_else(|| ParseError(hex.chars().take(80).collect()))
+    }
+
     /// The same id as git2's type, for SHA-1 ids only.
     pub fn to_git2(self) -> Option<git2::Oid> {
         match self.kind() {
             HashKind::Sha1 => git2::Oid::from_bytes(self.as_bytes()).ok(),
             HashKind::Sha256 => None,
         }
+    }
+}
+
+/// Text that is not a full object id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(String);
+
+impl ParseError {
+    pub fn message(&self) -> String {
+        format!("`{}` is not an object id (40 or 64 hex digits)", self.0)
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

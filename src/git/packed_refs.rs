@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use git2::Oid;
+use super::oid::ObjectId as Oid;
 
 use super::OidMap;
 
@@ -43,10 +43,7 @@ pub fn peeled(git_dir: &Path) -> OidMap<Oid> {
 }
 
 fn parse_oid(hex: &[u8]) -> Option<Oid> {
-    if hex.len() != 40 {
-        return None;
-    }
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+    Oid::from_hex(hex)
 }
 
 #[cfg(test)]
@@ -76,9 +73,9 @@ mod tests {
         git(&["pack-refs", "--all"]);
         let repo = git2::Repository::open(dir.path()).unwrap();
         let map = peeled(repo.path());
-        let head = repo.head().unwrap().target().unwrap();
+        let head = Oid::from(repo.head().unwrap().target().unwrap());
         for name in ["refs/tags/v1", "refs/tags/v1-again"] {
-            let tag = repo.refname_to_id(name).unwrap();
+            let tag = Oid::from(repo.refname_to_id(name).unwrap());
             assert_eq!(map.get(&tag), Some(&head), "{name}");
         }
         // Lightweight tags and branches need no peeling: not listed.

@@ -130,13 +130,12 @@ impl Refs {
     }
 
     /// The id ref `name` leads to (`None`: no such ref, or it leads to a
-    /// branch not born yet), as git2's id type (SHA-1 repositories, read
-    /// through libgit2).
-    pub fn resolve_git2(&self, name: &[u8]) -> Option<git2::Oid> {
-        self.resolve(name).ok()?.1?.to_git2()
+    /// branch not born yet).
+    pub fn resolve_id(&self, name: &[u8]) -> Option<ObjectId> {
+        self.resolve(name).ok()?.1
     }
 
-    /// Ref `name` as `git::Ref` (SHA-1 ids: the libgit2 side).
+    /// Ref `name` as `git::Ref`.
     pub fn to_ref(&self, name: &[u8]) -> Option<super::repo::Ref> {
         let value = self.refs.get(name)?;
         Some(super::repo::Ref {
@@ -146,10 +145,10 @@ impl Refs {
                 RefValue::Direct { .. } => None,
             },
             direct: match value {
-                RefValue::Direct { id, .. } => id.to_git2(),
+                RefValue::Direct { id, .. } => Some(*id),
                 RefValue::Symbolic(_) => None,
             },
-            resolved: self.resolve_git2(name),
+            resolved: self.resolve_id(name),
         })
     }
 
@@ -165,7 +164,7 @@ impl Refs {
     }
 
     /// A short name resolved in git's order (`main` → `refs/heads/main`, …).
-    pub fn short_name(&self, name: &str) -> Option<git2::Oid> {
+    pub fn short_name(&self, name: &str) -> Option<ObjectId> {
         [
             name.to_string(),
             format!("refs/{name}"),
@@ -175,7 +174,7 @@ impl Refs {
             format!("refs/remotes/{name}/HEAD"),
         ]
         .iter()
-        .find_map(|n| self.resolve_git2(n.as_bytes()))
+        .find_map(|n| self.resolve_id(n.as_bytes()))
     }
 
     /// What HEAD is.

@@ -8,10 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, ObjectType, Oid};
+use git2::{ErrorCode, ObjectType};
 
 use super::error::ReadError;
 use super::odb::ObjectReader;
+use super::oid::ObjectId as Oid;
 use super::{Locate, MODE_FILE, MODE_SYMLINK, MODE_TYPE};
 use crate::error::{Error, Result};
 
@@ -96,11 +97,11 @@ impl Repo {
         // detection) to check its id; a scanner needs the content, and a
         // damaged object still fails to inflate. Process-wide.
         git2::opts::strict_hash_verification(false);
-        let repo = super::open(how)?;
+        let reader = ObjectReader::locate(how)?;
         Ok(Repo {
-            git_dir: repo.path().to_path_buf(),
-            workdir: repo.workdir().map(Path::to_path_buf),
-            reader: ObjectReader::over(repo)?,
+            git_dir: reader.git_dir().to_path_buf(),
+            workdir: reader.workdir().map(Path::to_path_buf),
+            reader,
         })
     }
 
@@ -118,7 +119,12 @@ impl Repo {
     /// The common git directory (a linked work tree's main one), where refs
     /// and objects live.
     pub fn common_dir(&self) -> &Path {
-        self.reader.repo().commondir()
+        self.reader.common_dir()
+    }
+
+    /// The hash that names this repository's objects.
+    pub fn hash_kind(&self) -> super::oid::HashKind {
+        self.reader.kind()
     }
 
     /// For a partial clone (`remote.<name>.promisor`, `extensions.partialClone`):
@@ -173,7 +179,10 @@ impl Repo {
 
     /// Whether this is a shallow clone (its history is cut).
     pub fn is_shallow(&self) -> bool {
-        self.reader.repo().is_shallow()
+        match self.reader.repo() {
+            Some(repo) => repo.is_shallow(),
+            None => std::fs::metadata(self.common_dir().join("shallow")).is_ok_and(|m| m.len() > 0),
+        }
     }
 
     /// The checked object reader.
@@ -187,8 +196,11 @@ impl Repo {
         if let Some(refs) = self.reader.reftable() {
             return refs.to_ref(name.as_bytes());
         }
-        let r = self.reader.repo().find_reference(name).ok()?;
-        Some(to_ref(&r))
+        match (self.reader.repo(), self.reader.native()) {
+            (Some(repo), _) => Some(to_ref(&repo.find_reference(name).ok()?)),
+            (None, Some(n)) => n.reference(name).ok().flatten(),
+            (None, None) => None,
+        }
     }
 
     /// Every reference (HEAD aside), or those whose name starts with
@@ -202,7 +214,17 @@ impl Repo {
                 .map(Ok)
                 .collect());
         }
-        let repo = self.reader.repo();
+        let repo = match (self.reader.repo(), self.reader.native()) {
+            (Some(repo), _) => repo,
+            (None, n) => {
+                return n
+                    .map_or(Ok(Vec::new()), |n| n.list(prefix.unwrap_or("refs/")))
+                    .map_err(|msg| Error::Git {
+                        repo: self.git_dir.clone(),
+                        msg: format!("cannot list refs: {msg}"),
+                    })
+            }
+        };
         let refs = match prefix {
             Some(p) => repo.references_glob(&format!("{p}*")),
             None => repo.references(),
@@ -220,10 +242,15 @@ impl Repo {
     /// no commit yet.
     pub fn head(&self) -> Result<Option<Oid>, String> {
         if let Some(refs) = self.reader.reftable() {
-            return Ok(refs.resolve_git2(b"HEAD"));
+            return Ok(refs.resolve_id(b"HEAD"));
         }
-        match self.reader.repo().head() {
-            Ok(h) => Ok(h.target()),
+        let repo = match (self.reader.repo(), self.reader.native()) {
+            (Some(repo), _) => repo,
+            (None, Some(n)) => return n.head(),
+            (None, None) => return Ok(None),
+        };
+        match repo.head() {
+            Ok(h) => Ok(h.target().map(Oid::from)),
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
             Err(e) => Err(e.message().to_string()),
         }
@@ -317,7 +344,15 @@ impl Repo {
 
     /// Whether `name` is a valid remote name that this repository has.
     pub fn has_remote(&self, name: &str) -> bool {
-        git2::Remote::is_valid_name(name) && self.reader.repo().find_remote(name).is_ok()
+        if !git2::Remote::is_valid_name(name) {
+            return false;
+        }
+        match self.reader.repo() {
+            Some(repo) => repo.find_remote(name).is_ok(),
+            None => self
+                .config_string(&format!("remote.{name}.url"))
+                .is_ok_and(|u| u.is_some()),
+        }
     }
 
     /// A git config value of this repository (its own config, then the
@@ -344,7 +379,20 @@ impl Repo {
             repo: self.git_dir.clone(),
             msg: format!("git config: {}", e.message()),
         };
-        let cfg = self.reader.repo().config().map_err(err)?;
+        let cfg = match self.reader.repo() {
+            Some(repo) => repo.config().map_err(err)?,
+            // A repository libgit2 cannot open: the global and system files,
+            // then its own.
+            None => {
+                let mut cfg = git2::Config::open_default().map_err(err)?;
+                let own = self.common_dir().join("config");
+                if own.is_file() {
+                    cfg.add_file(&own, git2::ConfigLevel::Local, false)
+                        .map_err(err)?;
+                }
+                cfg
+            }
+        };
         match get(&cfg) {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -365,8 +413,8 @@ fn to_ref(r: &git2::Reference<'_>) -> Ref {
     Ref {
         name: r.name_bytes().to_vec(),
         symbolic: r.symbolic_target_bytes().map(<[u8]>::to_vec),
-        direct: r.target(),
-        resolved: r.resolve().ok().and_then(|r| r.target()),
+        direct: r.target().map(Oid::from),
+        resolved: r.resolve().ok().and_then(|r| r.target()).map(Oid::from),
     }
 }
 

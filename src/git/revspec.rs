@@ -4,11 +4,15 @@
 //!
 //! libgit2's revision parser reads the objects it walks without our checks
 //! (a damaged pack can crash it), so the common forms are resolved here: a
-//! ref name or an object id (neither reads an object), then any number of
+//! ref name or an object id, full or abbreviated (a unique prefix; an
+//! ambiguous one is an error naming the candidates), then any number of
 //! `~N` / `^N` steps over commits read and parsed by us. Only the rare forms
-//! (`@{…}`, `^{…}`, `:/text`) still go to libgit2's parser.
+//! (`@{…}`, `^{…}`, `:/text`) still go to libgit2's parser, in SHA-1
+//! repositories with files refs; elsewhere they are refused with a message.
 
-use git2::{ObjectType, Oid};
+use git2::ObjectType;
+
+use super::oid::ObjectId as Oid;
 
 use super::odb::{ObjectReader, ReadError};
 use super::trees::Entries;
@@ -17,22 +21,32 @@ use super::MODE_TREE;
 /// The commit `spec` names.
 pub fn commit(reader: &ObjectReader, spec: &str) -> Result<Oid, String> {
     let (base, steps) = split(spec);
-    let id = match steps.as_ref().and_then(|_| lookup(reader, base)) {
+    let based = match steps {
+        Some(_) => lookup(reader, base)?,
+        None => None,
+    };
+    let id = match based {
         Some(id) => id,
-        None => match lookup(reader, spec) {
-            Some(id) => return peel_commit(reader, &format!("`{spec}`"), id),
+        None => match (lookup(reader, spec)?, reader.repo()) {
+            (Some(id), _) => return peel_commit(reader, &format!("`{spec}`"), id),
             // libgit2's parser would resolve names without the reftable.
-            None if reader.reftable().is_some() => {
+            (None, Some(_)) if reader.reftable().is_some() => {
                 return Err(format!(
                     "unknown revision `{spec}` (in a reftable repository, leakscan reads ref \
                      names, ids and ~N/^N)"
                 ))
             }
-            None => reader
-                .repo()
+            (None, None) => {
+                return Err(format!(
+                    "unknown revision `{spec}` (in a SHA-256 repository, leakscan reads ref \
+                     names, full or abbreviated ids and ~N/^N)"
+                ))
+            }
+            (None, Some(repo)) => repo
                 .revparse_single(spec)
                 .map_err(|e| format!("unknown revision `{spec}`: {}", e.message()))?
-                .id(),
+                .id()
+                .into(),
         },
     };
     let mut c = peel_commit(reader, &format!("`{base}`"), id)?;
@@ -42,29 +56,53 @@ pub fn commit(reader: &ObjectReader, spec: &str) -> Result<Oid, String> {
     Ok(c)
 }
 
-/// A ref name or an object id, resolved without reading any object: refs
-/// first, as git does.
-fn lookup(reader: &ObjectReader, name: &str) -> Option<Oid> {
-    let repo = reader.repo();
+/// A ref name or an object id (full, or a unique prefix of at least 4
+/// digits), resolved without reading any object: refs first, as git does.
+/// An ambiguous prefix is an error.
+fn lookup(reader: &ObjectReader, name: &str) -> Result<Option<Oid>, String> {
+    let kind = reader.kind();
     if let Some(refs) = reader.reftable() {
         if let Some(id) = refs.short_name(name) {
-            return Some(id);
+            return Ok(Some(id));
         }
-    } else if let Ok(id) = repo
-        .resolve_reference_from_short_name(name)
-        .and_then(|r| r.resolve())
-        .map(|r| r.target())
-    {
-        return id;
+    } else if let Some(n) = reader.native() {
+        if let Some(id) = n.short_name(name) {
+            return Ok(Some(id));
+        }
+    } else if let Some(repo) = reader.repo() {
+        if let Ok(id) = repo
+            .resolve_reference_from_short_name(name)
+            .and_then(|r| r.resolve())
+            .map(|r| r.target())
+        {
+            return Ok(id.map(Oid::from));
+        }
     }
-    if !(4..=40).contains(&name.len()) || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+    if !(4..=kind.hex_len()).contains(&name.len()) || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
     }
-    let short = Oid::from_str(name).ok()?;
-    if name.len() == 40 {
-        return Some(short);
+    if name.len() == kind.hex_len() {
+        return Ok(Oid::from_hex_of(kind, name.as_bytes()));
     }
-    repo.odb().ok()?.exists_prefix(short, name.len()).ok()
+    match (reader.repo(), reader.native()) {
+        (_, Some(n)) => n.store().find_prefix(name),
+        (Some(repo), _) => {
+            let Ok(short) = git2::Oid::from_str(name) else {
+                return Ok(None);
+            };
+            let Ok(odb) = repo.odb() else {
+                return Ok(None);
+            };
+            match odb.exists_prefix(short, name.len()) {
+                Ok(id) => Ok(Some(id.into())),
+                Err(e) if e.code() == git2::ErrorCode::Ambiguous => Err(format!(
+                    "short object id {name} is ambiguous (give more digits)"
+                )),
+                Err(_) => Ok(None),
+            }
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// `~` (first parent, N times) or `^` (the N-th parent).
@@ -144,14 +182,12 @@ pub fn peel_commit(reader: &ObjectReader, what: &str, id: Oid) -> Result<Oid, St
 /// Follows annotated tags from `id`: the type and id of the object at the
 /// end.
 pub fn peel(reader: &ObjectReader, mut id: Oid) -> Result<(ObjectType, Oid), ReadError> {
+    let hash = reader.kind();
     for _ in 0..64 {
         let (kind, target) = reader.with_object(id, |kind, data| {
             let target = (kind == ObjectType::Tag)
-                .then(|| data.strip_prefix(b"object "))
-                .flatten()
-                .and_then(|rest| rest.get(..40))
-                .and_then(|hex| std::str::from_utf8(hex).ok())
-                .and_then(|hex| Oid::from_str(hex).ok());
+                .then(|| tag_target(data, hash))
+                .flatten();
             (kind, target)
         })?;
         match (kind, target) {
@@ -168,12 +204,15 @@ pub fn peel(reader: &ObjectReader, mut id: Oid) -> Result<(ObjectType, Oid), Rea
 /// The tag `id`'s target: `Some` for a tag with an `object` line, `None`
 /// for a tag without one; an error for an unreadable object.
 pub(super) fn peel_once(reader: &ObjectReader, id: Oid) -> Result<Option<Oid>, ReadError> {
-    reader.with_object(id, |_, data| {
-        data.strip_prefix(b"object ")
-            .and_then(|rest| rest.get(..40))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| Oid::from_str(hex).ok())
-    })
+    let hash = reader.kind();
+    reader.with_object(id, |_, data| tag_target(data, hash))
+}
+
+/// The id on a tag object's `object` line.
+fn tag_target(data: &[u8], hash: super::oid::HashKind) -> Option<Oid> {
+    data.strip_prefix(b"object ")
+        .and_then(|rest| rest.get(..hash.hex_len()))
+        .and_then(|hex| Oid::from_hex_of(hash, hex))
 }
 
 /// The entry at `path` (`/`-separated) in `tree`, or `None` when nothing is
@@ -184,6 +223,7 @@ pub(super) fn entry_in(
     path: &[u8],
 ) -> Result<Option<super::repo::Entry>, String> {
     let mut id = tree;
+    let hash = reader.kind().len();
     let mut parts = path
         .split(|&b| b == b'/')
         .filter(|p| !p.is_empty())
@@ -197,15 +237,15 @@ pub(super) fn entry_in(
                 if kind != ObjectType::Tree {
                     return Err(format!("object {id} is a {}, not a tree", kind.str()));
                 }
-                Ok(Entries::new(data)
+                Ok(Entries::with_hash(data, hash)
                     .find(|e| e.name == name)
-                    .map(|e| (e.mode, e.oid.to_vec())))
+                    .and_then(|e| Some((e.mode, Oid::from_bytes(e.oid)?))))
             })
             .map_err(|e| e.to_string())??;
         let Some((mode, oid)) = found else {
             return Ok(None);
         };
-        id = Oid::from_bytes(&oid).map_err(|e| e.message().to_string())?;
+        id = oid;
         if parts.peek().is_none() {
             return Ok(Some(super::repo::Entry { mode, id }));
         }

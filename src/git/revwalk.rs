@@ -6,12 +6,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::ObjectType;
 
 use crate::error::{Error, Result};
 use crate::stats::{ErrorKind, ItemError};
 
 use super::odb::{CommitData, ObjectReader};
+use super::oid::ObjectId as Oid;
 use super::revspec::{peel, peel_commit};
 use super::OidMap;
 
@@ -76,7 +77,6 @@ pub struct Plan {
 /// topological order. Bad revisions are errors; unreadable commits are
 /// recorded in `Plan::errors` and the walk goes on without them.
 pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
-    let repo = reader.repo();
     let mut plan = Plan::default();
     let mut tips: Vec<(Oid, bool)> = Vec::new();
     for spec in &sel.revs {
@@ -91,10 +91,15 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
         all_refs(reader, &mut tips, &mut plan)?;
     }
     if !sel.all && !tips.iter().any(|&(_, neg)| !neg) {
-        if let Some(refs) = reader.reftable() {
-            match refs.resolve_git2(b"HEAD") {
+        let native_head = match (reader.reftable(), reader.native()) {
+            (Some(refs), _) => Some(Ok(refs.resolve_id(b"HEAD"))),
+            (None, Some(n)) => Some(n.head()),
+            (None, None) => None,
+        };
+        if let Some(head) = native_head {
+            match head.map_err(|e| git_error(reader, format!("HEAD: {e}")))? {
                 Some(id) => tips.push((
-                    peel_commit(reader, "HEAD", id).map_err(|e| git_error(repo, e))?,
+                    peel_commit(reader, "HEAD", id).map_err(|e| git_error(reader, e))?,
                     false,
                 )),
                 None => {
@@ -103,12 +108,12 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
                     return Ok(plan);
                 }
             }
-        } else {
+        } else if let Some(repo) = reader.repo() {
             match repo.head().and_then(|h| h.resolve()) {
                 Ok(h) => {
-                    let id = h.target().unwrap_or_else(Oid::zero);
+                    let id = h.target().map_or_else(Oid::zero, Oid::from);
                     tips.push((
-                        peel_commit(reader, "HEAD", id).map_err(|e| git_error(repo, e))?,
+                        peel_commit(reader, "HEAD", id).map_err(|e| git_error(reader, e))?,
                         false,
                     ))
                 }
@@ -117,11 +122,11 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
                         .push("HEAD has no commits yet: nothing to scan".into());
                     return Ok(plan);
                 }
-                Err(e) => return Err(git_error(repo, format!("HEAD: {}", e.message()))),
+                Err(e) => return Err(git_error(reader, format!("HEAD: {}", e.message()))),
             }
         }
     }
-    let shallow = read_shallow(repo.path());
+    let shallow = read_shallow(reader.git_dir());
     let mut walk = Walk::new(reader, shallow);
     for &(oid, negative) in &tips {
         walk.add(oid, negative, None);
@@ -176,8 +181,8 @@ pub fn plan(reader: &ObjectReader, sel: &Selection) -> Result<Plan> {
     Ok(plan)
 }
 
-fn git_error(repo: &Repository, msg: String) -> Error {
-    let path = repo.workdir().unwrap_or(repo.path());
+fn git_error(reader: &ObjectReader, msg: String) -> Error {
+    let path = reader.workdir().unwrap_or(reader.git_dir());
     Error::Git {
         repo: path.to_path_buf(),
         msg,
@@ -195,9 +200,9 @@ fn resolve(repo: &ObjectReader, spec: &str, tips: &mut Vec<(Oid, bool)>) -> Resu
         let b = peel_rev(repo, if b.is_empty() { "HEAD" } else { b })?;
         tips.push((a, false));
         tips.push((b, false));
-        let git_dir = repo.repo().path().to_path_buf();
+        let git_dir = repo.git_dir().to_path_buf();
         let common = common_frontier(repo, a, b, &read_shallow(&git_dir))
-            .map_err(|e| git_error(repo.repo(), format!("`{spec}`: {e}")))?;
+            .map_err(|e| git_error(repo, format!("`{spec}`: {e}")))?;
         tips.extend(common.into_iter().map(|o| (o, true)));
         return Ok(());
     }
@@ -260,7 +265,7 @@ fn common_frontier(
 
 /// A revision peeled to a commit (every object read checked).
 fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
-    super::revspec::commit(reader, spec).map_err(|e| git_error(reader.repo(), e))
+    super::revspec::commit(reader, spec).map_err(|e| git_error(reader, e))
 }
 
 /// `--all`: HEAD and every ref under `refs/` that leads to a commit. A
@@ -269,23 +274,50 @@ fn peel_rev(reader: &ObjectReader, spec: &str) -> Result<Oid> {
 /// means damage (a corrupt `.idx` resolves an id to the wrong entry). A tag
 /// may name a tree or a blob (the kernel's v2.6.11 does): a warning.
 fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan) -> Result<()> {
-    let repo = reader.repo();
-    if let Some(refs) = reader.reftable() {
-        if let Some(id) = refs.resolve_git2(b"HEAD") {
-            match peel_commit(reader, "HEAD", id) {
-                Ok(c) => tips.push((c, false)),
-                Err(e) => plan.errors.push(ItemError::new(ErrorKind::Object, e)),
+    let listed = match (reader.reftable(), reader.native(), reader.repo()) {
+        (Some(refs), _, _) => Some((
+            Ok(refs.resolve_id(b"HEAD")),
+            refs.list("refs/").into_iter().map(Ok).collect(),
+        )),
+        (None, Some(n), _) => Some((
+            n.head(),
+            n.list("refs/")
+                .map_err(|e| git_error(reader, format!("cannot list refs: {e}")))?,
+        )),
+        (None, None, _) => None,
+    };
+    let repo = match (listed, reader.repo()) {
+        (Some((head, refs)), _) => {
+            match head {
+                Ok(Some(id)) => match peel_commit(reader, "HEAD", id) {
+                    Ok(c) => tips.push((c, false)),
+                    Err(e) => plan.errors.push(ItemError::new(ErrorKind::Object, e)),
+                },
+                Ok(None) => {}
+                Err(e) => plan
+                    .errors
+                    .push(ItemError::new(ErrorKind::Repository, format!("HEAD: {e}"))),
             }
+            let mut targets: Vec<(String, Oid)> = Vec::new();
+            for r in refs {
+                match r {
+                    Ok(r) => {
+                        if let Some(id) = r.resolved {
+                            targets.push((String::from_utf8_lossy(&r.name).into_owned(), id));
+                        }
+                    }
+                    Err(e) => plan
+                        .errors
+                        .push(ItemError::new(ErrorKind::Repository, format!("ref: {e}"))),
+                }
+            }
+            return ref_tips(reader, targets, tips, plan);
         }
-        let targets: Vec<(String, Oid)> = refs
-            .list("refs/")
-            .into_iter()
-            .filter_map(|r| Some((String::from_utf8_lossy(&r.name).into_owned(), r.resolved?)))
-            .collect();
-        return ref_tips(reader, targets, tips, plan);
-    }
+        (None, Some(repo)) => repo,
+        (None, None) => return Ok(()),
+    };
     match repo.head().and_then(|h| h.resolve()) {
-        Ok(h) => match peel_commit(reader, "HEAD", h.target().unwrap_or_else(Oid::zero)) {
+        Ok(h) => match peel_commit(reader, "HEAD", h.target().map_or_else(Oid::zero, Oid::from)) {
             Ok(c) => tips.push((c, false)),
             Err(e) => plan.errors.push(ItemError::new(ErrorKind::Object, e)),
         },
@@ -301,7 +333,7 @@ fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan)
     }
     let refs = repo
         .references()
-        .map_err(|e| git_error(repo, format!("cannot list refs: {}", e.message())))?;
+        .map_err(|e| git_error(reader, format!("cannot list refs: {}", e.message())))?;
     let mut targets = Vec::new();
     for r in refs {
         let r = match r {
@@ -333,7 +365,7 @@ fn all_refs(reader: &ObjectReader, tips: &mut Vec<(Oid, bool)>, plan: &mut Plan)
             }
         };
         if let Some(target) = target {
-            targets.push((name, target));
+            targets.push((name, Oid::from(target)));
         }
     }
     ref_tips(reader, targets, tips, plan)

@@ -192,7 +192,7 @@ impl Staging {
     /// the loose reader); `None` for a repository read natively.
     fn lg(&self) -> Option<(&Repository, &Guard)> {
         match &self.objects {
-            Objects::Lg(git) => Some((git.reader().repo(), git.reader().guard())),
+            Objects::Lg(git) => git.reader().lg(),
             Objects::Native(_) => None,
         }
     }
@@ -207,11 +207,12 @@ impl Staging {
     pub fn in_merged_parent(&self, path: &PathBytes, secret: &[u8]) -> bool {
         self.merge_heads.iter().any(|&id| {
             let found = match &self.objects {
-                Objects::Lg(git) => id
-                    .to_git2()
-                    .and_then(|id| git.entry_at(id, &path.0).ok().flatten())
+                Objects::Lg(git) => git
+                    .entry_at(id, &path.0)
+                    .ok()
+                    .flatten()
                     .filter(|e| e.is_blob())
-                    .and_then(|e| self.holds(e.id.into(), &[secret]).ok()),
+                    .and_then(|e| self.holds(e.id, &[secret]).ok()),
                 Objects::Native(n) => n
                     .entry_at(&id, &path.0)
                     .ok()
@@ -253,7 +254,10 @@ impl Staging {
         let mut notes = Vec::new();
         let entries = self.read_index(&mut notes)?;
         let (repo, guard) = match &self.objects {
-            Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
+            Objects::Lg(git) => git
+                .reader()
+                .lg()
+                .ok_or_else(|| self.git_error("not read through libgit2"))?,
             Objects::Native(n) => {
                 let head = n
                     .head()
@@ -265,7 +269,7 @@ impl Staging {
         let head = match repo.head() {
             Ok(r) => {
                 let commit = r.resolve().ok().and_then(|r| r.target());
-                if let Some(Err(e)) = commit.map(|c| guard.check(c)) {
+                if let Some(Err(e)) = commit.map(|c| guard.check(c.into())) {
                     return Err(self.git_error(format!("HEAD: {e}")));
                 }
                 // The tree's id only: `read_tree` checks it before reading.
@@ -433,7 +437,7 @@ impl Staging {
     /// or whole in a pack (see `stream`); `None`: `read` it whole.
     pub fn stream(&self, id: Oid, over: u64) -> Result<Option<BlobStream<'_>>, String> {
         match self.lg() {
-            Some((_, guard)) => guard.stream(to_git2(id)?, over).map_err(|e| e.0),
+            Some((_, guard)) => guard.stream(id, over).map_err(|e| e.0),
             // Our own readers (SHA-256, reftable) read blobs whole.
             None => Ok(None),
         }
@@ -443,7 +447,7 @@ impl Staging {
     /// and read through libgit2, loose ones read here.
     pub fn read(&self, id: Oid) -> Result<StoredBlob<'_>, String> {
         let ((repo, guard), id) = match (self.lg(), &self.objects) {
-            (Some(lg), _) => (lg, to_git2(id)?),
+            (Some(lg), _) => (lg, id),
             (None, Objects::Native(n)) => {
                 return match n.read(&id)? {
                     (ObjectType::Blob, data) => Ok(StoredBlob::Own(data)),
@@ -460,7 +464,7 @@ impl Staging {
                 };
             }
         }
-        repo.find_blob(id)
+        repo.find_blob(to_git2(id)?)
             .map(StoredBlob::Git)
             .map_err(|e| format!("object {id}: {}", e.message()))
     }
@@ -1129,7 +1133,10 @@ fn read_tree(objects: &Objects, id: Oid, dir: &[u8]) -> Result<Vec<HeadEntry>, S
         )
     };
     let (repo, guard) = match objects {
-        Objects::Lg(git) => (git.reader().repo(), git.reader().guard()),
+        Objects::Lg(git) => git
+            .reader()
+            .lg()
+            .ok_or_else(|| named("not read through libgit2".into()))?,
         Objects::Native(n) => {
             return Ok(n
                 .tree(&id)
@@ -1143,9 +1150,8 @@ fn read_tree(objects: &Objects, id: Oid, dir: &[u8]) -> Result<Vec<HeadEntry>, S
                 .collect())
         }
     };
-    let id = to_git2(id).map_err(named)?;
     guard.check(id).map_err(|e| named(e.0))?;
-    let tree = repo.find_tree(id).map_err(err)?;
+    let tree = repo.find_tree(to_git2(id).map_err(named)?).map_err(err)?;
     Ok(tree
         .iter()
         .map(|e| HeadEntry {

@@ -10,8 +10,10 @@
 //! by offset or by id (`REF_DELTA`, a base found anywhere in the store).
 //!
 //! One object at a time, each read decoding its whole chain: this serves
-//! the few objects a staged check or a revision lookup reads. Whole
-//! histories read packs through `pack` instead. The object directories are
+//! `ObjectReader`'s native backend (a staged check, a revision lookup, the
+//! commits and trees a history walk reads, the blobs the pack reader does
+//! not give). Whole histories read packs through `pack` first. Entry
+//! headers are parsed by `pack::parse_header`, the one parser. The object directories are
 //! the repository's own, its alternates and a push's quarantine
 //! (`objdirs`), as for libgit2.
 
@@ -21,13 +23,10 @@ use std::path::{Path, PathBuf};
 use git2::ObjectType;
 
 use super::oid::{HashKind, ObjectId};
-use super::pack;
+use super::pack::{self, Base, Header};
 
 /// Longer delta chains are refused (as by the guard).
 const MAX_CHAIN: usize = 10_000;
-const IDX_MAGIC: &[u8] = b"\xfftOc\0\0\0\x02";
-const OFS_DELTA: u8 = 6;
-const REF_DELTA: u8 = 7;
 
 /// A problem reading one object; the message names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,20 +54,6 @@ struct Pack {
     large: usize,
 }
 
-/// Where a pack entry's delta base is.
-enum Base {
-    Whole,
-    Offset(usize),
-    Id(ObjectId),
-}
-
-struct Entry {
-    code: u8,
-    size: u64,
-    data: usize,
-    base: Base,
-}
-
 fn be32(d: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(d[at..at + 4].try_into().expect("4 bytes"))
 }
@@ -83,35 +68,19 @@ fn kind_of(code: u8) -> ObjectType {
 }
 
 impl Pack {
-    fn open(path: PathBuf, hash: usize) -> Result<Pack, String> {
+    fn open(path: PathBuf, kind: HashKind) -> Result<Pack, String> {
         let idx = pack::map(&path.with_extension("idx"))?;
         let data = pack::map(&path)?;
-        if idx.len() < 8 + 256 * 4 || !idx.starts_with(IDX_MAGIC) {
-            return Err("not a version 2 pack index".into());
-        }
-        let mut prev = 0;
-        for b in 0..256 {
-            let c = be32(&idx, 8 + b * 4);
-            if c < prev {
-                return Err("its fan-out table is not sorted".into());
-            }
-            prev = c;
-        }
-        let n = prev as usize;
+        let index = pack::Index::of(&idx, kind)?;
+        let (n, hash) = (index.len(), kind.len());
         let min = (8 + 256 * 4 + 2 * hash) as u64 + n as u64 * (hash as u64 + 8);
-        let len = idx.len() as u64;
-        if len < min || (len - min) % 8 != 0 {
-            return Err(format!(
-                "its size does not fit {n} objects with {hash}-byte ids"
-            ));
-        }
         if data.len() < 12 + hash || !data.starts_with(b"PACK") || be32(&data, 8) as usize != n {
             return Err("not a pack file, or its object count disagrees with its index".into());
         }
         Ok(Pack {
             path,
             n,
-            large: ((len - min) / 8) as usize,
+            large: ((idx.len() as u64 - min) / 8) as usize,
             data,
             idx,
         })
@@ -136,6 +105,13 @@ impl Pack {
         None
     }
 
+    /// The header of the entry at `off` (`pack::parse_header`, which reads
+    /// the pack bytes before the trailing checksum).
+    fn entry(&self, off: usize, kind: HashKind) -> Result<Header, String> {
+        let d = &self.data[..self.data.len() - kind.len()];
+        pack::parse_header(d, off, kind.len())
+    }
+
     fn offset(&self, pos: usize, hash: usize) -> Result<usize, String> {
         let small = 8 + 256 * 4 + self.n * (hash + 4);
         let o = be32(&self.idx, small + pos * 4);
@@ -153,62 +129,6 @@ impl Pack {
             .ok()
             .filter(|&o| o >= 12 && o < self.data.len() - hash)
             .ok_or_else(|| format!("its index gives offset {off}, outside the pack"))
-    }
-
-    /// The header of the entry at `off`.
-    fn entry(&self, off: usize, kind: HashKind) -> Result<Entry, String> {
-        let d = &self.data[..self.data.len() - kind.len()];
-        let mut pos = off;
-        let mut next = || -> Result<u8, String> {
-            let b = *d.get(pos).ok_or("truncated entry header")?;
-            pos += 1;
-            Ok(b)
-        };
-        let mut c = next()?;
-        let code = (c >> 4) & 7;
-        let mut size = u64::from(c & 15);
-        let mut shift = 4;
-        while c & 0x80 != 0 {
-            c = next()?;
-            if shift > 57 {
-                return Err("entry size too large".into());
-            }
-            size |= u64::from(c & 0x7f) << shift;
-            shift += 7;
-        }
-        let base = match code {
-            pack::COMMIT | pack::TREE | pack::BLOB | pack::TAG => Base::Whole,
-            OFS_DELTA => {
-                let mut c = next()?;
-                let mut back = u64::from(c & 0x7f);
-                while c & 0x80 != 0 {
-                    c = next()?;
-                    back = back
-                        .checked_add(1)
-                        .and_then(|b| b.checked_mul(128))
-                        .ok_or("delta base offset too large")?
-                        | u64::from(c & 0x7f);
-                }
-                if back == 0 || back > off as u64 {
-                    return Err("delta base offset out of range".into());
-                }
-                Base::Offset(off - back as usize)
-            }
-            REF_DELTA => {
-                let id = d
-                    .get(pos..pos + kind.len())
-                    .ok_or("truncated delta base id")?;
-                pos += kind.len();
-                Base::Id(ObjectId::from_bytes(id).expect("hash length"))
-            }
-            other => return Err(format!("unknown entry type {other}")),
-        };
-        Ok(Entry {
-            code,
-            size,
-            data: pos,
-            base,
-        })
     }
 }
 
@@ -250,7 +170,7 @@ impl Store {
                 out.extend(
                     paths
                         .into_iter()
-                        .filter_map(|p| Pack::open(p, self.kind.len()).ok()),
+                        .filter_map(|p| Pack::open(p, self.kind).ok()),
                 );
             }
             out
@@ -268,6 +188,152 @@ impl Store {
             )));
         }
         self.read_depth(id, 0)
+    }
+
+    /// The object whose id starts with the hex digits `prefix` (at least
+    /// 4): `Ok(None)` when none does, an error naming the candidates when
+    /// several do (git's "short object ID is ambiguous").
+    pub fn find_prefix(&self, prefix: &str) -> Result<Option<ObjectId>, String> {
+        let prefix = prefix.to_ascii_lowercase();
+        if prefix.len() < 4
+            || prefix.len() > self.kind.hex_len()
+            || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Ok(None);
+        }
+        // The smallest id with this prefix: the prefix padded with zeros.
+        let mut low = [0u8; super::oid::MAX_LEN];
+        let padded = format!("{prefix:0<width$}", width = self.kind.hex_len());
+        hex::decode_to_slice(&padded, &mut low[..self.kind.len()]).map_err(|e| e.to_string())?;
+        let low = &low[..self.kind.len()];
+        let mut found: Vec<ObjectId> = Vec::new();
+        let add = |found: &mut Vec<ObjectId>, id: ObjectId| {
+            if !found.contains(&id) {
+                found.push(id);
+            }
+        };
+        for p in self.packs() {
+            let hash = self.kind.len();
+            let names = 8 + 256 * 4;
+            let name = |m: usize| &p.idx[names + m * hash..names + (m + 1) * hash];
+            let (mut lo, mut hi) = (0, p.n);
+            while lo < hi {
+                let m = (lo + hi) / 2;
+                if name(m) < low {
+                    lo = m + 1;
+                } else {
+                    hi = m;
+                }
+            }
+            let mut m = lo;
+            while m < p.n && hex::encode(name(m)).starts_with(&prefix) {
+                add(
+                    &mut found,
+                    ObjectId::from_bytes(name(m)).expect("hash length"),
+                );
+                m += 1;
+                if found.len() > 8 {
+                    break;
+                }
+            }
+        }
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir.join(&prefix[..2])) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let Some(rest) = name.to_str() else { continue };
+                if rest.starts_with(&prefix[2..]) {
+                    if let Some(id) = ObjectId::from_hex_of(
+                        self.kind,
+                        format!("{}{rest}", &prefix[..2]).as_bytes(),
+                    ) {
+                        add(&mut found, id);
+                    }
+                }
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(Some(found[0])),
+            _ => {
+                found.sort();
+                let shown: Vec<String> = found.iter().take(8).map(ObjectId::to_string).collect();
+                Err(format!(
+                    "short object id {prefix} is ambiguous: it begins {}{}",
+                    shown.join(", "),
+                    if found.len() > 8 { ", …" } else { "" }
+                ))
+            }
+        }
+    }
+
+    /// An object's type and size (read whole: one object at a time is
+    /// what this store serves).
+    pub fn header(&self, id: &ObjectId) -> Result<(ObjectType, u64), StoreError> {
+        let (kind, data) = self.read(id)?;
+        Ok((kind, data.len() as u64))
+    }
+
+    /// Whether some pack or object directory holds `id` (nothing is read).
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        if id.kind() != self.kind {
+            return false;
+        }
+        if self.packs().iter().any(|p| p.find(id.as_bytes()).is_some()) {
+            return true;
+        }
+        let hex = id.to_string();
+        self.dirs
+            .iter()
+            .any(|d| d.join(&hex[..2]).join(&hex[2..]).is_file())
+    }
+
+    /// Blob `id` as a stream when it is larger than `over` and stored loose
+    /// or whole in a pack (as `guard::Guard::stream` does for libgit2's
+    /// repositories); `None`: read it whole.
+    pub fn stream(
+        &self,
+        id: ObjectId,
+        over: u64,
+    ) -> Result<Option<super::stream::BlobStream<'_>>, StoreError> {
+        if id.kind() != self.kind {
+            return Ok(None);
+        }
+        for p in self.packs() {
+            if let Some(off) = p.find(id.as_bytes()) {
+                let named =
+                    |e: String| StoreError(format!("object {id} in {}: {e}", p.path.display()));
+                let h = p.entry(off.map_err(named)?, self.kind).map_err(named)?;
+                let end = p.data.len() - self.kind.len();
+                let whole = matches!(h.base, Base::None) && h.code == pack::BLOB;
+                return Ok(
+                    (whole && h.size > over && h.size <= pack::max_inflated(end - h.data)).then(
+                        || super::stream::BlobStream::packed(id, h.size, &p.data[h.data..end]),
+                    ),
+                );
+            }
+        }
+        let hex = id.to_string();
+        for dir in &self.dirs {
+            match std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])) {
+                Ok(f) => {
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let bound = pack::max_inflated(usize::try_from(len).unwrap_or(usize::MAX));
+                    if bound <= over {
+                        return Ok(None);
+                    }
+                    let src = Box::new(std::io::BufReader::new(f));
+                    let s = super::stream::BlobStream::loose(id, src, bound)
+                        .map_err(|e| StoreError(e.0))?;
+                    return Ok(s.filter(|s| s.size() > over));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError(format!("object {id}: {e}"))),
+            }
+        }
+        Ok(None)
     }
 
     fn read_depth(&self, id: &ObjectId, depth: usize) -> Result<(ObjectType, Vec<u8>), StoreError> {
@@ -306,7 +372,7 @@ impl Store {
         depth: usize,
     ) -> Result<(ObjectType, Vec<u8>), Fail> {
         let p = &self.packs()[i];
-        let mut chain: Vec<Entry> = Vec::new();
+        let mut chain: Vec<Header> = Vec::new();
         let mut at = off;
         let (code, mut data) = loop {
             if chain.len() + depth > MAX_CHAIN {
@@ -314,12 +380,12 @@ impl Store {
             }
             let e = p.entry(at, self.kind).map_err(Fail::Here)?;
             match e.base {
-                Base::Whole => {
+                Base::None => {
                     let whole = self.inflate(p, &e).map_err(Fail::Here)?;
                     break (e.code, whole);
                 }
                 Base::Offset(b) => {
-                    at = b;
+                    at = b as usize;
                     chain.push(e);
                 }
                 Base::Id(b) => {
@@ -354,13 +420,13 @@ impl Store {
         Ok((kind_of(code), data))
     }
 
-    fn inflate(&self, p: &Pack, e: &Entry) -> Result<Vec<u8>, String> {
+    fn inflate(&self, p: &Pack, e: &Header) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         self.inflate_into(p, e, &mut out)?;
         Ok(out)
     }
 
-    fn inflate_into(&self, p: &Pack, e: &Entry, out: &mut Vec<u8>) -> Result<(), String> {
+    fn inflate_into(&self, p: &Pack, e: &Header, out: &mut Vec<u8>) -> Result<(), String> {
         use std::io::Read;
         let end = p.data.len() - self.kind.len();
         // The stream's end is not recorded (the next entry's offset would

@@ -9,8 +9,8 @@
 
 use std::io::{self, BufRead, Read};
 
+use super::oid::ObjectId as Oid;
 use flate2::read::ZlibDecoder;
-use git2::Oid;
 
 use super::odb::ReadError;
 

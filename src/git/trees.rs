@@ -1,6 +1,7 @@
 //! Trees in a compact form, for diffing a whole history in memory.
 //!
-//! A tree object is a list of `<octal mode> <name>\0<20-byte id>` entries.
+//! A tree object is a list of `<octal mode> <name>\0<id>` entries (20-byte
+//! ids in a SHA-1 repository, 32-byte ones in a SHA-256 one).
 //! Across a history the same entries recur in thousands of tree versions, so
 //! each distinct entry is stored once (`Interner`) and a tree becomes a list
 //! of entry numbers: on the benchmark repository, 529 MB of tree objects are
@@ -14,13 +15,11 @@
 
 use std::sync::Arc;
 
-use git2::{ObjectType, Oid};
+use git2::ObjectType;
 
 use super::odb::{ObjectReader, ReadError};
-use super::{OidHasher, OidMap, MODE_TREE, MODE_TYPE};
-
-/// A map keyed by object id bytes.
-type IdMap<V> = std::collections::HashMap<[u8; 20], V, std::hash::BuildHasherDefault<OidHasher>>;
+use super::oid::ObjectId as Oid;
+use super::{OidMap, MODE_TREE, MODE_TYPE};
 
 /// One tree entry, borrowed from a tree object's bytes.
 #[derive(Clone, Copy)]
@@ -92,13 +91,13 @@ impl<'a> Iterator for Entries<'a> {
 pub struct TreeEntry<'a> {
     pub mode: u32,
     pub name: &'a [u8],
-    /// The object id's bytes (`oid()` makes a `git2::Oid` of them).
-    pub id: [u8; 20],
+    /// The object id.
+    pub id: Oid,
 }
 
 impl TreeEntry<'_> {
     pub fn oid(&self) -> Oid {
-        Oid::from_bytes(&self.id).expect("20 bytes")
+        self.id
     }
 
     pub fn is_tree(&self) -> bool {
@@ -141,7 +140,7 @@ struct Rec {
     /// The name, in `raws`.
     name_start: u32,
     name_len: u32,
-    id: [u8; 20],
+    id: Oid,
 }
 
 /// Distinct tree entries, numbered from `first` in the order first seen.
@@ -190,14 +189,14 @@ impl Interner {
 
     fn insert(&mut self, e: &RawEntry<'_>, hash: u64) -> u32 {
         let i = self.recs.len() as u32;
-        let name_at = self.raws.len() + (e.raw.len() - 21 - e.name.len());
+        let name_at = self.raws.len() + (e.raw.len() - 1 - e.oid.len() - e.name.len());
         self.raws.extend_from_slice(e.raw);
         self.raw_starts.push(self.raws.len() as u32);
         self.recs.push(Rec {
             mode: e.mode,
             name_start: name_at as u32,
             name_len: e.name.len() as u32,
-            id: e.oid.try_into().expect("tree entries hold 20-byte ids"),
+            id: Oid::from_bytes(e.oid).expect("tree entries hold ids of a hash's length"),
         });
         self.hashes.push(hash);
         let hashes = &self.hashes;
@@ -223,10 +222,11 @@ impl Interner {
         }
     }
 
-    /// Interns a tree object's entries into `out`; `false` if the tree is
-    /// malformed (`out` then holds a partial list).
-    pub fn parse(&mut self, data: &[u8], out: &mut Vec<u32>) -> bool {
-        let mut it = Entries::new(data);
+    /// Interns the entries of a tree object whose ids are `hash` bytes long
+    /// into `out`; `false` if the tree is malformed (`out` then holds a
+    /// partial list).
+    pub fn parse(&mut self, data: &[u8], hash: usize, out: &mut Vec<u32>) -> bool {
+        let mut it = Entries::with_hash(data, hash);
         for e in it.by_ref() {
             out.push(self.intern(&e));
         }
@@ -237,15 +237,14 @@ impl Interner {
 /// The trees of a pack set, each a span of entry numbers.
 pub struct TreeStore {
     entries: Interner,
-    /// Keyed by id bytes (making `git2::Oid`s costs a libgit2 call each).
-    trees: IdMap<(usize, u32)>,
+    trees: OidMap<(usize, u32)>,
     ids: Vec<u32>,
 }
 
 /// One thread's share of a `TreeStore` being built.
 pub struct TreePart {
     interner: Interner,
-    trees: Vec<([u8; 20], usize, u32)>,
+    trees: Vec<(Oid, usize, u32)>,
     ids: Vec<u32>,
     /// Pack object number → index in `trees` (`u32::MAX`: none).
     by_num: Vec<u32>,
@@ -266,15 +265,16 @@ impl TreePart {
     /// Adds tree `oid` (pack object `num`) with the object bytes `data`;
     /// `base` is the pack object it was decoded from, if that was added
     /// here too.
-    pub fn add(&mut self, num: u32, oid: [u8; 20], data: &[u8], base: Option<u32>) {
+    pub fn add(&mut self, num: u32, oid: Oid, data: &[u8], base: Option<u32>) {
+        let hash = oid.kind().len();
         let start = self.ids.len();
         let base = base
             .and_then(|b| self.by_num.get(b as usize))
             .filter(|&&t| t != u32::MAX)
             .map(|&t| self.trees[t as usize]);
         let ok = match base {
-            Some((_, bs, bl)) => self.parse_against(data, bs..bs + bl as usize),
-            None => self.interner.parse(data, &mut self.ids),
+            Some((_, bs, bl)) => self.parse_against(data, hash, bs..bs + bl as usize),
+            None => self.interner.parse(data, hash, &mut self.ids),
         };
         if ok {
             if self.by_num.len() <= num as usize {
@@ -294,7 +294,7 @@ impl TreePart {
     /// `self.ids[base]`: most entries are the base's, in the same order, so
     /// each is first compared bytewise with the base's next entry (one
     /// comparison, no parsing or hashing); only the others are parsed.
-    fn parse_against(&mut self, data: &[u8], base: std::ops::Range<usize>) -> bool {
+    fn parse_against(&mut self, data: &[u8], hash: usize, base: std::ops::Range<usize>) -> bool {
         let mut at = base.start;
         let mut pos = 0;
         while pos < data.len() {
@@ -308,11 +308,7 @@ impl TreePart {
                     continue;
                 }
             }
-            let mut it = Entries {
-                data,
-                pos,
-                hash: 20,
-            };
+            let mut it = Entries { data, pos, hash };
             let Some(e) = it.next() else { return false };
             pos = it.pos;
             let id = self.interner.intern(&e);
@@ -330,7 +326,7 @@ impl TreeStore {
     pub fn empty() -> TreeStore {
         TreeStore {
             entries: Interner::new(0),
-            trees: IdMap::default(),
+            trees: OidMap::default(),
             ids: Vec::new(),
         }
     }
@@ -363,7 +359,7 @@ impl TreeStore {
                             let e = RawEntry {
                                 mode: e.mode,
                                 name: e.name,
-                                oid: &e.id,
+                                oid: e.id.as_bytes(),
                                 raw,
                             };
                             store.entries.insert(&e, hash)
@@ -403,8 +399,7 @@ impl TreeStore {
     }
 
     fn tree(&self, oid: &Oid) -> Option<&[u32]> {
-        let id: &[u8; 20] = oid.as_bytes().try_into().ok()?;
-        let &(start, len) = self.trees.get(id)?;
+        let &(start, len) = self.trees.get(oid)?;
         Some(&self.ids[start..start + len as usize])
     }
 }
@@ -486,7 +481,7 @@ impl<'s> Trees<'s> {
                 let parsed = reader.with_object(oid, |kind, data| match kind {
                     ObjectType::Tree => {
                         let (shared, local) = (self.shared, &mut self.local);
-                        let mut it = Entries::new(data);
+                        let mut it = Entries::with_hash(data, oid.kind().len());
                         for e in it.by_ref() {
                             let id = shared.entries.get(e.raw);
                             ids.push(id.unwrap_or_else(|| local.intern(&e)));
@@ -535,7 +530,7 @@ mod tests {
         let raw = tree(&[("100644", "a.b", 7), ("40000", "a", 7), ("160000", "z", 7)]);
         let mut i = Interner::new(0);
         let mut ids = Vec::new();
-        assert!(i.parse(&raw, &mut ids));
+        assert!(i.parse(&raw, 20, &mut ids));
         let e: Vec<TreeEntry<'_>> = ids.iter().map(|&id| i.entry(id)).collect();
         assert_eq!(e.len(), 3);
         assert_eq!(
@@ -546,8 +541,8 @@ mod tests {
         assert_eq!(e[1].cmp_git(&e[2]), std::cmp::Ordering::Less);
         assert_eq!(e[2].mode & MODE_TYPE, MODE_GITLINK);
         let mut ids = Vec::new();
-        assert!(!i.parse(&raw[..raw.len() - 1], &mut ids));
-        assert!(!i.parse(b"10064x a\0", &mut ids));
+        assert!(!i.parse(&raw[..raw.len() - 1], 20, &mut ids));
+        assert!(!i.parse(b"10064x a\0", 20, &mut ids));
     }
 
     #[test]
@@ -561,13 +556,12 @@ mod tests {
             Oid::from_bytes(&[13; 20]).unwrap(),
         );
         let mut p1 = TreePart::default();
-        let id = |o: Oid| -> [u8; 20] { o.as_bytes().try_into().unwrap() };
-        p1.add(1, id(o1), &t1, None);
+        p1.add(1, o1, &t1, None);
         // Decoded from tree 1: its unchanged entries are found by position.
-        p1.add(2, id(o2), &t2, Some(1));
+        p1.add(2, o2, &t2, Some(1));
         let mut p2 = TreePart::default();
-        p2.add(3, id(o3), &t3, None);
-        p2.add(4, [14; 20], b"garbage", Some(3));
+        p2.add(3, o3, &t3, None);
+        p2.add(4, Oid::from_bytes(&[14; 20]).unwrap(), b"garbage", Some(3));
         let store = TreeStore::merge(vec![p1, p2]);
         assert_eq!(store.len(), 3);
         let garbage = Oid::from_bytes(&[14; 20]).unwrap();

@@ -305,25 +305,57 @@ fn history_findings(repo: &GitRepo, args: &[&str]) -> (i32, Vec<Seen>) {
     (r.code, out)
 }
 
-/// `history --all` and a range give the same findings and introducing
-/// commits with reftable refs as with files refs (SHA-1 ids, read through
-/// libgit2; refs through our reftable reader). SHA-256 histories are
-/// refused with a message naming the format, never misread.
+/// `history --all`, ranges (`A..B`, `A...B`, `--since-commit`) give the
+/// same findings and introducing commits in every format as in a SHA-1
+/// repository with files refs (compared by commit subject: ids differ by
+/// format), with commit ids of the repository's own length (40 or 64 hex
+/// digits), whether objects come from the pack reader or one at a time.
 #[test]
-fn history_all_and_ranges_with_reftable_refs() {
+fn history_all_and_ranges_in_every_format() {
     let files = history_repo("sha1", "files");
-    let reftable = history_repo("sha1", "reftable");
-    for args in [
-        &["--all"][..],
+    let cases: [&[&str]; 7] = [
+        &["--all"],
         &["main~2..main"],
         &["v1"],
         &["side..main"],
+        &["side...main"],
+        &["--since-commit", "side"],
         &[],
-    ] {
-        let want = history_findings(&files, args);
-        assert_eq!(history_findings(&reftable, args), want, "{args:?}");
+    ];
+    let strip = |seen: Vec<Seen>| -> Vec<Seen> {
+        seen.into_iter()
+            .map(|(p, l, r, s, _)| (p, l, r, s, 0))
+            .collect()
+    };
+    for (objects, refs) in FORMATS {
+        let repo = history_repo(objects, refs);
+        let len = if objects == "sha256" { 64 } else { 40 };
+        if objects == "sha256" {
+            // Packed like a real repository, so the pack reader's path runs.
+            repo.git(&["gc", "-q"]);
+        }
+        for args in cases {
+            let (want_code, want) = history_findings(&files, args);
+            let (code, got) = history_findings(&repo, args);
+            assert_eq!(code, want_code, "{objects}/{refs} {args:?}");
+            assert!(got.iter().all(|f| f.4 == len), "{objects}/{refs}: {got:?}");
+            assert_eq!(strip(got), strip(want), "{objects}/{refs} {args:?}");
+        }
+        for reader in ["on", "off"] {
+            let r = run(leakscan()
+                .args(["history", "--all", "--format", "json"])
+                .env("LEAKSCAN_PACK_READER", reader)
+                .current_dir(repo.path()))
+            .expect(1);
+            let id = r.findings()[0]["commit"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let two = repo.git(&["rev-parse", "main~1"]);
+            assert_eq!(id, two.trim(), "{objects}/{refs} pack reader {reader}");
+        }
     }
-    let (code, all) = history_findings(&reftable, &["--all"]);
+    let (code, all) = history_findings(&files, &["--all"]);
     assert_eq!(code, 1);
     assert_eq!(
         all,
@@ -335,19 +367,39 @@ fn history_all_and_ranges_with_reftable_refs() {
             40
         )]
     );
-    // The same commits as git lists them.
-    assert_eq!(
-        files.git(&["rev-parse", "main", "v1^{}", "side"]),
-        reftable.git(&["rev-parse", "main", "v1^{}", "side"])
-    );
-    for refs in ["files", "reftable"] {
-        let repo = history_repo("sha256", refs);
-        let r = run(leakscan()
-            .args(["history", "--all"])
-            .current_dir(repo.path()))
-        .expect(2);
-        assert!(r.stderr.contains("SHA-256"), "{}", r.stderr);
+}
+
+/// Revisions in a SHA-256 repository as git reads them: an abbreviated id
+/// (a unique prefix) names its commit; an ambiguous one is an error naming
+/// the candidates, never a guess.
+#[test]
+fn abbreviated_ids_in_a_sha256_repository() {
+    let repo = history_repo("sha256", "files");
+    let two = repo.git(&["rev-parse", "main~1"]).trim().to_string();
+    let r = run(leakscan()
+        .args([
+            "history",
+            "--format",
+            "json",
+            &format!("{}~1..{}", &two[..10], &two[..12]),
+        ])
+        .current_dir(repo.path()))
+    .expect(1);
+    assert_eq!(r.findings()[0]["commit"]["id"], two.as_str());
+    // Enough objects that some two ids share their first four digits.
+    for i in 0..1500 {
+        repo.write(&format!("many/{i}"), format!("{i}\n"));
     }
+    repo.commit("many");
+    let ids = repo.git(&["rev-list", "--objects", "--all"]);
+    let mut prefixes: Vec<&str> = ids.lines().map(|l| &l[..4]).collect();
+    prefixes.sort_unstable();
+    let shared = prefixes.windows(2).find(|w| w[0] == w[1]).unwrap()[0];
+    let r = run(leakscan()
+        .args(["history", shared])
+        .current_dir(repo.path()))
+    .expect(2);
+    assert!(r.stderr.contains("ambiguous"), "{}", r.stderr);
 }
 
 /// A bare "server" repository of a format with `hooks/pre-receive` =
@@ -409,13 +461,19 @@ fn try_push(client: &GitRepo) -> (bool, String) {
     )
 }
 
-/// Push protection with reftable refs on both sides (SHA-1 ids): a clean
+/// Push protection over file:// into a bare server of every format (the
+/// hook reads the pushed objects in git's quarantine directory): a clean
 /// push is accepted, one adding a secret is refused and leaves the
-/// server's branch where it was. SHA-256 servers refuse every push with a
-/// message naming the format (fail closed), never accept one unchecked.
+/// server's branch where it was.
 #[test]
-fn push_into_a_reftable_server() {
-    let (_tmp, server, client) = push_pair("sha1", "reftable");
+fn push_into_a_server_of_every_format() {
+    for (objects, refs) in FORMATS {
+        push_into(objects, refs);
+    }
+}
+
+fn push_into(objects: &str, refs: &str) {
+    let (_tmp, server, client) = push_pair(objects, refs);
     client.write("README", "readme\n");
     let first = client.commit("one");
     let (ok, err) = try_push(&client);
@@ -447,19 +505,13 @@ fn push_into_a_reftable_server() {
         git_in(&server, &["rev-parse", "main"]),
         format!("{clean}\n").into_bytes()
     );
-
-    let (_tmp, _server, client) = push_pair("sha256", "reftable");
-    client.write("README", "readme\n");
-    client.commit("one");
-    let (ok, err) = try_push(&client);
-    assert!(!ok, "{err}");
-    assert!(err.contains("SHA-256"), "{err}");
 }
 
-/// A sweep of a directory holding every format: the SHA-1 repositories
-/// (files and reftable refs) are scanned and share the blob they have in
-/// common; the SHA-256 ones are listed as failed, naming the format, and
-/// the run exits 2 (a sweep that skipped a repository never passes).
+/// A sweep of a directory holding every format, the same file committed
+/// in each: all four are scanned, the secret is reported once, in every
+/// repository with that repository's own commit id (40 hex digits in the
+/// SHA-1 ones, 64 in the SHA-256 ones, as `git rev-parse` gives them):
+/// blobs shared between repositories never mix ids of different formats.
 #[test]
 fn sweep_of_a_mixed_directory() {
     let root = tempfile::Builder::new()
@@ -467,8 +519,10 @@ fn sweep_of_a_mixed_directory() {
         .tempdir()
         .unwrap();
     let line = format!("key = {}\n", crate::util::fake::aws_key_id(6));
+    let mut heads = std::collections::BTreeMap::new();
     for (objects, refs) in FORMATS {
-        let dir = root.path().join(format!("r-{objects}-{refs}"));
+        let name = format!("r-{objects}-{refs}");
+        let dir = root.path().join(&name);
         std::fs::create_dir(&dir).unwrap();
         git_in(
             &dir,
@@ -484,25 +538,30 @@ fn sweep_of_a_mixed_directory() {
         std::fs::write(dir.join("k.txt"), &line).unwrap();
         git_in(&dir, &["add", "-A"]);
         git_in(&dir, &["commit", "-q", "-m", "one"]);
+        let head = String::from_utf8(git_in(&dir, &["rev-parse", "HEAD"])).unwrap();
+        heads.insert(name, head.trim().to_string());
     }
-    let r = run(leakscan().args(["sweep", "."]).current_dir(root.path())).expect(2);
-    let (found, failed) = r
-        .stdout
-        .split_once("Failed repositories:")
-        .unwrap_or((&r.stdout, ""));
-    // Same content, same dates: the two SHA-1 repositories are one history.
-    assert!(found.contains("in 2 repositories"), "{}", r.stdout);
-    for scanned in ["r-sha1-files", "r-sha1-reftable"] {
-        assert!(found.contains(scanned), "{scanned}: {}", r.stdout);
-    }
-    for refs in ["files", "reftable"] {
-        assert!(
-            failed.contains(&format!("r-sha256-{refs}")) && failed.contains("SHA-256"),
-            "{}",
-            r.stdout
-        );
-    }
-    assert!(r.stderr.contains("2 failed"), "{}", r.stderr);
+    let r = run(leakscan()
+        .args(["sweep", ".", "--format", "json"])
+        .current_dir(root.path()))
+    .expect(1);
+    let doc = r.json();
+    let secrets = doc["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 1, "{}", r.stdout);
+    let seen: std::collections::BTreeMap<String, String> = secrets[0]["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["repo"].as_str().unwrap().to_string(),
+                x["first"]["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, heads);
+    assert_eq!(heads["r-sha256-files"].len(), 64);
+    assert_eq!(doc["stats"]["failed"], 0, "{}", r.stdout);
 }
 
 /// A blobless partial clone (`--filter=blob:none`) of a server whose older
@@ -573,4 +632,39 @@ fn partial_clone_with_and_without_fetch_missing() {
         r.stderr
     );
     assert_eq!(missing(), 0);
+}
+
+/// A baseline made from the history of a repository of each format
+/// (`baseline create --history --all`) records the secret, `baseline
+/// audit` triages it (recording who, from the repository's git identity
+/// when `--by` is not given), and `history --all --baseline` then passes.
+#[test]
+fn baseline_from_history_and_audit_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let repo = history_repo(objects, refs);
+        repo.git(&["config", "user.email", "carol@example.com"]);
+        run(leakscan()
+            .args(["baseline", "create", "--history", "--all"])
+            .current_dir(repo.path()))
+        .expect(0);
+        let file = repo.join(".leakscan-baseline.json");
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let entries = doc["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{objects}/{refs}: {doc}");
+        assert_eq!(entries[0]["path"], "conf/app.cfg", "{objects}/{refs}");
+        run(leakscan()
+            .args(["baseline", "audit", "--set-status", "revoked"])
+            .current_dir(repo.path()))
+        .expect(0);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let e = &doc["entries"][0];
+        assert_eq!(e["status"], "revoked", "{objects}/{refs}");
+        assert_eq!(e["by"], "carol@example.com", "{objects}/{refs}");
+        run(leakscan()
+            .args(["history", "--all", "--baseline", ".leakscan-baseline.json"])
+            .current_dir(repo.path()))
+        .expect(0);
+    }
 }

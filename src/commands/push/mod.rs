@@ -194,20 +194,15 @@ pub fn ref_targets(repo: &Repo, prefix: Option<&str>) -> Result<Vec<Oid>> {
     Ok(out)
 }
 
-/// Parses a full hexadecimal object id (SHA-1), naming the line on error.
+/// Parses a full hexadecimal object id (40 digits for SHA-1, 64 for
+/// SHA-256), naming the line on error.
 pub fn parse_oid(hex: &str, what: &str) -> Result<Oid> {
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::Usage(format!(
-            "{what}: SHA-256 repositories are not supported yet"
-        )));
-    }
-    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::Usage(format!(
+    Oid::from_hex(hex.as_bytes()).ok_or_else(|| {
+        Error::Usage(format!(
             "{what}: `{}` is not an object id",
             message::escape(hex.as_bytes())
-        )));
-    }
-    Oid::from_str(hex).map_err(|e| Error::Usage(format!("{what}: {}", e.message())))
+        ))
+    })
 }
 
 /// At most this much of git's input is read: about 600,000 ref updates.

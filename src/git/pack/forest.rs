@@ -529,7 +529,7 @@ mod tests {
                     panic!("object {num} not decoded")
                 };
                 deltas += usize::from(base.is_some());
-                let obj = odb.read(packs.oid(num)).unwrap();
+                let obj = odb.read(packs.oid(num).to_git2().unwrap()).unwrap();
                 assert_eq!(obj.data(), data, "object {}", packs.oid(num));
                 let code = match obj.kind() {
                     git2::ObjectType::Commit => super::super::COMMIT,

@@ -18,7 +18,7 @@ pub mod forest;
 
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
+use super::oid::{HashKind, ObjectId as Oid};
 
 /// Object types as a pack entry's header codes them.
 pub const COMMIT: u8 = 1;
@@ -54,6 +54,8 @@ pub enum Base {
 struct Pack {
     data: memmap2::Mmap,
     idx: memmap2::Mmap,
+    /// Bytes of an id (and of the trailing checksum): 20 or 32.
+    hash: usize,
     /// Object number (pack order) → entry offset, ascending.
     offsets: Vec<u64>,
     /// Object number → position in the index (sorted by id).
@@ -66,6 +68,8 @@ struct Pack {
 /// in pack order, then pack 1's, and so on.
 pub struct PackSet {
     packs: Vec<Pack>,
+    /// The repository's hash: every id here is of this kind.
+    kind: HashKind,
     /// First object number of each pack, plus the total at the end.
     starts: Vec<u32>,
     /// Packs that could not be used, with why (their objects are read
@@ -95,13 +99,16 @@ pub fn files(git_dir: &Path, ext: &str) -> Vec<PathBuf> {
     all
 }
 
-/// A version 2 pack index (SHA-1): 256 fan-out counts, the sorted ids,
-/// their CRCs, 31-bit offsets (high bit set: an index into the table of
-/// 64-bit offsets that follows), then two checksums.
+/// A version 2 pack index: 256 fan-out counts, the sorted ids (20 bytes
+/// each for SHA-1, 32 for SHA-256), their CRCs, 31-bit offsets (high bit
+/// set: an index into the table of 64-bit offsets that follows), then two
+/// checksums (of the id's length).
 #[derive(Clone, Copy)]
 pub struct Index<'a> {
     d: &'a [u8],
     n: usize,
+    /// Bytes of an id.
+    hash: usize,
     /// Entries in the 64-bit offset table.
     large: usize,
     /// Version 1 (only through `as_libgit2`): no header, each id preceded
@@ -110,22 +117,61 @@ pub struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    /// Checks the header and that the size matches the object count.
+    /// Checks the header and that the size matches the object count, for
+    /// a SHA-1 repository's index.
     pub fn new(d: &'a [u8]) -> Result<Index<'a>, String> {
+        Index::of(d, HashKind::Sha1)
+    }
+
+    /// Checks the header, that the fan-out table is sorted and that the
+    /// size matches the object count with ids of `kind`.
+    pub fn of(d: &'a [u8], kind: HashKind) -> Result<Index<'a>, String> {
         if d.len() < IDX_HEADER || !d.starts_with(IDX_MAGIC) {
             return Err("not a version 2 pack index".into());
         }
-        let n = be32(d, 8 + 255 * 4) as usize;
-        let min_len = IDX_HEADER + n * 28 + 40;
-        if d.len() < min_len || (d.len() - min_len) % 8 != 0 {
-            return Err("index has an unexpected size (not SHA-1?)".into());
+        let mut prev = 0;
+        for b in 0..256 {
+            let c = be32(d, 8 + b * 4);
+            if c < prev {
+                return Err("its fan-out table is not sorted".into());
+            }
+            prev = c;
+        }
+        let hash = kind.len();
+        let n = prev as usize;
+        let min_len = (n as u64) * (hash as u64 + 8) + (IDX_HEADER + 2 * hash) as u64;
+        let len = d.len() as u64;
+        if len < min_len || (len - min_len) % 8 != 0 {
+            return Err(format!(
+                "its size does not fit {n} objects with {hash}-byte ids ({} index?)",
+                if hash == 20 {
+                    "not a SHA-1"
+                } else {
+                    "not a SHA-256"
+                }
+            ));
         }
         Ok(Index {
             d,
             n,
-            large: (d.len() - min_len) / 8,
+            hash,
+            large: ((len - min_len) / 8) as usize,
             v1: false,
         })
+    }
+
+    /// An index that `of` accepted with `hash`-byte ids, without checking
+    /// it again (lookups are the hot path).
+    pub(crate) fn checked_before(d: &'a [u8], hash: usize) -> Index<'a> {
+        let n = be32(d, 8 + 255 * 4) as usize;
+        let min_len = IDX_HEADER + n * (hash + 8) + 2 * hash;
+        Index {
+            d,
+            n,
+            hash,
+            large: d.len().saturating_sub(min_len) / 8,
+            v1: false,
+        }
     }
 
     /// The index as libgit2 takes it (`pack_index_check_locked`), which is
@@ -197,6 +243,7 @@ impl<'a> Index<'a> {
             return Index {
                 d,
                 n: be32(d, 255 * 4) as usize,
+                hash: 20,
                 large: 0,
                 v1: true,
             };
@@ -206,6 +253,7 @@ impl<'a> Index<'a> {
         Index {
             d,
             n,
+            hash: 20,
             // Whole 8-byte entries before the two checksums (libgit2 reads
             // up to the first checksum's end: never fewer bytes).
             large: d.len().saturating_sub(min) / 8,
@@ -223,8 +271,8 @@ impl<'a> Index<'a> {
             let at = 256 * 4 + pos * 24 + 4;
             return &self.d[at..at + 20];
         }
-        let at = IDX_HEADER + pos * 20;
-        &self.d[at..at + 20]
+        let at = IDX_HEADER + pos * self.hash;
+        &self.d[at..at + self.hash]
     }
 
     /// The sorted position of `id`.
@@ -255,7 +303,7 @@ impl<'a> Index<'a> {
         if self.v1 {
             return Some(u64::from(be32(self.d, 256 * 4 + pos * 24)));
         }
-        let small = IDX_HEADER + self.n * 24;
+        let small = IDX_HEADER + self.n * (self.hash + 4);
         let o = be32(self.d, small + pos * 4);
         if o & 0x8000_0000 == 0 {
             return Some(u64::from(o));
@@ -273,12 +321,13 @@ impl<'a> Index<'a> {
 }
 
 impl Pack {
-    fn open(pack_path: &Path) -> Result<Pack, String> {
+    fn open(pack_path: &Path, kind: HashKind) -> Result<Pack, String> {
         let idx_path = pack_path.with_extension("idx");
         let idx = map(&idx_path)?;
         let data = map(pack_path)?;
-        let index = Index::new(&idx)?;
-        if data.len() < 32 || !data.starts_with(b"PACK") {
+        let index = Index::of(&idx, kind)?;
+        let hash = kind.len();
+        if data.len() < 12 + hash || !data.starts_with(b"PACK") {
             return Err("not a pack file".into());
         }
         let n = index.len();
@@ -289,7 +338,7 @@ impl Pack {
         for i in 0..n {
             let off = index
                 .offset(i)
-                .filter(|&o| o >= 12 && o < (data.len() - 20) as u64)
+                .filter(|&o| o >= 12 && o < (data.len() - hash) as u64)
                 .ok_or("index offset out of range")?;
             by_offset.push((off, i as u32));
         }
@@ -307,11 +356,14 @@ impl Pack {
             number,
             data,
             idx,
+            hash,
         })
     }
 
+    /// The index, checked by `Index::of` when the pack was opened (not
+    /// again on every lookup: this is the pack reader's hot path).
     fn index(&self) -> Index<'_> {
-        Index::new(&self.idx).expect("checked when the pack was opened")
+        Index::checked_before(&self.idx, self.hash)
     }
 
     /// The object number of `id` in this pack.
@@ -324,20 +376,26 @@ impl Pack {
     fn end_of(&self, num: usize) -> usize {
         match self.offsets.get(num + 1) {
             Some(&o) => o as usize,
-            None => self.data.len() - 20,
+            None => self.data.len() - self.hash,
         }
     }
 
     fn header(&self, num: usize) -> Result<Header, String> {
-        parse_header(&self.data[..self.end_of(num)], self.offsets[num] as usize)
+        parse_header(
+            &self.data[..self.end_of(num)],
+            self.offsets[num] as usize,
+            self.hash,
+        )
     }
 }
 
 /// Parses the entry header at `off` of pack bytes `d` (cut where the entry
-/// must end): its type code, inflated size and base. Every code other than
-/// the four object types and the two deltas is an error, and so is a base
-/// offset outside the pack.
-pub fn parse_header(d: &[u8], off: usize) -> Result<Header, String> {
+/// must end) of a repository whose ids are `hash` bytes long: its type
+/// code, inflated size and base. Every code other than the four object
+/// types and the two deltas is an error, and so is a base offset outside
+/// the pack. The one parser of entry headers (the pack reader, the guard
+/// and `store` all use it).
+pub fn parse_header(d: &[u8], off: usize, hash: usize) -> Result<Header, String> {
     let mut pos = off;
     let mut next = || -> Result<u8, String> {
         let b = *d.get(pos).ok_or("truncated entry header")?;
@@ -375,9 +433,9 @@ pub fn parse_header(d: &[u8], off: usize) -> Result<Header, String> {
             Base::Offset(off as u64 - back)
         }
         REF_DELTA => {
-            let id = d.get(pos..pos + 20).ok_or("truncated delta base id")?;
-            pos += 20;
-            Base::Id(Oid::from_bytes(id).expect("20 bytes"))
+            let id = d.get(pos..pos + hash).ok_or("truncated delta base id")?;
+            pos += hash;
+            Base::Id(Oid::from_bytes(id).ok_or("bad id length")?)
         }
         other => return Err(format!("unknown entry type {other}")),
     };
@@ -387,6 +445,12 @@ pub fn parse_header(d: &[u8], off: usize) -> Result<Header, String> {
         data: pos,
         base,
     })
+}
+
+/// The hash of the repository at `git_dir` (SHA-1 when its configuration
+/// cannot be read: opening it through `ObjectReader` then reports why).
+pub fn hash_of(git_dir: &Path) -> HashKind {
+    super::format::Format::read(git_dir).map_or(HashKind::Sha1, |f| f.objects)
 }
 
 /// Maps a pack or index file into memory.
@@ -413,17 +477,24 @@ fn be32(d: &[u8], at: usize) -> u32 {
 
 impl PackSet {
     /// Opens every `objects/pack/*.pack` of `git_dir` that has a version 2
-    /// index. A repository without packs gives an empty set.
+    /// index, with ids of the repository's hash (`extensions.objectFormat`).
+    /// A repository without packs gives an empty set.
     pub fn open(git_dir: &Path) -> PackSet {
+        PackSet::open_as(git_dir, hash_of(git_dir))
+    }
+
+    /// `open` for a repository whose ids are of `kind`.
+    pub fn open_as(git_dir: &Path, kind: HashKind) -> PackSet {
         let paths = files(git_dir, "pack");
         let mut set = PackSet {
+            kind,
             packs: Vec::new(),
             starts: vec![0],
             skipped: Vec::new(),
         };
         let mut total = 0u64;
         for p in paths {
-            match Pack::open(&p) {
+            match Pack::open(&p, kind) {
                 Ok(pack) if total + pack.offsets.len() as u64 <= u64::from(u32::MAX / 2) => {
                     total += pack.offsets.len() as u64;
                     set.starts.push(total as u32);
@@ -446,8 +517,17 @@ impl PackSet {
         (&self.packs[p], (num - self.starts[p]) as usize)
     }
 
-    /// The number of object `oid` (in the first pack holding it).
+    /// The hash of every id here.
+    pub fn kind(&self) -> HashKind {
+        self.kind
+    }
+
+    /// The number of object `oid` (in the first pack holding it); `None`
+    /// also for an id of another hash.
     pub fn find(&self, oid: Oid) -> Option<u32> {
+        if oid.kind() != self.kind {
+            return None;
+        }
         let id = oid.as_bytes();
         self.packs
             .iter()
@@ -455,19 +535,15 @@ impl PackSet {
             .find_map(|(p, &s)| p.find(id).map(|n| s + n))
     }
 
-    /// Object `num`'s id bytes.
-    pub fn id(&self, num: u32) -> [u8; 20] {
+    /// Object `num`'s id.
+    pub fn id(&self, num: u32) -> Oid {
         let (p, n) = self.locate(num);
-        p.index()
-            .id_at(p.index_pos[n] as usize)
-            .try_into()
-            .expect("20 bytes")
+        Oid::from_bytes(p.index().id_at(p.index_pos[n] as usize)).expect("an id length")
     }
 
     #[cfg(test)]
     pub fn oid(&self, num: u32) -> Oid {
-        let (p, n) = self.locate(num);
-        Oid::from_bytes(p.index().id_at(p.index_pos[n] as usize)).expect("20 bytes")
+        self.id(num)
     }
 
     /// The entry header of object `num`, with a delta's base resolved to an
