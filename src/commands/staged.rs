@@ -142,13 +142,30 @@ pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Staging::open(args.repo.as_deref())?;
     let changes = repo.changes()?;
-    // `.leakscan.toml` and the baseline as the commit records them.
+    // `.leakscan.toml` and the baseline as the commit records them; the
+    // two default names (in index order) found in one pass over the index.
+    let defaults = [
+        crate::suppress::baseline::DEFAULT_FILE,
+        crate::config::CONFIG_FILE,
+    ];
+    debug_assert!(defaults[0] < defaults[1]);
+    let found = std::cell::OnceCell::new();
     let in_index = |path: &str| -> Result<Option<Vec<u8>>> {
         let failed = |msg: String| Error::Git {
             repo: repo.workdir().to_path_buf(),
             msg: format!("the index's {path}: {msg}"),
         };
-        match changes.staged_blob(path.as_bytes()).map_err(failed)? {
+        let id = match defaults.iter().position(|d| *d == path) {
+            Some(i) => {
+                if found.get().is_none() {
+                    let names = defaults.map(str::as_bytes);
+                    let _ = found.set(changes.staged_blobs(&names).map_err(failed)?);
+                }
+                found.get().and_then(|ids| ids[i])
+            }
+            None => changes.staged_blob(path.as_bytes()).map_err(failed)?,
+        };
+        match id {
             Some(id) => Ok(Some(repo.read(id).map_err(failed)?.content().to_vec())),
             None => Ok(None),
         }

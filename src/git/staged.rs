@@ -633,8 +633,15 @@ impl Changes {
     /// above it) is an error: its content is not a file's text.
     /// `staged` reads its `.leakscan.toml` and baseline this way.
     pub fn staged_blob(&self, path: &[u8]) -> Result<Option<Oid>, String> {
-        let Some(entries) = &self.entries else {
-            return Ok(None);
+        Ok(self.staged_blobs(&[path])?.pop().flatten())
+    }
+
+    /// `staged_blob` for each of `paths`, sorted as the index is (bytewise),
+    /// in one pass over the index.
+    pub fn staged_blobs(&self, paths: &[&[u8]]) -> Result<Vec<Option<Oid>>, String> {
+        let mut found = vec![None; paths.len()];
+        let (Some(entries), Some(&last)) = (&self.entries, paths.last()) else {
+            return Ok(found);
         };
         // The index is sorted by path: stop at the first entry past `path`.
         enum Stop {
@@ -646,27 +653,30 @@ impl Changes {
                 Stop::Failed(WalkError::from(e).message())
             }
         }
-        let shown = String::from_utf8_lossy(path);
-        let mut found = None;
         let walked = entries.for_each(|_, e| {
-            if e.path > path {
+            if e.path > last {
                 return Err(Stop::Past);
             }
-            if e.mode & MODE_TYPE == MODE_TREE && path.starts_with(e.path) {
-                return Err(Stop::Failed(format!(
-                    "{shown}: inside the sparse directory {}, which the index records as a \
-                     tree; not read",
-                    String::from_utf8_lossy(e.path)
-                )));
-            }
-            if e.path == path && e.stage == 0 && !e.intent_to_add {
-                if e.mode & MODE_TYPE != MODE_FILE {
+            for (i, path) in paths.iter().enumerate() {
+                let shown = || String::from_utf8_lossy(path);
+                if e.mode & MODE_TYPE == MODE_TREE && path.starts_with(e.path) {
                     return Err(Stop::Failed(format!(
-                        "{shown}: staged as mode {:o}, not a regular file",
-                        e.mode
+                        "{}: inside the sparse directory {}, which the index records as a \
+                         tree; not read",
+                        shown(),
+                        String::from_utf8_lossy(e.path)
                     )));
                 }
-                found = Some(Oid::from_bytes(e.id).expect("hash length"));
+                if e.path == *path && e.stage == 0 && !e.intent_to_add {
+                    if e.mode & MODE_TYPE != MODE_FILE {
+                        return Err(Stop::Failed(format!(
+                            "{}: staged as mode {:o}, not a regular file",
+                            shown(),
+                            e.mode
+                        )));
+                    }
+                    found[i] = Some(Oid::from_bytes(e.id).expect("hash length"));
+                }
             }
             Ok(Step::Next)
         });
