@@ -6,6 +6,7 @@ mod blob_step;
 pub mod history;
 pub mod push;
 pub mod staged;
+pub mod sweep;
 
 pub use blob_step::BlobStep;
 

@@ -1,11 +1,14 @@
 //! Reporters: findings and stats to bytes on a writer, in text, JSON, SARIF
 //! or HTML. Findings arrive sorted and already judged; reporters only format them.
+//! The sweep's report (one row per unique secret across repositories) has its
+//! own model and writers in `sweep`.
 
 mod context;
 mod html;
 mod json;
 pub mod rotation;
 mod sarif;
+pub mod sweep;
 mod text;
 
 use std::io::{self, Write};
@@ -158,11 +161,6 @@ impl Report<'_> {
             summary: self.redactor.text(&c.summary).into_owned(),
         }
     }
-}
-
-/// A verification as the JSON reports write it (findings and sweep rows).
-pub fn json_verification(v: &crate::verify::Verification) -> serde_json::Value {
-    json::verification_value(v)
 }
 
 pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {

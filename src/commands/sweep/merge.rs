@@ -10,12 +10,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use super::report::{self, Meta, Outside, RepoResult, Report};
-use super::state::State;
 use super::{exit, summary, write};
 use crate::cli::SweepMergeArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::pipeline::sweep::{state::State, verified};
+use crate::report::sweep::{self as report, Meta, Outside, RepoResult, Report};
 use crate::source::repos::OUTSIDE_NAMED;
 
 /// Shard reports larger than this are refused (read whole).
@@ -59,7 +59,7 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
                     "{name}: the state directory holds no results"
                 )));
             };
-            let found = super::verified::Cache::verdicts_in(input)?;
+            let found = verified::Cache::verdicts_in(input)?;
             // What the sweep could not examine is a failure here too.
             for (repo, why) in state.load_unlisted()? {
                 results.push(RepoResult::failed(&repo, &why));
@@ -101,7 +101,7 @@ pub fn run(args: SweepMergeArgs) -> Result<Exit> {
             verified = true;
             for (k, v) in found {
                 match verdicts.get(&k) {
-                    Some(cur) if !super::verified::newer(cur, &v) => {}
+                    Some(cur) if !verified::newer(cur, &v) => {}
                     _ => {
                         verdicts.insert(k, v);
                     }

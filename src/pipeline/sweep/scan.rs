@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::key::Key;
-use super::report::{First, Hit, RepoResult, Status};
 use crate::finding::{Finding, Secret};
 use crate::git::pack::PackSet;
 use crate::git::revwalk::{self, Plan, Selection};
@@ -17,6 +16,7 @@ use crate::git::trees::TreeStore;
 use crate::git::{ObjectReader, Oid, Repo};
 use crate::pipeline::history::{self as pipeline, BlobCache, HistoryOptions};
 use crate::progress::Counters;
+use crate::report::sweep::{First, Hit, RepoResult, Status};
 use crate::rules::RuleSet;
 use crate::stats::SkipReason;
 use crate::suppress::{Suppressor, Verdict};
@@ -34,8 +34,10 @@ pub struct Sweeper {
     pub max_file_size: u64,
     pub archives: Option<crate::archive::Limits>,
     pub show_secrets: bool,
-    /// The environment's switches (`LEAKSCAN_TRACE`, `LEAKSCAN_PACK_READER`).
-    pub switches: crate::settings::Switches,
+    /// `LEAKSCAN_TRACE`: each phase's time and volume on standard error.
+    pub trace: bool,
+    /// `LEAKSCAN_PACK_READER`: the pack reader forced on or off.
+    pub pack_reader: Option<bool>,
     pub cache: Arc<BlobCache>,
     pub counters: Arc<Counters>,
     /// The trees decoded from the last repository read through its packs:
@@ -213,8 +215,8 @@ impl Sweeper {
             all_occurrences: true,
             cache: Some(self.cache.clone()),
             archives: self.archives.clone(),
-            trace: self.switches.trace,
-            pack_reader: self.switches.pack_reader,
+            trace: self.trace,
+            pack_reader: self.pack_reader,
         };
         let (plan, scanned) = if let Some(store) = kept {
             // A fork of the last repository: its trees are (nearly) all in

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::report::{Meta, Outside, RepoResult, Status};
 use crate::error::{Error, Result};
+use crate::report::sweep::{Meta, Outside, RepoResult, Status};
 
 /// Result files larger than this are refused (a corrupt or foreign file).
 const MAX_ENTRY: u64 = 256 << 20;
