@@ -294,3 +294,62 @@ fn betterleaks_ignore_entry_that_is_not_a_hash_exits_2_naming_the_line() {
         r.stderr
     );
 }
+
+#[test]
+fn history_all_scans_tags_of_blobs_and_trees_at_the_tag() {
+    let g = crate::staged::Git::init();
+    g.write("README.md", "# demo\n");
+    g.commit_all("init");
+    // A blob tagged directly (as git.git's `junio-gpg-pub`), never committed.
+    let (in_blob, in_tree) = (fake::github_pat(71), fake::github_pat(72));
+    g.write("loose.txt", format!("TOKEN = \"{in_blob}\"\n"));
+    let blob = g
+        .git(&["hash-object", "-w", "loose.txt"])
+        .trim()
+        .to_string();
+    std::fs::remove_file(g.path().join("loose.txt")).unwrap();
+    g.git(&["tag", "blobtag", &blob]);
+    // A tree tagged directly, whose commit no ref reaches.
+    g.git(&["checkout", "-q", "-b", "side"]);
+    g.write("conf/app.py", format!("KEY = \"{in_tree}\"\n"));
+    g.commit_all("side");
+    let tree = g.git(&["rev-parse", "HEAD^{tree}"]).trim().to_string();
+    g.git(&["tag", "treetag", &tree]);
+    g.git(&["checkout", "-q", "main"]);
+    g.git(&["branch", "-q", "-D", "side"]);
+    let r = run(leakscan().current_dir(g.path()).args([
+        "history",
+        "--all",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    let mut found: Vec<(String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (format!("(blob {blob} of refs/tags/blobtag)"), in_blob),
+            (
+                format!("(tree {tree} of refs/tags/treetag)/conf/app.py"),
+                in_tree
+            ),
+        ]
+    );
+    let stats = &r.json()["stats"];
+    assert_eq!(stats["tagged"], 2, "{stats}");
+    assert!(
+        !stats["warnings"].to_string().contains("not scanned"),
+        "{stats}"
+    );
+}
