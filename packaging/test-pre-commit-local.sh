@@ -36,6 +36,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/leakscan-pre-commit-local.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com
 export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
+# The scratch HOME hides the user's git and pre-commit configuration; the
+# Rust toolchain stays the user's (route 2: with HOME moved, rustup's proxy
+# `cargo` would find no toolchain and pre-commit would try to download one).
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work/home"
 export PRE_COMMIT_HOME="$work/pre-commit-cache"
 mkdir -p "$HOME" "$work/bin"

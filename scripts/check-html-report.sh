@@ -136,7 +136,8 @@ grep -qE '[0-9] (bytes|KB) ·' <<<"$dom" || fail "the header's size is not in by
 # 5. Layout at 1400 and 800 pixels: the page never scrolls sideways (the
 # table fits the window), in the Where column every line a path wraps onto
 # starts after a `/` (measured in Chromium: the top of each character's
-# box), and a screenshot of each width for a person.
+# box), every heading shown is the heading of a column shown (no sort
+# button for a hidden column), and a screenshot of each width for a person.
 cat >"$work/layout.html" <<'HTML'
 <!doctype html><body><iframe id="f" src="report.html" style="width:100%;height:2000px;border:0"></iframe>
 <script>
@@ -164,6 +165,11 @@ document.getElementById("f").onload = () => setTimeout(() => {
   document.body.dataset.overflow = doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
   document.body.dataset.wrapped = wrapped;
   document.body.dataset.bad = bad.length ? bad.join(" | ") : "none";
+  const shown = (e) => e.getClientRects().length > 0;
+  const orphans = Array.from(doc.querySelectorAll("th[data-key]"))
+    .filter((th) => shown(th) && !Array.from(doc.querySelectorAll("td." + th.dataset.key)).some(shown))
+    .map((th) => th.dataset.key);
+  document.body.dataset.orphans = orphans.length ? orphans.join(",") : "none";
 }, 500);
 </script></body>
 HTML
@@ -172,6 +178,8 @@ for width in 1400 800; do
   bad=$({ grep -o 'data-bad="[^"]*"' <<<"$dom" || true; } | cut -d'"' -f2)
   [ -n "$bad" ] || fail "layout check did not run at $width px"
   [ "$bad" = none ] || fail "at $width px a path wraps inside a name: $bad"
+  orphans=$({ grep -o 'data-orphans="[^"]*"' <<<"$dom" || true; } | cut -d'"' -f2)
+  [ "$orphans" = none ] || fail "at $width px a heading is shown for a hidden column: ${orphans:-check did not run}"
   overflow=$({ grep -o 'data-overflow="-\{0,1\}[0-9]*"' <<<"$dom" || true; } | cut -d'"' -f2)
   [ "${overflow:-1}" -le 0 ] || fail "at $width px the page scrolls sideways ($overflow px wider than the window)"
   wrapped=$({ grep -o 'data-wrapped="[0-9]*"' <<<"$dom" || true; } | cut -d'"' -f2)
@@ -184,4 +192,4 @@ for width in 1400 800; do
   [ -s "$png" ] || fail "no screenshot at $width px"
   [ -n "$shot" ] && echo "check-html-report: screenshot at $png ($wrapped wrapped lines in Where)"
 done
-echo "check-html-report: ok (5 secrets rendered, filter and sort work, Where wraps only after /, no sideways scroll at 1400 and 800 px in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
+echo "check-html-report: ok (5 secrets rendered, filter and sort work, Where wraps only after /, no sideways scroll and no heading without its column at 1400 and 800 px in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"

@@ -396,7 +396,8 @@ pub struct BaselineAuditArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct BaselineImportArgs {
-    /// A gitleaks or Betterleaks JSON report, a `.gitleaksignore`, or a detect-secrets `.secrets.baseline`.
+    /// A gitleaks or Betterleaks JSON report, a `.gitleaksignore`, a Betterleaks 2
+    /// `.betterleaksignore` (SHA-256 of each secret), or a detect-secrets `.secrets.baseline`.
     #[arg(value_name = "FILE")]
     pub from: PathBuf,
     /// Baseline file to write, merged with it if it exists (default:
@@ -443,6 +444,10 @@ pub struct PushPolicyArgs {
     /// default none, the work tree's files).
     #[arg(long, value_name = "REV")]
     pub baseline_from: Option<String>,
+    /// Set by pre-receive when `baseline_from` is its default (the default
+    /// branch), not the flag: messages then do not name a flag never given.
+    #[arg(skip)]
+    pub baseline_from_default: bool,
     #[command(flatten)]
     pub run: RunArgs,
     /// The global `-q` (`Cli::quiet`), set by `commands::run`.

@@ -145,6 +145,9 @@ pub struct Stats {
     /// Generic values recognised as encrypted at rest (and git-crypt files).
     pub filtered_encrypted: u64,
     pub commits: u64,
+    /// History: refs (tags, `--all`) pointing straight at a blob or a tree,
+    /// whose content was scanned as it is (reported at the ref).
+    pub tagged: u64,
     pub elapsed: Duration,
 }
 
@@ -181,6 +184,7 @@ impl Stats {
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
         self.filtered_encrypted += other.filtered_encrypted;
         self.commits += other.commits;
+        self.tagged += other.tagged;
         self.inline_gitleaks += other.inline_gitleaks;
         self.interrupted |= other.interrupted;
     }

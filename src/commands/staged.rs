@@ -8,11 +8,15 @@
 //! modified file only the lines around the added ones are scanned
 //! (`pipeline::staged`); rename and copy searches run only for added files
 //! that hold a secret.
+//!
+//! The commit is judged by what it records: `.leakscan.toml` and the
+//! baseline are read from the index (`Settings::resolve_staged`), so an
+//! edit not staged cannot loosen the hook.
 
 use std::time::Instant;
 
 use crate::cli::StagedArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::git::staged::Changes;
 use crate::git::staged::Staging;
@@ -137,16 +141,41 @@ fn only_named(
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
     let repo = Staging::open(args.repo.as_deref())?;
-    let mut settings = Settings::resolve(
-        Request::from_cli(&args.common),
-        repo.workdir(),
-        Some(repo.workdir()),
-    )?;
+    let changes = repo.changes()?;
+    // `.leakscan.toml` and the baseline as the commit records them; the
+    // two default names (in index order) found in one pass over the index.
+    let defaults = [
+        crate::suppress::baseline::DEFAULT_FILE,
+        crate::config::CONFIG_FILE,
+    ];
+    debug_assert!(defaults[0] < defaults[1]);
+    let found = std::cell::OnceCell::new();
+    let in_index = |path: &str| -> Result<Option<Vec<u8>>> {
+        let failed = |msg: String| Error::Git {
+            repo: repo.workdir().to_path_buf(),
+            msg: format!("the index's {path}: {msg}"),
+        };
+        let id = match defaults.iter().position(|d| *d == path) {
+            Some(i) => {
+                if found.get().is_none() {
+                    let names = defaults.map(str::as_bytes);
+                    let _ = found.set(changes.staged_blobs(&names).map_err(failed)?);
+                }
+                found.get().and_then(|ids| ids[i])
+            }
+            None => changes.staged_blob(path.as_bytes()).map_err(failed)?,
+        };
+        match id {
+            Some(id) => Ok(Some(repo.read(id).map_err(failed)?.content().to_vec())),
+            None => Ok(None),
+        }
+    };
+    let mut settings =
+        Settings::resolve_staged(Request::from_cli(&args.common), repo.workdir(), &in_index)?;
     // The hook sees one change, never a whole scope: nothing is stale here.
     if let Some(b) = settings.suppressor.baseline.as_mut() {
         b.set_run_scope(RunScope::Partial);
     }
-    let changes = repo.changes()?;
     // No size limit in the hook unless `--max-file-size` asks for one: a
     // large staged file is matched in bounded chunks rather than let through
     // unscanned (the config's `max_file_size` is for walks and history).

@@ -26,7 +26,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub(super) fn of(t: ObjectType) -> Kind {
+    /// The kind of a type libgit2 (or `ObjectReader::with_object`) names.
+    pub fn of(t: ObjectType) -> Kind {
         match t {
             ObjectType::Commit => Kind::Commit,
             ObjectType::Tree => Kind::Tree,

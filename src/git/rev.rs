@@ -16,6 +16,9 @@ pub struct RevReader {
     shown: PathBuf,
     /// Canonical work tree, if the repository has one.
     workdir: Option<PathBuf>,
+    /// What asked for the revision, as messages name it (the caller's
+    /// flag: `--baseline-from`, or the push policy's default).
+    asked_by: String,
 }
 
 enum Reader {
@@ -31,8 +34,9 @@ fn git_err(repo: &Path, msg: impl std::fmt::Display) -> Error {
 }
 
 impl RevReader {
-    /// Opens the repository containing `dir`.
-    pub fn open(dir: &Path) -> Result<RevReader> {
+    /// Opens the repository containing `dir`, for `asked_by` (the flag or
+    /// default that named the revision; errors say it).
+    pub fn open(dir: &Path, asked_by: &str) -> Result<RevReader> {
         if let Some((native, workdir)) = super::native::Native::open_if_needed(dir, false)
             .map_err(|(repo, msg)| git_err(&repo, msg))?
         {
@@ -40,12 +44,13 @@ impl RevReader {
                 reader: Reader::Native(native),
                 shown: dir.to_path_buf(),
                 workdir: workdir.and_then(|w| w.canonicalize().ok()),
+                asked_by: asked_by.to_string(),
             });
         }
         let repo = super::open(super::Locate::Discover(dir)).map_err(|e| match e {
             Error::Git { repo, msg } => Error::Git {
                 repo,
-                msg: format!("--baseline-from needs a git repository: {msg}"),
+                msg: format!("{asked_by} needs a git repository: {msg}"),
             },
             other => other,
         })?;
@@ -54,6 +59,7 @@ impl RevReader {
             reader: Reader::Lg(super::ObjectReader::open(repo.path())?),
             shown: dir.to_path_buf(),
             workdir,
+            asked_by: asked_by.to_string(),
         })
     }
 
@@ -73,14 +79,14 @@ impl RevReader {
             Reader::Native(n) => {
                 let commit = n
                     .rev(rev)
-                    .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
+                    .map_err(|e| git_err(&self.shown, format!("{} {rev}: {e}", self.asked_by)))?;
                 return n
                     .blob_at(&commit, path.as_bytes())
                     .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")));
             }
         };
         let commit = super::revspec::commit(reader, rev)
-            .map_err(|e| git_err(&self.shown, format!("--baseline-from {rev}: {e}")))?;
+            .map_err(|e| git_err(&self.shown, format!("{} {rev}: {e}", self.asked_by)))?;
         super::revspec::read_path(reader, commit, path.as_bytes())
             .map_err(|e| git_err(&self.shown, format!("{rev}:{path}: {e}")))
     }

@@ -68,6 +68,10 @@ pub struct PlannedCommit {
 #[derive(Debug, Default)]
 pub struct Plan {
     pub commits: Vec<PlannedCommit>,
+    /// Refs other than branches (`--all`: tags, notes, …) whose target,
+    /// tags followed, is a blob or a tree, not a commit: (ref name, object
+    /// type, object id). The history driver scans them as they are.
+    pub tagged: Vec<(String, super::Kind, Oid)>,
     pub warnings: Vec<String>,
     /// Objects that could not be read while walking (the run exits 2).
     pub errors: Vec<ItemError>,
@@ -391,10 +395,7 @@ fn ref_tips(
                     kind.str()
                 ),
             )),
-            Ok((kind, _)) => plan.warnings.push(format!(
-                "{name} points to a {}, not a commit: not scanned",
-                kind.str()
-            )),
+            Ok((kind, o)) => plan.tagged.push((name, super::Kind::of(kind), o)),
             Err(e) => plan
                 .errors
                 .push(ItemError::new(ErrorKind::Object, format!("{name}: {e}"))),

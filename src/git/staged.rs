@@ -685,6 +685,69 @@ impl Changes {
     }
 }
 
+impl Changes {
+    /// The blob `git commit` would record at `path` (`/`-separated, from the
+    /// top of the work tree): the index's entry there (stage 0, not
+    /// intent-to-add). `Ok(None)` when the index holds no such file (never
+    /// added, removed, only conflict stages). Something other than a
+    /// regular file there (a symbolic link, a submodule, a sparse directory
+    /// above it) is an error: its content is not a file's text.
+    /// `staged` reads its `.leakscan.toml` and baseline this way.
+    pub fn staged_blob(&self, path: &[u8]) -> Result<Option<Oid>, String> {
+        Ok(self.staged_blobs(&[path])?.pop().flatten())
+    }
+
+    /// `staged_blob` for each of `paths`, sorted as the index is (bytewise),
+    /// in one pass over the index.
+    pub fn staged_blobs(&self, paths: &[&[u8]]) -> Result<Vec<Option<Oid>>, String> {
+        let mut found = vec![None; paths.len()];
+        let (Some(entries), Some(&last)) = (&self.entries, paths.last()) else {
+            return Ok(found);
+        };
+        // The index is sorted by path: stop at the first entry past `path`.
+        enum Stop {
+            Past,
+            Failed(String),
+        }
+        impl From<IndexError> for Stop {
+            fn from(e: IndexError) -> Stop {
+                Stop::Failed(WalkError::from(e).message())
+            }
+        }
+        let walked = entries.for_each(|_, e| {
+            if e.path > last {
+                return Err(Stop::Past);
+            }
+            for (i, path) in paths.iter().enumerate() {
+                let shown = || String::from_utf8_lossy(path);
+                if e.mode & MODE_TYPE == MODE_TREE && path.starts_with(e.path) {
+                    return Err(Stop::Failed(format!(
+                        "{}: inside the sparse directory {}, which the index records as a \
+                         tree; not read",
+                        shown(),
+                        String::from_utf8_lossy(e.path)
+                    )));
+                }
+                if e.path == *path && e.stage == 0 && !e.intent_to_add {
+                    if e.mode & MODE_TYPE != MODE_FILE {
+                        return Err(Stop::Failed(format!(
+                            "{}: staged as mode {:o}, not a regular file",
+                            shown(),
+                            e.mode
+                        )));
+                    }
+                    found[i] = Some(Oid::from_bytes(e.id).expect("hash length"));
+                }
+            }
+            Ok(Step::Next)
+        });
+        match walked {
+            Ok(()) | Err(Stop::Past) => Ok(found),
+            Err(Stop::Failed(msg)) => Err(msg),
+        }
+    }
+}
+
 fn oid_bytes(id: git2::Oid) -> [u8; OID_LEN] {
     id.as_bytes().try_into().expect("SHA-1 ids")
 }

@@ -450,7 +450,8 @@ td.date, td.commit { white-space: nowrap; }
 footer { margin-top: 1.5rem; font-size: 12px; }
 /* Narrow windows: no sideways scrolling. Each secret is a block; its rows
    flow as wrapping lines (rule, then secret, then each place with its
-   commit, author and date), and the headings stay as sort buttons. */
+   commit, author and date), and the headings stay as sort buttons, but
+   for the place count, whose column is hidden (the places are listed). */
 @media (max-width: 1000px) {
   body { padding: 1rem; }
   table, thead, tbody, tr, th, td { display: block; }
@@ -461,7 +462,7 @@ footer { margin-top: 1.5rem; font-size: 12px; }
   td { border: 0; padding: .15rem .5rem; min-width: 0; }
   td.rule, td.secret { flex: 1 1 100%; }
   td.where { flex: 1 1 18rem; }
-  td.count { display: none; }
+  td.count, th[data-key=count] { display: none; }
   td.date, td.commit, td.status { white-space: normal; }
   .fp { overflow-wrap: anywhere; word-break: break-all; }
   tbody.secret tr + tr { border-top: 1px dashed var(--line); }

@@ -90,7 +90,7 @@ pub fn stats_value(s: &Stats) -> Value {
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), json!(v)))
         .collect();
-    json!({
+    let mut v = json!({
         "scanned": s.scanned,
         "binary": s.binary,
         "bytes": s.bytes,
@@ -103,7 +103,12 @@ pub fn stats_value(s: &Stats) -> Value {
         "encrypted": s.filtered_encrypted,
         "commits": s.commits,
         "elapsed_ms": s.elapsed.as_millis() as u64,
-    })
+    });
+    // Only when it applies: other reports stay byte-identical.
+    if s.tagged > 0 {
+        v["tagged"] = json!(s.tagged);
+    }
+    v
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {

@@ -28,8 +28,25 @@ pub fn for_run(
 ) -> Result<Option<Lookup>> {
     let (path, required) = match (choice, configured(cfg)) {
         (BaselineChoice::Ignore, _) => return Ok(None),
-        (BaselineChoice::FromRev { rev, file }, _) => {
-            return from_rev(rev, file.as_deref(), quiet, root, repo, cfg)
+        (
+            BaselineChoice::FromRev {
+                rev,
+                file,
+                asked_by,
+            },
+            _,
+        ) => {
+            let reader = RevReader::open(repo.unwrap_or(root), asked_by)?;
+            return from_rev(&reader, rev, file.as_deref(), quiet, root, cfg);
+        }
+        (BaselineChoice::Read { path, bytes }, _) => {
+            return match bytes {
+                None => Ok(None),
+                Some(b) => {
+                    let baseline = Baseline::parse(b, path)?;
+                    Ok(Some(lookup(baseline, path.clone(), root, home)))
+                }
+            };
         }
         (BaselineChoice::File(p), _) => (p.clone(), true),
         (BaselineChoice::Default, Some(p)) => (p, false),
@@ -46,11 +63,17 @@ pub fn for_run(
         return Ok(None);
     }
     let baseline = Baseline::read(&path)?;
+    Ok(Some(lookup(baseline, path, root, home)))
+}
+
+/// The lookup of `baseline`, read from `path`, for a run of `root` in the
+/// project at `home`.
+fn lookup(baseline: Baseline, path: PathBuf, root: &Path, home: &Path) -> Lookup {
     let prefix = prefix_for(root, &path);
     let cmd = update_command(&baseline, (path != in_root(home)).then_some(&path));
     let mut lookup = Lookup::new(baseline, path).with_prefix(prefix);
     lookup.set_update_command(cmd);
-    Ok(Some(lookup))
+    lookup
 }
 
 /// The command that brings `baseline` up to date: its recorded scope, and
@@ -98,14 +121,13 @@ pub fn configured(cfg: Option<&Loaded>) -> Option<PathBuf> {
 }
 
 fn from_rev(
+    reader: &RevReader,
     rev: &str,
     file: Option<&Path>,
     quiet: bool,
     root: &Path,
-    repo: Option<&Path>,
     cfg: Option<&Loaded>,
 ) -> Result<Option<Lookup>> {
-    let reader = RevReader::open(repo.unwrap_or(root))?;
     let rel_root = reader.in_repo(root).unwrap_or_default();
     let outside = |p: &Path| {
         Error::Usage(format!(
@@ -175,9 +197,10 @@ fn relative_below(root: &Path, dir: &Path) -> Option<Vec<u8>> {
 
 /// The configuration as of `rev` in the repository at `repo`: the
 /// `.leakscan.toml` at the same place in REV's tree, or none if REV has none
-/// (the working copy's config is then not trusted either).
-pub fn config_from_rev(repo: &Path, rev: &str) -> Result<ConfigChoice> {
-    let reader = RevReader::open(repo)?;
+/// (the working copy's config is then not trusted either). `asked_by`:
+/// what chose REV, for messages.
+pub fn config_from_rev(repo: &Path, rev: &str, asked_by: &str) -> Result<ConfigChoice> {
+    let reader = RevReader::open(repo, asked_by)?;
     let rel_root = reader.in_repo(repo).unwrap_or_default();
     let path = join(&rel_root, CONFIG_FILE);
     match reader.read(rev, &path)? {

@@ -69,6 +69,9 @@ impl Output {
     }
 }
 
+/// `BaselineChoice::FromRev::asked_by` when the flag chose the revision.
+pub const BASELINE_FROM: &str = "--baseline-from";
+
 /// Which baseline judges the run.
 #[derive(Debug, Clone)]
 pub enum BaselineChoice {
@@ -77,11 +80,27 @@ pub enum BaselineChoice {
     /// `--baseline FILE`: must exist.
     File(PathBuf),
     /// `--baseline-from REV`: the baseline (and the configuration) as of REV;
-    /// `file` is `--baseline FILE`, read from REV too.
-    FromRev { rev: String, file: Option<PathBuf> },
+    /// `file` is `--baseline FILE`, read from REV too. `asked_by` names what
+    /// chose REV in messages: `--baseline-from`, or a hook's default.
+    FromRev {
+        rev: String,
+        file: Option<PathBuf>,
+        asked_by: &'static str,
+    },
     /// The config's `baseline` key, else `.leakscan-baseline.json` at the root.
     Default,
+    /// The default baseline already read (`staged`: from the index), shown
+    /// as `path`; `bytes` is `None` when there is none.
+    Read {
+        path: PathBuf,
+        bytes: Option<Vec<u8>>,
+    },
 }
+
+/// A file as the index holds it (what `git commit` would record): its
+/// content at a `/`-separated path from the top of the work tree, `None`
+/// when the index has no file there.
+pub type IndexReader<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>>;
 
 /// What a command asked for, before anything is read or checked.
 #[derive(Debug, Clone)]
@@ -108,6 +127,7 @@ impl Request {
             BaselineChoice::FromRev {
                 rev: rev.clone(),
                 file: c.baseline.clone(),
+                asked_by: BASELINE_FROM,
             }
         } else if let Some(p) = &c.baseline {
             BaselineChoice::File(p.clone())
@@ -235,7 +255,48 @@ impl Settings {
     /// `root` (the scanned directory or the repository's work tree). `repo`
     /// is the git repository, if any, used by `--baseline-from REV`.
     pub fn resolve(req: Request, root: &Path, repo: Option<&Path>) -> Result<Settings> {
-        Settings::resolve_in(req, root, root, repo)
+        Settings::resolve_from(req, root, root, repo, None)
+    }
+
+    /// `resolve` for `staged`: `.leakscan.toml` and the default baseline
+    /// (the config's `baseline` key, else `.leakscan-baseline.json`) are
+    /// read as the index holds them at the top of the work tree `workdir`,
+    /// through `read`: the commit is judged by the configuration it records,
+    /// so an edit not staged (or a file never added) cannot loosen the hook.
+    /// `--config FILE`, `--no-config`, `--baseline FILE`, `--no-baseline`
+    /// and `--baseline-from REV` mean what they mean everywhere. When the
+    /// work tree's copy differs from the staged one, a note says which judged
+    /// the commit.
+    pub fn resolve_staged(req: Request, workdir: &Path, read: IndexReader) -> Result<Settings> {
+        let quiet = req.output.quiet;
+        let staged = Staged {
+            read,
+            quiet,
+            names: Default::default(),
+        };
+        Settings::resolve_from(req, workdir, workdir, Some(workdir), Some(&staged)).map_err(|e| {
+            // Say which version of the file failed: the staged one, which
+            // may differ from the file in the editor.
+            const STAGED: &str = "(in the staged version of the file; `git add` it after fixing)";
+            match e {
+                Error::Config {
+                    path,
+                    line,
+                    col,
+                    msg,
+                } if staged.names(&path) => Error::Config {
+                    path,
+                    line,
+                    col,
+                    msg: format!("{msg} {STAGED}"),
+                },
+                Error::Baseline { path, msg } if staged.names(&path) => Error::Baseline {
+                    path,
+                    msg: format!("{msg} {STAGED}"),
+                },
+                e => e,
+            }
+        })
     }
 
     /// `resolve` for a scan of `root` inside a project whose top directory
@@ -248,26 +309,36 @@ impl Settings {
         home: &Path,
         repo: Option<&Path>,
     ) -> Result<Settings> {
+        Settings::resolve_from(req, root, home, repo, None)
+    }
+
+    fn resolve_from(
+        req: Request,
+        root: &Path,
+        home: &Path,
+        repo: Option<&Path>,
+        staged: Option<&Staged>,
+    ) -> Result<Settings> {
         check_output(&req.output)?;
-        let choice = match &req.baseline {
+        let discover = !req.no_config && req.config.is_none();
+        let choice = match (&req.baseline, staged) {
             // The config must come from the same trusted revision as the
             // baseline, or a change could allowlist its own secret.
-            BaselineChoice::FromRev { rev, .. } if !req.no_config && req.config.is_none() => {
-                baseline::config_from_rev(repo.unwrap_or(root), rev)?
+            (BaselineChoice::FromRev { rev, asked_by, .. }, _) if discover => {
+                baseline::config_from_rev(repo.unwrap_or(root), rev, asked_by)?
             }
+            (_, Some(s)) if discover => s.config(home)?,
             _ => req.config_choice(home),
         };
         let config = load_config(&choice)?;
         let rules = build_rules(config.as_ref(), req.no_default_rules)?;
         let allowlist = allowlist(config.as_ref())?;
-        let found = baseline::for_run(
-            &req.baseline,
-            req.output.quiet,
-            root,
-            home,
-            repo,
-            config.as_ref(),
-        )?;
+        let chosen = match (&req.baseline, staged) {
+            (BaselineChoice::Default, Some(s)) => s.baseline(home, config.as_ref())?,
+            (b, _) => b.clone(),
+        };
+        let found =
+            baseline::for_run(&chosen, req.output.quiet, root, home, repo, config.as_ref())?;
         let mut suppressor = Suppressor::new(allowlist, found);
         suppressor.min_confidence = req.min_confidence;
         Ok(Settings {
@@ -323,6 +394,83 @@ impl Settings {
             archives: self.archives.clone(),
             trace: self.switches.trace,
             pack_reader: self.switches.pack_reader,
+        }
+    }
+}
+
+/// `staged`'s view of the configuration files: the index's.
+struct Staged<'a> {
+    read: IndexReader<'a>,
+    quiet: bool,
+    /// The names of the files read from the index.
+    names: std::cell::RefCell<Vec<PathBuf>>,
+}
+
+impl Staged<'_> {
+    /// `.leakscan.toml` as staged at the top of the work tree `top`.
+    fn config(&self, top: &Path) -> Result<ConfigChoice> {
+        let name = top.join(config::CONFIG_FILE);
+        let bytes = (self.read)(config::CONFIG_FILE)?;
+        self.note_unstaged(&name, bytes.as_deref());
+        self.names.borrow_mut().push(name.clone());
+        let Some(bytes) = bytes else {
+            return Ok(ConfigChoice::None);
+        };
+        let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+            path: name.clone(),
+            line: 1,
+            col: 1,
+            msg: "not UTF-8".into(),
+        })?;
+        Ok(ConfigChoice::Text { name, text })
+    }
+
+    /// The default baseline (the config's `baseline` key, else
+    /// `.leakscan-baseline.json` at `top`) as staged. One outside the work
+    /// tree (`--config` elsewhere naming it) is not in the index: read from
+    /// disk, as in every mode.
+    fn baseline(&self, top: &Path, cfg: Option<&Loaded>) -> Result<BaselineChoice> {
+        let path = baseline::configured(cfg).unwrap_or_else(|| baseline::in_root(top));
+        let abs = crate::paths::absolute(&path);
+        let Ok(rel) = abs.strip_prefix(crate::paths::absolute(top)) else {
+            return Ok(BaselineChoice::Default);
+        };
+        let rel = crate::paths::slash_join(rel);
+        let bytes = (self.read)(&rel)?;
+        self.note_unstaged(&path, bytes.as_deref());
+        self.names.borrow_mut().push(path.clone());
+        Ok(BaselineChoice::Read { path, bytes })
+    }
+
+    /// Whether `path` is one of the files read from the index (errors in
+    /// it are the staged version's).
+    fn names(&self, path: &Path) -> bool {
+        self.names.borrow().iter().any(|n| n == path)
+    }
+
+    /// Says so when the work tree's `path` differs from its staged version
+    /// (edited and not added, or not staged at all, or removed): the staged
+    /// one judges the commit.
+    fn note_unstaged(&self, path: &Path, staged: Option<&[u8]>) {
+        if self.quiet {
+            return;
+        }
+        let on_disk = std::fs::read(path).ok();
+        let shown = path.display();
+        match (staged, on_disk.as_deref()) {
+            (Some(s), Some(d)) if s != d => eprintln!(
+                "leakscan: note: {shown} has changes not staged for commit; the staged version \
+                 judges this commit (`git add` it to use your edits)"
+            ),
+            (None, Some(_)) => eprintln!(
+                "leakscan: note: {shown} is not staged (not added, or removed from the index); \
+                 this commit is judged without it (`git add` it to use it)"
+            ),
+            (Some(_), None) => eprintln!(
+                "leakscan: note: {shown} is staged but missing from the work tree; the staged \
+                 version judges this commit"
+            ),
+            _ => {}
         }
     }
 }

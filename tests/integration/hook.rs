@@ -281,9 +281,10 @@ fn hook_fails_closed_when_leakscan_is_not_on_path() {
 fn hook_blocks_the_commit_when_leakscan_fails() {
     let g = repo_with_file();
     run(&mut hook_cmd(g.path(), "install-hook")).expect(0);
+    // Staged: the hook judges the commit by the config it records.
     g.write(".leakscan.toml", "this is = not [valid toml\n");
     g.write("a.py", "x = 2\n");
-    g.git(&["add", "a.py"]);
+    g.git(&["add", "a.py", ".leakscan.toml"]);
     let (code, err) = commit(g.path(), &path_with_leakscan(), &[]);
     assert_ne!(code, 0, "{err}");
     assert!(

@@ -19,6 +19,7 @@ mod scan;
 mod second_mile;
 mod silent_passes;
 mod staged;
+mod staged_config;
 mod sweep;
 mod util;
 mod verify;

@@ -1031,3 +1031,26 @@ fn blob_over_the_size_limit_is_not_accepted_unread() {
     .expect(2);
     assert!(r.stderr.contains("over the size limit"), "{}", r.stderr);
 }
+
+#[test]
+fn push_policy_error_names_the_default_branch_not_a_flag_never_given() {
+    let (s, g) = setup("");
+    // The server's `main` (its policy revision) damaged: it names a blob.
+    let blob = git_command(&s.path)
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let blob = String::from_utf8(blob.stdout).unwrap();
+    let blob = blob.trim();
+    std::fs::write(s.path.join("refs/heads/main"), format!("{blob}\n")).unwrap();
+    g.write("b.txt", "b\n");
+    g.commit_all("b");
+    let (code, err) = push(&g, &["origin", "main:feature"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("the policy revision (the default branch) {blob}")),
+        "{err}"
+    );
+    assert!(!err.contains("--baseline-from"), "{err}");
+}

@@ -202,3 +202,154 @@ fn text_shows_the_redacted_line_with_a_marker() {
         "^".repeat(40)
     );
 }
+
+/// SHA-256 of a secret's bytes, as Betterleaks 2 writes it in
+/// `.betterleaksignore`.
+fn betterleaks_fingerprint(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+#[test]
+fn betterleaks_ignore_file_accepts_each_secret_everywhere() {
+    let t = Tree::new();
+    let (kept, other) = (fake::github_pat(61), fake::github_pat(62));
+    t.write("app/a.py", format!("TOKEN = \"{kept}\"\n"));
+    t.write("app/b.py", format!("COPY = \"{kept}\"\n"));
+    t.write("app/c.py", format!("OTHER = \"{other}\"\n"));
+    // Comments, a blank line, upper-case hex, and a hash of a value that is
+    // nowhere in the tree.
+    t.write(
+        "ignore/.betterleaksignore",
+        format!(
+            "# accepted: test fixture\n\n{}\n{}\n",
+            betterleaks_fingerprint(&kept).to_uppercase(),
+            betterleaks_fingerprint("gone-from-the-tree")
+        ),
+    );
+    let r = run(leakscan().current_dir(t.path()).args([
+        "baseline",
+        "import",
+        "ignore/.betterleaksignore",
+        "--root",
+        "app",
+    ]))
+    .expect(0);
+    assert!(
+        r.stderr
+            .contains("not imported: Betterleaks ignore entry at line 4"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("1 more secret than Betterleaks reported"),
+        "{}",
+        r.stderr
+    );
+    let baseline = std::fs::read_to_string(t.join("app/.leakscan-baseline.json")).unwrap();
+    assert!(!baseline.contains(&kept), "{baseline}");
+    // Both places of the ignored secret are accepted; the other is new.
+    let s = run(leakscan()
+        .current_dir(t.join("app"))
+        .args(["scan", ".", "--format", "json"]))
+    .expect(1);
+    let paths: Vec<String> = s
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, vec!["c.py"]);
+    assert_eq!(
+        s.json()["stats"]["suppressed"]["baseline"],
+        2,
+        "{}",
+        s.stdout
+    );
+}
+
+#[test]
+fn betterleaks_ignore_entry_that_is_not_a_hash_exits_2_naming_the_line() {
+    let t = Tree::new();
+    t.write("app/a.py", "print('hello')\n");
+    t.write(
+        ".betterleaksignore",
+        format!(
+            "{}\nsha256:{}\n",
+            betterleaks_fingerprint("one"),
+            betterleaks_fingerprint("two")
+        ),
+    );
+    let r = run(leakscan().current_dir(t.path()).args([
+        "baseline",
+        "import",
+        ".betterleaksignore",
+        "--root",
+        "app",
+    ]))
+    .expect(2);
+    assert!(r.stderr.contains(".betterleaksignore:2:1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not a Betterleaks 2 ignore entry"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn history_all_scans_tags_of_blobs_and_trees_at_the_tag() {
+    let g = crate::staged::Git::init();
+    g.write("README.md", "# demo\n");
+    g.commit_all("init");
+    // A blob tagged directly (as git.git's `junio-gpg-pub`), never committed.
+    let (in_blob, in_tree) = (fake::github_pat(71), fake::github_pat(72));
+    g.write("loose.txt", format!("TOKEN = \"{in_blob}\"\n"));
+    let blob = g
+        .git(&["hash-object", "-w", "loose.txt"])
+        .trim()
+        .to_string();
+    std::fs::remove_file(g.path().join("loose.txt")).unwrap();
+    g.git(&["tag", "blobtag", &blob]);
+    // A tree tagged directly, whose commit no ref reaches.
+    g.git(&["checkout", "-q", "-b", "side"]);
+    g.write("conf/app.py", format!("KEY = \"{in_tree}\"\n"));
+    g.commit_all("side");
+    let tree = g.git(&["rev-parse", "HEAD^{tree}"]).trim().to_string();
+    g.git(&["tag", "treetag", &tree]);
+    g.git(&["checkout", "-q", "main"]);
+    g.git(&["branch", "-q", "-D", "side"]);
+    let r = run(leakscan().current_dir(g.path()).args([
+        "history",
+        "--all",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+    .expect(1);
+    let mut found: Vec<(String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (format!("(blob {blob} of refs/tags/blobtag)"), in_blob),
+            (
+                format!("(tree {tree} of refs/tags/treetag)/conf/app.py"),
+                in_tree
+            ),
+        ]
+    );
+    let stats = &r.json()["stats"];
+    assert_eq!(stats["tagged"], 2, "{stats}");
+    assert!(
+        !stats["warnings"].to_string().contains("not scanned"),
+        "{stats}"
+    );
+}

@@ -8,7 +8,13 @@
 //! - gitleaks fingerprint only: the findings of the mapped rule
 //!   (`gitleaks_ids`) on its lines, else any finding on its lines (the
 //!   place alone: rule names differ, the secret at that place does not);
-//! - detect-secrets: the finding whose secret has that SHA-1.
+//! - detect-secrets: the finding whose secret has that SHA-1;
+//! - a Betterleaks 2 `.betterleaksignore` (SHA-256 of a secret, suppressed
+//!   by Betterleaks everywhere): every finding of the scope whose secret has
+//!   that SHA-256, as one entry for any path and rule (`*`, `*`), so the
+//!   secret stays accepted wherever it appears, as in Betterleaks. A hash
+//!   no finding has cannot be turned into our salted hash: it is reported
+//!   and not imported.
 //!
 //! Such entries are ordinary salted-hash entries. A gitleaks finding that
 //! cannot be tied but carries its secret is stored with its rule family; a
@@ -36,8 +42,8 @@ use crate::finding::Finding;
 use crate::pipeline;
 use crate::rules::RuleSet;
 use crate::suppress::baseline::foreign::{
-    self as foreign, detect_secrets_rule_glob, gitleaks_rule_glob, DetectSecretsItem, Foreign,
-    GitleaksItem,
+    self as foreign, detect_secrets_rule_glob, gitleaks_rule_glob, BetterleaksIgnoreItem,
+    DetectSecretsItem, Foreign, GitleaksItem,
 };
 use crate::suppress::baseline::format::{self, Key};
 use crate::suppress::baseline::{Baseline, Entry, EntryPath, Lookup, Status};
@@ -159,8 +165,17 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
     let tool = match &parsed {
         Foreign::Gitleaks(_) => "gitleaks",
         Foreign::DetectSecrets(_) => "detect-secrets",
+        Foreign::BetterleaksIgnore(_) => "Betterleaks",
     };
+    // The scope's findings, scanned once: a Betterleaks hash is tied to
+    // them, and they are what leakscan finds beyond the import.
+    let mut found = None;
     match parsed {
+        Foreign::BetterleaksIgnore(items) => {
+            let scanned = plan.collect()?;
+            betterleaks_ignore(&items, &scanned, &plan, &key, &mk, &mut new, &mut tally);
+            found = Some(scanned);
+        }
         Foreign::Gitleaks(items) => {
             for it in &items {
                 gitleaks(it, &rules, &mut files, &mk, &mut new, &mut tally);
@@ -215,7 +230,7 @@ pub fn run(args: BaselineImportArgs) -> Result<Exit> {
             h.flags().trim_start_matches(" --history")
         );
     }
-    accept_or_count(&plan, &args, tool, b, &out)
+    accept_or_count(&plan, &args, tool, b, &out, found)
 }
 
 /// Scans the import's scope and compares with the baseline just written:
@@ -227,8 +242,12 @@ fn accept_or_count(
     tool: &str,
     mut b: Baseline,
     out: &Path,
+    found: Option<super::Collected>,
 ) -> Result<Exit> {
-    let found = plan.collect()?;
+    let found = match found {
+        Some(f) => f,
+        None => plan.collect()?,
+    };
     if found.stats.interrupted {
         eprintln!(
             "leakscan: interrupted: the import is written; what leakscan finds beyond it was not \
@@ -489,6 +508,48 @@ fn detect_secrets(
         out.push(mk.tied(path, f, status, reason.clone()));
     }
     tally.tied += 1;
+}
+
+/// Betterleaks 2 ignore entries: each hash tied to the scope's findings
+/// with that secret, as one entry for any path and rule.
+fn betterleaks_ignore(
+    items: &[BetterleaksIgnoreItem],
+    found: &super::Collected,
+    plan: &super::BaselineRun,
+    key: &Key,
+    mk: &Maker<'_>,
+    out: &mut Vec<Entry>,
+    tally: &mut Tally,
+) {
+    use sha2::Digest as _;
+    let mut by_hash: HashMap<[u8; 32], &super::Seen> = HashMap::new();
+    for s in &found.seen {
+        let h: [u8; 32] = sha2::Sha256::digest(s.secret.expose()).into();
+        by_hash.entry(h).or_insert(s);
+    }
+    for it in items {
+        let Some(s) = by_hash.get(&it.sha256) else {
+            // A hash holds no secret: only a secret we find gives our
+            // salted hash.
+            tally.unresolved.push(format!(
+                "Betterleaks ignore entry at line {} of the file: no secret leakscan finds in \
+                 the scanned files has that SHA-256 (a value no longer there, or one no rule of \
+                 ours reports)",
+                it.line
+            ));
+            continue;
+        };
+        let mut e = plan.entry(key, s, &mk.date);
+        e.path = EntryPath(b"*".to_vec());
+        e.rule = "*".into();
+        e.line = None;
+        e.reason = Some(format!(
+            "imported from Betterleaks (ignore entry, line {}): this secret anywhere",
+            it.line
+        ));
+        out.push(e);
+        tally.tied += 1;
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

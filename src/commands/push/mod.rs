@@ -137,6 +137,11 @@ pub fn check(req: &Request) -> Result<Checked> {
             BaselineChoice::FromRev {
                 rev: rev.clone(),
                 file: None,
+                asked_by: if req.policy.baseline_from_default {
+                    "the policy revision (the default branch)"
+                } else {
+                    settings::BASELINE_FROM
+                },
             }
         } else {
             BaselineChoice::Default

@@ -211,6 +211,7 @@ pub fn run(args: PreReceiveArgs) -> Result<Exit> {
         match default_branch(&repo) {
             Some((name, oid)) => {
                 policy.baseline_from = Some(oid.to_string());
+                policy.baseline_from_default = true;
                 policy_note = Some(format!(
                     "policy: .leakscan.toml and baseline from {} at {}",
                     escape(name.as_bytes()),

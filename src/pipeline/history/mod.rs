@@ -14,7 +14,9 @@
 //!    cannot give) one object at a time through `ObjectReader`; `cache` keeps
 //!    what each blob gave across the repositories of a sweep;
 //! 3. `attribute`: each (rule, secret, path) goes to the earliest commit, in
-//!    topological order, that introduced a blob carrying it at that path.
+//!    topological order, that introduced a blob carrying it at that path;
+//! 4. `tagged`: refs pointing straight at a blob or a tree (`--all`), whose
+//!    content no commit holds, scanned as it is at a place naming the ref.
 //!
 //! Work therefore grows with unique content, not commits × files. Every
 //! worker opens its own `ObjectReader` (it is not `Sync`). With
@@ -26,6 +28,7 @@ mod blobs;
 mod cache;
 mod enumerate;
 mod preload;
+mod tagged;
 
 pub use cache::BlobCache;
 pub use preload::{plan_and_load, Packed};
@@ -170,6 +173,7 @@ pub fn scan_sharing(
     let kept = keep.then_some(store);
     let t1 = Instant::now();
     counters.set_phase(Phase::ScanningBlobs);
+    let tagged_rules = (!plan.tagged.is_empty()).then(|| rules.clone());
     let scanned = scan_blobs(
         git_dir,
         plan,
@@ -216,6 +220,10 @@ pub fn scan_sharing(
         opts.all_occurrences,
         &mut out.stats,
     );
+    if let Some(rules) = tagged_rules {
+        let found = tagged::scan_refs(git_dir, &plan.tagged, rules, opts, &mut out.stats);
+        out.findings.extend(found);
+    }
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if opts.trace {
         trace(

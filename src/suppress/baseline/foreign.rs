@@ -2,7 +2,9 @@
 //! team can switch without re-triaging: a gitleaks JSON report, a
 //! `.gitleaksignore` (fingerprints `commit:path:rule:line` or
 //! `path:rule:line`), a Betterleaks 2 JSON report (`{"findings": [...]}`),
-//! and a detect-secrets `.secrets.baseline`. Turning these into entries needs
+//! a Betterleaks 2 `.betterleaksignore` (one SHA-256 of a secret's exact
+//! bytes per line, 64 hexadecimal digits, as Betterleaks' v2 migration guide
+//! and scanning guide define it), and a detect-secrets `.secrets.baseline`. Turning these into entries needs
 //! a scan (to find the secret a fingerprint points at); that is
 //! `commands::baseline`'s job, not this module's.
 //!
@@ -54,6 +56,25 @@ pub struct DetectSecretsItem {
 pub enum Foreign {
     Gitleaks(Vec<GitleaksItem>),
     DetectSecrets(Vec<DetectSecretsItem>),
+    /// Betterleaks 2 ignore entries: the SHA-256 of a secret, which
+    /// Betterleaks suppresses everywhere (any rule, path, commit).
+    BetterleaksIgnore(Vec<BetterleaksIgnoreItem>),
+}
+
+/// One `.betterleaksignore` entry (Betterleaks 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BetterleaksIgnoreItem {
+    /// SHA-256 of the secret's exact bytes.
+    pub sha256: [u8; 32],
+    /// 1-based line in the file, for messages.
+    pub line: usize,
+}
+
+/// A Betterleaks 2 ignore entry: exactly 64 hexadecimal digits (either
+/// case), no prefix.
+fn betterleaks_hash(line: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    (line.len() == 64 && hex::decode_to_slice(line, &mut out).is_ok()).then_some(out)
 }
 
 #[derive(Deserialize)]
@@ -205,6 +226,34 @@ pub fn parse(bytes: &[u8], name: &Path) -> Result<Foreign> {
             }
         }
         return Ok(Foreign::DetectSecrets(out));
+    }
+    let entries = || {
+        text.lines()
+            .enumerate()
+            .map(|(n, raw)| (n + 1, raw.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+    };
+    // Betterleaks 2's ignore file: a bare SHA-256 per line (its first entry
+    // says which format the file is).
+    if entries()
+        .next()
+        .is_some_and(|(_, l)| betterleaks_hash(l).is_some())
+    {
+        let mut items: Vec<BetterleaksIgnoreItem> = Vec::new();
+        for (n, line) in entries() {
+            let sha256 = betterleaks_hash(line).ok_or_else(|| Error::Config {
+                path: name.to_path_buf(),
+                line: n,
+                col: 1,
+                msg: "not a Betterleaks 2 ignore entry (64 hexadecimal digits: the SHA-256 of \
+                      the secret, no prefix)"
+                    .into(),
+            })?;
+            if !items.iter().any(|i| i.sha256 == sha256) {
+                items.push(BetterleaksIgnoreItem { sha256, line: n });
+            }
+        }
+        return Ok(Foreign::BetterleaksIgnore(items));
     }
     let mut items = Vec::new();
     for (n, raw) in text.lines().enumerate() {
