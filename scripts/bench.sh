@@ -62,6 +62,15 @@
 #       (kingfisher --staged still leaves an unreachable tree and commit per
 #       run in REPO; `git prune` removes them).
 #       Checking out a big tree (80k files) takes half a minute; untimed.
+#   scripts/bench.sh [--runs N] push REPO
+#       The pre-receive hook's cost inside a real push: a bare mirror of REPO
+#       (hard-linked objects) with TAGS (default 1000) lightweight tags on
+#       its first commits, and a clone of it that pushes one new commit per
+#       run. N rounds (default 30), each timing one `git push` with the hook
+#       installed (hooks/pre-receive: exec LEAKSCAN pre-receive) and one
+#       without, alternately; prints both medians and the overhead (the bar
+#       of #21 is +30 ms; a 24k-commit REPO: /work/bench-data/history24k).
+#       Deletes the mirror and the clone on exit.
 #   scripts/bench.sh [--runs N] [--peers] history REPO
 #       Times (median of 3 unless --runs)
 #         leakscan history --repo REPO --all --format json --quiet --output /dev/null
@@ -654,6 +663,47 @@ cmd_staged() {
     echo "  (ripsecrets and detect-secrets-hook are given the 4 staged files; the others find them in the index)"
 }
 
+cmd_push() {
+    [[ $# -eq 1 ]] || die "usage: bench.sh push REPO"
+    require_subcommand pre-receive
+    local src runs=${RUNS:-30} mirror work i t0 t1 on=() off=()
+    src=$(cd "$1" && pwd) || die "$1 is not a directory"
+    git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || die "$src is not a git repository"
+    mirror="$TMP/push-mirror.git"
+    work="$TMP/push-work"
+    git clone -q --mirror "$src" "$mirror"
+    git -C "$mirror" rev-list --all --max-count="${TAGS:-1000}" |
+        awk '{ printf "create refs/tags/bench-t%05d %s\n", NR, $1 }' | git -C "$mirror" update-ref --stdin
+    git clone -q "$mirror" "$work"
+    note "$mirror: $(git -C "$mirror" for-each-ref | wc -l) refs; pushing one commit per run from $work"
+    push_one() {
+        echo "run $1 $RANDOM" >>"$work/bench-push.md"
+        git -C "$work" add -f bench-push.md
+        git -C "$work" -c user.name=bench -c user.email=bench@example.com commit -q -m "bench push $1"
+        t0=$(date +%s%N)
+        git -C "$work" push -q origin HEAD:refs/heads/bench-push 2>/dev/null || die "push $1 failed"
+        t1=$(date +%s%N)
+    }
+    printf '#!/bin/sh\nexec %q pre-receive\n' "$LEAKSCAN" >"$TMP/pre-receive"
+    chmod +x "$TMP/pre-receive"
+    push_one warm-up
+    for ((i = 0; i < runs; i++)); do
+        cp "$TMP/pre-receive" "$mirror/hooks/pre-receive"
+        push_one "on-$i"
+        on+=($(((t1 - t0) / 1000)))
+        rm -f "$mirror/hooks/pre-receive"
+        push_one "off-$i"
+        off+=($(((t1 - t0) / 1000)))
+    done
+    python3 - "${on[*]}" "${off[*]}" <<'PY'
+import statistics, sys
+on, off = ([int(x) / 1000 for x in a.split()] for a in sys.argv[1:])
+m_on, m_off = statistics.median(on), statistics.median(off)
+print(f"push with the pre-receive hook: median {m_on:.1f} ms; without: {m_off:.1f} ms; "
+      f"overhead {m_on - m_off:+.1f} ms ({len(on)} interleaved pairs)")
+PY
+}
+
 cmd_history() {
     [[ $# -eq 1 ]] || die "usage: bench.sh [--peers] history REPO"
     require_subcommand history
@@ -776,7 +826,8 @@ startup-compare) cmd_startup_compare "$@" ;;
 startup-rules) cmd_startup_rules "$@" ;;
 staged) cmd_staged "$@" ;;
 history) cmd_history "$@" ;;
+push) cmd_push "$@" ;;
 sweep-forks) cmd_sweep_forks "$@" ;;
 sweep-many) cmd_sweep_many "$@" ;;
-*) die "unknown subcommand '$sub' (tree, peers, tree-compare, startup, startup-compare, startup-rules, staged, history, sweep-forks, sweep-many)" ;;
+*) die "unknown subcommand '$sub' (tree, peers, tree-compare, startup, startup-compare, startup-rules, staged, push, history, sweep-forks, sweep-many)" ;;
 esac

@@ -600,7 +600,7 @@ mod tests {
             .into_iter()
             .map(|x| {
                 (
-                    rules.rules[x.rule].id.clone(),
+                    rules.rules[x.rule].id.to_string(),
                     hay[x.start..x.end].to_string(),
                     x.encoding,
                 )

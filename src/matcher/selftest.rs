@@ -59,7 +59,7 @@ pub fn check(rules: &Arc<RuleSet>) -> Vec<Problem> {
     for (ri, rule) in rules.rules.iter().enumerate() {
         let mut problem = |msg: String| {
             problems.push(Problem {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 msg,
             })
         };

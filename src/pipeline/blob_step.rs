@@ -411,8 +411,8 @@ impl BlobStep {
                 None => (line, column + secret.len()),
             };
             out.push(Finding {
-                rule: rule.id.clone(),
-                description: rule.description.clone(),
+                rule: rule.id.to_string(),
+                description: rule.description.to_string(),
                 path: path.clone(),
                 line,
                 column,

@@ -84,20 +84,24 @@ impl Worker {
         if ft.is_dir() {
             return WalkState::Continue;
         }
+        self.visit_file(entry.path(), ft, entry.depth() == 0);
+        WalkState::Continue
+    }
+
+    /// One entry that is not a directory; `explicit`: named on the command line.
+    fn visit_file(&mut self, path: &Path, ft: std::fs::FileType, explicit: bool) {
         self.walked += 1;
-        let explicit = entry.depth() == 0;
         // A path named on the command line is read whatever it is: a FIFO,
         // process substitution (`<(…)`, a link to a pipe), `/dev/stdin`.
-        let named = explicit && !std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        let named = explicit && !std::fs::metadata(path).is_ok_and(|m| m.is_dir());
         if ft.is_symlink() && !named {
             self.local.stats.skip(SkipReason::Symlink, 0);
-            return WalkState::Continue;
+            return;
         }
         if !ft.is_file() && !named {
             self.local.stats.skip(SkipReason::NotRegularFile, 0);
-            return WalkState::Continue;
+            return;
         }
-        let path = entry.path();
         match worktree::read_file(path, explicit, self.max, &mut self.buf) {
             FileRead::Content => {
                 let shown = worktree::display_path(path, self.single_root.as_deref());
@@ -120,7 +124,6 @@ impl Worker {
         if self.buf.capacity() > 64 << 20 {
             self.buf = Vec::new();
         }
-        WalkState::Continue
     }
 
     fn walk_error(&mut self, e: ignore::Error) {
@@ -184,25 +187,66 @@ pub fn scan_paths(
     };
     let proto = BlobStep::new(rules, opts.max_file_size).with_archives(archives);
     let walked_total = Arc::new(AtomicU64::new(0));
+    let worker = || Worker {
+        step: proto.clone(),
+        buf: Vec::with_capacity(64 * 1024),
+        local: Scanned::default(),
+        sink: sink.clone(),
+        counters: counters.clone(),
+        single_root: single_root.clone(),
+        max: opts.max_file_size,
+        walked: 0,
+        walked_total: walked_total.clone(),
+    };
+    // Files named on the command line and no directory (the pre-commit
+    // route, an editor's scan of one file): nothing to walk, so they are
+    // read here in turn, as the walker would hand them over (a named file
+    // is never filtered), without its threads or the ignore files it reads
+    // first. A named file can be filtered out by nothing: no second walk.
+    let files: Option<Vec<std::fs::FileType>> = roots
+        .iter()
+        .map(|r| {
+            std::fs::metadata(r)
+                .ok()
+                .map(|m| m.file_type())
+                .filter(|t| !t.is_dir())
+        })
+        .collect();
+    if let Some(types) = files {
+        let mut w = worker();
+        for (root, ft) in roots.iter().zip(types) {
+            if crate::progress::interrupted() {
+                w.local.stats.interrupted = true;
+                break;
+            }
+            w.visit_file(root, ft, true);
+        }
+        drop(w);
+        return finish_walk(sink, false, 0, roots, opts);
+    }
     worktree::build(roots, opts).run(|| {
-        let mut w = Worker {
-            step: proto.clone(),
-            buf: Vec::with_capacity(64 * 1024),
-            local: Scanned::default(),
-            sink: sink.clone(),
-            counters: counters.clone(),
-            single_root: single_root.clone(),
-            max: opts.max_file_size,
-            walked: 0,
-            walked_total: walked_total.clone(),
-        };
+        let mut w = worker();
         Box::new(move |entry| w.visit(entry))
     });
+    let walked = walked_total.load(Ordering::Relaxed);
+    finish_walk(sink, worktree::filters(opts), walked, roots, opts)
+}
+
+/// The walk's merged results, with the files the walk's filters left out
+/// (`count_ignored`: the walk filtered; `walked`: the files it handed over)
+/// counted as skipped, findings in order.
+fn finish_walk(
+    sink: Arc<Mutex<Scanned>>,
+    count_ignored: bool,
+    walked: u64,
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+) -> Scanned {
     let mut out = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
     out.stats.interrupted |= crate::progress::interrupted();
     // What the ignore rules and `--no-hidden` kept from the walk is counted
     // too: a second walk without those filters lists every file.
-    if worktree::filters(opts) && !out.stats.interrupted {
+    if count_ignored && !out.stats.interrupted {
         let all = AtomicU64::new(0);
         worktree::build_unfiltered(roots, opts).run(|| {
             Box::new(|entry| {
@@ -212,9 +256,7 @@ pub fn scan_paths(
                 WalkState::Continue
             })
         });
-        let ignored = all
-            .into_inner()
-            .saturating_sub(walked_total.load(Ordering::Relaxed));
+        let ignored = all.into_inner().saturating_sub(walked);
         if ignored > 0 {
             out.stats.skip_n(SkipReason::Ignored, ignored);
         }

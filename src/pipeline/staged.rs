@@ -80,7 +80,7 @@ fn multiline_keywords(rules: &RuleSet) -> Option<AhoCorasick> {
         .rules
         .iter()
         .filter(|r| r.multiline)
-        .flat_map(|r| r.keywords.iter().map(String::as_str))
+        .flat_map(|r| r.keywords.iter().map(|k| &**k))
         .collect();
     if words.is_empty() {
         return None;

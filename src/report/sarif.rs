@@ -65,7 +65,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         .rules
         .rules
         .iter()
-        .filter(|x| fired.contains(x.id.as_str()))
+        .filter(|x| fired.contains(&*x.id))
         .collect();
     let rules: Vec<Value> = listed.iter().map(|x| rule_value(x)).collect();
     let results: Vec<Value> = r

@@ -10,26 +10,26 @@ use regex_automata::{meta, util::syntax};
 
 use super::confidence::{Checksum, Confidence};
 use super::keywords::{index_keywords, Hit, KeywordSearch, StaticIndex};
-use super::syntax::{AllowlistSpec, RuleSpec};
+use super::syntax::{AllowlistSpec, RuleSpec, Text, Texts};
 use crate::error::{Error, Result};
 
 /// A compiled rule.
 #[derive(Debug)]
 pub struct Rule {
-    pub id: String,
-    pub description: String,
-    pub keywords: Vec<String>,
-    pub pattern: String,
+    pub id: Text,
+    pub description: Text,
+    pub keywords: Texts,
+    pub pattern: Text,
     pub entropy: Option<f64>,
     pub multiline: bool,
     pub generic: bool,
     /// The secret is base64 text to decode (`decode = "base64"`).
     pub decode_base64: bool,
     pub allowlist: Allowlist,
-    pub examples: Vec<String>,
-    pub negative_examples: Vec<String>,
+    pub examples: Texts,
+    pub negative_examples: Texts,
     /// Path globs of a path-scoped rule (empty: every file).
-    pub paths: Vec<String>,
+    pub paths: Texts,
     /// A public-by-design format: found but not reported as new (`public = true`).
     pub public: bool,
     /// The declared confidence (`None`: derived per finding, see `confidence`).
@@ -37,7 +37,7 @@ pub struct Rule {
     /// The offline checksum the token carries, if any.
     pub checksum: Option<Checksum>,
     /// Where the rule was defined: the built-in file or a config path.
-    pub origin: String,
+    pub origin: Text,
     regex: OnceLock<std::result::Result<meta::Regex, String>>,
 }
 
@@ -47,7 +47,7 @@ impl Rule {
         super::confidence::judge(
             self.confidence,
             (self.generic, self.multiline),
-            &self.keywords,
+            &self.keywords[..],
             self.checksum,
             secret,
         )
@@ -59,8 +59,8 @@ impl Rule {
             .regex
             .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()));
         compiled.as_ref().map_err(|msg| Error::Rule {
-            origin: self.origin.clone(),
-            id: self.id.clone(),
+            origin: self.origin.to_string(),
+            id: self.id.to_string(),
             msg: format!("regex does not compile: {msg}"),
         })
     }
@@ -82,14 +82,19 @@ impl Rule {
 }
 
 /// Allowlist entries compiled for fast checks. Used per rule and globally.
+/// Each part is compiled on first use (the pre-commit hook checks few
+/// secrets); a user's entries are validated when the set is built.
 #[derive(Debug, Default)]
 pub struct Allowlist {
-    /// Secret regexes, compiled on first use (validated when the set is built).
-    pub regexes: Vec<String>,
+    /// Secret regexes.
+    pub regexes: Texts,
     compiled: OnceLock<Vec<meta::Regex>>,
-    /// Lower-cased stopwords.
-    pub stopwords: Vec<Vec<u8>>,
-    pub paths: Option<GlobSet>,
+    /// Stopwords as written, and lower-cased.
+    stopwords: Texts,
+    lowered: OnceLock<Vec<Vec<u8>>>,
+    /// Path globs, and their set.
+    path_globs: Texts,
+    paths: OnceLock<Option<GlobSet>>,
 }
 
 impl Allowlist {
@@ -106,38 +111,33 @@ impl Allowlist {
             id: owner.to_string(),
             msg,
         };
+        let list = Allowlist {
+            regexes: spec.regexes.clone(),
+            compiled: OnceLock::new(),
+            stopwords: spec.stopwords.clone(),
+            lowered: OnceLock::new(),
+            path_globs: spec.paths.clone(),
+            paths: OnceLock::new(),
+        };
         if !trusted {
-            for r in &spec.regexes {
+            for r in list.regexes.iter() {
                 syntax::parse_with(r, &syntax_config())
                     .map_err(|e| err(allowlist_regex_error(r, &e)))?;
             }
+            // Built now, so that a bad glob is an error here.
+            let set = path_set(&list.path_globs).map_err(err)?;
+            let _ = list.paths.set(set);
         }
-        let regexes = spec.regexes.clone();
-        let stopwords = spec
-            .stopwords
-            .iter()
-            .map(|s| s.to_ascii_lowercase().into_bytes())
-            .collect();
-        let paths = if spec.paths.is_empty() {
-            None
-        } else {
-            let mut b = GlobSetBuilder::new();
-            for p in &spec.paths {
-                let glob =
-                    Glob::new(p).map_err(|e| err(format!("allowlist path glob `{p}`: {e}")))?;
-                b.add(glob);
-            }
-            Some(
-                b.build()
-                    .map_err(|e| err(format!("allowlist paths: {e}")))?,
-            )
-        };
-        Ok(Allowlist {
-            regexes,
-            compiled: OnceLock::new(),
-            stopwords,
-            paths,
-        })
+        Ok(list)
+    }
+
+    fn path_set(&self) -> Option<&GlobSet> {
+        self.paths
+            .get_or_init(|| {
+                // Trusted (built-in) globs, proven by the tests.
+                path_set(&self.path_globs).unwrap_or_default()
+            })
+            .as_ref()
     }
 
     fn compiled(&self) -> &[meta::Regex] {
@@ -146,7 +146,7 @@ impl Allowlist {
             // fails (size limits) is reported by `compile_errors`.
             self.regexes
                 .iter()
-                .filter_map(|p| build_regex(p).ok())
+                .filter_map(|p| build_allowlist_regex(p).ok())
                 .collect()
         })
     }
@@ -156,7 +156,7 @@ impl Allowlist {
         self.regexes
             .iter()
             .filter_map(|p| {
-                build_regex(p).err().map(|e| {
+                build_allowlist_regex(p).err().map(|e| {
                     // Size limits, not syntax (that was checked when built);
                     // the message is regex-automata's, which names no pattern.
                     let e = e.to_string();
@@ -171,7 +171,7 @@ impl Allowlist {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_none()
+        self.regexes.is_empty() && self.stopwords.is_empty() && self.path_globs.is_empty()
     }
 
     /// True if the secret is allowed by a regex or a stopword.
@@ -182,16 +182,37 @@ impl Allowlist {
         if self.stopwords.is_empty() {
             return false;
         }
+        let lowered = self.lowered.get_or_init(|| {
+            self.stopwords
+                .iter()
+                .map(|s| s.to_ascii_lowercase().into_bytes())
+                .collect()
+        });
         let lower = secret.to_ascii_lowercase();
-        self.stopwords
+        lowered
             .iter()
             .any(|w| memchr::memmem::find(&lower, w).is_some())
     }
 
     /// True if the path (relative, `/`-separated) is allowed.
     pub fn allows_path(&self, path: &str) -> bool {
-        self.paths.as_ref().is_some_and(|g| g.is_match(path))
+        !self.path_globs.is_empty() && self.path_set().is_some_and(|g| g.is_match(path))
     }
+}
+
+/// The set of allowlist path globs (`None`: no globs).
+fn path_set(globs: &[Text]) -> std::result::Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in globs {
+        let glob = Glob::new(p).map_err(|e| format!("allowlist path glob `{p}`: {e}"))?;
+        b.add(glob);
+    }
+    Ok(Some(
+        b.build().map_err(|e| format!("allowlist paths: {e}"))?,
+    ))
 }
 
 /// An allowlist regex may hold a literal secret, so it is never echoed:
@@ -234,8 +255,10 @@ pub fn redacted_pattern(pattern: &str) -> String {
 /// runs only in the windows its keyword hits opened (a line, at most a few
 /// KiB), where a prefilter has little to skip, and building them was most of
 /// a regex's compile time (~1 M instructions; a scan pays it for every rule
-/// whose keyword occurs, the pre-commit hook for every rule it touches). The
-/// lazy DFA and the NFA engines find exactly the same matches.
+/// whose keyword occurs, the pre-commit hook for every rule it touches). No
+/// one-pass DFA either: it only speeds up reading capture groups out of a
+/// match already found (rare), and cost ~9% of a rule regex's compile time.
+/// The lazy DFA and the NFA engines find exactly the same matches.
 pub fn build_regex(
     pattern: &str,
 ) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
@@ -245,7 +268,30 @@ pub fn build_regex(
             meta::Regex::config()
                 .utf8_empty(false)
                 .auto_prefilter(false)
-                .dfa(false),
+                .dfa(false)
+                .onepass(false),
+        )
+        .build(pattern)?;
+    Ok(re)
+}
+
+/// Compiles an allowlist regex: like a rule's, but it only ever answers
+/// "does this secret match" on one secret (tens of bytes), so only the NFA
+/// engines are built (PikeVM, bounded backtracker): no reverse NFA, lazy DFA
+/// or one-pass DFA, which were most of its compile time (the pre-commit hook
+/// compiles the allowlist of every rule that finds something). Same matches.
+fn build_allowlist_regex(
+    pattern: &str,
+) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
+    let re = meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(
+            meta::Regex::config()
+                .utf8_empty(false)
+                .auto_prefilter(false)
+                .dfa(false)
+                .hybrid(false)
+                .onepass(false),
         )
         .build(pattern)?;
     Ok(re)
@@ -258,11 +304,12 @@ fn syntax_config() -> syntax::Config {
 /// Collects rule specs from several files, then builds the set.
 #[derive(Default)]
 pub struct RuleSetBuilder {
-    specs: Vec<(RuleSpec, String)>,
-    /// Rule id → its slot in `specs`.
-    ids: HashMap<String, usize>,
+    specs: Vec<(RuleSpec, Text)>,
+    /// Rule id → its slot in `specs`, for the first `ids.len()` specs:
+    /// filled on first need (the built-in rules alone never need it).
+    ids: HashMap<Text, usize>,
     /// Origins whose rules skip syntax validation at start-up (the built-in file).
-    trusted: Vec<String>,
+    trusted: Vec<Text>,
     disabled: Vec<String>,
     /// The built-in rules were added first ([`Self::add_builtin`]) and no
     /// other rule since: the set can use the keyword index made at build time.
@@ -274,16 +321,27 @@ impl RuleSetBuilder {
         Self::default()
     }
 
+    /// The id index, brought up to date (ids are unique in `specs`, which
+    /// only grows at its end).
+    fn ids(&mut self) -> &mut HashMap<Text, usize> {
+        for i in self.ids.len()..self.specs.len() {
+            self.ids.insert(self.specs[i].0.id.clone(), i);
+        }
+        &mut self.ids
+    }
+
     /// Adds rules; a rule with an id already present replaces it.
     pub fn add(&mut self, specs: Vec<RuleSpec>, origin: &str) -> &mut Self {
         self.builtin_only &= specs.is_empty();
+        let origin: Text = if origin == super::DEFAULT_RULES_NAME {
+            Cow::Borrowed(super::DEFAULT_RULES_NAME)
+        } else {
+            Cow::Owned(origin.to_string())
+        };
         for spec in specs {
-            match self.ids.get(&spec.id) {
-                Some(&i) => self.specs[i] = (spec, origin.to_string()),
-                None => {
-                    self.ids.insert(spec.id.clone(), self.specs.len());
-                    self.specs.push((spec, origin.to_string()));
-                }
+            match self.ids().get(&spec.id) {
+                Some(&i) => self.specs[i] = (spec, origin.clone()),
+                None => self.specs.push((spec, origin.clone())),
             }
         }
         self
@@ -294,18 +352,17 @@ impl RuleSetBuilder {
     /// `build.rs` made instead of building one.
     pub fn add_builtin(&mut self) -> Result<&mut Self> {
         let first = self.specs.is_empty();
-        let specs = super::parse_builtin()?;
         if first {
             // build.rs refused duplicate ids: no replacement to look for.
-            self.ids.reserve(specs.len());
-            self.specs.reserve(specs.len());
-            for spec in specs {
-                self.ids.insert(spec.id.clone(), self.specs.len());
-                self.specs
-                    .push((spec, super::DEFAULT_RULES_NAME.to_string()));
-            }
+            // The specs are copied, their texts stay in the binary.
+            let origin = Cow::Borrowed(super::DEFAULT_RULES_NAME);
+            self.specs.extend(
+                super::builtin_specs()
+                    .iter()
+                    .map(|s| (s.clone(), origin.clone())),
+            );
         } else {
-            self.add_file(specs, super::DEFAULT_RULES_NAME)?;
+            self.add_file(super::parse_builtin()?, super::DEFAULT_RULES_NAME)?;
         }
         self.trust(super::DEFAULT_RULES_NAME);
         self.builtin_only = first;
@@ -316,10 +373,10 @@ impl RuleSetBuilder {
     pub fn add_file(&mut self, specs: Vec<RuleSpec>, origin: &str) -> Result<&mut Self> {
         let mut seen = std::collections::HashSet::new();
         for s in &specs {
-            if !seen.insert(s.id.as_str()) {
+            if !seen.insert(&*s.id) {
                 return Err(Error::Rule {
                     origin: origin.to_string(),
-                    id: s.id.clone(),
+                    id: s.id.to_string(),
                     msg: "duplicate rule id".into(),
                 });
             }
@@ -328,13 +385,13 @@ impl RuleSetBuilder {
     }
 
     /// True if a rule with this id has been added.
-    pub fn has(&self, id: &str) -> bool {
-        self.ids.contains_key(id)
+    pub fn has(&mut self, id: &str) -> bool {
+        self.ids().contains_key(id)
     }
 
     /// Overrides the minimum entropy of an added rule.
     pub fn set_entropy(&mut self, id: &str, min: f64) -> std::result::Result<(), String> {
-        match self.ids.get(id) {
+        match self.ids().get(id) {
             Some(&i) => {
                 self.specs[i].0.entropy = Some(min);
                 Ok(())
@@ -346,7 +403,7 @@ impl RuleSetBuilder {
     /// Marks rules from `origin` as already validated (the embedded file, proven
     /// by `rules check` in the test suite), so start-up does not re-parse them.
     pub fn trust(&mut self, origin: &str) -> &mut Self {
-        self.trusted.push(origin.to_string());
+        self.trusted.push(Cow::Owned(origin.to_string()));
         self
     }
 
@@ -358,19 +415,20 @@ impl RuleSetBuilder {
     /// Builds the set. The added rules are moved into it (the builder is
     /// left empty).
     pub fn build(&mut self) -> Result<RuleSet> {
-        for id in &self.disabled {
-            if !self.has(id) {
+        for id in std::mem::take(&mut self.disabled) {
+            if !self.has(&id) {
                 return Err(Error::Usage(format!(
                     "cannot disable rule `{id}`: no rule has that id"
                 )));
             }
+            self.disabled.push(id);
         }
         let specs = std::mem::take(&mut self.specs);
         self.ids.clear();
         let mut rules = Vec::with_capacity(specs.len());
         let mut kept = Vec::with_capacity(specs.len());
         for (spec, origin) in specs {
-            let keep = !self.disabled.contains(&spec.id);
+            let keep = !self.disabled.iter().any(|d| *d == spec.id);
             kept.push(keep);
             if keep {
                 let trusted = self.trusted.contains(&origin);
@@ -389,10 +447,40 @@ impl RuleSetBuilder {
     }
 }
 
-fn validate(spec: RuleSpec, origin: String, trusted: bool) -> Result<Rule> {
+/// Checks a rule and makes it a `Rule`. A `trusted` one (the built-in
+/// rules, whose every check the tests run: `builtin_rules_pass_validation`)
+/// is taken as it is, with no parse of its regex or globs.
+fn validate(spec: RuleSpec, origin: Text, trusted: bool) -> Result<Rule> {
+    if !trusted {
+        check(&spec, &origin)?;
+    }
+    let allowlist = Allowlist::compile(&spec.allowlist, &origin, &spec.id, trusted)?;
+    Ok(Rule {
+        confidence: spec.confidence.as_deref().and_then(Confidence::parse),
+        checksum: spec.checksum.as_deref().and_then(Checksum::parse),
+        id: spec.id,
+        description: spec.description,
+        keywords: spec.keywords,
+        pattern: spec.regex,
+        entropy: spec.entropy,
+        multiline: spec.multiline,
+        generic: spec.generic,
+        decode_base64: spec.decode.is_some(),
+        allowlist,
+        examples: spec.examples,
+        negative_examples: spec.negative_examples,
+        paths: spec.paths,
+        public: spec.public,
+        origin,
+        regex: OnceLock::new(),
+    })
+}
+
+/// Every check of a rule spec, each error naming the rule and the field.
+fn check(spec: &RuleSpec, origin: &str) -> Result<()> {
     let err = |msg: String| Error::Rule {
-        origin: origin.clone(),
-        id: spec.id.clone(),
+        origin: origin.to_string(),
+        id: spec.id.to_string(),
         msg,
     };
     if spec.id.is_empty()
@@ -418,31 +506,29 @@ fn validate(spec: RuleSpec, origin: String, trusted: bool) -> Result<Rule> {
             )));
         }
     }
-    let confidence = match &spec.confidence {
-        None => None,
-        Some(c) => Some(Confidence::parse(c).ok_or_else(|| {
+    if let Some(c) = &spec.confidence {
+        Confidence::parse(c).ok_or_else(|| {
             err(format!(
                 "confidence = \"{c}\" is not one of \"high\", \"medium\", \"low\""
             ))
-        })?),
-    };
-    let checksum = match &spec.checksum {
-        None => None,
-        Some(c) => Some(Checksum::parse(c).ok_or_else(|| {
+        })?;
+    }
+    if let Some(c) = &spec.checksum {
+        Checksum::parse(c).ok_or_else(|| {
             err(format!(
                 "checksum = \"{c}\" is not supported (only \"crc32-base62\")"
             ))
-        })?),
-    };
+        })?;
+    }
     if spec.public && spec.generic {
         return Err(err(
             "`public = true` is for a provider's public key format, not a generic rule".into(),
         ));
     }
-    for p in &spec.paths {
+    for p in spec.paths.iter() {
         path_glob(p).map_err(|e| err(format!("path glob `{p}`: {e}")))?;
     }
-    for k in &spec.keywords {
+    for k in spec.keywords.iter() {
         if k.len() < 3 {
             return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
         }
@@ -454,30 +540,9 @@ fn validate(spec: RuleSpec, origin: String, trusted: bool) -> Result<Rule> {
             )));
         }
     }
-    if !trusted {
-        syntax::parse_with(&spec.regex, &syntax_config())
-            .map_err(|e| err(format!("regex does not compile: {e}")))?;
-    }
-    let allowlist = Allowlist::compile(&spec.allowlist, &origin, &spec.id, trusted)?;
-    Ok(Rule {
-        id: spec.id,
-        description: spec.description,
-        keywords: spec.keywords,
-        pattern: spec.regex,
-        entropy: spec.entropy,
-        multiline: spec.multiline,
-        generic: spec.generic,
-        decode_base64: spec.decode.is_some(),
-        allowlist,
-        examples: spec.examples,
-        negative_examples: spec.negative_examples,
-        paths: spec.paths,
-        public: spec.public,
-        confidence,
-        checksum,
-        origin,
-        regex: OnceLock::new(),
-    })
+    syntax::parse_with(&spec.regex, &syntax_config())
+        .map_err(|e| err(format!("regex does not compile: {e}")))?;
+    Ok(())
 }
 
 /// A rule's path glob: `*` stays within one path component, `**/` spans
@@ -494,7 +559,7 @@ pub struct RuleSet {
     /// `**/`), by file name: (the path suffix with its leading `/`, rule).
     by_name: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>>,
     /// The other path globs, compiled into one set on first use.
-    wild_globs: Vec<(String, u32)>,
+    wild_globs: Vec<(Text, u32)>,
     wild_set: OnceLock<GlobSet>,
     /// Per rule: true if it has globs in `wild_globs`.
     has_wild: Vec<bool>,
@@ -511,7 +576,7 @@ pub struct RuleSet {
 impl RuleSet {
     /// Builds the set and its keyword index (user rules: at run time).
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet> {
-        let (patterns, pattern_rules) = index_keywords(rules.iter().map(|r| r.keywords.as_slice()));
+        let (patterns, pattern_rules) = index_keywords(rules.iter().map(|r| &r.keywords[..]));
         let keywords = KeywordSearch::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword automaton: {e}")))?;
         let mut bounds = vec![0u32];
@@ -566,7 +631,7 @@ impl RuleSet {
         let mut has_wild = vec![false; rules.len()];
         let mut keywordless = Vec::new();
         for (i, r) in rules.iter().enumerate() {
-            for p in &r.paths {
+            for p in r.paths.iter() {
                 let literal = p
                     .strip_prefix("**/")
                     .filter(|rest| !rest.contains(['*', '?', '[', ']', '{', '}', '\\']));
@@ -696,12 +761,55 @@ impl RuleSet {
         for r in &self.rules {
             for msg in r.allowlist.compile_errors() {
                 errors.push(Error::Rule {
-                    origin: r.origin.clone(),
-                    id: r.id.clone(),
+                    origin: r.origin.to_string(),
+                    id: r.id.to_string(),
                     msg,
                 });
             }
         }
         errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in rules skip every check at start-up (trusted): each one
+    /// passes them all here, its allowlist's regexes and globs included.
+    #[test]
+    fn builtin_rules_pass_validation() {
+        let specs = super::super::builtin_specs();
+        assert!(specs.len() > 100);
+        for spec in specs {
+            check(spec, super::super::DEFAULT_RULES_NAME).unwrap();
+            Allowlist::compile(&spec.allowlist, "built-in", &spec.id, false).unwrap();
+        }
+    }
+
+    /// A trusted allowlist (the built-in rules') is compiled on first use:
+    /// its regexes, its stopwords (case-insensitive) and its path globs
+    /// still suppress; an untrusted one with a bad glob fails when built.
+    #[test]
+    fn lazily_built_allowlist_still_suppresses() {
+        let spec = AllowlistSpec {
+            regexes: vec![Text::from("^EXAMPLE[0-9]+$")].into(),
+            stopwords: vec![Text::from("DummyValue")].into(),
+            paths: vec![Text::from("**/fixtures/**")].into(),
+        };
+        let list = Allowlist::compile(&spec, "built-in", "r", true).unwrap();
+        assert!(list.compiled.get().is_none() && list.paths.get().is_none());
+        assert!(list.allows_secret(b"EXAMPLE123"));
+        assert!(list.allows_secret(b"xx-dummyvalue-xx"));
+        assert!(!list.allows_secret(b"AKIAREALLOOKING"));
+        assert!(list.allows_path("a/fixtures/key.pem"));
+        assert!(!list.allows_path("src/key.pem"));
+
+        let bad = AllowlistSpec {
+            paths: vec![Text::from("a[")].into(),
+            ..AllowlistSpec::default()
+        };
+        let e = Allowlist::compile(&bad, "user.toml", "r", false).unwrap_err();
+        assert!(e.to_string().contains("allowlist path glob `a[`"), "{e}");
     }
 }

@@ -103,7 +103,7 @@ pub fn crc32(data: &[u8]) -> u32 {
 pub fn judge(
     declared: Option<Confidence>,
     (generic, multiline): (bool, bool),
-    keywords: &[String],
+    keywords: &[super::syntax::Text],
     checksum: Option<Checksum>,
     secret: &[u8],
 ) -> Confidence {
@@ -146,7 +146,7 @@ mod tests {
         let mut good = b"ghp_".to_vec();
         good.extend_from_slice(random);
         good.extend_from_slice(&base62_6(crc32(random)));
-        let kw = vec!["ghp_".to_string()];
+        let kw = [super::super::syntax::Text::Borrowed("ghp_")];
         let c = Some(Checksum::Crc32Base62);
         assert!(Checksum::Crc32Base62.holds(&good));
         assert_eq!(judge(None, (false, false), &kw, c, &good), Confidence::High);

@@ -5,9 +5,9 @@
 //! A rule's regex is validated (parsed) when the set is built, but compiled to
 //! an automaton only the first time one of its keywords occurs: the pre-commit
 //! hook pays start-up at every commit and usually touches a handful of rules.
-//! For the same reason the built-in rules come decoded from a binary table and
-//! with a keyword index built at build time (`build.rs`); only user rules
-//! build an index at run time.
+//! For the same reason the built-in rules come as static tables made at build
+//! time (`build.rs`), used in place: the rule specs and the keyword index;
+//! only user rules are parsed and build an index at run time.
 
 mod compile;
 pub mod confidence;
@@ -19,10 +19,23 @@ pub use compile::{Allowlist, Rule, RuleSet, RuleSetBuilder};
 pub use confidence::Confidence;
 pub use keywords::Hit;
 
-/// The built-in rules (`rules.toml`), embedded in the binary as postcard
-/// (made by `build.rs` through the same `syntax` structs), which decodes
-/// several times faster than JSON: no text to parse.
-pub const DEFAULT_RULES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
+/// The built-in rules (`rules.toml`) as statics of the `syntax` structs,
+/// written by `build.rs`: used in place, every text borrowed from the binary,
+/// so loading them decodes and allocates nothing.
+mod table {
+    use super::syntax::{AllowlistSpec, RuleSpec, VerifyTable};
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// The built-in rules' table as `build.rs` wrote it: what names the rule set
+/// in digests (sweep results are never mixed across rule sets). Read only
+/// there; at start-up its pages are never touched.
+pub const DEFAULT_RULES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The built-in rules, in `rules.toml`'s order.
+pub fn builtin_specs() -> &'static [syntax::RuleSpec] {
+    table::RULES
+}
 
 /// The built-in rules' `[rules.verify]` tables as JSON (`{"rules": [{"id",
 /// "verify"}]}`), made by `build.rs`; read only by `verify::spec`.
@@ -37,13 +50,10 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/keyword_index.rs"));
 }
 
-/// Decodes the built-in rules (made from `rules.toml` by `build.rs`).
+/// The built-in rules as owned values (a copy of each spec; its texts stay
+/// borrowed).
 pub fn parse_builtin() -> crate::error::Result<Vec<syntax::RuleSpec>> {
-    postcard::from_bytes(DEFAULT_RULES).map_err(|e| crate::error::Error::Rule {
-        origin: DEFAULT_RULES_NAME.into(),
-        id: String::new(),
-        msg: format!("invalid built-in rules: {e}"),
-    })
+    Ok(table::RULES.to_vec())
 }
 
 /// Parses a rules file (a user's, in TOML) into rule specs.
@@ -65,7 +75,7 @@ pub fn parse_rules_file(text: &str, name: &str) -> crate::error::Result<Vec<synt
     if let Some(r) = file.rules.iter().find(|r| r.verify.is_some()) {
         return Err(crate::error::Error::Rule {
             origin: name.into(),
-            id: r.id.clone(),
+            id: r.id.to_string(),
             msg: "a [rules.verify] table is read only from the built-in rules \
                   (verifiers are reviewed with leakscan itself)"
                 .into(),
@@ -94,8 +104,7 @@ mod tests {
         assert!(embedded.len() > 100);
         assert_eq!(embedded, parsed);
 
-        let (patterns, pattern_rules) =
-            index_keywords(parsed.iter().map(|r| r.keywords.as_slice()));
+        let (patterns, pattern_rules) = index_keywords(parsed.iter().map(|r| &r.keywords[..]));
         let runtime = KeywordSearch::new(&patterns).unwrap();
         let built = include_str!(concat!(env!("OUT_DIR"), "/keyword_index.rs"));
         assert_eq!(runtime.write_rust("INDEX", &pattern_rules), built);
@@ -107,7 +116,7 @@ mod tests {
         let mut out = Vec::new();
         for h in hits {
             for &r in set.pattern_rules(h.pattern as usize) {
-                out.push((h.start, h.end, set.rules[r as usize].id.clone()));
+                out.push((h.start, h.end, set.rules[r as usize].id.to_string()));
             }
         }
         out.sort();
@@ -118,7 +127,7 @@ mod tests {
     fn keyword_text() -> Vec<u8> {
         let mut hay = Vec::new();
         for (i, r) in parse_builtin().unwrap().iter().enumerate() {
-            for k in &r.keywords {
+            for k in r.keywords.iter() {
                 hay.extend_from_slice(if i % 2 == 0 { k.as_bytes() } else { b"" });
                 hay.extend_from_slice(k.to_ascii_uppercase().as_bytes());
                 hay.extend_from_slice(b" x=");
@@ -134,7 +143,7 @@ mod tests {
         let hay = keyword_text();
         let specs = parse_builtin().unwrap();
         // Disable every third rule: the index drops them and renumbers.
-        let disabled: Vec<String> = specs.iter().step_by(3).map(|s| s.id.clone()).collect();
+        let disabled: Vec<String> = specs.iter().step_by(3).map(|s| s.id.to_string()).collect();
         for disable in [vec![], disabled] {
             let mut b = RuleSetBuilder::new();
             b.add_builtin().unwrap().disable(&disable);
@@ -142,7 +151,7 @@ mod tests {
             let mut b = RuleSetBuilder::new();
             let kept: Vec<_> = specs
                 .iter()
-                .filter(|s| !disable.contains(&s.id))
+                .filter(|s| !disable.iter().any(|d| *d == s.id))
                 .cloned()
                 .collect();
             b.add_file(kept, DEFAULT_RULES_NAME).unwrap();

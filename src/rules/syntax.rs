@@ -4,14 +4,22 @@
 //! `compile` for that.
 //!
 //! `build.rs` compiles this same file: it reads `rules.toml` through these
-//! structs and embeds them in postcard (a compact binary serde format) for
-//! the binary to decode at start-up. A new rule field therefore needs only a
-//! field here (with `#[serde(default)]` if optional); postcard is not
-//! self-describing, so avoid `#[serde(flatten)]`, `untagged` enums and
-//! `skip_serializing_if` in these structs (the test
-//! `builtin_table_equals_rules_toml` catches them).
+//! structs and writes them out as Rust statics (`builtin_rules.rs`), which
+//! the binary uses in place: no decoding and no allocation at start-up. Text
+//! is therefore `Cow<'static, str>` (borrowed from the binary for the
+//! built-in rules, owned for a user's), lists `Cow<'static, [..]>`. A new
+//! rule field needs a field here (with `#[serde(default)]` if optional) and
+//! a line in `build.rs`'s writer (the test `builtin_table_equals_rules_toml`
+//! catches a missing one).
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+
+/// Text of a rule: borrowed from the binary (built-in rules) or owned.
+pub type Text = Cow<'static, str>;
+/// A list of texts, likewise borrowed or owned.
+pub type Texts = Cow<'static, [Text]>;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,10 +37,10 @@ fn one() -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    pub id: String,
-    pub description: String,
-    pub regex: String,
-    pub keywords: Vec<String>,
+    pub id: Text,
+    pub description: Text,
+    pub regex: Text,
+    pub keywords: Texts,
     #[serde(default)]
     pub entropy: Option<f64>,
     #[serde(default)]
@@ -43,18 +51,18 @@ pub struct RuleSpec {
     /// reports a known token found inside under that token's rule, and
     /// judges a decoded `user:password` by the password.
     #[serde(default)]
-    pub decode: Option<String>,
+    pub decode: Option<Text>,
     #[serde(default)]
     pub allowlist: AllowlistSpec,
     #[serde(default)]
-    pub examples: Vec<String>,
+    pub examples: Texts,
     #[serde(default)]
-    pub negative_examples: Vec<String>,
+    pub negative_examples: Texts,
     /// Path-scoped rule: it runs only on files whose path (relative,
     /// `/`-separated) matches one of these globs. With no keywords, it runs
     /// on the whole of every such file.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub paths: Texts,
     /// The `[rules.verify]` table: skipped here (the normal load never
     /// needs it); `verify::spec` reads the built-in ones when verifying.
     #[serde(default)]
@@ -67,11 +75,11 @@ pub struct RuleSpec {
     /// How sure a finding of this rule is (`"high"`, `"medium"`, `"low"`);
     /// derived from the rule when absent (see `rules::confidence`).
     #[serde(default)]
-    pub confidence: Option<String>,
+    pub confidence: Option<Text>,
     /// An offline checksum the token carries (`"github-crc32"`): a token
     /// whose checksum fails is reported with at most medium confidence.
     #[serde(default)]
-    pub checksum: Option<String>,
+    pub checksum: Option<Text>,
 }
 
 /// Allowlist entries, used both per rule and globally in `.leakscan.toml`.
@@ -80,19 +88,19 @@ pub struct RuleSpec {
 pub struct AllowlistSpec {
     /// A secret matching any of these regexes is dropped.
     #[serde(default)]
-    pub regexes: Vec<String>,
+    pub regexes: Texts,
     /// A secret containing any of these (ASCII case-insensitive) is dropped.
     #[serde(default)]
-    pub stopwords: Vec<String>,
+    pub stopwords: Texts,
     /// Findings in files whose path matches one of these globs are dropped.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub paths: Texts,
 }
 
 /// A rule's `[rules.verify]` table, as the rule load sees it: present or not.
 /// Its contents are `verify::spec`'s, read from their own copy (`build.rs`
 /// writes the built-in ones to `verify.json`), so the table is skipped when
-/// read from TOML and stored as a unit in the embedded postcard table.
+/// read from TOML.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct VerifyTable;
 
@@ -104,12 +112,7 @@ impl Serialize for VerifyTable {
 
 impl<'de> Deserialize<'de> for VerifyTable {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // TOML (human-readable): any table; postcard: the unit written above.
-        if d.is_human_readable() {
-            serde::de::IgnoredAny::deserialize(d)?;
-        } else {
-            <()>::deserialize(d)?;
-        }
+        serde::de::IgnoredAny::deserialize(d)?;
         Ok(VerifyTable)
     }
 }

@@ -8,6 +8,24 @@ fn builtin_rules_pass_their_own_check() {
     assert!(r.stderr.contains("0 problems"), "{}", r.stderr);
 }
 
+/// The built-in examples and negative examples live in the static rule
+/// table: `rules check` still replays every one of them.
+#[test]
+fn rules_check_replays_the_builtin_examples() {
+    let r = run(leakscan().args(["rules", "check"])).expect(0);
+    let count = |what: &str| -> usize {
+        let head = r.stderr.split(what).next().unwrap_or_default();
+        head.rsplit(", ")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    };
+    assert!(count(" examples,") >= 500, "{}", r.stderr);
+    assert!(count(" negative examples") >= 500, "{}", r.stderr);
+}
+
 #[test]
 fn builtin_rule_set_is_large_and_unique() {
     let r = run(leakscan().args(["rules", "list"])).expect(0);

@@ -154,15 +154,15 @@ fn gram_of(k: &[u8]) -> (usize, usize) {
 /// The distinct keywords (lower-cased, in order of first use) of rules given
 /// by their keyword lists, and for each keyword the rules it triggers. The
 /// run-time rule set and `build.rs` both index rules with this.
-pub fn index_keywords<'a>(
-    rule_keywords: impl IntoIterator<Item = &'a [String]>,
+pub fn index_keywords<'a, S: AsRef<str> + 'a>(
+    rule_keywords: impl IntoIterator<Item = &'a [S]>,
 ) -> (Vec<String>, Vec<Vec<u32>>) {
     let mut patterns: Vec<String> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
     for (i, keywords) in rule_keywords.into_iter().enumerate() {
         for k in keywords {
-            let k = k.to_ascii_lowercase();
+            let k = k.as_ref().to_ascii_lowercase();
             let p = *index.entry(k.clone()).or_insert_with(|| {
                 patterns.push(k);
                 pattern_rules.push(Vec::new());
@@ -424,7 +424,7 @@ mod tests {
         let rules = b.build().unwrap();
         let mut pats: Vec<String> = Vec::new();
         for r in &rules.rules {
-            for k in &r.keywords {
+            for k in r.keywords.iter() {
                 let k = k.to_ascii_lowercase();
                 if !pats.contains(&k) {
                     pats.push(k);

@@ -255,7 +255,7 @@ mod tests {
     fn table_is_sorted_and_names_only_our_rules() {
         assert!(MAP.windows(2).all(|w| w[0].0 < w[1].0), "MAP not sorted");
         let rules = crate::rules::parse_builtin().unwrap();
-        let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = rules.iter().map(|r| &*r.id).collect();
         for (g, o) in MAP {
             let glob = globset::GlobBuilder::new(o)
                 .literal_separator(false)
