@@ -668,3 +668,48 @@ fn baseline_from_history_and_audit_in_every_format() {
         .expect(0);
     }
 }
+
+/// A tag that names a tree or a blob (no commit) is scanned in every
+/// format: the tree's entries are read at the repository's id width.
+#[test]
+fn tags_of_trees_and_blobs_are_scanned_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let repo = init_format(objects, refs);
+        repo.write("README", "readme\n");
+        repo.commit("one");
+        repo.write(
+            "deploy/keys.cfg",
+            format!("key = {}\n", crate::util::fake::aws_key_id(6)),
+        );
+        repo.git(&["add", "deploy/keys.cfg"]);
+        let tree = repo.git(&["write-tree"]).trim().to_string();
+        repo.git(&["tag", "snapshot", &tree]);
+        let blob = repo
+            .git(&["hash-object", "-w", "deploy/keys.cfg"])
+            .trim()
+            .to_string();
+        repo.git(&["tag", "loose-key", &blob]);
+        repo.git(&["rm", "-q", "--cached", "deploy/keys.cfg"]);
+        let r = run(leakscan()
+            .args(["history", "--all", "--format", "json"])
+            .current_dir(repo.path()));
+        assert_eq!(r.code, 1, "{objects}/{refs}: {}", r.stderr);
+        let paths: Vec<String> = r
+            .findings()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(paths.len(), 2, "{objects}/{refs}: {paths:?}");
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with(&format!("(tree {tree} of"))
+                    && p.ends_with("/deploy/keys.cfg")),
+            "{objects}/{refs}: {paths:?}"
+        );
+        assert!(
+            paths.iter().any(|p| p.contains(&blob)),
+            "{objects}/{refs}: {paths:?}"
+        );
+    }
+}

@@ -297,7 +297,7 @@ fn betterleaks_ignore_entry_that_is_not_a_hash_exits_2_naming_the_line() {
 
 #[test]
 fn history_all_scans_tags_of_blobs_and_trees_at_the_tag() {
-    let g = crate::staged::Git::init();
+    let g = crate::fixture::Git::init();
     g.write("README.md", "# demo\n");
     g.commit_all("init");
     // A blob tagged directly (as git.git's `junio-gpg-pub`), never committed.

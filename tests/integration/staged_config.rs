@@ -3,7 +3,7 @@
 //! an edit left in the work tree (which would let an unstaged file loosen
 //! the hook), through the binary on repositories built with `git`.
 
-use crate::staged::Git;
+use crate::fixture::Git;
 use crate::util::*;
 
 const ALLOW_FIXTURES: &str = "[allowlist]\npaths = [\"fixtures/**\"]\n";

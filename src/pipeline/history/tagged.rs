@@ -10,7 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::git::trees::Entries;
-use crate::git::{Kind, ObjectReader, Oid, MODE_FILE, MODE_GITLINK, MODE_SYMLINK, MODE_TREE, MODE_TYPE};
+use crate::git::{
+    Kind, ObjectReader, Oid, MODE_FILE, MODE_GITLINK, MODE_SYMLINK, MODE_TREE, MODE_TYPE,
+};
 use crate::paths::PathBytes;
 use crate::pipeline::BlobStep;
 use crate::rules::RuleSet;
@@ -115,8 +117,8 @@ fn tree(
             if Kind::of(kind) != Kind::Tree {
                 return false;
             }
-            for e in Entries::new(data) {
-                let Ok(oid) = Oid::from_bytes(e.oid) else {
+            for e in Entries::with_hash(data, id.kind().len()) {
+                let Some(oid) = Oid::from_bytes(e.oid) else {
                     continue;
                 };
                 files.push((
