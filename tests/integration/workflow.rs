@@ -4,79 +4,18 @@
 //! blocking message's baseline route, who triages, `--output` checked first,
 //! Ctrl-C, file modes, redacted allowlist errors and the baseline lock.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::fixture::UserGit;
 use crate::util::*;
 
 const FILE: &str = ".leakscan-baseline.json";
 
-/// A real repository made with the `git` command line, with its own
-/// identity, and a `HOME` of its own so no user configuration leaks in.
-struct Git {
-    tree: Tree,
-    home: TempDir,
-}
-
-impl Git {
-    fn new() -> Git {
-        let g = Git {
-            tree: Tree::new(),
-            home: tempfile::tempdir().unwrap(),
-        };
-        g.git(&["init", "-q", "-b", "main"]);
-        g.git(&["config", "user.name", "Repo Owner"]);
-        g.git(&["config", "user.email", "owner@repo.example"]);
-        g.git(&["config", "commit.gpgsign", "false"]);
-        g
-    }
-
-    fn path(&self) -> &Path {
-        self.tree.path()
-    }
-
-    fn env(&self, c: &mut Command) {
-        c.env("HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path())
-            .env_remove("GIT_CONFIG_GLOBAL")
-            .env_remove("PRE_COMMIT")
-            .env("GIT_CONFIG_NOSYSTEM", "1");
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let mut c = Command::new("git");
-        self.env(&mut c);
-        let out = c.current_dir(self.path()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        self.tree.write(rel, content);
-    }
-
-    fn commit(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", msg]);
-    }
-
-    fn ls(&self) -> Command {
-        let mut c = leakscan();
-        self.env(&mut c);
-        c.current_dir(self.path());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run(self.ls().args(args))
-    }
-
+/// What the workflow tests read from a repository's baseline.
+impl UserGit {
     fn baseline(&self) -> Value {
         serde_json::from_slice(&std::fs::read(self.path().join(FILE)).unwrap()).unwrap()
     }
@@ -92,8 +31,8 @@ fn token_line(seed: u64) -> String {
 
 /// A repository with one secret only in history (added, then deleted) and
 /// one still in the tree.
-fn history_and_tree() -> Git {
-    let g = Git::new();
+fn history_and_tree() -> UserGit {
+    let g = UserGit::new();
     g.write("old.env", &token_line(1));
     g.write("app.env", &token_line(2));
     g.commit("add");
@@ -179,7 +118,7 @@ fn a_pull_request_range_reports_nothing_stale() {
     assert!(!r.stderr.contains("stale"), "{}", r.stderr);
 }
 
-impl Git {
+impl UserGit {
     fn commit_baseline(&self) {
         self.git(&["add", FILE]);
         self.git(&["commit", "-q", "-m", "baseline"]);
@@ -188,7 +127,7 @@ impl Git {
 
 #[test]
 fn scanning_a_subdirectory_uses_the_repository_config_and_baseline() {
-    let g = Git::new();
+    let g = UserGit::new();
     g.write("sub/deep/a.env", &token_line(4));
     // The config at the top disables nothing but adds a rule, found only
     // if the config is read.
@@ -229,7 +168,7 @@ fn scanning_a_subdirectory_uses_the_repository_config_and_baseline() {
 
 #[test]
 fn the_baseline_route_works_step_by_step() {
-    let g = Git::new();
+    let g = UserGit::new();
     g.write("a.txt", "start\n");
     g.commit("start");
     // The hook blocks.
@@ -297,9 +236,9 @@ fn the_baseline_route_works_step_by_step() {
 
 #[test]
 fn audit_records_the_repository_email() {
-    let g = Git::new();
+    let g = UserGit::new();
     std::fs::write(
-        g.home.path().join(".gitconfig"),
+        g.home().join(".gitconfig"),
         "[user]\n\temail = global@elsewhere.example\n",
     )
     .unwrap();
@@ -521,7 +460,7 @@ fn update_and_audit_refuse_a_baseline_in_use() {
 
 #[test]
 fn update_keeps_entries_it_could_not_read() {
-    let g = Git::new();
+    let g = UserGit::new();
     g.write("app.env", &token_line(15));
     g.commit("add");
     g.run(&["baseline", "create", "--history"]).expect(0);
@@ -551,9 +490,9 @@ fn update_keeps_entries_it_could_not_read() {
 
 /// A repository of `n` commits, each adding a ~30 KB source file, made
 /// with `git fast-import`; the last file holds a secret.
-fn big_history(n: usize) -> Git {
+fn big_history(n: usize) -> UserGit {
     use std::io::Write;
-    let g = Git::new();
+    let g = UserGit::new();
     let mut stream = Vec::new();
     let line = b"let value = compute(alpha, beta, gamma) + another_function_call(delta);\n";
     for i in 0..n {
