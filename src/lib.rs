@@ -120,7 +120,9 @@ pub mod fuzzing {
                 let _ = std::fs::write(sp, shared);
             }
             if std::fs::write(p, split).is_ok() {
-                if let Ok(Some(all)) = crate::git::index::read_split(p, dir) {
+                if let Ok(Some(all)) =
+                    crate::git::index::read_split(p, dir, crate::git::oid::HashKind::Sha1)
+                {
                     for w in all.windows(2) {
                         let ok = match w[0].path.cmp(&w[1].path) {
                             std::cmp::Ordering::Less => true,

@@ -34,9 +34,10 @@ use std::path::Path;
 
 use super::oid::HashKind;
 
-/// Bytes of a SHA-1 object id (the libgit2 fallback's entries; the file
-/// reader takes the repository's hash length, 20 or 32).
-pub const OID_LEN: usize = 20;
+/// Bytes of a SHA-1 object id, for the unit tests' indexes (the readers
+/// take the repository's hash length, 20 or 32).
+#[cfg(test)]
+const OID_LEN: usize = 20;
 /// The header: signature, version, entry count.
 const HEADER: usize = 12;
 /// Fixed part of an on-disk entry before the path: ctime, mtime, dev, ino,
@@ -79,7 +80,8 @@ pub struct IndexEntryRef<'a> {
 pub struct IndexEntry {
     pub path: Vec<u8>,
     pub mode: u32,
-    pub id: [u8; OID_LEN],
+    /// 20 or 32 bytes: the repository's hash.
+    pub id: super::oid::ObjectId,
     pub stage: u8,
     pub intent_to_add: bool,
 }
@@ -89,7 +91,7 @@ impl IndexEntry {
         IndexEntryRef {
             path: &self.path,
             mode: self.mode,
-            id: &self.id,
+            id: self.id.as_bytes(),
             stage: self.stage,
             intent_to_add: self.intent_to_add,
         }

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::paths::PathBytes;
 
 use super::index::{
-    read_split, CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step, OID_LEN,
+    read_split, CacheTree, Entries, IndexEntry, IndexEntryRef, IndexError, IndexFile, Step,
 };
 use super::stream::{BlobStream, STREAM_OVER};
 use super::{EntryKind, MODE_FILE, MODE_TREE, MODE_TYPE};
@@ -374,10 +374,14 @@ impl Staging {
             Objects::Native(n) => n.kind(),
         };
         let opened = IndexFile::open(&self.index_path, kind);
-        if let (Err(_), Objects::Lg(git)) = (&opened, &self.objects) {
+        if opened.is_err() {
             // A split index (its replacements have no names, and it has a
             // `link` extension): merged with its shared index in memory.
-            match read_split(&self.index_path, &git.git_dir) {
+            let git_dir = match &self.objects {
+                Objects::Lg(git) => &git.git_dir,
+                Objects::Native(n) => &n.git_dir,
+            };
+            match read_split(&self.index_path, git_dir, kind) {
                 Ok(Some(entries)) => return Ok(Some(Entries::Memory(entries))),
                 Ok(None) => {}
                 Err(IndexError::Corrupt(msg) | IndexError::Unsupported(msg)) => {
@@ -424,7 +428,7 @@ impl Staging {
             ix.iter()
                 .map(|e| IndexEntry {
                     mode: e.mode,
-                    id: oid_bytes(e.id),
+                    id: e.id.into(),
                     stage: ((e.flags >> 12) & 3) as u8,
                     intent_to_add: e.flags_extended & 0x2000 != 0,
                     path: e.path,
@@ -746,10 +750,6 @@ impl Changes {
             Err(Stop::Failed(msg)) => Err(msg),
         }
     }
-}
-
-fn oid_bytes(id: git2::Oid) -> [u8; OID_LEN] {
-    id.as_bytes().try_into().expect("SHA-1 ids")
 }
 
 /// The id as libgit2 takes it (a SHA-1 repository's ids all are).

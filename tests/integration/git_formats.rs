@@ -713,3 +713,54 @@ fn tags_of_trees_and_blobs_are_scanned_in_every_format() {
         );
     }
 }
+
+/// A split index (`git update-index --split-index`) is read in every
+/// format: the shared index is named by a 20- or 32-byte id, and the
+/// merged entries (replaced, deleted, added) are what `staged` checks.
+#[test]
+fn split_index_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let what = format!("{objects}/{refs}");
+        let repo = init_format(objects, refs);
+        repo.write("a.txt", "a\n");
+        repo.write("b.txt", "b\n");
+        repo.write("gone.txt", "gone\n");
+        repo.commit("one");
+        repo.git(&["update-index", "--split-index"]);
+        let (edited, added) = (
+            crate::util::fake::aws_key_id(11),
+            crate::util::fake::aws_key_id(12),
+        );
+        repo.write("a.txt", format!("a\nkey = {edited}\n"));
+        repo.write("c.txt", format!("key = {added}\n"));
+        repo.git(&["rm", "-q", "gone.txt"]);
+        repo.git(&["add", "a.txt", "c.txt"]);
+        let shared = std::fs::read_dir(repo.path().join(".git"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("sharedindex."))
+            .count();
+        assert!(shared > 0, "{what}: git wrote no shared index");
+        let r = run(leakscan()
+            .args(["staged", "--format", "json"])
+            .current_dir(repo.path()))
+        .expect(1);
+        let mut found: Vec<(String, u64)> = r
+            .findings()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            vec![("a.txt".to_string(), 2), ("c.txt".to_string(), 1)],
+            "{what}: {}",
+            r.stderr
+        );
+    }
+}

@@ -8,7 +8,8 @@
 //! order, an added entry replacing the one of the same path and stage. The
 //! result is checked like any index (sorted, no duplicates), and held in
 //! memory: a split index is small by design, and its cache tree is not used.
-//! Anything git would die on (a missing or damaged shared index, a bit past
+//! Ids are the repository's width (20 or 32 bytes), the shared index's
+//! name included. Anything git would die on (a missing or damaged shared index, a bit past
 //! its entries, a replacement with a name) is an error naming the file.
 
 use std::fs::File;
@@ -16,24 +17,30 @@ use std::io;
 use std::path::Path;
 
 use super::{
-    be32, corrupt, Checkpoints, IndexEntry, IndexError, IndexFile, Order, Step, Stream, HEADER,
-    OID_LEN,
+    be32, corrupt, Checkpoints, HashKind, IndexEntry, IndexError, IndexFile, Order, Step, Stream,
+    HEADER,
 };
+use crate::git::oid::ObjectId;
 
 /// The entries git reads from the split index at `path` (shared index in
 /// `git_dir`); `Ok(None)` when `path` is not a split index.
-pub fn read_split(path: &Path, git_dir: &Path) -> Result<Option<Vec<IndexEntry>>, IndexError> {
-    let Some((own, link)) = read_unordered(path)? else {
+pub fn read_split(
+    path: &Path,
+    git_dir: &Path,
+    kind: HashKind,
+) -> Result<Option<Vec<IndexEntry>>, IndexError> {
+    let hash = kind.len();
+    let Some((own, link)) = read_unordered(path, hash)? else {
         return Ok(None);
     };
     let Some(link) = link else {
         return Ok(None);
     };
     let named = |what: &str| IndexError::Corrupt(format!("{}: {what}", path.display()));
-    if link.len() < OID_LEN {
+    if link.len() < hash {
         return Err(named("corrupt link extension (too short)"));
     }
-    let (id, rest) = link.split_at(OID_LEN);
+    let (id, rest) = link.split_at(hash);
     let shared: Vec<IndexEntry> = if id.iter().all(|&b| b == 0) {
         Vec::new()
     } else {
@@ -46,7 +53,7 @@ pub fn read_split(path: &Path, git_dir: &Path) -> Result<Option<Vec<IndexEntry>>
                 path.display()
             ))
         };
-        let file = match IndexFile::open(&shared_path, super::HashKind::Sha1) {
+        let file = match IndexFile::open(&shared_path, kind) {
             Ok(Some(f)) => f,
             Ok(None) => return Err(shared_err("missing".into())),
             Err(IndexError::Corrupt(e) | IndexError::Unsupported(e)) => return Err(shared_err(e)),
@@ -56,7 +63,7 @@ pub fn read_split(path: &Path, git_dir: &Path) -> Result<Option<Vec<IndexEntry>>
             all.push(IndexEntry {
                 path: e.path.to_vec(),
                 mode: e.mode,
-                id: sha1_id(e.id)?,
+                id: object_id(e.id, hash)?,
                 stage: e.stage,
                 intent_to_add: e.intent_to_add,
             });
@@ -206,7 +213,10 @@ fn ewah_bits(d: &[u8], limit: usize) -> Result<(Vec<usize>, usize), String> {
 /// The entries of the index at `path` in file order, unchecked (a split
 /// index's replacements have no name), and its `link` extension if any.
 #[allow(clippy::type_complexity)]
-fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>>)>, IndexError> {
+fn read_unordered(
+    path: &Path,
+    hash: usize,
+) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>>)>, IndexError> {
     let io = |e: io::Error| IndexError::Corrupt(format!("{}: {e}", path.display()));
     let file = match File::open(path) {
         Ok(f) => f,
@@ -215,7 +225,7 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
     };
     let len = file.metadata().map_err(io)?.len();
     let mut s = Stream::new(&file, 0, len);
-    if !s.fill(HEADER + OID_LEN).map_err(io)? || s.at(0, 4) != b"DIRC" {
+    if !s.fill(HEADER + hash).map_err(io)? || s.at(0, 4) != b"DIRC" {
         return Ok(None);
     }
     let version = be32(s.at(4, 4));
@@ -226,7 +236,7 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
     s.consume(HEADER);
     let ix = IndexFile {
         file: file.try_clone().map_err(io)?,
-        hash: super::OID_LEN,
+        hash,
         version,
         count,
         offsets: Vec::new(),
@@ -235,14 +245,14 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
         tree: None,
         ordered: false,
     };
-    let mut own = Vec::with_capacity(count.min(len as usize / super::entry_fixed(super::OID_LEN)));
+    let mut own = Vec::with_capacity(count.min(len as usize / super::entry_fixed(hash)));
     ix.entries(
         &mut s,
         Some(&mut |_, e| {
             own.push(IndexEntry {
                 path: e.path.to_vec(),
                 mode: e.mode,
-                id: sha1_id(e.id)?,
+                id: object_id(e.id, hash)?,
                 stage: e.stage,
                 intent_to_add: e.intent_to_add,
             });
@@ -251,7 +261,7 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
         None,
     )?;
     let end = len
-        .checked_sub(OID_LEN as u64)
+        .checked_sub(hash as u64)
         .ok_or_else(|| corrupt("truncated"))?;
     let mut link = None;
     while s.offset() + 8 <= end {
@@ -277,11 +287,12 @@ fn read_unordered(path: &Path) -> Result<Option<(Vec<IndexEntry>, Option<Vec<u8>
     Ok(Some((own, link)))
 }
 
-/// A split index is read in SHA-1 repositories only (libgit2's side), so
-/// every id is 20 bytes; anything else is damage, never a panic.
-fn sha1_id(id: &[u8]) -> Result<[u8; super::OID_LEN], IndexError> {
-    id.try_into()
-        .map_err(|_| IndexError::Corrupt(format!("an object id of {} bytes", id.len())))
+/// An entry's id, `hash` bytes long (the repository's format); anything
+/// else is damage, never a panic.
+fn object_id(id: &[u8], hash: usize) -> Result<ObjectId, IndexError> {
+    ObjectId::from_bytes(id)
+        .filter(|_| id.len() == hash)
+        .ok_or_else(|| IndexError::Corrupt(format!("an object id of {} bytes", id.len())))
 }
 
 #[cfg(test)]
@@ -334,12 +345,12 @@ mod tests {
                 .map(|l| String::from_utf8_lossy(l).into_owned())
                 .collect();
             let git_dir = repo.join(".git");
-            let got: Vec<String> = read_split(&git_dir.join("index"), &git_dir)
+            let got: Vec<String> = read_split(&git_dir.join("index"), &git_dir, HashKind::Sha1)
                 .unwrap()
                 .unwrap_or_else(|| panic!("{when}: not a split index"))
                 .iter()
                 .map(|e| {
-                    let id: String = e.id.iter().map(|b| format!("{b:02x}")).collect();
+                    let id = e.id.to_string();
                     let path = String::from_utf8_lossy(&e.path);
                     format!("{:06o} {id} {}\t{path}", e.mode, e.stage)
                 })
@@ -373,7 +384,7 @@ mod tests {
         // Not a split index: `None`.
         assert!(git(&["update-index", "--no-split-index"]).0);
         let git_dir = repo.join(".git");
-        assert!(read_split(&git_dir.join("index"), &git_dir)
+        assert!(read_split(&git_dir.join("index"), &git_dir, HashKind::Sha1)
             .unwrap()
             .is_none());
     }
