@@ -764,3 +764,47 @@ fn split_index_in_every_format() {
         );
     }
 }
+
+/// The client-side `pre-push` hook in every format: the commits a push
+/// would send are read from the client's own repository (64-digit ids in
+/// SHA-256 ones); a secret stops the push before anything is sent.
+#[test]
+fn pre_push_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let what = format!("{objects}/{refs}");
+        let (_tmp, server, client) = push_pair(objects, refs);
+        std::fs::remove_file(server.join("hooks/pre-receive")).unwrap();
+        let hook = client.path().join(".git/hooks/pre-push");
+        std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\nexec '{}' pre-push \"$@\"\n",
+                env!("CARGO_BIN_EXE_leakscan")
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        client.write("README", "readme\n");
+        let first = client.commit("one");
+        let (ok, err) = try_push(&client);
+        assert!(ok, "{what}: {err}");
+        client.write(
+            "conf/app.cfg",
+            format!("key = {}\n", crate::util::fake::aws_key_id(7)),
+        );
+        client.commit("add a key");
+        let (ok, err) = try_push(&client);
+        assert!(!ok, "{what}: {err}");
+        assert!(err.contains("conf/app.cfg"), "{what}: {err}");
+        assert_eq!(
+            git_in(&server, &["rev-parse", "main"]),
+            format!("{first}\n").into_bytes(),
+            "{what}"
+        );
+    }
+}
