@@ -571,7 +571,14 @@ fn sweep_of_a_mixed_directory() {
 /// A range whose blobs are all present needs no fetch.
 #[test]
 fn partial_clone_with_and_without_fetch_missing() {
-    let server = GitRepo::init(&[]);
+    for (objects, refs) in FORMATS {
+        partial_clone_of(objects, refs);
+    }
+}
+
+fn partial_clone_of(objects: &str, refs: &str) {
+    let what = format!("{objects}/{refs}");
+    let server = init_format(objects, refs);
     server.write(
         "conf/app.cfg",
         format!("key = {}\n", crate::util::fake::aws_key_id(7)),
@@ -605,7 +612,7 @@ fn partial_clone_with_and_without_fetch_missing() {
         .filter(|l| l.starts_with('?'))
         .count()
     };
-    assert_eq!(missing(), 2);
+    assert_eq!(missing(), 2, "{what}");
     // HEAD's own change: its blobs were checked out, nothing to fetch.
     run(leakscan()
         .args(["history", "HEAD~1..HEAD"])
@@ -614,7 +621,7 @@ fn partial_clone_with_and_without_fetch_missing() {
     let r = run(leakscan().args(["history", "--all"]).current_dir(&clone)).expect(2);
     assert!(
         r.stderr.contains("partial clone: 2 objects") && r.stderr.contains("--fetch-missing"),
-        "{}",
+        "{what}: {}",
         r.stderr
     );
     assert_eq!(missing(), 2, "nothing fetched without the flag");
@@ -623,8 +630,13 @@ fn partial_clone_with_and_without_fetch_missing() {
         .current_dir(&clone))
     .expect(1);
     let f = r.findings();
-    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f.len(), 1, "{what}: {}", r.stdout);
     assert_eq!(f[0]["path"], "conf/app.cfg");
+    assert_eq!(
+        f[0]["commit"]["id"].as_str().unwrap().len(),
+        if objects == "sha256" { 64 } else { 40 },
+        "{what}"
+    );
     assert_eq!(f[0]["commit"]["summary"], "add a key");
     assert!(
         r.stderr.contains("fetching 2 missing objects"),
