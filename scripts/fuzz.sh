@@ -57,6 +57,8 @@ seeds() {
   done
   git -C "$repo" repack -adq
   cp "$repo"/.git/objects/pack/*.idx fuzz/corpus/pack_index/seed-idx
+  git -C "$tmp/rt-sha256" repack -adq
+  cp "$tmp/rt-sha256"/.git/objects/pack/*.idx fuzz/corpus/pack_index/seed-idx-sha256
   # history_idx: edits to the index of a repository the target builds
   # itself (4 bytes each: op, position, value; see fuzzing::history_idx).
   : > fuzz/corpus/history_idx/seed-pristine

@@ -241,14 +241,19 @@ pub mod fuzzing {
 
     /// A pack index (`.idx`): header, lookups and offsets.
     pub fn pack_index(data: &[u8]) {
-        if let Ok(ix) = crate::git::pack::Index::new(data) {
-            let n = ix.len().min(64);
-            for pos in 0..n {
-                let id = ix.id_at(pos);
-                let _ = ix.position(id);
-                let _ = ix.offset(pos);
+        use crate::git::oid::HashKind;
+        // Both id widths: a SHA-256 repository's `.idx` v2 holds 32-byte names.
+        for kind in [HashKind::Sha1, HashKind::Sha256] {
+            if let Ok(ix) = crate::git::pack::Index::of(data, kind) {
+                let n = ix.len().min(64);
+                for pos in 0..n {
+                    let id = ix.id_at(pos);
+                    assert_eq!(id.len(), kind.len());
+                    let _ = ix.position(id);
+                    let _ = ix.offset(pos);
+                }
+                let _ = ix.position(&[0x5a; 32][..kind.len()]);
             }
-            let _ = ix.position(&[0x5a; 20]);
         }
     }
 

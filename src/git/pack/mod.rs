@@ -117,12 +117,6 @@ pub struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    /// Checks the header and that the size matches the object count, for
-    /// a SHA-1 repository's index.
-    pub fn new(d: &'a [u8]) -> Result<Index<'a>, String> {
-        Index::of(d, HashKind::Sha1)
-    }
-
     /// Checks the header, that the fan-out table is sorted and that the
     /// size matches the object count with ids of `kind`.
     pub fn of(d: &'a [u8], kind: HashKind) -> Result<Index<'a>, String> {
