@@ -820,3 +820,35 @@ fn pre_push_in_every_format() {
         );
     }
 }
+
+/// A sparse index (`git sparse-checkout --sparse-index`: directories
+/// outside the cone are single tree entries) is read in every format.
+#[test]
+fn sparse_index_in_every_format() {
+    for (objects, refs) in FORMATS {
+        let what = format!("{objects}/{refs}");
+        let repo = init_format(objects, refs);
+        repo.write("a/x.txt", "x\n");
+        repo.write("b/y.txt", "y\n");
+        repo.commit("one");
+        repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
+        repo.git(&["sparse-checkout", "set", "a"]);
+        let listed = repo.git(&["ls-files", "--sparse"]);
+        assert!(listed.lines().any(|l| l == "b/"), "{what}: {listed}");
+        repo.write(
+            "a/k.cfg",
+            format!("key = {}\n", crate::util::fake::aws_key_id(13)),
+        );
+        repo.git(&["add", "a/k.cfg"]);
+        let r = run(leakscan()
+            .args(["staged", "--format", "json"])
+            .current_dir(repo.path()))
+        .expect(1);
+        let paths: Vec<String> = r
+            .findings()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, ["a/k.cfg"], "{what}: {}", r.stderr);
+    }
+}
