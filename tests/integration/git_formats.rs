@@ -125,6 +125,27 @@ fn init_format(objects: &str, refs: &str) -> GitRepo {
     repo
 }
 
+/// `leakscan staged --format json` in `repo`, which must find something
+/// (exit 1): the run and its findings' (path, line), sorted.
+fn staged_findings(repo: &GitRepo) -> (crate::util::Run, Vec<(String, u64)>) {
+    let r = run(leakscan()
+        .args(["staged", "--format", "json"])
+        .current_dir(repo.path()))
+    .expect(1);
+    let mut found: Vec<(String, u64)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    (r, found)
+}
+
 /// `PATH` with the binary under test first, so a hook finds it.
 fn path_with_leakscan() -> std::ffi::OsString {
     let bin = Path::new(env!("CARGO_BIN_EXE_leakscan"))
@@ -155,20 +176,7 @@ fn staged_in_every_format() {
         let new = crate::util::fake::aws_key_id(2);
         repo.write("src/a.txt", format!("hello\nkey = {new}\n"));
         repo.git(&["add", "-A"]);
-        let r = run(leakscan()
-            .args(["staged", "--format", "json"])
-            .current_dir(repo.path()))
-        .expect(1);
-        let found: Vec<(String, u64)> = r
-            .findings()
-            .iter()
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+        let (r, found) = staged_findings(&repo);
         assert_eq!(
             found,
             vec![("src/a.txt".to_string(), 2)],
@@ -753,21 +761,7 @@ fn split_index_in_every_format() {
             .filter(|e| e.file_name().to_string_lossy().starts_with("sharedindex."))
             .count();
         assert!(shared > 0, "{what}: git wrote no shared index");
-        let r = run(leakscan()
-            .args(["staged", "--format", "json"])
-            .current_dir(repo.path()))
-        .expect(1);
-        let mut found: Vec<(String, u64)> = r
-            .findings()
-            .iter()
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                )
-            })
-            .collect();
-        found.sort();
+        let (r, found) = staged_findings(&repo);
         assert_eq!(
             found,
             vec![("a.txt".to_string(), 2), ("c.txt".to_string(), 1)],
@@ -840,15 +834,7 @@ fn sparse_index_in_every_format() {
             format!("key = {}\n", crate::util::fake::aws_key_id(13)),
         );
         repo.git(&["add", "a/k.cfg"]);
-        let r = run(leakscan()
-            .args(["staged", "--format", "json"])
-            .current_dir(repo.path()))
-        .expect(1);
-        let paths: Vec<String> = r
-            .findings()
-            .iter()
-            .map(|f| f["path"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(paths, ["a/k.cfg"], "{what}: {}", r.stderr);
+        let (r, found) = staged_findings(&repo);
+        assert_eq!(found, [("a/k.cfg".to_string(), 1)], "{what}: {}", r.stderr);
     }
 }
