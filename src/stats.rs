@@ -144,6 +144,9 @@ pub struct Stats {
     pub filtered_rule_allowlist: u64,
     /// Generic values recognised as encrypted at rest (and git-crypt files).
     pub filtered_encrypted: u64,
+    /// Generic values that are crypto test data (known-answer test vectors,
+    /// names of key blocks).
+    pub filtered_test_vectors: u64,
     pub commits: u64,
     /// History: refs (tags, `--all`) pointing straight at a blob or a tree,
     /// whose content was scanned as it is (reported at the ref).
@@ -183,6 +186,7 @@ impl Stats {
         self.filtered_placeholder += other.filtered_placeholder;
         self.filtered_rule_allowlist += other.filtered_rule_allowlist;
         self.filtered_encrypted += other.filtered_encrypted;
+        self.filtered_test_vectors += other.filtered_test_vectors;
         self.commits += other.commits;
         self.tagged += other.tagged;
         self.inline_gitleaks += other.inline_gitleaks;

@@ -11,6 +11,7 @@ pub mod encrypted;
 pub mod entropy;
 pub mod placeholder;
 pub mod selftest;
+pub mod test_vector;
 
 use std::sync::Arc;
 
@@ -53,6 +54,9 @@ pub struct MatchCounters {
     pub overlapping: u64,
     /// Generic values that are ciphertext (SOPS, Ansible Vault, EJSON …).
     pub encrypted: u64,
+    /// Generic values that are crypto test data: known-answer test vectors
+    /// and names of the key blocks that follow them.
+    pub test_vectors: u64,
 }
 
 /// Per-thread matching state over a shared `RuleSet`.
@@ -457,6 +461,14 @@ impl Matcher {
                     continue;
                 };
                 if rule.generic && !keep_decoded(&mut self.counters, rule, secret) {
+                    continue;
+                }
+                if rule.generic
+                    && !rule.multiline
+                    && (test_vector::names_a_key_block(hay, span.end)
+                        || test_vector::is_known_answer(hay, span.start, span.end))
+                {
+                    self.counters.test_vectors += 1;
                     continue;
                 }
                 out.push(RawMatch {

@@ -181,8 +181,7 @@ fn is_generic_placeholder(s: &[u8]) -> bool {
     if lower.contains(&b'(') && lower.ends_with(b")") {
         return true;
     }
-    // Wildcards (`github-*`, `*.example.com`) are patterns, not credentials.
-    if s.ends_with(b"*") || s.starts_with(b"*") {
+    if is_wildcard(s) {
         return true;
     }
     // Password hashes (bcrypt, argon2, crypt(3)) are not usable credentials.
@@ -190,6 +189,26 @@ fn is_generic_placeholder(s: &[u8]) -> bool {
         return true;
     }
     false
+}
+
+/// Values shorter than this with a `*` at an end are patterns whatever
+/// follows the `*`.
+const SHORT_WILDCARD: usize = 16;
+
+/// Wildcards (`github-*`, `*.example.com`, `prod*`) are patterns, not
+/// credentials: a `*` at either end, next to a separator or on a short
+/// value. A long random value that merely starts or ends with `*`
+/// (`*kLW_iN9t…`) is a password like any other.
+fn is_wildcard(s: &[u8]) -> bool {
+    let sep = |b: u8| matches!(b, b'.' | b'-' | b'_' | b'/' | b':' | b'@' | b'*');
+    let head = s.first() == Some(&b'*');
+    let tail = s.last() == Some(&b'*');
+    if !head && !tail {
+        return false;
+    }
+    s.len() < SHORT_WILDCARD
+        || (head && s.get(1).map_or(true, |&b| sep(b)))
+        || (tail && s.len() >= 2 && sep(s[s.len() - 2]))
 }
 
 #[cfg(test)]
@@ -222,6 +241,16 @@ mod tests {
         assert!(is_placeholder(b"changeme", true, false));
         assert!(is_placeholder(b"$2b$12$abcDEF", true, false));
         assert!(is_placeholder(b"github-*", true, false));
+        assert!(is_placeholder(b"*.internal.example.com", true, false));
+        assert!(is_placeholder(b"arn:aws:s3:::prod-bucket/*", true, false));
+        assert!(is_placeholder(b"prod*", true, false));
+        // A long random value that happens to start or end with `*`.
+        assert!(!is_placeholder(
+            b"*kLW_iN9tvTOQAt7y9fQm5Y7jcfc1TxEIV+UQLesV=DZF*XZX1",
+            true,
+            false
+        ));
+        assert!(!is_placeholder(b"Qm5Y7jcfc1TxEIV+UQLesVXZX1*", true, false));
         assert!(is_placeholder(b"/etc/ssl/private/server.key", true, false));
         assert!(is_placeholder(b"~/.aws/credentials", true, false));
         assert!(!is_placeholder(

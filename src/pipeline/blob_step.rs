@@ -445,6 +445,7 @@ impl BlobStep {
         stats.filtered_placeholder += c.placeholder;
         stats.filtered_rule_allowlist += c.rule_allowlist;
         stats.filtered_encrypted += c.encrypted;
+        stats.filtered_test_vectors += c.test_vectors;
         let rules = self.matcher.rules().clone();
         for (r, msg) in self.matcher.rule_errors.drain(..) {
             stats.error(

@@ -108,6 +108,9 @@ pub fn stats_value(s: &Stats) -> Value {
     if s.tagged > 0 {
         v["tagged"] = json!(s.tagged);
     }
+    if s.filtered_test_vectors > 0 {
+        v["test_vectors"] = json!(s.filtered_test_vectors);
+    }
     v
 }
 

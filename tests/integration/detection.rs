@@ -630,3 +630,64 @@ fn confidence_follows_the_format_and_the_checksum() {
         ]
     );
 }
+
+#[test]
+fn crypto_test_vectors_are_counted_not_reported_and_config_keys_still_are() {
+    let t = Tree::new();
+    let hex = |seed| fake::token("{hex:64}", seed);
+    // OpenSSL evp_test style: the key's stanza holds the expected ciphertext.
+    let mut evp = String::from("Title = AES-128-CBC test vectors\n\n");
+    for i in 0..3 {
+        evp += &format!(
+            "Cipher = AES-128-CBC-HMAC-SHA256\nMACKey = {}\nIV = {}\nPlaintext = {}\nCiphertext = {}\n\n",
+            hex(40 + i),
+            hex(50 + i),
+            hex(60 + i),
+            hex(70 + i)
+        );
+    }
+    // Key agreement vectors: the shared secret under a repeated `Derive`
+    // header, and the names of the key blocks that precede them.
+    let mut kas = String::new();
+    for i in 0..3 {
+        kas += &format!(
+            "PrivateKey=KAS-ECC-CDH_P-192_C{i}\n-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n\nDerive=KAS-ECC-CDH_P-192_C{i}\nPeerKey=KAS-ECC-CDH_P-192_C{i}-Peer-PUBLIC\nSharedSecret={}\n\n",
+            hex(80 + i)
+        );
+    }
+    t.write("test/evpciph_aes.txt", evp);
+    t.write("test/evppkey_kas.txt", kas);
+    // A configuration file with a key, its IV and a cipher name is not a test
+    // vector: no expected output, no repeated test header.
+    let real = hex(90);
+    t.write(
+        "deploy/app.conf",
+        format!(
+            "cipher = aes-256-cbc\nencryption_key = {real}\niv = {}\n",
+            hex(91)
+        ),
+    );
+    let r = t.scan_json(&[]).expect(1);
+    let rows: Vec<(String, String)> = r
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("deploy/app.conf".to_string(), real)],
+        "{}",
+        r.stdout
+    );
+    // 3 MAC keys and 3 shared secrets as test vectors, 3 key-block names.
+    assert_eq!(r.json()["stats"]["test_vectors"], 9, "{}", r.stdout);
+}
