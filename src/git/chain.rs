@@ -719,6 +719,51 @@ mod tests {
         fuzz_streamed_equals_whole(&base, &short);
     }
 
+    /// Random deltas (copies anywhere in the base, inserts, then one byte
+    /// changed or cut in half of them) over random bases, one and two
+    /// levels: streamed and whole agree on every one.
+    #[test]
+    fn random_deltas_stream_as_they_apply_whole() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n.max(1)
+        };
+        let mut streamed_ok = 0;
+        for round in 0..1500 {
+            let len = next(5000) + 1;
+            let base: Vec<u8> = (0..len).map(|_| next(4) as u8).collect();
+            let mut ops = Vec::new();
+            for _ in 0..next(12) {
+                if next(3) == 0 {
+                    ops.push((u64::MAX, next(256)));
+                } else {
+                    let off = next(len);
+                    ops.push((off, next(len - off) + 1));
+                }
+            }
+            let mut d = delta(len, &ops);
+            match round % 4 {
+                0 if !d.is_empty() => {
+                    let at = next(d.len() as u64) as usize;
+                    d[at] ^= 1 << next(8);
+                }
+                1 => d.truncate(next(d.len() as u64 + 1) as usize),
+                _ => {}
+            }
+            fuzz_streamed_equals_whole(&base, &d);
+            if let Some(Ok(_)) = pack::delta::sizes(&d)
+                .ok()
+                .and_then(|_| streamed(&base, &d, 1))
+            {
+                streamed_ok += 1;
+            }
+        }
+        assert!(streamed_ok > 500, "only {streamed_ok} streamed");
+    }
+
     #[test]
     fn too_many_backward_copies_are_not_streamed() {
         let base = vec![7u8; 1000];
