@@ -270,6 +270,9 @@ pub mod fuzzing {
                 }
             }
         }
+        // The same bytes as a pack whose entries are opened as streams
+        // (whole entries and delta chains, `git::chain`).
+        crate::git::chain::fuzz_open(data);
     }
 
     /// A loose object file (zlib stream of `TYPE SIZE\0content`), read

@@ -522,6 +522,46 @@ impl<'a> Apply<'a> {
     }
 }
 
+/// The fuzzing check of `open` on a pack's bytes (`data`, after its
+/// 12-byte header): the entry at each of the first offsets opened as a
+/// stream, every blob however small (a base named by id is in no pack and
+/// no directory), and read, at most 1 MiB of it: an error or exactly the
+/// bytes it declares, never a panic.
+pub fn fuzz_open(data: &[u8]) {
+    struct One<'a>(&'a [u8]);
+    impl<'a> Packs<'a> for One<'a> {
+        fn pack(&self, _: usize) -> &'a [u8] {
+            self.0
+        }
+        fn hash(&self) -> usize {
+            20
+        }
+        fn find(&self, _: &Oid, _: usize) -> Option<Result<(usize, u64), String>> {
+            None
+        }
+        fn dirs(&self) -> &[PathBuf] {
+            &[]
+        }
+    }
+    const MAX: u64 = 1 << 20;
+    // A pack header, then the input: entries at the input's first offsets.
+    let mut pack = b"PACK\0\0\0\x02\0\0\0\x01".to_vec();
+    pack.extend_from_slice(data);
+    for off in 12..pack.len().min(12 + 36) {
+        if let Ok(Some(s)) = open(&One(&pack), Oid::zero(), 0, off as u64, 0) {
+            let size = s.size();
+            let mut out = Vec::new();
+            if s.take(MAX).read_to_end(&mut out).is_ok() {
+                assert_eq!(
+                    out.len() as u64,
+                    size.min(MAX),
+                    "streamed the declared size"
+                );
+            }
+        }
+    }
+}
+
 /// The fuzzing check of streamed delta application: `delta` applied to
 /// `base` by `delta::apply` and as a stream (once, and twice when its
 /// result can be its own base) give the same bytes, and a delta one

@@ -9,7 +9,9 @@
 //! `MAX_CHAIN` long, each delta's base size equal to its base), and deltas
 //! by offset or by id (`REF_DELTA`, a base found anywhere in the store).
 //!
-//! One object at a time, each read decoding its whole chain: this serves
+//! One object at a time, each read decoding its whole chain (a blob over
+//! 64 MiB is opened as a stream instead, its chain applied as it is read:
+//! `stream`, through `chain`): this serves
 //! `ObjectReader`'s native backend (a staged check, a revision lookup, the
 //! commits and trees a history walk reads, the blobs the pack reader does
 //! not give). Whole histories read packs through `pack` first. Entry
