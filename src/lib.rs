@@ -270,6 +270,9 @@ pub mod fuzzing {
                 }
             }
         }
+        // The same bytes as a pack whose entries are opened as streams
+        // (whole entries and delta chains, `git::chain`).
+        crate::git::chain::fuzz_open(data);
     }
 
     /// A loose object file (zlib stream of `TYPE SIZE\0content`), read
@@ -280,7 +283,8 @@ pub mod fuzzing {
         crate::git::stream::fuzz_whole_and_streamed(data);
     }
 
-    /// A delta applied to a base: the first byte splits the input.
+    /// A delta applied to a base, whole and as a stream: the first byte
+    /// splits the input.
     pub fn delta(data: &[u8]) {
         let Some((&split, rest)) = data.split_first() else {
             return;
@@ -292,6 +296,9 @@ pub mod fuzzing {
             let (_, target, _) = crate::git::pack::delta::sizes(delta).expect("applied");
             assert_eq!(out.len() as u64, target, "target size as announced");
         }
+        // Applied as a stream (once, and twice when the result can be its
+        // own base): the same bytes, and refused when refused whole.
+        crate::git::chain::fuzz_streamed_equals_whole(base, delta);
     }
 
     /// A tree object's entries (SHA-1 and SHA-256 ids), iterated and

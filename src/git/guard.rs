@@ -21,6 +21,7 @@ use git2::ObjectType;
 
 use super::oid::ObjectId as Oid;
 
+use super::chain;
 use super::error::ReadError;
 use super::pack::{self, Base, Index};
 use super::stream::BlobStream;
@@ -80,6 +81,8 @@ impl Guard {
                 }
             }
         }
+        // A push's quarantine: libgit2 reads it too (`objdirs::attach`).
+        dirs.extend(super::objdirs::extra().iter().cloned());
         Guard {
             dirs,
             packs: OnceCell::new(),
@@ -134,43 +137,33 @@ impl Guard {
     }
 
     /// `oid` as a stream (see `stream`), checked as `check` checks it, when
-    /// it is a blob of more than `over` bytes stored loose or whole in a
-    /// pack; `None` otherwise (read it whole). A loose file too small to
-    /// inflate past `over` is not opened.
+    /// it is a blob of more than `over` bytes stored loose or packed (whole
+    /// or as a delta chain, `chain::open`); `None` otherwise (read it
+    /// whole). A loose file too small to inflate past `over` is not opened.
     pub fn stream(&self, oid: Oid, over: u64) -> Result<Option<BlobStream<'_>>, ReadError> {
         if self.check_packed(oid)? {
-            for p in self.packs() {
+            let packs = self.packs();
+            for (i, p) in packs.iter().enumerate() {
                 let Some(index) = p.index() else { continue };
                 let Some(off) = index.position(oid.as_bytes()).and_then(|i| index.offset(i)) else {
                     continue;
                 };
-                let end = p.data.len().saturating_sub(20);
-                let h = pack::parse_header(&p.data[..end], off as usize, 20)
-                    .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())))?;
-                let whole = matches!(h.base, Base::None) && h.code == pack::BLOB;
-                return Ok((whole && h.size > over)
-                    .then(|| BlobStream::packed(oid, h.size, &p.data[h.data..end])));
+                // `check_packed` has just sized the entry: most blobs stop here.
+                if let Some(&size) = self.checked.borrow().get(&(i as u32, off)) {
+                    if size <= over {
+                        return Ok(None);
+                    }
+                }
+                let src = Entries {
+                    packs,
+                    dirs: &self.dirs,
+                };
+                return chain::open(&src, oid, i, off, over)
+                    .map_err(|e| ReadError(format!("object {oid} in {}: {e}", p.path.display())));
             }
             return Ok(None);
         }
-        let hex = oid.to_string();
-        for dir in &self.dirs {
-            match std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])) {
-                Ok(f) => {
-                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    let bound = pack::max_inflated(usize::try_from(len).unwrap_or(usize::MAX));
-                    if bound <= over {
-                        return Ok(None);
-                    }
-                    let src = Box::new(std::io::BufReader::new(f));
-                    let s = BlobStream::loose(oid, src, bound)?;
-                    return Ok(s.filter(|s| s.size() > over));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ReadError(format!("object {oid}: {e}"))),
-            }
-        }
-        Ok(None)
+        BlobStream::find_loose(oid, &self.dirs, over)
     }
 
     /// Checks that libgit2 can read `oid` safely: in every pack that holds
@@ -216,6 +209,42 @@ impl Guard {
     }
 }
 
+/// The checked packs as `chain::open` follows them: a base named by id is
+/// looked up in the same pack first, as libgit2 does.
+struct Entries<'a> {
+    packs: &'a [Mapped],
+    dirs: &'a [PathBuf],
+}
+
+impl<'a> chain::Packs<'a> for Entries<'a> {
+    fn pack(&self, p: usize) -> &'a [u8] {
+        let data = &self.packs[p].data;
+        &data[..data.len().saturating_sub(20)]
+    }
+
+    fn hash(&self) -> usize {
+        20
+    }
+
+    fn find(&self, id: &Oid, from: usize) -> Option<Result<(usize, u64), String>> {
+        let order = std::iter::once(from).chain((0..self.packs.len()).filter(|&j| j != from));
+        order.into_iter().find_map(|j| {
+            let index = self.packs[j].index()?;
+            let pos = index.position(id.as_bytes())?;
+            Some(
+                index
+                    .offset(pos)
+                    .map(|o| (j, o))
+                    .ok_or_else(|| "bad index offset".into()),
+            )
+        })
+    }
+
+    fn dirs(&self) -> &[PathBuf] {
+        self.dirs
+    }
+}
+
 /// Walks the delta chain of the entry at sorted index position `pos` of
 /// pack `i`, checking every header and every delta's sizes, down to a base
 /// that is whole or already checked. A base found in no pack is returned (to
@@ -256,7 +285,7 @@ fn check_chain(
             ));
         }
         if !matches!(h.base, Base::None) {
-            let (base, target) = delta_sizes(&data[h.data..end])
+            let (base, target) = pack::delta::sizes_in_stream(&data[h.data..end])
                 .map_err(|e| format!("delta at offset {off}: {e}"))?;
             if target > pack::delta::max_target(h.size, base) {
                 return Err(format!(
@@ -310,21 +339,6 @@ fn check_chain(
         below = target;
     }
     Ok(None)
-}
-
-/// The base and target sizes at the start of a delta's zlib stream,
-/// inflating only its first bytes.
-fn delta_sizes(stream: &[u8]) -> Result<(u64, u64), String> {
-    // Two varints of at most 10 bytes each.
-    let mut head = [0u8; 20];
-    let (got, code) =
-        zlib_rs::decompress_slice(&mut head, stream, zlib_rs::InflateConfig::default());
-    use zlib_rs::ReturnCode::{BufError, Ok as Done, StreamEnd};
-    if !matches!(code, Done | StreamEnd | BufError) {
-        return Err(format!("its stream does not inflate ({code:?})"));
-    }
-    let (base, target, _) = pack::delta::sizes(got).map_err(|e| e.to_string())?;
-    Ok((base, target))
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {

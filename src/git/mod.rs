@@ -9,6 +9,7 @@
 //! a crash, hang or huge allocation). Nothing here knows about rules,
 //! findings or threads.
 
+pub mod chain;
 pub mod dates;
 pub mod diff;
 pub mod error;

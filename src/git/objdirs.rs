@@ -6,9 +6,10 @@
 //! alternates of its own); the objects move into the repository only once
 //! every hook accepts the push, and are deleted otherwise.
 //!
-//! `ObjectReader` (libgit2) adds these directories as alternates, and the
-//! pack reader lists their `pack/` directories too, so a scan sees exactly
-//! the objects git's own commands in the hook would. They are set once per
+//! `ObjectReader` (libgit2) adds these directories as alternates, the guard
+//! checks (and streams huge blobs from) them before libgit2 reads them, and
+//! the pack reader and `store` list them too, so a scan sees exactly the
+//! objects git's own commands in the hook would. They are set once per
 //! process, by the command that runs as a hook (`leakscan pre-receive`);
 //! every other command leaves them empty and reads only the repository.
 

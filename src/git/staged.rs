@@ -440,10 +440,10 @@ impl Staging {
     /// Blob `id` as a stream when it is larger than `over` and stored loose
     /// or whole in a pack (see `stream`); `None`: `read` it whole.
     pub fn stream(&self, id: Oid, over: u64) -> Result<Option<BlobStream<'_>>, String> {
-        match self.lg() {
-            Some((_, guard)) => guard.stream(id, over).map_err(|e| e.0),
-            // Our own readers (SHA-256, reftable) read blobs whole.
-            None => Ok(None),
+        match &self.objects {
+            Objects::Lg(git) => git.reader().stream(id, over).map_err(|e| e.0),
+            // Our own readers (SHA-256, reftable): the native store.
+            Objects::Native(n) => n.store().stream(id, over).map_err(|e| e.0),
         }
     }
 

@@ -9,7 +9,9 @@
 //! `MAX_CHAIN` long, each delta's base size equal to its base), and deltas
 //! by offset or by id (`REF_DELTA`, a base found anywhere in the store).
 //!
-//! One object at a time, each read decoding its whole chain: this serves
+//! One object at a time, each read decoding its whole chain (a blob over
+//! 64 MiB is opened as a stream instead, its chain applied as it is read:
+//! `stream`, through `chain`): this serves
 //! `ObjectReader`'s native backend (a staged check, a revision lookup, the
 //! commits and trees a history walk reads, the blobs the pack reader does
 //! not give). Whole histories read packs through `pack` first. Entry
@@ -291,8 +293,9 @@ impl Store {
     }
 
     /// Blob `id` as a stream when it is larger than `over` and stored loose
-    /// or whole in a pack (as `guard::Guard::stream` does for libgit2's
-    /// repositories); `None`: read it whole.
+    /// or packed (whole or as a delta chain, `chain::open`), as
+    /// `guard::Guard::stream` does for libgit2's repositories; `None`: read
+    /// it whole.
     pub fn stream(
         &self,
         id: ObjectId,
@@ -301,39 +304,15 @@ impl Store {
         if id.kind() != self.kind {
             return Ok(None);
         }
-        for p in self.packs() {
+        for (i, p) in self.packs().iter().enumerate() {
             if let Some(off) = p.find(id.as_bytes()) {
                 let named =
                     |e: String| StoreError(format!("object {id} in {}: {e}", p.path.display()));
-                let h = p.entry(off.map_err(named)?, self.kind).map_err(named)?;
-                let end = p.data.len() - self.kind.len();
-                let whole = matches!(h.base, Base::None) && h.code == pack::BLOB;
-                return Ok(
-                    (whole && h.size > over && h.size <= pack::max_inflated(end - h.data)).then(
-                        || super::stream::BlobStream::packed(id, h.size, &p.data[h.data..end]),
-                    ),
-                );
+                let off = off.map_err(named)?;
+                return super::chain::open(&self, id, i, off as u64, over).map_err(named);
             }
         }
-        let hex = id.to_string();
-        for dir in &self.dirs {
-            match std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])) {
-                Ok(f) => {
-                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    let bound = pack::max_inflated(usize::try_from(len).unwrap_or(usize::MAX));
-                    if bound <= over {
-                        return Ok(None);
-                    }
-                    let src = Box::new(std::io::BufReader::new(f));
-                    let s = super::stream::BlobStream::loose(id, src, bound)
-                        .map_err(|e| StoreError(e.0))?;
-                    return Ok(s.filter(|s| s.size() > over));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError(format!("object {id}: {e}"))),
-            }
-        }
-        Ok(None)
+        super::stream::BlobStream::find_loose(id, &self.dirs, over).map_err(|e| StoreError(e.0))
     }
 
     fn read_depth(&self, id: &ObjectId, depth: usize) -> Result<(ObjectType, Vec<u8>), StoreError> {
@@ -452,6 +431,30 @@ impl Store {
             ));
         }
         Ok(())
+    }
+}
+
+/// The packs as `chain::open` follows them: a base named by id is looked
+/// up as `read` looks it up (packs in order, then loose).
+impl<'a> super::chain::Packs<'a> for &'a Store {
+    fn pack(&self, p: usize) -> &'a [u8] {
+        let data = &self.packs()[p].data;
+        &data[..data.len() - self.kind.len()]
+    }
+
+    fn hash(&self) -> usize {
+        self.kind.len()
+    }
+
+    fn find(&self, id: &ObjectId, _from: usize) -> Option<Result<(usize, u64), String>> {
+        self.packs()
+            .iter()
+            .enumerate()
+            .find_map(|(j, p)| Some(p.find(id.as_bytes())?.map(|o| (j, o as u64))))
+    }
+
+    fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
     }
 }
 

@@ -1,13 +1,13 @@
 //! A blob read as a stream, for blobs too large to hold in memory: a loose
 //! object is inflated from its file as it is read, a whole (undeltified)
-//! pack entry from the mapped pack. Git stores objects over
-//! `core.bigFileThreshold` (512 MiB by default) whole, so every huge blob
-//! `git add` writes can be streamed; a delta is not (the caller reads it
-//! whole). The content is exactly the size the object declares: a stream
-//! that ends early, or a loose object holding more than it declares, is an
-//! error naming the object.
+//! pack entry from the mapped pack, and a delta chain is applied as it is
+//! read (`chain`, which also opens packed blobs for both object readers).
+//! The content is exactly the size the object declares: a stream that ends
+//! early, or a loose object holding more than it declares, is an error
+//! naming the object.
 
 use std::io::{self, BufRead, Read};
+use std::path::PathBuf;
 
 use super::oid::ObjectId as Oid;
 use flate2::read::ZlibDecoder;
@@ -29,6 +29,7 @@ pub struct BlobStream<'a> {
 enum Inner<'a> {
     Loose(ZlibDecoder<Box<dyn BufRead + 'a>>),
     Packed(ZlibDecoder<&'a [u8]>),
+    Delta(Box<super::chain::Apply<'a>>),
 }
 
 impl<'a> BlobStream<'a> {
@@ -40,6 +41,20 @@ impl<'a> BlobStream<'a> {
             left: size,
             inner: Inner::Packed(ZlibDecoder::new(stream)),
             what: format!("object {oid} (packed)"),
+        }
+    }
+
+    /// A delta chain applied as it is read, giving `size` bytes.
+    pub(crate) fn delta(
+        oid: Oid,
+        size: u64,
+        apply: Box<super::chain::Apply<'a>>,
+    ) -> BlobStream<'a> {
+        BlobStream {
+            size,
+            left: size,
+            inner: Inner::Delta(apply),
+            what: format!("object {oid} (packed, a delta chain)"),
         }
     }
 
@@ -94,6 +109,36 @@ impl<'a> BlobStream<'a> {
             inner: Inner::Loose(z),
             what,
         }))
+    }
+
+    /// Blob `oid` stored loose in the first of `dirs` that holds it, as a
+    /// stream when it is larger than `over`. `None`: no directory holds it
+    /// loose, it is not a blob, or it is not larger than `over` (a file too
+    /// small to inflate past `over` is not read).
+    pub(crate) fn find_loose(
+        oid: Oid,
+        dirs: &[PathBuf],
+        over: u64,
+    ) -> Result<Option<BlobStream<'static>>, ReadError> {
+        let hex = oid.to_string();
+        for dir in dirs {
+            match std::fs::File::open(dir.join(&hex[..2]).join(&hex[2..])) {
+                Ok(f) => {
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let bound =
+                        super::pack::max_inflated(usize::try_from(len).unwrap_or(usize::MAX));
+                    if bound <= over {
+                        return Ok(None);
+                    }
+                    let src = Box::new(io::BufReader::new(f));
+                    let s = BlobStream::loose(oid, src, bound)?;
+                    return Ok(s.filter(|s| s.size() > over));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ReadError(format!("object {oid}: {e}"))),
+            }
+        }
+        Ok(None)
     }
 
     /// The blob's size, as its object declares it.
@@ -151,11 +196,16 @@ impl Read for BlobStream<'_> {
         let want = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        // A delta's error says what is wrong; an inflater's is damage.
         let got = match &mut self.inner {
-            Inner::Loose(z) => z.read(&mut buf[..want]),
-            Inner::Packed(z) => z.read(&mut buf[..want]),
+            Inner::Loose(z) => z.read(&mut buf[..want]).map_err(|_| None),
+            Inner::Packed(z) => z.read(&mut buf[..want]).map_err(|_| None),
+            Inner::Delta(a) => a.read_top(&mut buf[..want]).map_err(Some),
         }
-        .map_err(|_| self.short())?;
+        .map_err(|e| match e {
+            Some(e) => io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", self.what)),
+            None => self.short(),
+        })?;
         if got == 0 {
             return Err(self.short());
         }

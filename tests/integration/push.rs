@@ -274,6 +274,66 @@ fn push_editing_a_huge_file_reads_its_parent_version_as_a_stream() {
     );
 }
 
+// A new huge blob pushed to the server: the guard that checks objects for
+// libgit2 (and opens streams) did not list the push's quarantine, so the
+// blob was not found to stream and was read whole (`pre-receive` peaked at
+// 141 MB for a 66 MiB blob, `history` at 55 MB). It is streamed from the
+// quarantine, received loose and received as a pack: the secret is found
+// and the hook's peak RSS does not grow with the blob.
+#[test]
+fn push_of_a_huge_new_blob_is_read_from_the_quarantine_as_a_stream() {
+    use std::os::unix::fs::FileExt;
+    const SIZE: u64 = 66 << 20;
+    let s = Server::new();
+    let g = client(&s);
+    g.write("README.md", "hello\n");
+    g.commit_all("initial");
+    assert_eq!(push(&g, &["origin", "main"]).0, 0);
+    let rss = s.path.join("peak-rss");
+    s.hook(&format!(
+        "exec python3 -c 'import resource, subprocess, sys\n\
+         r = subprocess.run(sys.argv[2:])\n\
+         open(sys.argv[1], \"w\").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
+         sys.exit(r.returncode)' '{}' '{}' pre-receive --max-file-size 100M\n",
+        rss.display(),
+        env!("CARGO_BIN_EXE_leakscan")
+    ));
+    let peak = || -> u64 {
+        std::fs::read_to_string(&rss)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    g.write("small.txt", "x\n");
+    g.commit_all("small");
+    let (code, err) = push(&g, &["origin", "main"]);
+    assert_eq!(code, 0, "{err}");
+    let small = peak();
+    // A sparse file with a secret on its first line.
+    let key = fake::aws_key_id(1841);
+    let f = std::fs::File::create(g.path().join("dump.bin")).unwrap();
+    f.set_len(SIZE).unwrap();
+    f.write_all_at(format!("{key}\n").as_bytes(), 0).unwrap();
+    drop(f);
+    g.commit_all("dump");
+    for unpack_limit in ["100", "1"] {
+        // git unpacks a push of fewer objects than `receive.unpackLimit`
+        // into loose objects, and keeps a larger one as a pack.
+        s.git(&["config", "receive.unpackLimit", unpack_limit]);
+        let (code, err) = push(&g, &["origin", "main"]);
+        assert_ne!(code, 0, "{err}");
+        assert!(err.contains("1 new secret in 1 pushed commit"), "{err}");
+        let big = peak();
+        assert!(
+            big.saturating_sub(small) < SIZE >> 10,
+            "unpackLimit {unpack_limit}: peak RSS {big} KiB against {small} KiB for a \
+             small push: a {} KiB blob was held whole",
+            SIZE >> 10
+        );
+    }
+}
+
 #[test]
 fn push_deleting_a_branch_scans_nothing_and_is_accepted() {
     let s = Server::new();

@@ -25,6 +25,22 @@ pub fn sizes(delta: &[u8]) -> Result<(u64, u64, usize), DeltaError> {
     Ok((base, target, pos))
 }
 
+/// The base and target sizes at the start of a delta's zlib stream
+/// (`stream`: the pack from the entry's data on), inflating only its first
+/// bytes.
+pub fn sizes_in_stream(stream: &[u8]) -> Result<(u64, u64), String> {
+    // Two varints of at most 10 bytes each.
+    let mut head = [0u8; 20];
+    let (got, code) =
+        zlib_rs::decompress_slice(&mut head, stream, zlib_rs::InflateConfig::default());
+    use zlib_rs::ReturnCode::{BufError, Ok as Done, StreamEnd};
+    if !matches!(code, Done | StreamEnd | BufError) {
+        return Err(format!("its stream does not inflate ({code:?})"));
+    }
+    let (base, target, _) = sizes(got).map_err(|e| e.to_string())?;
+    Ok((base, target))
+}
+
 /// The most bytes a delta of `len` bytes can produce from a base of `base`
 /// bytes: an instruction copies at most the whole base (and at most 16 MiB)
 /// and takes at least one byte; an insertion gives less than it takes. A
