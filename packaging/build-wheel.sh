@@ -78,8 +78,9 @@ if [ "$split_debuginfo" = 1 ]; then
   mkdir "$work/split"
   "$root/scripts/split-debuginfo.sh" "$inside" "$work/split/leakscan" "$work/split/leakscan.debug" >/dev/null
   if ! cmp -s "$work/split/leakscan" "$bindir/leakscan"; then
-    echo "build-wheel: maturin's executable, split, differs from $bindir/leakscan: Cargo built it again, differently" \
-      "(an environment or profile difference from scripts/build-release.sh?)" >&2
+    echo "build-wheel: maturin's executable, split, differs from $bindir/leakscan: not the same build" \
+      "(was $bindir made from this checkout by scripts/build-release.sh? did Cargo build again, with another" \
+      "environment or profile?)" >&2
     exit 1
   fi
   echo "build-wheel: maturin's executable split as the release's is $bindir/leakscan byte for byte; packaging that"
