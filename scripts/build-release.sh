@@ -4,7 +4,9 @@
 # Usage: scripts/build-release.sh OUTDIR [--target TRIPLE]
 #
 # Builds the release binary of the checked-out commit into OUTDIR/leakscan
-# (leakscan.exe on Windows) such that two builds of the same commit, with the
+# (leakscan.exe on Windows), and its debug info beside it (Linux:
+# OUTDIR/leakscan.debug, split out and checked by scripts/split-debuginfo.sh;
+# Windows .pdb, macOS .dSYM), such that two builds of the same commit, with the
 # same toolchain, from different checkout paths and at different times, give
 # byte-identical files:
 # - every absolute path that could reach the binary is remapped: the checkout
@@ -54,7 +56,9 @@ if [ "${LEAKSCAN_NO_AUDITABLE:-0}" != 1 ]; then
   build=(auditable build)
 fi
 # Cargo's `dist` profile: the release profile with the debug info stripped
-# from the executable (Cargo.toml says why).
+# from the executable (Cargo.toml says why); on Linux, Cargo keeps it and
+# scripts/split-debuginfo.sh moves it to OUTDIR/leakscan.debug
+# (scripts/release-env.sh).
 args=(--profile dist --locked --target-dir "$target_dir" --manifest-path "$root/Cargo.toml")
 bin_dir="$target_dir/dist"
 if [ -n "$target" ]; then
@@ -66,12 +70,18 @@ fi
 
 exe=leakscan
 if [ -f "$bin_dir/leakscan.exe" ]; then exe=leakscan.exe; fi
-cp "$bin_dir/$exe" "$outdir/$exe"
-# The debug info, a separate artifact where the platform keeps one:
-# leakscan.pdb (Windows), leakscan.dSYM (macOS); leakscan.dwp if a Linux
-# build splits it.
+# The debug info, a separate artifact: leakscan.debug (Linux: split here,
+# checked by scripts/split-debuginfo.sh), leakscan.pdb (Windows),
+# leakscan.dSYM (macOS) (both made by Cargo).
 debug=()
-for d in leakscan.dwp leakscan.pdb leakscan.dSYM; do
+rm -rf "${outdir:?}/leakscan.debug"
+if [ "$split_debuginfo" = 1 ]; then
+  "$root/scripts/split-debuginfo.sh" "$bin_dir/$exe" "$outdir/$exe" "$outdir/leakscan.debug"
+  debug+=(leakscan.debug)
+else
+  cp "$bin_dir/$exe" "$outdir/$exe"
+fi
+for d in leakscan.pdb leakscan.dSYM; do
   if [ -e "$bin_dir/$d" ]; then
     rm -rf "${outdir:?}/$d"
     cp -R "$bin_dir/$d" "$outdir/$d"

@@ -3,10 +3,11 @@
 # reproducible: clones the committed HEAD twice, into two fresh directories
 # at different paths (and depths), builds each with scripts/build-release.sh
 # one after the other (so at different times, with separate target
-# directories), and compares the two binaries byte for byte.
+# directories), and compares the two binaries byte for byte (and on Linux
+# the two leakscan.debug files).
 #
 # Usage: scripts/check-reproducible.sh [--target TRIPLE] [--keep DIR] [--wheel DIR]
-#   --keep DIR   copy the first build's binary to DIR.
+#   --keep DIR   copy the first build's binary (and leakscan.debug) to DIR.
 #   --wheel DIR  package the first build as the leakscan-bin wheel into DIR
 #                (packaging/build-wheel.sh, in the first clone, which checks
 #                that the wheel carries that very binary); needs maturin.
@@ -63,17 +64,24 @@ hash() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
   else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
-h1=$(hash "$work/out-one/$exe")
-h2=$(hash "$work/out-two/$exe")
-echo "build 1 ($one): $h1"
-echo "build 2 ($two): $h2"
+# The binary, and on Linux its separate debug info.
+files=("$exe")
+[ -f "$work/out-one/leakscan.debug" ] && files+=(leakscan.debug)
+status=0
+for f in "${files[@]}"; do
+  h1=$(hash "$work/out-one/$f")
+  h2=$(hash "$work/out-two/$f")
+  echo "build 1 ($one): $f $h1"
+  echo "build 2 ($two): $f $h2"
+  if [ "$h1" != "$h2" ]; then
+    echo "check-reproducible: FAILED, the two builds' $f differ" >&2
+    cmp "$work/out-one/$f" "$work/out-two/$f" | head -5 >&2 || true
+    status=1
+  fi
+done
 if [ -n "$keep" ]; then
   mkdir -p "$keep"
-  cp "$work/out-one/$exe" "$keep/$exe"
+  for f in "${files[@]}"; do cp "$work/out-one/$f" "$keep/$f"; done
 fi
-if [ "$h1" != "$h2" ]; then
-  echo "check-reproducible: FAILED, the two builds differ" >&2
-  cmp "$work/out-one/$exe" "$work/out-two/$exe" | head -5 >&2 || true
-  exit 1
-fi
-echo "check-reproducible: ok, identical ($(wc -c <"$work/out-one/$exe") bytes)"
+[ $status = 0 ] || exit 1
+echo "check-reproducible: ok, identical (${files[*]}: $(cat "${files[@]/#/$work/out-one/}" | wc -c) bytes)"

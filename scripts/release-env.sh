@@ -1,9 +1,11 @@
-# shellcheck shell=bash disable=SC2154 # root and target_dir come from the sourcing script
+# shellcheck shell=bash disable=SC2154,SC2034 # root and target_dir come from the sourcing script, which reads split_debuginfo
 # scripts/release-env.sh - sourced by scripts/build-release.sh and
 # packaging/build-wheel.sh: the environment of the reproducible release build.
 # Expects `root` (the checkout) and `target_dir` (Cargo's target directory);
 # exports SOURCE_DATE_EPOCH, TZ, LC_ALL, RUSTFLAGS, CFLAGS and CXXFLAGS with
-# the path maps, and sets `target_dir` to its physical path.
+# the path maps, and CARGO_PROFILE_DIST_STRIP on Linux; sets `target_dir` to
+# its physical path, and `split_debuginfo` to 1 where the release scripts
+# split the debug info out of the binary themselves (Linux), else 0.
 # Both scripts must build with exactly this environment: the wheel's binary
 # is checked to be byte-identical to the release binary.
 
@@ -19,6 +21,17 @@ export SOURCE_DATE_EPOCH
 # Fixed, path-free settings for anything that reads them.
 export TZ=UTC LC_ALL=C
 unset CARGO_INCREMENTAL RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER
+
+# Linux (ELF): Cargo's `dist` profile keeps the debug info in the executable
+# (its strip = "debuginfo" is overridden), and scripts/split-debuginfo.sh
+# moves it to leakscan.debug after the build. Set here, not in Cargo.toml,
+# because macOS and Windows keep Cargo's own split (.dSYM, .pdb); set for
+# build-release.sh and maturin alike, as a profile change rebuilds every
+# crate.
+case "${target:-$("${RUSTC:-rustc}" -vV | sed -n 's/^host: //p')}" in
+  *-linux-*) export CARGO_PROFILE_DIST_STRIP=none; split_debuginfo=1 ;;
+  *) unset CARGO_PROFILE_DIST_STRIP; split_debuginfo=0 ;;
+esac
 
 # Path maps: rustc, GCC and Clang all apply the last matching map, so the
 # most specific prefix (the target directory) comes last.
