@@ -140,6 +140,7 @@ fn only_named(
 
 pub fn run(args: StagedArgs) -> Result<Exit> {
     let start = Instant::now();
+    crate::progress::catch_interrupts();
     let repo = Staging::open(args.repo.as_deref())?;
     let changes = repo.changes()?;
     // `.leakscan.toml` and the baseline as the commit records them; the

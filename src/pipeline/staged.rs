@@ -51,6 +51,11 @@ pub fn scan(
         out.stats.warnings.push(note.clone());
     }
     for file in &changes.files {
+        // Ctrl-C: stop between files; the report holds what was found.
+        if crate::progress::interrupted() {
+            out.stats.interrupted = true;
+            break;
+        }
         match file.kind {
             EntryKind::Submodule => {
                 out.stats.skip(SkipReason::Submodule, 0);
@@ -68,6 +73,7 @@ pub fn scan(
         }
     }
     scanner.step.drain_into(&mut out.stats);
+    out.stats.interrupted |= crate::progress::interrupted();
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }

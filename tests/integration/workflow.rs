@@ -595,3 +595,128 @@ fn the_progress_line_names_the_phase_from_the_start() {
     assert!(r.stdout.contains("walking commits"), "{}", r.stdout);
     assert!(r.stdout.contains("leakscan: 300 commits"), "{}", r.stdout);
 }
+
+/// Runs `cmd` (JSON on stdout) until it opens the FIFO `fifo` for reading,
+/// presses Ctrl-C (a real SIGINT), then serves `content` through the FIFO
+/// on every open until the run ends, so the blocked read returns. Returns
+/// the exit code, the JSON report and stderr.
+#[cfg(unix)]
+fn interrupt_while_reading(
+    mut cmd: Command,
+    fifo: &std::path::Path,
+    content: &[u8],
+) -> (Option<i32>, Value, String) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the FIFO for writing returns once leakscan opened it to read.
+    let mut first = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // The handler runs on its own thread: let it set the flag before the
+    // read returns (the run also checks the flag once more at its end).
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    first.write_all(content).unwrap();
+    drop(first);
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = {
+        let (fifo, content, stop) = (fifo.to_path_buf(), content.to_vec(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&fifo) {
+                    let _ = f.write_all(&content);
+                }
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    // Opening a FIFO read-write never blocks: it releases the feeder's open.
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(fifo),
+    );
+    feeder.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let report = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        report,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Makes a FIFO at `path` (replacing any file there).
+#[cfg(unix)]
+fn fifo_at(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_scan_reports_what_was_found_marked_incomplete() {
+    let t = Tree::new();
+    t.write("a.env", token_line(40));
+    let fifo = t.path().join("b.txt");
+    fifo_at(&fifo);
+    let mut c = leakscan();
+    c.current_dir(t.path())
+        .args(["scan", "a.env", "b.txt", "--format", "json"]);
+    let (code, report, stderr) = interrupt_while_reading(c, &fifo, b"plain text\n");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("leakscan: interrupted"), "{stderr}");
+    assert_eq!(report["complete"], Value::Bool(false), "{report}");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["a.env"], "{report}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_staged_reports_what_was_found_marked_incomplete() {
+    let g = UserGit::new();
+    g.write("a.env", &token_line(41));
+    g.write("b.txt", "plain text\n");
+    g.git(&["add", "a.env", "b.txt"]);
+    // b.txt's staged blob is a loose object: make it a FIFO that serves the
+    // object's bytes only when the test says so.
+    let id = g.git(&["rev-parse", ":b.txt"]);
+    let id = id.trim();
+    let obj = g.path().join(".git/objects").join(&id[..2]).join(&id[2..]);
+    let saved = std::fs::read(&obj).unwrap();
+    fifo_at(&obj);
+    let mut c = g.ls();
+    c.args(["staged", "-j", "1", "--format", "json"]);
+    let (code, report, stderr) = interrupt_while_reading(c, &obj, &saved);
+    std::fs::remove_file(&obj).unwrap();
+    std::fs::write(&obj, &saved).unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("leakscan: interrupted"), "{stderr}");
+    assert_eq!(report["complete"], Value::Bool(false), "{report}");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["a.env"], "{report}");
+    // Uninterrupted, the same change is complete.
+    let r = g.run(&["staged", "--format", "json"]).expect(1);
+    assert_eq!(r.json()["complete"], Value::Bool(true));
+}
