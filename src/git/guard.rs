@@ -16,6 +16,8 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::SystemTime;
 
 use git2::ObjectType;
 
@@ -34,7 +36,7 @@ const MAX_CHAIN: usize = 10_000;
 /// with their packs mapped on first use.
 pub struct Guard {
     dirs: Vec<PathBuf>,
-    packs: OnceCell<Vec<Mapped>>,
+    packs: OnceCell<Vec<Arc<Mapped>>>,
     /// Pack entries already checked, with their object's size: the walk
     /// down a delta chain stops at the first one (successive versions of a
     /// file or tree share most of their chain).
@@ -66,7 +68,67 @@ impl Mapped {
     fn index(&self) -> Option<Index<'_>> {
         matches!(self.state, IdxState::Checked).then(|| Index::lax(&self.idx))
     }
+
+    /// The pack at `path` mapped and its `.idx` judged (`Index::as_libgit2`),
+    /// once per process while any reader holds it: every reader of a run
+    /// (the hook's own, the policy reader, each worker's) opens the same
+    /// packs, and judging a large index reads all of it (386k ids: ~6 M
+    /// instructions, ~24 M before ids were compared a word at a time). A
+    /// file replaced since (another size or modification time) is mapped
+    /// and judged again. `None` when either file cannot be mapped.
+    fn shared(path: PathBuf) -> Option<Arc<Mapped>> {
+        let idx_path = path.with_extension("idx");
+        let stamp = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+        };
+        let key = (stamp(&path)?, stamp(&idx_path)?);
+        let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|o| o.mapped.strong_count() > 0);
+        if let Some(m) = open
+            .iter()
+            .find(|o| o.path == path && o.key == key)
+            .and_then(|o| o.mapped.upgrade())
+        {
+            return Some(m);
+        }
+        let (Ok(data), Ok(idx)) = (pack::map(&path), pack::map(&idx_path)) else {
+            return None;
+        };
+        let state = match Index::as_libgit2(&idx) {
+            Ok(None) => IdxState::Refused,
+            Ok(Some(_)) => IdxState::Checked,
+            Err(why) => IdxState::Unchecked(why),
+        };
+        let m = Arc::new(Mapped {
+            path: path.clone(),
+            idx,
+            data,
+            state,
+        });
+        open.push(Opened {
+            path,
+            key,
+            mapped: Arc::downgrade(&m),
+        });
+        Some(m)
+    }
 }
+
+/// A file's size and modification time.
+type Stamp = (u64, Option<SystemTime>);
+
+/// A pack some reader of this process has open (see `Mapped::shared`).
+struct Opened {
+    path: PathBuf,
+    /// The pack's and its index's stamps when they were mapped.
+    key: (Stamp, Stamp),
+    mapped: Weak<Mapped>,
+}
+
+/// The packs open in this process, by path.
+static OPEN: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
 
 impl Guard {
     /// The guard for the git directory `common_dir` (the common directory
@@ -90,26 +152,14 @@ impl Guard {
         }
     }
 
-    fn packs(&self) -> &[Mapped] {
+    fn packs(&self) -> &[Arc<Mapped>] {
         self.packs.get_or_init(|| {
             let mut out = Vec::new();
             for dir in &self.dirs {
                 for p in files_in(&dir.join("pack"), "pack") {
-                    let (Ok(data), Ok(idx)) = (pack::map(&p), pack::map(&p.with_extension("idx")))
-                    else {
-                        continue;
-                    };
-                    let state = match Index::as_libgit2(&idx) {
-                        Ok(None) => IdxState::Refused,
-                        Ok(Some(_)) => IdxState::Checked,
-                        Err(why) => IdxState::Unchecked(why),
-                    };
-                    out.push(Mapped {
-                        path: p,
-                        idx,
-                        data,
-                        state,
-                    });
+                    if let Some(m) = Mapped::shared(p) {
+                        out.push(m);
+                    }
                 }
             }
             out
@@ -166,6 +216,70 @@ impl Guard {
         BlobStream::find_loose(oid, &self.dirs, over)
     }
 
+    /// `oid` read here, without libgit2, when the first pack holding it
+    /// (as libgit2 looks: packs first) stores it whole, not as a delta, and
+    /// it inflates to at most `limit` bytes: its type, with its bytes in
+    /// `buf`. A small object costs libgit2 ~48k instructions, most of them
+    /// setting up a zlib stream (a push's walk reads a commit per existing
+    /// ref); libdeflate inflates it in a few thousand. The entry is checked
+    /// as `check` checks it (offset inside the pack, known type, size the
+    /// pack can hold) and must inflate to exactly its size. `None`: read it
+    /// the usual way (a delta, a loose object, a pack whose index cannot be
+    /// checked, or an entry that does not read cleanly here, which the usual
+    /// way then checks and reports).
+    pub fn read_whole(
+        &self,
+        oid: Oid,
+        limit: u64,
+        inflater: &mut pack::Inflater,
+        buf: &mut Vec<u8>,
+    ) -> Option<ObjectType> {
+        let (p, h) = self.whole_entry(oid)?;
+        if h.size > limit {
+            return None;
+        }
+        let end = p.data.len() - 20;
+        inflater
+            .inflate(&p.data[h.data..end], usize::try_from(h.size).ok()?, buf)
+            .ok()?;
+        Some(kind_of(h.code))
+    }
+
+    /// `oid`'s type and size from its entry header alone, when the first
+    /// pack holding it stores it whole (see `read_whole`; nothing is
+    /// inflated). `None`: ask libgit2.
+    pub fn header_whole(&self, oid: Oid) -> Option<(ObjectType, u64)> {
+        self.whole_entry(oid)
+            .map(|(_, h)| (kind_of(h.code), h.size))
+    }
+
+    /// The pack and entry header of `oid` in the first pack holding it, when
+    /// it is stored whole there and its header is sound.
+    fn whole_entry(&self, oid: Oid) -> Option<(&Mapped, pack::Header)> {
+        let packs = self.packs();
+        if packs
+            .iter()
+            .any(|p| matches!(p.state, IdxState::Unchecked(_)))
+        {
+            return None;
+        }
+        for p in packs {
+            let Some(index) = p.index() else { continue };
+            let Some(pos) = index.position(oid.as_bytes()) else {
+                continue;
+            };
+            let off = usize::try_from(index.offset(pos)?).ok()?;
+            let end = p.data.len().checked_sub(20)?;
+            if off < 12 || off >= end {
+                return None;
+            }
+            let h = pack::parse_header(&p.data[..end], off, 20).ok()?;
+            let whole = matches!(h.base, Base::None);
+            return (whole && h.size <= pack::max_inflated(end - h.data)).then_some((&**p, h));
+        }
+        None
+    }
+
     /// Checks that libgit2 can read `oid` safely: in every pack that holds
     /// it, the index offset lies inside the pack and each entry of the delta
     /// chain has a known type and a size the pack can hold; an object in no
@@ -212,7 +326,7 @@ impl Guard {
 /// The checked packs as `chain::open` follows them: a base named by id is
 /// looked up in the same pack first, as libgit2 does.
 struct Entries<'a> {
-    packs: &'a [Mapped],
+    packs: &'a [Arc<Mapped>],
     dirs: &'a [PathBuf],
 }
 
@@ -250,7 +364,7 @@ impl<'a> chain::Packs<'a> for Entries<'a> {
 /// that is whole or already checked. A base found in no pack is returned (to
 /// be checked as a loose object; such chains are not remembered as checked).
 fn check_chain(
-    packs: &[Mapped],
+    packs: &[Arc<Mapped>],
     checked: &mut Checked,
     mut i: usize,
     pos: usize,
@@ -339,6 +453,17 @@ fn check_chain(
         below = target;
     }
     Ok(None)
+}
+
+/// The object type of a whole entry's type code (`pack::parse_header`
+/// accepts only the four).
+fn kind_of(code: u8) -> ObjectType {
+    match code {
+        pack::COMMIT => ObjectType::Commit,
+        pack::TREE => ObjectType::Tree,
+        pack::BLOB => ObjectType::Blob,
+        _ => ObjectType::Tag,
+    }
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -444,5 +569,163 @@ mod tests {
         let z = zlib(&raw);
         let e = parse_loose(&z[..z.len() / 2]).unwrap_err();
         assert!(e.contains("truncated"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod pack_tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@e", "-C"])
+            .arg(dir)
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
+            .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A repository of commits, trees, blobs (deltas among them) and an
+    /// annotated tag, packed into one pack.
+    fn packed_repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        for i in 0..6 {
+            let text: String = (0..200)
+                .map(|l| format!("line {l} of version {i}\n"))
+                .collect();
+            std::fs::write(d.join("f.txt"), text).unwrap();
+            std::fs::write(d.join(format!("n{i}.txt")), format!("file {i}\n")).unwrap();
+            git(d, &["add", "-A"]);
+            git(d, &["commit", "-q", "-m", &format!("commit {i}")]);
+        }
+        git(d, &["tag", "-a", "-m", "a tag", "v1"]);
+        git(d, &["repack", "-adq"]);
+        git(d, &["config", "gc.auto", "0"]);
+        dir
+    }
+
+    fn all_ids(d: &Path) -> Vec<Oid> {
+        git(
+            d,
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objectname)",
+            ],
+        )
+        .lines()
+        .map(|l| Oid::from_str(l).unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn objects_read_past_libgit2_equal_what_libgit2_reads() {
+        let dir = packed_repo();
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let guard = Guard::new(repo.path());
+        let (mut inflater, mut buf) = (pack::Inflater::default(), Vec::new());
+        let (mut whole, mut deltas) = (0, 0);
+        for id in all_ids(dir.path()) {
+            let lg = odb.read(id.to_git2().unwrap()).unwrap();
+            let header = guard.header_whole(id);
+            match guard.read_whole(id, u64::MAX, &mut inflater, &mut buf) {
+                Some(kind) => {
+                    whole += 1;
+                    assert_eq!((kind, buf.as_slice()), (lg.kind(), lg.data()), "{id}");
+                    assert_eq!(header, Some((lg.kind(), lg.len() as u64)), "{id}");
+                }
+                None => {
+                    deltas += 1;
+                    assert_eq!(header, None, "{id}");
+                }
+            }
+            // Over the size limit: left to libgit2.
+            if lg.len() > 10 {
+                assert_eq!(guard.read_whole(id, 10, &mut inflater, &mut buf), None);
+            }
+        }
+        assert!(whole > 10 && deltas > 0, "{whole} whole, {deltas} deltas");
+    }
+
+    #[test]
+    fn a_damaged_whole_entry_is_left_to_the_checked_read() {
+        let dir = packed_repo();
+        let head = Oid::from_str(git(dir.path(), &["rev-parse", "HEAD"]).trim()).unwrap();
+        let pack_dir = dir.path().join(".git/objects/pack");
+        let pack = files_in(&pack_dir, "pack").remove(0);
+        let off = {
+            let idx = std::fs::read(pack.with_extension("idx")).unwrap();
+            let ix = Index::as_libgit2(&idx).unwrap().unwrap();
+            ix.offset(ix.position(head.as_bytes()).unwrap()).unwrap() as usize
+        };
+        let mut data = std::fs::read(&pack).unwrap();
+        let h = pack::parse_header(&data, off, 20).unwrap();
+        assert!(matches!(h.base, Base::None), "commits are stored whole");
+        // The stream's first bytes garbled: it no longer inflates.
+        for b in &mut data[h.data + 2..h.data + 8] {
+            *b ^= 0x5a;
+        }
+        let mut perm = std::fs::metadata(&pack).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(&pack, perm).unwrap();
+        std::fs::write(&pack, &data).unwrap();
+        let guard = Guard::new(&dir.path().join(".git"));
+        let (mut inflater, mut buf) = (pack::Inflater::default(), Vec::new());
+        assert_eq!(
+            guard.read_whole(head, u64::MAX, &mut inflater, &mut buf),
+            None
+        );
+        // ... where it is an error naming the commit.
+        let reader = crate::git::odb::ObjectReader::open(&dir.path().join(".git")).unwrap();
+        let e = reader.commit(head).unwrap_err();
+        assert!(e.0.contains(&head.to_string()), "{e}");
+    }
+
+    #[test]
+    fn readers_of_one_process_share_a_pack_until_its_index_changes() {
+        let dir = packed_repo();
+        let git_dir = dir.path().join(".git");
+        let (a, b) = (Guard::new(&git_dir), Guard::new(&git_dir));
+        assert!(Arc::ptr_eq(&a.packs()[0], &b.packs()[0]));
+        // The index rewritten with two ids swapped (same size, another
+        // modification time): judged again, and refused.
+        let idx_path = a.packs()[0].path.with_extension("idx");
+        let mut idx = std::fs::read(&idx_path).unwrap();
+        let first = 8 + 256 * 4;
+        let (x, y) = (
+            idx[first..first + 20].to_vec(),
+            idx[first + 20..first + 40].to_vec(),
+        );
+        idx[first..first + 20].copy_from_slice(&y);
+        idx[first + 20..first + 40].copy_from_slice(&x);
+        let mut perm = std::fs::metadata(&idx_path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(&idx_path, perm).unwrap();
+        std::fs::write(&idx_path, &idx).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(&idx_path)
+            .unwrap();
+        f.set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30))
+            .unwrap();
+        drop(f);
+        let c = Guard::new(&git_dir);
+        assert!(!Arc::ptr_eq(&a.packs()[0], &c.packs()[0]));
+        let head = Oid::from_str(git(dir.path(), &["rev-parse", "HEAD"]).trim()).unwrap();
+        let e = c.check(head).unwrap_err();
+        assert!(e.0.contains("libgit2 would follow it unchecked"), "{e}");
+        // Once no reader holds a pack, it is unmapped.
+        let weak = Arc::downgrade(&a.packs()[0]);
+        drop((a, b));
+        assert!(weak.upgrade().is_none());
     }
 }

@@ -115,6 +115,14 @@ impl Native {
             .map_err(Clone::clone)
     }
 
+    /// The peeled ids its reftable records store (see `Refs::peeled`);
+    /// `None` for `files` refs.
+    pub fn reftable_peeled(&self) -> Option<super::OidMap<ObjectId>> {
+        (self.format.refs == RefStorage::Reftable)
+            .then(|| self.reftable().ok().map(Refs::peeled))
+            .flatten()
+    }
+
     /// What ref `name` holds, without following symbolic refs.
     fn lookup(&self, name: &str) -> Result<Option<RefValue>, String> {
         if self.format.refs == RefStorage::Reftable {

@@ -31,7 +31,13 @@ pub struct ObjectReader {
     reftable: Option<Arc<super::reftable::Refs>>,
     /// Pack files to read whole objects from first (`with_packs`).
     packs: Option<(Arc<PackSet>, RefCell<PackScratch>)>,
+    /// For small objects the guard reads itself (`Guard::read_whole`).
+    small: RefCell<PackScratch>,
 }
+
+/// Objects stored whole in a pack and at most this large are read by the
+/// guard (libdeflate) rather than libgit2: commits, tags, most trees.
+const SMALL: u64 = 1 << 20;
 
 /// Who reads the objects.
 enum Backend {
@@ -71,6 +77,7 @@ impl ObjectReader {
                     backend: Backend::Native { repo, workdir },
                     reftable: None,
                     packs: None,
+                    small: RefCell::default(),
                 }),
                 None => Err(e),
             },
@@ -102,6 +109,7 @@ impl ObjectReader {
             backend: Backend::Lg { repo, guard },
             reftable,
             packs: None,
+            small: RefCell::default(),
         })
     }
 
@@ -173,6 +181,14 @@ impl ObjectReader {
                 return Ok(f(kind, &data));
             }
         };
+        // Small objects stored whole in a pack are read by the guard (a
+        // reader called back from `f` finds the buffer busy and goes on).
+        if let Ok(mut small) = self.small.try_borrow_mut() {
+            let (inflater, buf) = &mut *small;
+            if let Some(kind) = guard.read_whole(oid, SMALL, inflater, buf) {
+                return Ok(f(kind, buf));
+            }
+        }
         // Loose objects are read (and checked) here; packed ones are
         // checked before libgit2 reads them, which also keeps git2's
         // `kind()` from meeting a type it would panic on.
@@ -256,6 +272,9 @@ impl ObjectReader {
                 return repo.store().header(&oid).map_err(|e| ReadError(e.0));
             }
         };
+        if let Some(h) = guard.header_whole(oid) {
+            return Ok(h);
+        }
         if !guard.check_packed(oid)? {
             if let Some(loose) = guard.read_loose(oid) {
                 let (kind, data) = loose?;

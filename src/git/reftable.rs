@@ -152,6 +152,22 @@ impl Refs {
         })
     }
 
+    /// Annotated tag id → the object it peels to, as the records store it
+    /// (git writes the peeled id with every tag ref), so a tag is peeled
+    /// without reading it.
+    pub fn peeled(&self) -> super::OidMap<ObjectId> {
+        self.refs
+            .values()
+            .filter_map(|v| match v {
+                RefValue::Direct {
+                    id,
+                    peeled: Some(p),
+                } => Some((*id, *p)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every ref under `refs/` whose name starts with `prefix`, in name
     /// order (as git lists them).
     pub fn list(&self, prefix: &str) -> Vec<super::repo::Ref> {

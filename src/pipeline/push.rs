@@ -1,6 +1,6 @@
 //! The push check's driver (`pre-receive`, `pre-push`): which of the pushed
 //! tips are new commits (tags peeled; known refs peeled by `packed-refs`
-//! where git recorded it, else by object headers), the history they add
+//! or the reftable records where git recorded it, else by object headers), the history they add
 //! over the known refs (`history::run`), blobs pushed under a tag, and
 //! which findings a parent of their commit already had at the same path
 //! (an edit elsewhere in a file that held the secret before the push).
@@ -53,8 +53,8 @@ pub struct Scanned {
 /// Peels the pushed `tips` and the `known` ref targets.
 pub fn plan(repo: &Repo, tips: &[Oid], known: &[Oid]) -> Plan {
     let known = {
-        // Annotated tags peeled by packed-refs need no tag read.
-        let peeled = crate::git::packed_refs::peeled(repo.common_dir());
+        // Annotated tags peeled by packed-refs or reftable need no tag read.
+        let peeled = repo.peeled_tags();
         let mut seen = OidMap::default();
         for &k in known {
             if let Some(c) = repo

@@ -685,3 +685,88 @@ fn hostile_sha256_pack_and_index_bytes_changed_in_turn() {
         std::fs::write(&file, &good).unwrap();
     }
 }
+
+/// A commit stored whole in a pack (read past libgit2, by the guard) whose
+/// zlib stream is damaged: an error naming it, as when libgit2 read it, and
+/// the secret on another branch is still found.
+#[test]
+fn hostile_packed_commit_whose_stream_is_damaged() {
+    let h = Hostile::new();
+    let secret = fake::github_pat(931);
+    h.write("secret.env", format!("TOKEN={secret}\n"));
+    h.commit("one");
+    h.git(&["branch", "side"]);
+    h.write("x.txt", "an ordinary file\n");
+    h.commit("two");
+    let tip = h.git(&["rev-parse", "main"]);
+    let size: u64 = h.git(&["cat-file", "-s", &tip]).parse().unwrap();
+    let (pack, idx) = h.repack();
+    rewrite_entry(
+        &pack,
+        &idx,
+        &tip,
+        entry_header(1, size),
+        Some(b"\x78\x9cnot a deflate stream at all".to_vec()),
+    );
+    for reader in ["on", "off"] {
+        let r = h.history(reader);
+        damaged_but_scanned(&r, &format!("history, reader {reader}"), &tip, &secret);
+    }
+}
+
+/// The pre-receive hook over a repository where an existing branch's commit
+/// is damaged in the pack: the walk that hides known history cannot read it,
+/// and the push is refused (it could not be checked), never accepted with
+/// that branch's history treated as new or as known unread.
+#[test]
+fn hostile_known_branch_commit_damaged_refuses_the_push() {
+    let srv = crate::fixture::Server::new();
+    let h = Hostile::new();
+    h.write("README.md", "hello\n");
+    h.commit("one");
+    h.git(&["branch", "side"]);
+    h.write("side.txt", "on the side\n");
+    h.git(&["add", "-A"]);
+    h.git(&["commit", "-q", "-m", "side", "--allow-empty"]);
+    h.git(&["push", "-q", &srv.url(), "main", "HEAD:refs/heads/side"]);
+    let side = srv.git(&["rev-parse", "side"]).trim().to_string();
+    let main = srv.git(&["rev-parse", "main"]).trim().to_string();
+    let size: u64 = srv.git(&["cat-file", "-s", &side]).trim().parse().unwrap();
+    let tree = srv.git(&["rev-parse", "main^{tree}"]).trim().to_string();
+    let new = srv
+        .git(&["commit-tree", &tree, "-p", &main, "-m", "new"])
+        .trim()
+        .to_string();
+    srv.git(&["repack", "-adfq", "--window=0", "--depth=0"]);
+    let pack = std::fs::read_dir(srv.path.join("objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .expect("a pack");
+    let idx = pack.with_extension("idx");
+    make_writable(&pack);
+    make_writable(&idx);
+    rewrite_entry(
+        &pack,
+        &idx,
+        &side,
+        entry_header(1, size),
+        Some(b"\x78\x9cnot a deflate stream at all".to_vec()),
+    );
+    let mut c = leakscan();
+    c.current_dir(&srv.path)
+        .env("GIT_DIR", &srv.path)
+        .env("NO_COLOR", "1")
+        .arg("pre-receive")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{main} {new} refs/heads/main").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("could not be checked"), "{err}");
+    assert!(err.contains(&side), "the error names the commit: {err}");
+}

@@ -164,6 +164,43 @@ fn push_new_branch_is_checked_from_where_it_leaves_known_history() {
     assert_eq!(s.rev("topic2"), None);
 }
 
+/// A commit the server knows only through an annotated tag (its branch was
+/// deleted), holding an old secret: a push of one new commit on top of it
+/// scans exactly that commit, whether the tag is a loose ref (read to peel
+/// it) or packed with git's peeled line, and nested tags peel too.
+#[test]
+fn push_onto_history_known_only_through_a_tag_scans_just_the_new_commit() {
+    for packed in [false, true] {
+        let s = Server::new();
+        let g = client(&s);
+        g.write("README.md", "hello\n");
+        g.commit_all("initial");
+        assert_eq!(push(&g, &["origin", "main"]).0, 0);
+        g.git(&["checkout", "-q", "-b", "old"]);
+        g.write("old.env", secret_line(1231));
+        g.commit_all("old secret");
+        g.git(&["tag", "-a", "-m", "release", "v1"]);
+        g.git(&["tag", "-a", "-m", "the release again", "v1-again", "v1"]);
+        assert_eq!(push(&g, &["origin", "old", "v1", "v1-again"]).0, 0);
+        assert_eq!(push(&g, &["origin", "--delete", "old"]).0, 0);
+        if packed {
+            s.git(&["pack-refs", "--all"]);
+            let refs = std::fs::read_to_string(s.path.join("packed-refs")).unwrap();
+            assert!(refs.contains("\n^"), "git records the peeled ids: {refs}");
+        }
+        s.protect("");
+        g.write("notes.md", "clean\n");
+        g.commit_all("on top of the release");
+        let (code, err) = push(&g, &["origin", "HEAD:refs/heads/fix"]);
+        assert_eq!(code, 0, "packed {packed}: {err}");
+        assert!(
+            err.contains("no new secrets in 1 new commit (1 blobs"),
+            "packed {packed}: {err}"
+        );
+        assert_eq!(s.rev("fix"), Some(head(&g)));
+    }
+}
+
 #[test]
 fn push_editing_a_file_that_already_holds_a_secret_is_accepted() {
     let s = Server::new();
