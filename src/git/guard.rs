@@ -242,7 +242,7 @@ impl Guard {
         inflater
             .inflate(&p.data[h.data..end], usize::try_from(h.size).ok()?, buf)
             .ok()?;
-        Some(kind_of(h.code))
+        Some(pack::kind_of(h.code))
     }
 
     /// `oid`'s type and size from its entry header alone, when the first
@@ -250,7 +250,7 @@ impl Guard {
     /// inflated). `None`: ask libgit2.
     pub fn header_whole(&self, oid: Oid) -> Option<(ObjectType, u64)> {
         self.whole_entry(oid)
-            .map(|(_, h)| (kind_of(h.code), h.size))
+            .map(|(_, h)| (pack::kind_of(h.code), h.size))
     }
 
     /// The pack and entry header of `oid` in the first pack holding it, when
@@ -453,17 +453,6 @@ fn check_chain(
         below = target;
     }
     Ok(None)
-}
-
-/// The object type of a whole entry's type code (`pack::parse_header`
-/// accepts only the four).
-fn kind_of(code: u8) -> ObjectType {
-    match code {
-        pack::COMMIT => ObjectType::Commit,
-        pack::TREE => ObjectType::Tree,
-        pack::BLOB => ObjectType::Blob,
-        _ => ObjectType::Tag,
-    }
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {

@@ -60,15 +60,6 @@ fn be32(d: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(d[at..at + 4].try_into().expect("4 bytes"))
 }
 
-fn kind_of(code: u8) -> ObjectType {
-    match code {
-        pack::COMMIT => ObjectType::Commit,
-        pack::TREE => ObjectType::Tree,
-        pack::BLOB => ObjectType::Blob,
-        _ => ObjectType::Tag,
-    }
-}
-
 impl Pack {
     fn open(path: PathBuf, kind: HashKind) -> Result<Pack, String> {
         let idx = pack::map(&path.with_extension("idx"))?;
@@ -396,7 +387,7 @@ impl Store {
             pack::delta::apply(&data, &delta, &mut out).map_err(|e| Fail::Here(e.to_string()))?;
             std::mem::swap(&mut data, &mut out);
         }
-        Ok((kind_of(code), data))
+        Ok((pack::kind_of(code), data))
     }
 
     fn inflate(&self, p: &Pack, e: &Header) -> Result<Vec<u8>, String> {

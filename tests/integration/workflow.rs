@@ -656,6 +656,14 @@ fn interrupt_while_reading(
     )
 }
 
+/// The `path` of each finding in a JSON report.
+fn finding_paths(report: &Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["path"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// Makes a FIFO at `path` (replacing any file there).
 #[cfg(unix)]
 fn fifo_at(path: &std::path::Path) {
@@ -678,13 +686,7 @@ fn ctrl_c_during_a_scan_reports_what_was_found_marked_incomplete() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("leakscan: interrupted"), "{stderr}");
     assert_eq!(report["complete"], Value::Bool(false), "{report}");
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, vec!["a.env"], "{report}");
+    assert_eq!(finding_paths(&report), vec!["a.env"], "{report}");
 }
 
 #[cfg(unix)]
@@ -709,13 +711,7 @@ fn ctrl_c_during_staged_reports_what_was_found_marked_incomplete() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("leakscan: interrupted"), "{stderr}");
     assert_eq!(report["complete"], Value::Bool(false), "{report}");
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, vec!["a.env"], "{report}");
+    assert_eq!(finding_paths(&report), vec!["a.env"], "{report}");
     // Uninterrupted, the same change is complete.
     let r = g.run(&["staged", "--format", "json"]).expect(1);
     assert_eq!(r.json()["complete"], Value::Bool(true));

@@ -25,6 +25,17 @@ pub const COMMIT: u8 = 1;
 pub const TREE: u8 = 2;
 pub const BLOB: u8 = 3;
 pub const TAG: u8 = 4;
+
+/// The object type of a whole entry's type code (`parse_header` accepts
+/// only the four).
+pub fn kind_of(code: u8) -> git2::ObjectType {
+    match code {
+        COMMIT => git2::ObjectType::Commit,
+        TREE => git2::ObjectType::Tree,
+        BLOB => git2::ObjectType::Blob,
+        _ => git2::ObjectType::Tag,
+    }
+}
 const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 
