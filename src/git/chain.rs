@@ -562,6 +562,35 @@ pub fn fuzz_open(data: &[u8]) {
     }
 }
 
+/// `levels` copies of one delta (zlib stream `zdelta`, `len` bytes
+/// inflated, base size `b`, target size `t`) over a whole bottom (zlib
+/// stream `zbase` of `size` bytes), applied as a stream and read to the end.
+/// `Err`: refused before reading; `Ok(None)`: not streamed (too many passes).
+fn read_levels(
+    zbase: &[u8],
+    size: u64,
+    zdelta: &[u8],
+    len: u64,
+    (b, t): (u64, u64),
+    levels: usize,
+) -> Result<Option<io::Result<Vec<u8>>>, String> {
+    let bottom = Bottom::Packed { zlib: zbase, size };
+    let deltas = (0..levels)
+        .map(|_| Delta {
+            zlib: zdelta,
+            len,
+            base: b,
+            target: t,
+        })
+        .collect();
+    Ok(Apply::new(Oid::zero(), bottom, deltas)?.map(|a| {
+        let mut out = Vec::new();
+        BlobStream::delta(Oid::zero(), t, Box::new(a))
+            .read_to_end(&mut out)
+            .map(|_| out)
+    }))
+}
+
 /// The fuzzing check of streamed delta application: `delta` applied to
 /// `base` by `delta::apply` and as a stream (once, and twice when its
 /// result can be its own base) give the same bytes, and a delta one
@@ -588,25 +617,14 @@ pub fn fuzz_streamed_equals_whole(base: &[u8], delta: &[u8]) {
         if levels == 2 && b != t {
             continue;
         }
-        let deltas = (0..levels)
-            .map(|_| Delta {
-                zlib: &zdelta,
-                len: delta.len() as u64,
-                base: b,
-                target: t,
-            })
-            .collect();
-        let bottom = Bottom::Packed {
-            zlib: &zbase,
-            size: base.len() as u64,
-        };
-        let streamed = Apply::new(Oid::zero(), bottom, deltas).map(|a| {
-            a.map(|a| {
-                let mut s = BlobStream::delta(Oid::zero(), t, Box::new(a));
-                let mut out = Vec::new();
-                s.read_to_end(&mut out).map(|_| out)
-            })
-        });
+        let streamed = read_levels(
+            &zbase,
+            base.len() as u64,
+            &zdelta,
+            delta.len() as u64,
+            (b, t),
+            levels,
+        );
         match (want, streamed) {
             (Ok(w), Ok(Some(Ok(out)))) => assert!(w == out, "streamed and whole results differ"),
             (Ok(_), Ok(None)) => {} // too many backward copies: read whole
@@ -624,17 +642,7 @@ pub fn fuzz_streamed_equals_whole(base: &[u8], delta: &[u8]) {
 mod tests {
     use super::*;
 
-    fn varint_bytes(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
+    use crate::git::pack::delta::tests::varint_bytes;
 
     /// A delta of copies `(offset, size)` (inserts: `(u64::MAX, byte)`).
     fn delta(base: u64, ops: &[(u64, u64)]) -> Vec<u8> {
@@ -686,28 +694,18 @@ mod tests {
     fn streamed(base: &[u8], delta: &[u8], levels: usize) -> Option<Result<Vec<u8>, String>> {
         let (zbase, zdelta) = (zlib(base), zlib(delta));
         let (b, t, _) = pack::delta::sizes(delta).unwrap();
-        let bottom = Bottom::Packed {
-            zlib: &zbase,
-            size: base.len() as u64,
-        };
-        let deltas = (0..levels)
-            .map(|_| Delta {
-                zlib: &zdelta,
-                len: delta.len() as u64,
-                base: b,
-                target: t,
-            })
-            .collect();
-        let out = match Apply::new(Oid::zero(), bottom, deltas) {
+        match read_levels(
+            &zbase,
+            base.len() as u64,
+            &zdelta,
+            delta.len() as u64,
+            (b, t),
+            levels,
+        ) {
             Err(e) => Some(Err(e)),
             Ok(None) => None,
-            Ok(Some(a)) => {
-                let mut out = Vec::new();
-                let r = BlobStream::delta(Oid::zero(), t, Box::new(a)).read_to_end(&mut out);
-                Some(r.map(|_| out).map_err(|e| e.to_string()))
-            }
-        };
-        out
+            Ok(Some(r)) => Some(r.map_err(|e| e.to_string())),
+        }
     }
 
     #[test]

@@ -251,14 +251,7 @@ impl Native {
     /// A short name (`main`, `v1`, `origin/main`) in git's order, without
     /// reading any object.
     pub fn short_name(&self, name: &str) -> Option<ObjectId> {
-        for candidate in [
-            name.to_string(),
-            format!("refs/{name}"),
-            format!("refs/tags/{name}"),
-            format!("refs/heads/{name}"),
-            format!("refs/remotes/{name}"),
-            format!("refs/remotes/{name}/HEAD"),
-        ] {
+        for candidate in ref_candidates(name) {
             if let Ok((_, Some(id))) = self.resolve(&candidate) {
                 return Some(id);
             }
@@ -317,14 +310,7 @@ impl Native {
 
     /// A ref name (in git's order of prefixes) or a full id.
     fn lookup_name(&self, name: &str) -> Result<Option<ObjectId>, String> {
-        for candidate in [
-            name.to_string(),
-            format!("refs/{name}"),
-            format!("refs/tags/{name}"),
-            format!("refs/heads/{name}"),
-            format!("refs/remotes/{name}"),
-            format!("refs/remotes/{name}/HEAD"),
-        ] {
+        for candidate in ref_candidates(name) {
             if let (_, Some(id)) = self.resolve(&candidate)? {
                 return Ok(Some(id));
             }
@@ -453,6 +439,19 @@ impl SplitOnce for [u8] {
         let i = memchr::memchr(b, self)?;
         Some((&self[..i], &self[i + 1..]))
     }
+}
+
+/// The full names a short ref name may stand for, in git's order (`NAME`,
+/// `refs/NAME`, tags, heads, remotes, a remote's `HEAD`).
+fn ref_candidates(name: &str) -> [String; 6] {
+    [
+        name.to_string(),
+        format!("refs/{name}"),
+        format!("refs/tags/{name}"),
+        format!("refs/heads/{name}"),
+        format!("refs/remotes/{name}"),
+        format!("refs/remotes/{name}/HEAD"),
+    ]
 }
 
 #[cfg(test)]

@@ -264,13 +264,7 @@ pub fn build_regex(
 ) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
     let re = meta::Regex::builder()
         .syntax(syntax_config())
-        .configure(
-            meta::Regex::config()
-                .utf8_empty(false)
-                .auto_prefilter(false)
-                .dfa(false)
-                .onepass(false),
-        )
+        .configure(regex_config())
         .build(pattern)?;
     Ok(re)
 }
@@ -285,16 +279,19 @@ fn build_allowlist_regex(
 ) -> std::result::Result<meta::Regex, Box<dyn std::error::Error + Send + Sync>> {
     let re = meta::Regex::builder()
         .syntax(syntax_config())
-        .configure(
-            meta::Regex::config()
-                .utf8_empty(false)
-                .auto_prefilter(false)
-                .dfa(false)
-                .hybrid(false)
-                .onepass(false),
-        )
+        .configure(regex_config().hybrid(false))
         .build(pattern)?;
     Ok(re)
+}
+
+/// The engines every rule and allowlist regex is built with (see
+/// `build_regex`); the allowlist turns the lazy DFA off too.
+fn regex_config() -> meta::Config {
+    meta::Regex::config()
+        .utf8_empty(false)
+        .auto_prefilter(false)
+        .dfa(false)
+        .onepass(false)
 }
 
 fn syntax_config() -> syntax::Config {

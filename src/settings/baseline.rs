@@ -205,15 +205,6 @@ pub fn config_from_rev(repo: &Path, rev: &str, asked_by: &str) -> Result<ConfigC
     let path = join(&rel_root, CONFIG_FILE);
     match reader.read(rev, &path)? {
         None => Ok(ConfigChoice::None),
-        Some(bytes) => {
-            let name = PathBuf::from(format!("{rev}:{path}"));
-            let text = String::from_utf8(bytes).map_err(|_| Error::Config {
-                path: name.clone(),
-                line: 1,
-                col: 1,
-                msg: "not UTF-8".into(),
-            })?;
-            Ok(ConfigChoice::Text { name, text })
-        }
+        Some(bytes) => ConfigChoice::from_bytes(PathBuf::from(format!("{rev}:{path}")), bytes),
     }
 }

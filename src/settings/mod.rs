@@ -416,13 +416,7 @@ impl Staged<'_> {
         let Some(bytes) = bytes else {
             return Ok(ConfigChoice::None);
         };
-        let text = String::from_utf8(bytes).map_err(|_| Error::Config {
-            path: name.clone(),
-            line: 1,
-            col: 1,
-            msg: "not UTF-8".into(),
-        })?;
-        Ok(ConfigChoice::Text { name, text })
+        ConfigChoice::from_bytes(name, bytes)
     }
 
     /// The default baseline (the config's `baseline` key, else
@@ -504,6 +498,20 @@ pub enum ConfigChoice {
         text: String,
     },
     None,
+}
+
+impl ConfigChoice {
+    /// Config bytes read from somewhere other than a file (the index, a
+    /// revision), shown as `name`; not UTF-8 is an error at its line 1.
+    pub fn from_bytes(name: PathBuf, bytes: Vec<u8>) -> Result<ConfigChoice> {
+        let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+            path: name.clone(),
+            line: 1,
+            col: 1,
+            msg: "not UTF-8".into(),
+        })?;
+        Ok(ConfigChoice::Text { name, text })
+    }
 }
 
 /// Loads the configuration according to `choice`.

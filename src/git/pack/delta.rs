@@ -133,10 +133,12 @@ pub fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), DeltaEr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn varint_bytes(mut v: u64, out: &mut Vec<u8>) {
+    /// A delta header size as git writes it (also used by `git::chain`'s
+    /// tests).
+    pub(crate) fn varint_bytes(mut v: u64, out: &mut Vec<u8>) {
         loop {
             let b = (v & 0x7f) as u8;
             v >>= 7;
